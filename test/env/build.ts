@@ -1,0 +1,165 @@
+/**
+ * Builds the environment's binaries from the Go recipes in test/env/go and caches them under
+ * ~/.cache/qdrant-operator/bin/<recipe>-<hash>/. The hash covers the recipe's files and the Go version,
+ * so changing a pinned version rebuilds and nothing else does. Builds take a file lock: two test runs
+ * starting at once on a cold machine build once, the second waits.
+ */
+import { execFile, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { CACHE_DIR, RECIPES_DIR } from "./paths.ts";
+
+const run = promisify(execFile);
+
+interface Recipe {
+  /** Folder under test/env/go. */
+  dir: string;
+  /** Go packages to build, each becoming a binary named after its last path element. */
+  packages: string[];
+  /** Linker -X settings, e.g. the version the binaries report. */
+  ldflags?: string[];
+}
+
+/** Flags every recipe is built with; part of the cache key. Stripped binaries link faster and are half the size. */
+const BUILD_FLAGS = ["-trimpath", "-s", "-w", "CGO_ENABLED=0"];
+
+const K8S_VERSION = "v1.36.3";
+/** What Kubernetes' own build (hack/lib/version.sh) stamps in, so `kubectl version` reads v1.36.3. */
+const k8sVersionFlags = ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"].flatMap((pkg) => [
+  `-X ${pkg}.gitVersion=${K8S_VERSION}`,
+  `-X ${pkg}.gitMajor=1`,
+  `-X ${pkg}.gitMinor=36`,
+  `-X ${pkg}.gitTreeState=clean`,
+]);
+
+const RECIPES: Record<string, Recipe> = {
+  // The main package "." is named after its module path's last element: etcd.
+  etcd: { dir: "etcd", packages: ["."] },
+  k8s: {
+    dir: "k8s",
+    packages: ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"].map((c) => `k8s.io/kubernetes/cmd/${c}`),
+    ldflags: k8sVersionFlags,
+  },
+  minio: { dir: "minio", packages: ["github.com/minio/minio", "./cmd/minio-user"] },
+};
+
+/** Absolute paths of every binary the environment runs. */
+export interface Binaries {
+  etcd: string;
+  kubeApiserver: string;
+  kubeControllerManager: string;
+  kubeScheduler: string;
+  kubectl: string;
+  minio: string;
+  minioUser: string;
+}
+
+async function recipeHash(recipe: Recipe): Promise<string> {
+  const h = createHash("sha256");
+  const { stdout } = await run("go", ["env", "GOVERSION"]);
+  h.update(stdout.trim());
+  h.update(JSON.stringify(recipe));
+  h.update(BUILD_FLAGS.join(" "));
+  const dir = join(RECIPES_DIR, recipe.dir);
+  const files = (await readdir(dir, { recursive: true })).filter((f) => /\.(go|mod|sum)$/.test(f)).sort();
+  for (const f of files) {
+    h.update(f);
+    h.update(await readFile(join(dir, f)));
+  }
+  return h.digest("hex").slice(0, 16);
+}
+
+/** Holds an exclusive lock file; a lock whose holder died is taken over. */
+async function withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      const fh = await open(path, "wx");
+      await fh.write(String(process.pid));
+      await fh.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const holder = Number(await readFile(path, "utf8").catch(() => "0"));
+      if (!holder || !isAlive(holder)) {
+        await rm(path, { force: true });
+        continue;
+      }
+      await new Promise((r) => setTimeout(r, 2000)); // polling another process's build; no event to wait on
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(path, { force: true });
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes builds of the same recipe under other hashes: a version bump should not keep 1 GB around. */
+async function pruneOldBuilds(name: string, keep: string): Promise<void> {
+  const binDir = join(CACHE_DIR, "bin");
+  for (const entry of await readdir(binDir)) {
+    const path = join(binDir, entry);
+    if (path !== keep && entry.startsWith(`${name}-`) && !entry.includes(".tmp-")) await rm(path, { recursive: true, force: true });
+  }
+}
+
+async function buildRecipe(name: string, recipe: Recipe, log: (line: string) => void): Promise<string> {
+  const hash = await recipeHash(recipe);
+  const outDir = join(CACHE_DIR, "bin", `${name}-${hash}`);
+  if (existsSync(join(outDir, ".complete"))) return outDir;
+  await mkdir(join(CACHE_DIR, "bin"), { recursive: true });
+  return withLock(join(CACHE_DIR, "bin", `${name}.lock`), async () => {
+    if (existsSync(join(outDir, ".complete"))) return outDir;
+    const tmp = `${outDir}.tmp-${process.pid}`;
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(tmp, { recursive: true });
+    log(`testenv: building ${name} from test/env/go/${recipe.dir} (first run only, ~6 min for all)`);
+    const started = Date.now();
+    await new Promise<void>((resolve, reject) => {
+      const ldflags = ["-s", "-w", ...(recipe.ldflags ?? [])].join(" ");
+      const child = spawn("go", ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", tmp + "/", ...recipe.packages], {
+        cwd: join(RECIPES_DIR, recipe.dir),
+        env: { ...process.env, GOFLAGS: "-mod=readonly", CGO_ENABLED: "0" },
+        stdio: ["ignore", "inherit", "inherit"],
+      });
+      child.on("error", reject);
+      child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`go build of ${name} exited ${code}`))));
+    });
+    await open(join(tmp, ".complete"), "w").then((f) => f.close());
+    await rm(outDir, { recursive: true, force: true });
+    await rename(tmp, outDir);
+    await pruneOldBuilds(name, outDir);
+    log(`testenv: built ${name} in ${Math.round((Date.now() - started) / 1000)} s`);
+    return outDir;
+  });
+}
+
+/** Returns the cached binaries, building whatever is missing. */
+export async function ensureBinaries(log: (line: string) => void = (l) => process.stderr.write(l + "\n")): Promise<Binaries> {
+  const etcd = await buildRecipe("etcd", RECIPES.etcd!, log);
+  const k8s = await buildRecipe("k8s", RECIPES.k8s!, log);
+  const minio = await buildRecipe("minio", RECIPES.minio!, log);
+  const bins: Binaries = {
+    etcd: join(etcd, "etcd"),
+    kubeApiserver: join(k8s, "kube-apiserver"),
+    kubeControllerManager: join(k8s, "kube-controller-manager"),
+    kubeScheduler: join(k8s, "kube-scheduler"),
+    kubectl: join(k8s, "kubectl"),
+    minio: join(minio, "minio"),
+    minioUser: join(minio, "minio-user"),
+  };
+  for (const path of Object.values(bins) as string[]) await stat(path);
+  return bins;
+}

@@ -1,0 +1,41 @@
+/**
+ * The environment's Qdrant: one standalone emulator and one 3-peer emulated cluster (test/emulator),
+ * run in this process. Each keeps its data under the run dir.
+ */
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { startEmulator } from "../emulator/index.ts";
+
+export interface QdrantHandle {
+  info: { url: string; peers: string[]; adminUrl: string; cluster: { url: string; peers: string[]; adminUrl: string } };
+  logs: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function startQdrant(runDir: string): Promise<QdrantHandle> {
+  const standaloneDir = join(runDir, "qdrant", "standalone");
+  const clusterDir = join(runDir, "qdrant", "cluster");
+  await mkdir(standaloneDir, { recursive: true });
+  await mkdir(clusterDir, { recursive: true });
+  const standalone = await startEmulator({ dataDir: standaloneDir });
+  let cluster;
+  try {
+    cluster = await startEmulator({ dataDir: clusterDir, peers: 3 });
+  } catch (err) {
+    await standalone.stop();
+    throw err;
+  }
+  return {
+    info: {
+      url: standalone.url,
+      peers: standalone.peers,
+      adminUrl: standalone.adminUrl,
+      cluster: { url: cluster.url, peers: cluster.peers, adminUrl: cluster.adminUrl },
+    },
+    logs: {},
+    stop: async () => {
+      await cluster.stop();
+      await standalone.stop();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * What a test file needs from the shared environment that `npm test` started (test/run.ts): its
+ * description, API clients, a namespace of its own, and certificates for any user.
+ */
+import { readFileSync } from "node:fs";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
+import { ApiException, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { kubeconfigYaml } from "../env/control-plane.ts";
+import type { EnvironmentInfo } from "../env/environment.ts";
+import { loadCertificateAuthority } from "../env/pki.ts";
+
+let cached: EnvironmentInfo | undefined;
+
+/** The environment's description; fails clearly when a test file is run outside `npm test`. */
+export function testEnv(): EnvironmentInfo {
+  if (cached) return cached;
+  const file = process.env.TESTENV_FILE;
+  if (!file) throw new Error("TESTENV_FILE is not set: run tests through `npm test` (or `node test/run.ts <files>`)");
+  cached = JSON.parse(readFileSync(file, "utf8")) as EnvironmentInfo;
+  return cached;
+}
+
+export function kubeConfig(path = testEnv().kubeconfig): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  return kc;
+}
+
+/** True for "not found" from the API, whatever the call. */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof ApiException && err.code === 404;
+}
+
+let counter = 0;
+
+/**
+ * Creates a namespace for one test and deletes it when the test ends (the namespace controller then
+ * removes everything in it). Names carry the pid so parallel test files never collide.
+ */
+export async function useNamespace(t: TestContext, prefix = "t"): Promise<string> {
+  const core = kubeConfig().makeApiClient(CoreV1Api);
+  const name = `${prefix}-${process.pid}-${++counter}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 63);
+  await core.createNamespace({ body: { metadata: { name, labels: { "qdrant-operator.test/suite": "true" } } } });
+  t.after(async () => {
+    await core.deleteNamespace({ name }).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+  });
+  return name;
+}
+
+/** Writes a kubeconfig for `user` in `groups`, signed by the local cluster's CA. */
+export async function kubeconfigFor(user: string, groups: string[]): Promise<string> {
+  const local = testEnv().local;
+  if (!local) throw new Error("minting client certificates needs the local control plane (KUBECONFIG points elsewhere)");
+  const ca = await loadCertificateAuthority(await readFile(local.caCert, "utf8"), await readFile(local.caKey, "utf8"));
+  const cert = await ca.sign({ commonName: user, organizations: groups, usage: "client" });
+  const server = kubeConfig().getCurrentCluster()!.server;
+  const dir = await mkdtemp(join(tmpdir(), "qdrant-operator-kubeconfig-"));
+  const path = join(dir, "kubeconfig.yaml");
+  await writeFile(path, kubeconfigYaml({ server, caPem: ca.cert, user, cert }), { mode: 0o600 });
+  return path;
+}
+
+/**
+ * Polls `probe` until it returns a value, failing after `timeoutMs` with `what` in the message. For state
+ * owned by another process (a Job's status, a Node's condition) there is nothing local to await.
+ */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `; last error: ${lastError.message}` : ""}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
