@@ -1,0 +1,63 @@
+/**
+ * QdrantBackup: one backup of some collections (or of the whole storage) of one Qdrant, written to one
+ * location. A person creating one is "backup now"; a schedule creates one per tick. The spec is
+ * immutable: a backup is a record of what was done, not a desired state to converge to.
+ */
+import { Type, type Static } from "@sinclair/typebox";
+import { cel, StringEnum } from "../schema-helpers.ts";
+import { CollectionSelector, Conditions, DeletionPolicy, JobSettings, LocalObjectReference } from "./common.ts";
+
+export const BackupMode = StringEnum(["Collection", "FullStorage"] as const, {
+  description: "Collection: a snapshot of each selected collection on every peer that holds shards of it. FullStorage: POST /snapshots (all collections and aliases) on every peer.",
+  default: "Collection",
+});
+
+export const QdrantBackupSpec = Type.Object(
+  {
+    connectionRef: { ...LocalObjectReference, description: "The QdrantConnection to back up." },
+    locationRef: { ...LocalObjectReference, description: "The QdrantBackupLocation to write to." },
+    mode: Type.Optional(BackupMode),
+    collections: Type.Optional(CollectionSelector),
+    deletionPolicy: Type.Optional(DeletionPolicy),
+    job: Type.Optional(JobSettings),
+  },
+  {
+    description: "What to back up and where.",
+    ...cel(
+      { rule: "self == oldSelf", message: "a QdrantBackup's spec is immutable; create a new one" },
+      { rule: "(has(self.mode) && self.mode == 'FullStorage') ? !has(self.collections) : has(self.collections)", message: "collections is required in Collection mode and not allowed in FullStorage mode", fieldPath: ".collections" },
+    ),
+  },
+);
+export type QdrantBackupSpec = Static<typeof QdrantBackupSpec>;
+
+export const BackupFile = Type.Object({
+  peerId: Type.String({ description: "Qdrant peer that made the snapshot." }),
+  key: Type.String({ description: "Object key of the snapshot." }),
+  size: Type.Integer({ minimum: 0 }),
+  sha256: Type.String({ pattern: "^[0-9a-f]{64}$" }),
+});
+
+export const BackupCollectionStatus = Type.Object({
+  name: Type.String(),
+  pointsCount: Type.Optional(Type.Integer({ minimum: 0 })),
+  aliases: Type.Optional(Type.Array(Type.String())),
+  files: Type.Optional(Type.Array(BackupFile)),
+});
+
+export const BackupPhase = StringEnum(["Pending", "Running", "Succeeded", "Failed"] as const);
+
+export const QdrantBackupStatus = Type.Object({
+  observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+  conditions: Type.Optional(Conditions),
+  phase: Type.Optional(BackupPhase),
+  backupId: Type.Optional(Type.String({ description: "Identity of the backup in the bucket (part of every object key)." })),
+  manifestKey: Type.Optional(Type.String({ description: "Key of the manifest: written last, its presence is what makes the backup complete." })),
+  startTime: Type.Optional(Type.String({ format: "date-time" })),
+  completionTime: Type.Optional(Type.String({ format: "date-time" })),
+  sizeBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+  collections: Type.Optional(Type.Array(BackupCollectionStatus)),
+  jobName: Type.Optional(Type.String()),
+  failure: Type.Optional(Type.Object({ reason: Type.String(), message: Type.String() }, { description: "Why the backup failed, as the Job reported it." })),
+});
+export type QdrantBackupStatus = Static<typeof QdrantBackupStatus>;
