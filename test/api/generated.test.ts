@@ -1,0 +1,27 @@
+/** One source of truth: crds/*.yaml is what src/api generates, and ajv reads the same schemas. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { renderCrds, staleCrds } from "../../src/api/generate-crds.ts";
+import { KINDS } from "../../src/api/kinds.ts";
+import { describeProblems, validateSpec } from "../../src/api/validate.ts";
+
+test("the committed CRDs are what `npm run generate:crds` writes", async () => {
+  assert.equal(renderCrds().size, KINDS.length);
+  assert.deepEqual(await staleCrds(), [], "crds/ is stale: run `npm run generate:crds` and commit the result");
+});
+
+test("the controller's validator names the field of a bad spec", () => {
+  const cases: Array<[string, unknown, string]> = [
+    ["QdrantBackupSchedule", { schedule: "x", connectionRef: { name: "q" }, locationRef: { name: "s3" } }, "spec.schedule: must match pattern"],
+    ["QdrantBackupSchedule", { schedule: "@daily", connectionRef: { name: "q" } }, "spec.locationRef: is required"],
+    ["QdrantBackupSchedule", { schedule: "@daily", connectionRef: { name: "q" }, locationRef: { name: "s3" }, retention: { keepLast: -2 } }, "spec.retention.keepLast: must be >= 0"],
+    ["QdrantBackup", { connectionRef: { name: "q" }, locationRef: { name: "s3" }, collections: { names: ["ok", "a|b"] } }, "spec.collections.names[1]: must match pattern"],
+    ["QdrantRestore", { source: { backupRef: { name: "b" } }, target: { connectionRef: { name: "q" } }, policy: "Sometimes" }, "spec.policy: must be equal to one of the allowed values"],
+    ["QdrantRestore", null, "spec: spec is required"],
+  ];
+  for (const [kind, spec, expected] of cases) {
+    const problems = validateSpec(kind, spec);
+    assert.ok(describeProblems(problems).includes(expected), `${kind}: ${describeProblems(problems)}`);
+  }
+  assert.deepEqual(validateSpec("QdrantBackup", { connectionRef: { name: "q" }, locationRef: { name: "s3" }, collections: { all: true } }), []);
+});

@@ -1,0 +1,110 @@
+/**
+ * Bad input is refused by the CRD schema and CEL rules, through `kubectl apply` as a user runs it, and
+ * every message names the field. Valid examples from deploy/examples are accepted.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { test } from "node:test";
+import { stringify } from "yaml";
+import { API_VERSION } from "../../src/api/group.ts";
+import { REPO_ROOT } from "../env/paths.ts";
+import { ensureCrds } from "../helpers/crds.ts";
+import { testEnv, useNamespace } from "../helpers/testenv.ts";
+
+function kubectl(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
+  const env = testEnv();
+  return new Promise((resolve, reject) => {
+    const child = execFile(env.local?.kubectl ?? "kubectl", ["--kubeconfig", env.kubeconfig, ...args], (err, stdout, stderr) =>
+      err ? reject(Object.assign(new Error(err.message), { stdout, stderr })) : resolve({ stdout, stderr }),
+    );
+    if (input !== undefined) child.stdin!.end(input);
+  });
+}
+
+const conn = { connectionRef: { name: "qdrant" } };
+const loc = { locationRef: { name: "s3" } };
+const schedule = { schedule: "0 2 * * *", ...conn, ...loc, collections: { names: ["policies"] } };
+const backup = { ...conn, ...loc, collections: { names: ["policies"] } };
+const restore = { source: { backupRef: { name: "b" } }, target: conn };
+const rollout = { ...conn, alias: "prod", collection: "prod_v2", source: { external: {} } };
+const s3 = { bucket: "backups", credentials: { secretRef: { name: "creds" } } };
+
+/** [kind, spec, what the error must name] */
+const CASES: Array<[string, Record<string, unknown>, RegExp]> = [
+  ["QdrantBackupSchedule", { ...schedule, schedule: "every day" }, /spec\.schedule/],
+  ["QdrantBackupSchedule", { ...schedule, schedule: "0 2 * *" }, /spec\.schedule/],
+  ["QdrantBackupSchedule", { ...schedule, timeZone: "Not A Zone!" }, /spec\.timeZone/],
+  ["QdrantBackupSchedule", { ...schedule, retention: { keepDaily: -1 } }, /spec\.retention\.keepDaily/],
+  ["QdrantBackupSchedule", { ...schedule, retention: { maxAge: "thirty days" } }, /spec\.retention\.maxAge/],
+  ["QdrantBackupSchedule", { ...schedule, concurrencyPolicy: "Sometimes" }, /spec\.concurrencyPolicy/],
+  ["QdrantBackupSchedule", { ...schedule, startingDeadlineSeconds: 0 }, /spec\.startingDeadlineSeconds/],
+  ["QdrantBackupSchedule", { ...schedule, locationRef: undefined }, /spec\.locationRef/],
+  ["QdrantBackupSchedule", { ...schedule, collections: { names: ["a"], all: true } }, /spec\.collections.*exactly one of names, all: true, or pattern/],
+  ["QdrantBackupSchedule", { ...schedule, collections: undefined }, /spec\.collections.*required in Collection mode/],
+  ["QdrantBackupSchedule", { ...schedule, mode: "FullStorage" }, /spec\.collections.*not allowed in FullStorage mode/],
+  ["QdrantBackupSchedule", { ...schedule, collections: { names: ["bad/name"] } }, /spec\.collections\.names\[0\]/],
+  ["QdrantBackupSchedule", { ...schedule, job: { backoffLimit: 99 } }, /spec\.job\.backoffLimit/],
+  ["QdrantBackupSchedule", { ...schedule, unknownField: true }, /unknown field "spec\.unknownField"/],
+  ["QdrantBackup", { ...backup, deletionPolicy: "Shred" }, /spec\.deletionPolicy/],
+  ["QdrantBackup", { ...backup, connectionRef: { name: "Not_A_Name" } }, /spec\.connectionRef\.name/],
+  ["QdrantRestore", { ...restore, source: { backupRef: { name: "b" }, latest: { ...loc, collection: "c" } } }, /spec\.source.*exactly one of backupRef, location or latest/],
+  ["QdrantRestore", { ...restore, source: {} }, /spec\.source.*exactly one of/],
+  ["QdrantRestore", { ...restore, policy: "Always" }, /spec\.policy/],
+  ["QdrantRestore", { ...restore, policy: "Drill" }, /spec\.drill.*required with policy Drill/],
+  ["QdrantRestore", { ...restore, target: { ...conn, collection: "a:b" } }, /spec\.target\.collection/],
+  ["QdrantRestore", { ...restore, checkIntervalSeconds: 1 }, /spec\.checkIntervalSeconds/],
+  ["QdrantRestore", { ...restore, source: { latest: { ...loc, collection: "c", notAfter: "yesterday" } } }, /spec\.source\.latest\.notAfter/],
+  ["CollectionRollout", { ...rollout, collection: "prod" }, /spec\.alias.*must differ/],
+  ["CollectionRollout", { ...rollout, source: { external: {}, copyFrom: {} } }, /spec\.source.*exactly one of fromBackup, copyFrom or external/],
+  ["CollectionRollout", { ...rollout, gates: { pointsWithinPercent: 150 } }, /spec\.gates\.pointsWithinPercent/],
+  ["CollectionRollout", { ...rollout, retainPrevious: "1 week" }, /spec\.retainPrevious/],
+  ["QdrantConnection", { url: "http://q:6333", service: { name: "q" } }, /spec.*exactly one of url or service/],
+  ["QdrantConnection", { url: "ftp://q" }, /spec\.url/],
+  ["QdrantConnection", { url: "http://q:6333", peers: { mode: "Static" } }, /spec\.peers\.urls.*required with mode Static/],
+  ["QdrantBackupLocation", { s3: { ...s3, bucket: "Bad_Bucket" } }, /spec\.s3\.bucket/],
+  ["QdrantBackupLocation", { s3: { ...s3, credentials: {} } }, /spec\.s3\.credentials.*exactly one of secretRef or fromEnvironment/],
+  ["QdrantBackupLocation", { s3: { ...s3, serverSideEncryption: { type: "AES256", kmsKeyId: "k" } } }, /spec\.s3\.serverSideEncryption\.kmsKeyId/],
+];
+
+test(`${CASES.length} malformed resources are refused by kubectl apply, each naming its field`, async (t) => {
+  await ensureCrds();
+  const ns = await useNamespace(t, "malformed");
+  assert.ok(CASES.length >= 20);
+  for (const [i, [kind, spec, field]] of CASES.entries()) {
+    const manifest = stringify({ apiVersion: API_VERSION, kind, metadata: { name: `bad-${i}`, namespace: ns }, spec: JSON.parse(JSON.stringify(spec)) as unknown });
+    await assert.rejects(kubectl(["apply", "-f", "-"], manifest), (err: { stderr?: string }) => {
+      assert.match(err.stderr ?? "", field, `case ${i} (${kind}): ${err.stderr}`);
+      return true;
+    });
+  }
+});
+
+test("immutable fields stay immutable", async (t) => {
+  await ensureCrds();
+  const ns = await useNamespace(t, "immutable");
+  const apply = (kind: string, spec: Record<string, unknown>) => kubectl(["apply", "-f", "-"], stringify({ apiVersion: API_VERSION, kind, metadata: { name: "x", namespace: ns }, spec }));
+  const refused = (pattern: RegExp) => (err: { stderr?: string }) => {
+    assert.match(err.stderr ?? "", pattern);
+    return true;
+  };
+  await apply("QdrantBackup", backup);
+  await assert.rejects(apply("QdrantBackup", { ...backup, deletionPolicy: "Delete" }), refused(/spec: Invalid value.*spec is immutable/));
+  await apply("QdrantRestore", restore);
+  await assert.rejects(apply("QdrantRestore", { ...restore, source: { backupRef: { name: "other" } } }), refused(/spec\.source.*source is immutable/));
+  await apply("CollectionRollout", rollout);
+  await assert.rejects(apply("CollectionRollout", { ...rollout, collection: "prod_v3" }), refused(/spec\.alias.*immutable/));
+});
+
+test("every example in deploy/examples is accepted", async (t) => {
+  await ensureCrds();
+  const ns = await useNamespace(t, "examples");
+  const dir = join(REPO_ROOT, "deploy", "examples");
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".yaml"));
+  assert.ok(files.length >= 6);
+  const { stdout } = await kubectl(["apply", "-n", ns, "-f", dir]);
+  for (const kind of ["qdrantconnection", "qdrantbackuplocation", "qdrantbackupschedule", "qdrantbackup", "qdrantrestore", "collectionrollout"]) {
+    assert.match(stdout, new RegExp(`${kind}\\.qdrant-operator\\.dev/\\S+ created`));
+  }
+});
