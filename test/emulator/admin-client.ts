@@ -1,0 +1,89 @@
+/**
+ * Typed client for the emulator's admin (fault) API, for tests. Real Qdrant has no such API: tests that use
+ * it only run against the emulator.
+ */
+import type { FileInfo } from "./admin-server.ts";
+import type { Fault, FaultSpec } from "./faults.ts";
+
+export type { Fault, FaultSpec } from "./faults.ts";
+export type { FileInfo } from "./admin-server.ts";
+
+export interface PeerInfo {
+  /** 1-based peer number (peer n listens on 127.0.0.n). */
+  number: number;
+  id: number;
+  url: string;
+  p2pUri: string;
+  up: boolean;
+}
+
+export interface PeerFiles {
+  /** Files under the peer's snapshots directory (collection snapshots, `.checksum` files, shard snapshots, full snapshots). */
+  snapshots: FileInfo[];
+  /** Files under the peer's temp directory (partial uploads/downloads, archives being built). */
+  tmp: FileInfo[];
+}
+
+export class AdminClient {
+  private readonly base: string;
+
+  constructor(adminUrl: string) {
+    this.base = adminUrl.replace(/\/$/, "");
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.base}${path}`, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await res.json()) as T & { error?: string };
+    if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${json.error ?? ""}`);
+    return json;
+  }
+
+  /** Adds any fault. */
+  addFault(spec: FaultSpec): Promise<Fault> {
+    return this.call("POST", "/faults", spec);
+  }
+
+  /** The next `count` matching requests get `status` with `message` as the error text. */
+  failNext(route: { method?: string; path: string; peer?: number }, status: number, message: string, count = 1): Promise<Fault> {
+    return this.addFault({ ...route, action: "fail", status, message, count });
+  }
+
+  /** The next `count` matching requests wait `delayMs` before being handled. */
+  delayNext(route: { method?: string; path: string; peer?: number }, delayMs: number, count = 1): Promise<Fault> {
+    return this.addFault({ ...route, action: "delay", delayMs, count });
+  }
+
+  /** The next `count` matching downloads are cut after `afterBytes` bytes of body. */
+  cutNext(route: { method?: string; path: string; peer?: number }, afterBytes: number, count = 1): Promise<Fault> {
+    return this.addFault({ ...route, action: "cut", afterBytes, count });
+  }
+
+  faults(): Promise<Fault[]> {
+    return this.call("GET", "/faults");
+  }
+
+  async clearFaults(): Promise<void> {
+    await this.call("DELETE", "/faults");
+  }
+
+  peers(): Promise<PeerInfo[]> {
+    return this.call("GET", "/peers");
+  }
+
+  async peerDown(peer: number): Promise<void> {
+    await this.call("POST", `/peers/${peer}/down`);
+  }
+
+  async peerUp(peer: number): Promise<void> {
+    await this.call("POST", `/peers/${peer}/up`);
+  }
+
+  /** Files on a peer's disk, to assert that no orphaned snapshot or temp file is left. */
+  files(peer: number): Promise<PeerFiles> {
+    return this.call("GET", `/peers/${peer}/files`);
+  }
+}
