@@ -81,7 +81,10 @@ async function serve(): Promise<void> {
     process.exit(1);
   }
   await writeFile(STATE_FILE, JSON.stringify({ pid: process.pid, info: env.info } satisfies State, null, 2));
+  // With every part external there is no child process or server to keep the event loop alive.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   const shutdown = () => {
+    clearInterval(keepAlive);
     void env.stop().finally(() => process.exit(0));
   };
   process.once("SIGTERM", shutdown);

@@ -78,6 +78,17 @@ function s3FromEnv(): S3Info | undefined {
   return { endpoint, region: process.env.S3_REGION ?? process.env.AWS_REGION ?? S3_REGION, accessKeyId, secretAccessKey };
 }
 
+/** QDRANT_URL (+ QDRANT_API_KEY, and QDRANT_PEERS=url1,url2,… for a distributed Qdrant). */
+function externalQdrantInfo(url: string): NonNullable<EnvironmentInfo["qdrant"]> {
+  const peers = process.env.QDRANT_PEERS?.split(",").map((p) => p.trim()).filter(Boolean);
+  return {
+    url,
+    peers: [url],
+    ...(process.env.QDRANT_API_KEY ? { apiKey: process.env.QDRANT_API_KEY } : {}),
+    ...(peers && peers.length > 0 ? { cluster: { url: peers[0]!, peers } } : {}),
+  };
+}
+
 export interface StartEnvironmentOptions {
   log?: (line: string) => void;
   /** Image → local command map extensions for the node agent. */
@@ -134,9 +145,7 @@ export async function startEnvironment(opts: StartEnvironmentOptions = {}): Prom
     const info: EnvironmentInfo = {
       kubeconfig: externalKube ?? cp!.kubeconfig,
       s3: externalS3 ?? minio!.info,
-      qdrant: externalQdrant
-        ? { url: externalQdrant, peers: [externalQdrant], ...(process.env.QDRANT_API_KEY ? { apiKey: process.env.QDRANT_API_KEY } : {}) }
-        : (qdrant?.info ?? null),
+      qdrant: externalQdrant ? externalQdrantInfo(externalQdrant) : (qdrant?.info ?? null),
       ...(cp && agent
         ? {
             local: {

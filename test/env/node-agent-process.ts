@@ -35,6 +35,8 @@ export async function startNodeAgentProcess(cp: ControlPlane, runDir: string, im
     servingKey: serving.key,
     clientCaCert: cp.ca.cert,
     images: { ...defaultImages(), ...images },
+    // Container pids go to the run dir's list too, so cleanStaleRuns kills them even if the agent was SIGKILLed.
+    pidsFile: join(runDir, "pids"),
   };
   const configPath = join(dir, "config.json");
   await writeFile(configPath, JSON.stringify(config, null, 2), { mode: 0o600 });

@@ -14,4 +14,11 @@ export interface NodeAgentConfig {
   /** CA that signs the apiserver's kubelet-client certificate. */
   clientCaCert: string;
   images: Record<string, ImageConfig>;
+  /**
+   * Optional: a file to append each container's pid (= process group id) to, like the run dir's `pids`
+   * file, so the environment's crash cleanup kills pod processes of an agent that was itself SIGKILLed.
+   */
+  pidsFile?: string;
+  /** Optional: taints the Node is registered with (the kubelet's --register-with-taints). */
+  registerWithTaints?: Array<{ key: string; value?: string; effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute" }>;
 }
