@@ -40,6 +40,7 @@ export const BackupFile = Type.Object({
 
 export const BackupCollectionStatus = Type.Object({
   name: Type.String(),
+  manifestKey: Type.Optional(Type.String({ description: "Key of this collection's manifest: written last, its presence is what makes the collection's backup complete." })),
   pointsCount: Type.Optional(Type.Integer({ minimum: 0 })),
   aliases: Type.Optional(Type.Array(Type.String())),
   files: Type.Optional(Type.Array(BackupFile)),
@@ -52,7 +53,7 @@ export const QdrantBackupStatus = Type.Object({
   conditions: Type.Optional(Conditions),
   phase: Type.Optional(BackupPhase),
   backupId: Type.Optional(Type.String({ description: "Identity of the backup in the bucket (part of every object key)." })),
-  manifestKey: Type.Optional(Type.String({ description: "Key of the manifest: written last, its presence is what makes the backup complete." })),
+  manifestKey: Type.Optional(Type.String({ description: "FullStorage mode: key of the backup's one manifest (Collection mode has one per collection, in collections[])." })),
   startTime: Type.Optional(Type.String({ format: "date-time" })),
   completionTime: Type.Optional(Type.String({ format: "date-time" })),
   sizeBytes: Type.Optional(Type.Integer({ minimum: 0 })),

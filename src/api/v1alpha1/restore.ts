@@ -4,7 +4,7 @@
  * a periodic drill into a throwaway collection that proves the backups restore.
  */
 import { Type, type Static } from "@sinclair/typebox";
-import { cel, CollectionName, StringEnum } from "../schema-helpers.ts";
+import { cel, CollectionName, ObjectName, StringEnum } from "../schema-helpers.ts";
 import { Conditions, JobSettings, LocalObjectReference } from "./common.ts";
 
 export const BackupSource = Type.Object(
@@ -15,6 +15,8 @@ export const BackupSource = Type.Object(
         {
           locationRef: LocalObjectReference,
           backupId: Type.String({ description: "The backup's id in the bucket (see `backups list`).", minLength: 1 }),
+          sourceNamespace: Type.Optional(ObjectName("Namespace the backup was made in (part of its keys). Without it the bucket is searched for the id.")),
+          sourceConnection: Type.Optional(ObjectName("QdrantConnection the backup was made through (part of its keys). Without it the bucket is searched for the id.")),
         },
         { description: "A backup found in a bucket by id: what a fresh cluster with only the bucket has." },
       ),
