@@ -1,20 +1,37 @@
 #!/usr/bin/env node
 /**
- * The operator's single entry point: `manager` runs the controllers, `job …` runs the work a Job's pod
- * does. Both arrive with later issues; until then the CLI only says what it is.
+ * The operator's single entry point (the image's ENTRYPOINT): `manager` runs the controllers; `job …`
+ * runs the work of the operator's Jobs (filled in by the backup and restore controllers).
  */
-const USAGE = `usage: qdrant-operator <command>
+import { OPERATOR_NAME, OPERATOR_VERSION } from "./version.ts";
+
+const USAGE = `usage: ${OPERATOR_NAME} <command>
 
 commands:
-  version   print the version
-(manager and job commands are not built yet)`;
+  manager [flags]   run the operator (\`manager --help\` lists the flags)
+  version           print the version
+  job <name> …      work done inside the operator's Jobs (not built yet)`;
 
-const [command] = process.argv.slice(2);
-switch (command) {
-  case "version":
-    console.log("qdrant-operator 0.1.0");
-    break;
-  default:
-    console.error(USAGE);
-    process.exitCode = command === undefined || command === "help" || command === "--help" ? 0 : 2;
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "manager":
+      return (await import("./manager/run.ts")).runManager(rest);
+    case "version":
+      console.log(`${OPERATOR_NAME} ${OPERATOR_VERSION}`);
+      return 0;
+    case "job":
+      console.error(`${OPERATOR_NAME} job: no job commands are built yet`);
+      return 2;
+    case undefined:
+    case "help":
+    case "--help":
+      console.log(USAGE);
+      return 0;
+    default:
+      console.error(`${OPERATOR_NAME}: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
 }
+
+process.exitCode = await main(process.argv.slice(2));

@@ -6,7 +6,7 @@
  * Kubernetes wants *structural* schemas: every node typed, no anyOf of types. So enums are plain
  * `{type: string, enum}` and "exactly one of" is a CEL rule, never a union.
  */
-import { Type, type SchemaOptions, type TSchema, type TUnsafe } from "@sinclair/typebox";
+import { Type, type SchemaOptions, type TUnsafe } from "@sinclair/typebox";
 
 export interface CelRule {
   rule: string;
@@ -27,7 +27,7 @@ export function StringEnum<T extends string>(values: readonly T[], options: Sche
 }
 
 /** A DNS-1123 subdomain: the name of any Kubernetes object. */
-export function ObjectName(description: string): TSchema {
+export function ObjectName(description: string) {
   return Type.String({ description, minLength: 1, maxLength: 253, pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$" });
 }
 

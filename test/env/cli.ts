@@ -4,7 +4,7 @@
  *   down     stop it and remove its temp dirs
  *   status   say what runs
  *   qdrant   run the Qdrant emulator alone in the foreground (see test/emulator/README.md)
- *   dev      run it in the foreground until Ctrl-C (what `npm run dev` does until the operator exists)
+ *   dev      `npm run dev`: the environment plus the operator and deploy/examples, until Ctrl-C
  * `serve` is internal: the background process that `up` starts.
  */
 import { spawn } from "node:child_process";
@@ -91,26 +91,6 @@ async function serve(): Promise<void> {
   process.once("SIGINT", shutdown);
 }
 
-async function dev(): Promise<void> {
-  const env = await startEnvironment();
-  const { info } = env;
-  const kubectl = info.local?.kubectl ?? "kubectl";
-  console.log(JSON.stringify(info, null, 2));
-  console.log(`
-The environment is up. In another shell:
-  export KUBECONFIG=${info.kubeconfig}
-  ${kubectl} get nodes                 # kubectl ${info.local ? "v1.36.3, matching the control plane" : ""}
-  curl ${info.qdrant?.url ?? "<no qdrant>"}/collections
-S3: ${info.s3.endpoint} (access key ${info.s3.accessKeyId}; the secret is in the JSON above)
-Ctrl-C stops everything and removes its temp dirs.`);
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
-  process.stderr.write("\ntestenv: stopping\n");
-  await env.stop();
-}
-
 async function down(): Promise<void> {
   const state = await readState();
   if (state && isAlive(state.pid)) {
@@ -139,7 +119,7 @@ const commands: Record<string, () => Promise<void>> = {
   down,
   status,
   serve,
-  dev,
+  dev: () => import("./dev.ts").then((m) => m.dev()),
   qdrant: () => import("../emulator/cli.ts").then((m) => m.main(rest)),
 };
 const fn = command ? commands[command] : undefined;

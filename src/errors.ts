@@ -1,0 +1,40 @@
+/**
+ * The operator's one registry of coded errors. Each code maps to the CamelCase reason a condition or
+ * Event shows and says whether retrying can help, so controllers decide retry-vs-terminal from the code
+ * instead of from message text. Runtime-level errors (conflicts, leader election) live in
+ * src/runtime/errors.ts, which knows nothing about Qdrant or S3.
+ */
+
+export const ERROR_CODES = {
+  INVALID_SPEC: { reason: "InvalidSpec", retryable: false, summary: "the resource's spec is invalid" },
+  SECRET_NOT_FOUND: { reason: "SecretNotFound", retryable: true, summary: "a referenced Secret or key does not exist" },
+  REFERENCE_NOT_FOUND: { reason: "ReferenceNotFound", retryable: true, summary: "a referenced resource does not exist" },
+  QDRANT_UNREACHABLE: { reason: "QdrantUnreachable", retryable: true, summary: "Qdrant did not answer" },
+  QDRANT_UNAUTHORIZED: { reason: "QdrantUnauthorized", retryable: false, summary: "Qdrant refused the API key" },
+  QDRANT_API_ERROR: { reason: "QdrantError", retryable: true, summary: "Qdrant answered with an error" },
+  QDRANT_NOT_FOUND: { reason: "QdrantNotFound", retryable: false, summary: "Qdrant does not have the named object" },
+  S3_UNREACHABLE: { reason: "StorageUnreachable", retryable: true, summary: "the object storage did not answer" },
+  S3_ACCESS_DENIED: { reason: "StorageAccessDenied", retryable: false, summary: "the object storage refused the credentials" },
+  S3_BUCKET_NOT_FOUND: { reason: "BucketNotFound", retryable: false, summary: "the bucket does not exist" },
+  S3_ERROR: { reason: "StorageError", retryable: true, summary: "the object storage answered with an error" },
+} as const satisfies Record<string, { reason: string; retryable: boolean; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class OperatorError extends Error {
+  readonly code: ErrorCode;
+  /** CamelCase reason for conditions and Events. */
+  readonly reason: string;
+  readonly retryable: boolean;
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "OperatorError";
+    this.code = code;
+    this.reason = ERROR_CODES[code].reason;
+    this.retryable = ERROR_CODES[code].retryable;
+  }
+}
+
+export function isOperatorError(err: unknown, code?: ErrorCode): err is OperatorError {
+  return err instanceof OperatorError && (code === undefined || err.code === code);
+}

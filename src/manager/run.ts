@@ -1,0 +1,75 @@
+/**
+ * `qdrant-operator manager`: parses the configuration (exiting with every problem named before touching
+ * the cluster), builds the runtime's manager with one informer per kind, registers the controllers and
+ * runs until SIGTERM. Leader election, draining and lease release are the runtime's.
+ */
+import { KubeConfig } from "@kubernetes/client-node";
+import { backupLocationController, type BackupLocationObject } from "../controllers/backup-location/controller.ts";
+import { qdrantConnectionController, type QdrantConnectionObject } from "../controllers/qdrant-connection/controller.ts";
+import {
+  COLLECTION_ROLLOUTS,
+  QDRANT_BACKUP_LOCATIONS,
+  QDRANT_BACKUP_SCHEDULES,
+  QDRANT_BACKUPS,
+  QDRANT_CONNECTIONS,
+  QDRANT_RESTORES,
+} from "../controllers/resources.ts";
+import type { OperatorContext } from "../controllers/shared/context.ts";
+import { validationController } from "../controllers/validation/controller.ts";
+import { parseConfig, configHelp } from "../runtime/config.ts";
+import { ConfigError, LeaderElectionLostError } from "../runtime/errors.ts";
+import { EventRecorder } from "../runtime/events.ts";
+import { createLogger } from "../runtime/logger.ts";
+import { Manager } from "../runtime/manager.ts";
+import { Redactor } from "../runtime/redact.ts";
+import { realClock } from "../runtime/clock.ts";
+import { StatusWriter } from "../runtime/status-writer.ts";
+import { DEFAULT_JOB_IMAGE, OPERATOR_NAME, OPERATOR_VERSION, REPORTING_CONTROLLER } from "../version.ts";
+
+export async function runManager(argv: string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(`usage: ${OPERATOR_NAME} manager [flags]\n\n${configHelp()}`);
+    return 0;
+  }
+  let config;
+  try {
+    config = parseConfig(argv, process.env, { leaseName: "qdrant-operator-leader", jobImage: DEFAULT_JOB_IMAGE });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`${OPERATOR_NAME} manager: ${err.message}\n\nRun \`${OPERATOR_NAME} manager --help\` for the flags.`);
+    return 2;
+  }
+  const redactor = new Redactor();
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat, redactor, base: { identity: config.identity } });
+  const kc = new KubeConfig();
+  if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
+  else kc.loadFromDefault();
+
+  const mgr = Manager.fromConfig(config, kc, { logger, userAgent: `${OPERATOR_NAME}/${OPERATOR_VERSION}` });
+  mgr.metrics.setBuildInfo("qdrant_operator", { version: OPERATOR_VERSION });
+  const events = new EventRecorder({ client: mgr.client, reportingController: REPORTING_CONTROLLER, reportingInstance: config.identity, logger, redactor });
+  const ctx: OperatorContext = {
+    client: mgr.client,
+    status: new StatusWriter(mgr.client, { fieldManager: OPERATOR_NAME }),
+    events,
+    redactor,
+    clock: realClock,
+    logger,
+    workers: config.workers,
+  };
+  mgr.addController(qdrantConnectionController(ctx, mgr.informerFor<QdrantConnectionObject>(QDRANT_CONNECTIONS)));
+  mgr.addController(backupLocationController(ctx, mgr.informerFor<BackupLocationObject>(QDRANT_BACKUP_LOCATIONS)));
+  for (const rt of [QDRANT_BACKUP_SCHEDULES, QDRANT_BACKUPS, QDRANT_RESTORES, COLLECTION_ROLLOUTS]) {
+    mgr.addController(validationController(ctx, rt, mgr.informerFor(rt)));
+  }
+  mgr.installSignalHandlers();
+  logger.info({ version: OPERATOR_VERSION, namespaces: config.namespaces, leaderElection: config.leaderElection.enabled }, "Starting manager");
+  try {
+    await mgr.run();
+    await events.flush();
+    return 0;
+  } catch (err) {
+    logger.fatal({ err }, err instanceof LeaderElectionLostError ? "Lost the leader lease; exiting" : "Manager failed");
+    return 1;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The thin HTTP layer under the Qdrant adapter: API key header, per-call timeout, and Qdrant's error
+ * envelope (`{"status": {"error": "…"}}`, or plain text on download routes) turned into coded errors.
+ * Raw fetch rather than @qdrant/js-client-rest for the calls that client cannot make (GET /cluster is
+ * raw-only there; snapshot streams are not possible with it at all).
+ */
+import { Agent, fetch, type Dispatcher } from "undici";
+import { OperatorError } from "../errors.ts";
+
+export interface QdrantEndpoint {
+  /** REST base URL without a trailing slash. */
+  url: string;
+  apiKey?: string;
+  timeoutMs: number;
+  /** For https with a private CA (QdrantConnection.spec.tls). */
+  dispatcher?: Dispatcher;
+}
+
+/** An undici dispatcher that trusts `caPem` (and checks `serverName`), or skips verification when asked. */
+export function tlsDispatcher(opts: { caPem?: string; serverName?: string; insecureSkipVerify?: boolean }): Dispatcher {
+  return new Agent({
+    connect: {
+      ...(opts.caPem ? { ca: opts.caPem } : {}),
+      ...(opts.serverName ? { servername: opts.serverName } : {}),
+      rejectUnauthorized: !opts.insecureSkipVerify,
+    },
+  });
+}
+
+export async function qdrantJson<T>(ep: QdrantEndpoint, method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (ep.apiKey) headers["api-key"] = ep.apiKey;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  let res: Awaited<ReturnType<typeof fetch>>;
+  try {
+    res = await fetch(`${ep.url}${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      ...(ep.dispatcher ? { dispatcher: ep.dispatcher } : {}),
+      signal: AbortSignal.timeout(ep.timeoutMs),
+    });
+  } catch (err) {
+    const why = err instanceof Error && err.name === "TimeoutError" ? `no answer within ${ep.timeoutMs} ms` : describeFetchError(err);
+    throw new OperatorError("QDRANT_UNREACHABLE", `${method} ${ep.url}${path}: ${why}`, { cause: err });
+  }
+  const text = await res.text();
+  if (res.ok) {
+    const parsed = JSON.parse(text) as { result?: T } | T;
+    // GET / answers unwrapped; everything else in the {result, status, time} envelope.
+    return (path === "/" ? parsed : (parsed as { result: T }).result) as T;
+  }
+  const message = errorText(text);
+  const where = `${method} ${ep.url}${path}`;
+  if (res.status === 401 || res.status === 403) throw new OperatorError("QDRANT_UNAUTHORIZED", `${where}: ${res.status} ${message}`);
+  if (res.status === 404) throw new OperatorError("QDRANT_NOT_FOUND", `${where}: ${message}`);
+  throw new OperatorError("QDRANT_API_ERROR", `${where}: ${res.status} ${message}`);
+}
+
+function errorText(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { status?: { error?: string } };
+    if (parsed.status?.error) return parsed.status.error;
+  } catch {
+    // text/plain answer (401s, download routes)
+  }
+  return body.trim().slice(0, 500) || "(empty answer)";
+}
+
+/** fetch's "fetch failed" hides the reason in `cause`; surface ECONNREFUSED and friends. */
+export function describeFetchError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause as { code?: string; message?: string } | undefined;
+  return cause?.code ? `${cause.code}${cause.message ? ` (${cause.message})` : ""}` : err.message;
+}

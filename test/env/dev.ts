@@ -1,0 +1,120 @@
+/**
+ * `npm run dev`, the embedded default: the test environment plus the operator running against it, with
+ * the CRDs installed, an example collection in Qdrant, a bucket with a one-bucket user in MinIO, and
+ * deploy/examples applied (pointed at those). Ctrl-C stops the manager and then everything else.
+ */
+import { execFile } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { parseAllDocuments, stringify } from "yaml";
+import { startEnvironment, type EnvironmentInfo } from "./environment.ts";
+import { createBucketUser } from "./minio.ts";
+import { REPO_ROOT } from "./paths.ts";
+import { startProcess, waitUntilReady } from "./proc.ts";
+
+const run = promisify(execFile);
+const NAMESPACE = "default";
+const BUCKET = "qdrant-backups";
+
+async function kubectl(info: EnvironmentInfo, args: string[], input?: string): Promise<string> {
+  const bin = info.local?.kubectl ?? "kubectl";
+  const child = execFile(bin, ["--kubeconfig", info.kubeconfig, ...args]);
+  if (input !== undefined) child.stdin!.end(input);
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  if (code !== 0) throw new Error(`kubectl ${args.join(" ")}: ${err.trim()}`);
+  return out;
+}
+
+/** A small collection so there is something to back up: 4-dimensional vectors of a few "policies". */
+async function seedQdrant(url: string): Promise<void> {
+  const call = async (method: string, path: string, body: unknown) => {
+    const res = await fetch(`${url}${path}`, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  };
+  await call("PUT", "/collections/policies", { vectors: { size: 4, distance: "Cosine" } });
+  const points = Array.from({ length: 20 }, (_, i) => ({ id: i + 1, vector: [Math.sin(i), Math.cos(i), i / 20, 1], payload: { title: `policy ${i + 1}` } }));
+  await call("PUT", "/collections/policies/points?wait=true", { points });
+  await call("POST", "/collections/aliases", { actions: [{ create_alias: { collection_name: "policies", alias_name: "policies_production" } }] });
+}
+
+/** deploy/examples with the Qdrant URL and the bucket's endpoint and credentials of this environment. */
+async function examples(info: EnvironmentInfo, creds: { accessKeyId: string; secretAccessKey: string }): Promise<string> {
+  const dir = join(REPO_ROOT, "deploy", "examples");
+  const docs: unknown[] = [];
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith(".yaml")).sort()) {
+    for (const doc of parseAllDocuments(await readFile(join(dir, file), "utf8"))) {
+      const obj = doc.toJS() as { kind: string; metadata: { name: string }; spec?: Record<string, unknown>; stringData?: Record<string, string> };
+      if (obj.kind === "QdrantConnection" && obj.spec) obj.spec.url = info.qdrant?.url;
+      if (obj.kind === "QdrantBackupLocation" && obj.spec) Object.assign(obj.spec.s3 as object, { endpoint: info.s3.endpoint, bucket: BUCKET });
+      if (obj.kind === "Secret" && obj.metadata.name === "backup-s3-credentials") obj.stringData = { AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey };
+      docs.push(obj);
+    }
+  }
+  return docs.map((d) => stringify(d)).join("---\n");
+}
+
+export async function dev(): Promise<void> {
+  const env = await startEnvironment();
+  const { info } = env;
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write("\ndev: stopping the manager and the environment\n");
+    await manager?.stop(35_000);
+    await env.stop();
+  };
+  let manager: ReturnType<typeof startProcess> | undefined;
+  try {
+    await run(info.local?.kubectl ?? "kubectl", ["--kubeconfig", info.kubeconfig, "apply", "--server-side", "-f", join(REPO_ROOT, "crds")]);
+    await run(info.local?.kubectl ?? "kubectl", ["--kubeconfig", info.kubeconfig, "wait", "--for=condition=Established", "-f", join(REPO_ROOT, "crds")]);
+    if (info.qdrant) await seedQdrant(info.qdrant.url);
+    const s3 = new S3Client({ endpoint: info.s3.endpoint, region: info.s3.region, forcePathStyle: true, credentials: info.s3 });
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET })).catch((err: Error) => {
+      if (err.name !== "BucketAlreadyOwnedByYou") throw err;
+    });
+    s3.destroy();
+    const creds = info.local?.minioUser ? await createBucketUser(info.local.minioUser, info.s3, BUCKET) : info.s3;
+    const runDir = info.local?.runDir ?? REPO_ROOT;
+    manager = startProcess({
+      name: "manager",
+      command: process.execPath,
+      args: [join(REPO_ROOT, "src", "main.ts"), "manager", "--leader-elect=false", "--http-address=127.0.0.1:0", `--kubeconfig=${info.kubeconfig}`],
+      runDir,
+      env: { ...process.env, LOG_FORMAT: "pretty" },
+    });
+    info.logs.manager = manager.logPath;
+    await waitUntilReady(manager, "the manager's first log line", async () => (await readFile(manager!.logPath, "utf8").catch(() => "")).includes("Starting manager"));
+    await kubectl(info, ["apply", "-n", NAMESPACE, "-f", "-"], await examples(info, creds));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const kubectlBin = info.local?.kubectl ?? "kubectl";
+  console.log(JSON.stringify(info, null, 2));
+  console.log(`
+The operator runs against a local control plane, MinIO and the Qdrant emulator; deploy/examples is applied.
+In another shell:
+  export KUBECONFIG=${info.kubeconfig}
+  ${kubectlBin} get qdrant -o wide                  # every kind of ours, with Ready and Reason
+  ${kubectlBin} get qbs -w                          # the example backup schedule
+  ${kubectlBin} describe qconn qdrant               # the connection's peers and version
+  curl ${info.qdrant?.url ?? "<qdrant>"}/collections  # the example collection "policies"
+  tail -f ${info.logs.manager}                      # the operator's log
+Ctrl-C stops everything and removes its temp dirs.`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+    void manager.exited.then(() => {
+      if (!stopping) process.stderr.write(`dev: the manager exited; see ${manager.logPath}\n`);
+      resolve();
+    });
+  });
+  await stop();
+}
