@@ -71,5 +71,6 @@ function errorText(body: string): string {
 export function describeFetchError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = err.cause as { code?: string; message?: string } | undefined;
-  return cause?.code ? `${cause.code}${cause.message ? ` (${cause.message})` : ""}` : err.message;
+  if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ""}`;
+  return cause?.message ? `${err.message}: ${cause.message}` : err.message;
 }

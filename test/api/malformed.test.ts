@@ -3,7 +3,6 @@
  * every message names the field. Valid examples from deploy/examples are accepted.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -11,17 +10,8 @@ import { stringify } from "yaml";
 import { API_VERSION } from "../../src/api/group.ts";
 import { REPO_ROOT } from "../env/paths.ts";
 import { ensureCrds } from "../helpers/crds.ts";
-import { testEnv, useNamespace } from "../helpers/testenv.ts";
-
-function kubectl(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
-  const env = testEnv();
-  return new Promise((resolve, reject) => {
-    const child = execFile(env.local?.kubectl ?? "kubectl", ["--kubeconfig", env.kubeconfig, ...args], (err, stdout, stderr) =>
-      err ? reject(Object.assign(new Error(err.message), { stdout, stderr })) : resolve({ stdout, stderr }),
-    );
-    if (input !== undefined) child.stdin!.end(input);
-  });
-}
+import { kubectl } from "../helpers/kubectl.ts";
+import { useNamespace } from "../helpers/testenv.ts";
 
 const conn = { connectionRef: { name: "qdrant" } };
 const loc = { locationRef: { name: "s3" } };

@@ -4,12 +4,12 @@
  * deploy/examples applied (pointed at those). Ctrl-C stops the manager and then everything else.
  */
 import { execFile } from "node:child_process";
-import { readdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { parseAllDocuments, stringify } from "yaml";
 import { startEnvironment, type EnvironmentInfo } from "./environment.ts";
+import { renderExamples } from "./examples.ts";
 import { createBucketUser } from "./minio.ts";
 import { REPO_ROOT } from "./paths.ts";
 import { startProcess, waitUntilReady } from "./proc.ts";
@@ -41,22 +41,6 @@ async function seedQdrant(url: string): Promise<void> {
   const points = Array.from({ length: 20 }, (_, i) => ({ id: i + 1, vector: [Math.sin(i), Math.cos(i), i / 20, 1], payload: { title: `policy ${i + 1}` } }));
   await call("PUT", "/collections/policies/points?wait=true", { points });
   await call("POST", "/collections/aliases", { actions: [{ create_alias: { collection_name: "policies", alias_name: "policies_production" } }] });
-}
-
-/** deploy/examples with the Qdrant URL and the bucket's endpoint and credentials of this environment. */
-async function examples(info: EnvironmentInfo, creds: { accessKeyId: string; secretAccessKey: string }): Promise<string> {
-  const dir = join(REPO_ROOT, "deploy", "examples");
-  const docs: unknown[] = [];
-  for (const file of (await readdir(dir)).filter((f) => f.endsWith(".yaml")).sort()) {
-    for (const doc of parseAllDocuments(await readFile(join(dir, file), "utf8"))) {
-      const obj = doc.toJS() as { kind: string; metadata: { name: string }; spec?: Record<string, unknown>; stringData?: Record<string, string> };
-      if (obj.kind === "QdrantConnection" && obj.spec) obj.spec.url = info.qdrant?.url;
-      if (obj.kind === "QdrantBackupLocation" && obj.spec) Object.assign(obj.spec.s3 as object, { endpoint: info.s3.endpoint, bucket: BUCKET });
-      if (obj.kind === "Secret" && obj.metadata.name === "backup-s3-credentials") obj.stringData = { AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey };
-      docs.push(obj);
-    }
-  }
-  return docs.map((d) => stringify(d)).join("---\n");
 }
 
 export async function dev(): Promise<void> {
@@ -91,7 +75,8 @@ export async function dev(): Promise<void> {
     });
     info.logs.manager = manager.logPath;
     await waitUntilReady(manager, "the manager's first log line", async () => (await readFile(manager!.logPath, "utf8").catch(() => "")).includes("Starting manager"));
-    await kubectl(info, ["apply", "-n", NAMESPACE, "-f", "-"], await examples(info, creds));
+    const manifests = await renderExamples({ qdrantUrl: info.qdrant?.url ?? "http://127.0.0.1:6333", s3Endpoint: info.s3.endpoint, bucket: BUCKET, ...creds });
+    await kubectl(info, ["apply", "-n", NAMESPACE, "-f", "-"], manifests);
   } catch (err) {
     await stop();
     throw err;
