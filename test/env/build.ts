@@ -24,7 +24,7 @@ interface Recipe {
 }
 
 /** Flags every recipe is built with; part of the cache key. Stripped binaries link faster and are half the size. */
-const BUILD_FLAGS = ["-trimpath", "-s", "-w", "CGO_ENABLED=0"];
+const BUILD_FLAGS = ["-trimpath", "-s", "-w", "-buildvcs=false", "CGO_ENABLED=0"];
 
 const K8S_VERSION = "v1.36.3";
 /** What Kubernetes' own build (hack/lib/version.sh) stamps in, so `kubectl version` reads v1.36.3. */
@@ -131,7 +131,7 @@ async function buildRecipe(name: string, recipe: Recipe, log: (line: string) => 
       const ldflags = ["-s", "-w", ...(recipe.ldflags ?? [])].join(" ");
       const child = spawn("go", ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", tmp + "/", ...recipe.packages], {
         cwd: join(RECIPES_DIR, recipe.dir),
-        env: { ...process.env, GOFLAGS: "-mod=readonly", CGO_ENABLED: "0" },
+        env: { ...process.env, GOFLAGS: "-mod=readonly -buildvcs=false", CGO_ENABLED: "0" },
         stdio: ["ignore", "inherit", "inherit"],
       });
       child.on("error", reject);

@@ -65,23 +65,4 @@ export async function kubeconfigFor(user: string, groups: string[]): Promise<str
   return path;
 }
 
-/**
- * Polls `probe` until it returns a value, failing after `timeoutMs` with `what` in the message. For state
- * owned by another process (a Job's status, a Node's condition) there is nothing local to await.
- */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `; last error: ${lastError.message}` : ""}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+export { eventually } from "./eventually.ts";
