@@ -6,7 +6,7 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -125,18 +125,30 @@ async function buildRecipe(name: string, recipe: Recipe, log: (line: string) => 
     const tmp = `${outDir}.tmp-${process.pid}`;
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
-    log(`testenv: building ${name} from test/env/go/${recipe.dir} (first run only, ~6 min for all)`);
+    log(`testenv: building ${name} from test/env/go/${recipe.dir} (first run only, ~9 min for all three on 2 cores)`);
     const started = Date.now();
-    await new Promise<void>((resolve, reject) => {
-      const ldflags = ["-s", "-w", ...(recipe.ldflags ?? [])].join(" ");
-      const child = spawn("go", ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", tmp + "/", ...recipe.packages], {
-        cwd: join(RECIPES_DIR, recipe.dir),
-        env: { ...process.env, GOFLAGS: "-mod=readonly -buildvcs=false", CGO_ENABLED: "0" },
-        stdio: ["ignore", "inherit", "inherit"],
+    // Go's own output (module downloads, compiler chatter) goes to a log, shown only if the build fails,
+    // so a cold run prints one progress line per recipe.
+    const logPath = join(CACHE_DIR, "bin", `${name}.build.log`);
+    const logFd = openSync(logPath, "w");
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const ldflags = ["-s", "-w", ...(recipe.ldflags ?? [])].join(" ");
+        const child = spawn("go", ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", tmp + "/", ...recipe.packages], {
+          cwd: join(RECIPES_DIR, recipe.dir),
+          env: { ...process.env, GOFLAGS: "-mod=readonly -buildvcs=false", CGO_ENABLED: "0" },
+          stdio: ["ignore", logFd, logFd],
+        });
+        child.on("error", reject);
+        child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`go build of ${name} exited ${code}; see ${logPath}`))));
       });
-      child.on("error", reject);
-      child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`go build of ${name} exited ${code}`))));
-    });
+    } catch (err) {
+      const tail = (await readFile(logPath, "utf8").catch(() => "")).split("\n").slice(-30).join("\n");
+      log(`testenv: building ${name} failed; the end of ${logPath}:\n${tail}`);
+      throw err;
+    } finally {
+      closeSync(logFd);
+    }
     await open(join(tmp, ".complete"), "w").then((f) => f.close());
     await rm(outDir, { recursive: true, force: true });
     await rename(tmp, outDir);

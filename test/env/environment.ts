@@ -17,7 +17,11 @@ import { startQdrant, type QdrantHandle } from "./qdrant.ts";
 export interface EnvironmentInfo {
   kubeconfig: string;
   s3: S3Info;
-  qdrant: { url: string; peers: string[]; apiKey?: string; adminUrl?: string; cluster?: { url: string; peers: string[]; adminUrl?: string } } | null;
+  /**
+   * `url`: a standalone Qdrant; `peers`: every peer's REST URL of a distributed one (the emulator's 3-peer
+   * cluster, or QDRANT_PEERS). The admin URLs exist only for the emulator (faults, peers down/up).
+   */
+  qdrant: { url: string; peers: string[]; apiKey?: string; adminUrl?: string; clusterAdminUrl?: string } | null;
   /** Present only when the environment runs its own control plane. */
   local?: {
     runDir: string;
@@ -81,12 +85,7 @@ function s3FromEnv(): S3Info | undefined {
 /** QDRANT_URL (+ QDRANT_API_KEY, and QDRANT_PEERS=url1,url2,… for a distributed Qdrant). */
 function externalQdrantInfo(url: string): NonNullable<EnvironmentInfo["qdrant"]> {
   const peers = process.env.QDRANT_PEERS?.split(",").map((p) => p.trim()).filter(Boolean);
-  return {
-    url,
-    peers: [url],
-    ...(process.env.QDRANT_API_KEY ? { apiKey: process.env.QDRANT_API_KEY } : {}),
-    ...(peers && peers.length > 0 ? { cluster: { url: peers[0]!, peers } } : {}),
-  };
+  return { url, peers: peers && peers.length > 0 ? peers : [], ...(process.env.QDRANT_API_KEY ? { apiKey: process.env.QDRANT_API_KEY } : {}) };
 }
 
 export interface StartEnvironmentOptions {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { startEmulator } from "../emulator/index.ts";
 
 export interface QdrantHandle {
-  info: { url: string; peers: string[]; adminUrl: string; cluster: { url: string; peers: string[]; adminUrl: string } };
+  info: { url: string; peers: string[]; adminUrl: string; clusterAdminUrl: string };
   logs: Record<string, string>;
   stop(): Promise<void>;
 }
@@ -26,12 +26,7 @@ export async function startQdrant(runDir: string): Promise<QdrantHandle> {
     throw err;
   }
   return {
-    info: {
-      url: standalone.url,
-      peers: standalone.peers,
-      adminUrl: standalone.adminUrl,
-      cluster: { url: cluster.url, peers: cluster.peers, adminUrl: cluster.adminUrl },
-    },
+    info: { url: standalone.url, adminUrl: standalone.adminUrl, peers: cluster.peers, clusterAdminUrl: cluster.adminUrl },
     logs: {},
     stop: async () => {
       await cluster.stop();
