@@ -17,6 +17,10 @@ export const ERROR_CODES = {
   S3_ACCESS_DENIED: { reason: "StorageAccessDenied", retryable: false, summary: "the object storage refused the credentials" },
   S3_BUCKET_NOT_FOUND: { reason: "BucketNotFound", retryable: false, summary: "the bucket does not exist" },
   S3_ERROR: { reason: "StorageError", retryable: true, summary: "the object storage answered with an error" },
+  BACKUP_PLAN_INVALID: { reason: "InvalidBackupPlan", retryable: false, summary: "the backup Job's plan is invalid" },
+  COLLECTION_NOT_FOUND: { reason: "CollectionNotFound", retryable: false, summary: "a collection to back up does not exist" },
+  JOB_TERMINATED: { reason: "Terminated", retryable: true, summary: "the Job's process was asked to stop (SIGTERM) before it finished" },
+  SNAPSHOT_CORRUPT: { reason: "SnapshotCorrupt", retryable: true, summary: "a downloaded snapshot's size or checksum differs from what Qdrant reported" },
 } as const satisfies Record<string, { reason: string; retryable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -10,7 +10,7 @@ const USAGE = `usage: ${OPERATOR_NAME} <command>
 commands:
   manager [flags]   run the operator (\`manager --help\` lists the flags)
   version           print the version
-  job <name> …      work done inside the operator's Jobs (not built yet)`;
+  job backup        run a backup Job's work (reads BACKUP_PLAN; see src/jobs/backup/contract.ts)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -21,7 +21,8 @@ async function main(argv: string[]): Promise<number> {
       console.log(`${OPERATOR_NAME} ${OPERATOR_VERSION}`);
       return 0;
     case "job":
-      console.error(`${OPERATOR_NAME} job: no job commands are built yet`);
+      if (rest[0] === "backup") return (await import("./jobs/backup/command.ts")).backupCommand();
+      console.error(`${OPERATOR_NAME} job: unknown job "${rest[0] ?? ""}" (known: backup)`);
       return 2;
     case undefined:
     case "help":

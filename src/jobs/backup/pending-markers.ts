@@ -1,0 +1,127 @@
+/**
+ * Crash safety for what a run leaves outside S3's own bookkeeping: node-local snapshots and multipart
+ * uploads. A process that is SIGKILLed (OOM, node loss, a Job deleted with no grace) cleans up nothing, so:
+ *
+ * - Right after a snapshot create returns, a marker object `<backupPrefix>_pending/<peerId>/<name>` is
+ *   written naming the snapshot, its peer (id and URL) and collection. It is deleted once the snapshot is.
+ *   Every run of a backup id (the Job's retries share it) starts by deleting the snapshots its markers
+ *   name, then the markers. Only snapshots named by a marker of this backup are ever deleted, so another
+ *   backup's (or a person's) snapshot is never touched.
+ *   Crash window: a kill between the create's answer and the marker's PUT (one small request) leaves
+ *   a snapshot no marker names; nothing deletes it but a person (or a future sweep by name pattern).
+ *   The same holds when the create's answer itself is lost (Qdrant finished, we were killed first).
+ * - Multipart uploads under the backup's prefix are aborted at the start of every run: they can only be
+ *   a killed run's (a backup id is never shared by two running Jobs), and their parts cost storage
+ *   while invisible to listings. lib-storage aborts its own upload on an ordinary failure.
+ *
+ * The markers sit under the backup's prefix, where layout parsing sees them as foreign keys (so they
+ * never make a backup look complete), and a prune of an incomplete backup's prefix removes stragglers.
+ */
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { encodeCollectionSegment } from "../../backup/layout/collection-segment.ts";
+import { s3Error } from "../../s3/client.ts";
+
+export const PENDING_DIR = "_pending/";
+
+export interface PendingSnapshot {
+  peerId: string;
+  peerUrl: string;
+  collection: string;
+  snapshot: string;
+}
+
+export interface PendingMarker extends PendingSnapshot {
+  key: string;
+}
+
+export function markerKey(backupPrefix: string, p: PendingSnapshot): string {
+  return `${backupPrefix}${PENDING_DIR}${p.peerId}/${encodeCollectionSegment(p.snapshot)}`;
+}
+
+export async function writeMarker(s3: S3Client, bucket: string, backupPrefix: string, p: PendingSnapshot): Promise<string> {
+  const key = markerKey(backupPrefix, p);
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(p), ContentType: "application/json" }));
+  } catch (err) {
+    throw s3Error(err, bucket, "PutObject");
+  }
+  return key;
+}
+
+export async function deleteMarker(s3: S3Client, bucket: string, key: string): Promise<void> {
+  try {
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (err) {
+    throw s3Error(err, bucket, "DeleteObject");
+  }
+}
+
+/** The markers a previous run of this backup left; unreadable ones are returned with what the key says. */
+export async function listMarkers(s3: S3Client, bucket: string, backupPrefix: string): Promise<PendingMarker[]> {
+  const out: PendingMarker[] = [];
+  let token: string | undefined;
+  do {
+    let page;
+    try {
+      page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${backupPrefix}${PENDING_DIR}`, ...(token ? { ContinuationToken: token } : {}) }));
+    } catch (err) {
+      throw s3Error(err, bucket, "ListObjectsV2");
+    }
+    for (const o of page.Contents ?? []) {
+      if (!o.Key) continue;
+      try {
+        const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key }));
+        const p = JSON.parse(await got.Body!.transformToString()) as PendingSnapshot;
+        if (typeof p.snapshot === "string" && typeof p.collection === "string" && typeof p.peerId === "string") out.push({ ...p, key: o.Key });
+      } catch (err) {
+        throw s3Error(err, bucket, "GetObject");
+      }
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+/**
+ * Aborts every multipart upload under `prefix`, and of each of `keys` (some stores, MinIO among them,
+ * list uploads of an exact key more reliably than by prefix). Returns how many were aborted.
+ */
+export async function abortDanglingUploads(s3: S3Client, bucket: string, prefix: string, keys: string[] = []): Promise<number> {
+  const seen = new Set<string>();
+  for (const p of [prefix, ...keys]) {
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      let page;
+      try {
+        page = await s3.send(
+          new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: p, ...(keyMarker ? { KeyMarker: keyMarker } : {}), ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}) }),
+        );
+      } catch (err) {
+        throw s3Error(err, bucket, "ListMultipartUploads");
+      }
+      for (const u of page.Uploads ?? []) {
+        if (!u.Key || !u.UploadId || seen.has(u.UploadId) || !u.Key.startsWith(prefix)) continue;
+        seen.add(u.UploadId);
+        try {
+          await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
+        } catch (err) {
+          if ((err as { name?: string }).name !== "NoSuchUpload") throw s3Error(err, bucket, "AbortMultipartUpload");
+        }
+      }
+      if (!page.IsTruncated) break;
+      keyMarker = page.NextKeyMarker;
+      uploadIdMarker = page.NextUploadIdMarker;
+      if (!keyMarker && !uploadIdMarker) break;
+    }
+  }
+  return seen.size;
+}

@@ -1,0 +1,163 @@
+/**
+ * The Qdrant calls the backup Job makes, each on one peer's own REST URL. Two kinds:
+ * - ordinary calls (cluster info, counts, config, aliases, deletes) get the plan's timeoutSeconds;
+ * - snapshot create and download get no client-side timeout at all (undici headersTimeout and
+ *   bodyTimeout 0, no abort signal): creating a large snapshot can take many minutes before Qdrant
+ *   answers, and a download of hundreds of GiB takes as long as it takes. A dead peer still ends them
+ *   (the connection resets), and the Job's activeDeadlineSeconds bounds the whole run.
+ * JSON is parsed keeping every `peer_id` as its exact decimal text: Qdrant's peer ids are u64s, which
+ * lose digits as JS numbers beyond 2^53.
+ */
+import { readFileSync } from "node:fs";
+import { Agent, fetch, type Dispatcher } from "undici";
+import { OperatorError } from "../../errors.ts";
+import { describeFetchError } from "../../qdrant/rest.ts";
+
+export interface QdrantAccess {
+  apiKey?: string;
+  timeoutMs: number;
+  /** Ordinary calls. */
+  dispatcher: Dispatcher;
+  /** Snapshot create and download: no headers or body timeout. */
+  longDispatcher: Dispatcher;
+}
+
+export function qdrantAccess(opts: { apiKey?: string; timeoutSeconds: number; caFile?: string; serverName?: string; insecureSkipVerify?: boolean }): QdrantAccess {
+  const ca = opts.caFile ? readFileSync(opts.caFile, "utf8") : undefined;
+  const connect = {
+    ...(ca ? { ca } : {}),
+    ...(opts.serverName ? { servername: opts.serverName } : {}),
+    rejectUnauthorized: opts.insecureSkipVerify !== true,
+  };
+  return {
+    ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
+    timeoutMs: opts.timeoutSeconds * 1000,
+    dispatcher: new Agent({ connect }),
+    longDispatcher: new Agent({ connect, headersTimeout: 0, bodyTimeout: 0 }),
+  };
+}
+
+export interface SnapshotDescription {
+  name: string;
+  size: number;
+  checksum?: string;
+}
+
+export interface CollectionPlacement {
+  peerId: string;
+  localShardIds: number[];
+}
+
+const enc = encodeURIComponent;
+
+export async function listCollections(access: QdrantAccess, url: string): Promise<string[]> {
+  const r = await call<{ collections: Array<{ name: string }> }>(access, url, "GET", "/collections");
+  return r.collections.map((c) => c.name);
+}
+
+export async function listAliases(access: QdrantAccess, url: string): Promise<Array<{ alias: string; collection: string }>> {
+  const r = await call<{ aliases: Array<{ alias_name: string; collection_name: string }> }>(access, url, "GET", "/aliases");
+  return r.aliases.map((a) => ({ alias: a.alias_name, collection: a.collection_name }));
+}
+
+/** GET /collections/{c}: the collection's info; the manifest keeps its `config`. */
+export async function collectionConfig(access: QdrantAccess, url: string, collection: string): Promise<Record<string, unknown>> {
+  const r = await call<{ config?: Record<string, unknown> }>(access, url, "GET", `/collections/${enc(collection)}`);
+  return r.config ?? {};
+}
+
+export async function countExact(access: QdrantAccess, url: string, collection: string): Promise<number> {
+  const r = await call<{ count: number }>(access, url, "POST", `/collections/${enc(collection)}/points/count`, { body: { exact: true } });
+  return r.count;
+}
+
+/** Which shards of the collection this peer holds a replica of, and the peer's id. */
+export async function collectionPlacement(access: QdrantAccess, url: string, collection: string): Promise<CollectionPlacement> {
+  const r = await call<{ peer_id: string; local_shards: Array<{ shard_id: number }> }>(access, url, "GET", `/collections/${enc(collection)}/cluster`);
+  return { peerId: String(r.peer_id), localShardIds: r.local_shards.map((s) => s.shard_id).sort((a, b) => a - b) };
+}
+
+export async function createSnapshot(access: QdrantAccess, url: string, collection: string): Promise<SnapshotDescription> {
+  const r = await call<SnapshotDescription>(access, url, "POST", `/collections/${enc(collection)}/snapshots?wait=true`, { long: true });
+  return { name: r.name, size: r.size, ...(r.checksum ? { checksum: r.checksum.toLowerCase() } : {}) };
+}
+
+/** Deletes a snapshot; false when it was already gone (a retry, or someone else deleted it). */
+export async function deleteSnapshot(access: QdrantAccess, url: string, collection: string, name: string): Promise<boolean> {
+  try {
+    await call<boolean>(access, url, "DELETE", `/collections/${enc(collection)}/snapshots/${enc(name)}?wait=true`);
+    return true;
+  } catch (err) {
+    if (err instanceof OperatorError && err.code === "QDRANT_NOT_FOUND") return false;
+    throw err;
+  }
+}
+
+/** Starts the download; the caller consumes (or cancels) the body. */
+export async function downloadSnapshot(access: QdrantAccess, url: string, collection: string, name: string): Promise<{ body: ReadableStream<Uint8Array>; contentLength?: number }> {
+  const path = `/collections/${enc(collection)}/snapshots/${enc(name)}`;
+  const res = await send(access, url, "GET", path, { long: true, accept: "application/octet-stream" });
+  if (!res.ok || res.body === null) throw errorFor(res.status, await res.text(), `GET ${url}${path}`);
+  const len = res.headers.get("content-length");
+  return { body: res.body as ReadableStream<Uint8Array>, ...(len !== null && /^\d+$/.test(len) ? { contentLength: Number(len) } : {}) };
+}
+
+interface CallOptions {
+  body?: unknown;
+  long?: boolean;
+  accept?: string;
+}
+
+async function send(access: QdrantAccess, url: string, method: string, path: string, opts: CallOptions): Promise<Awaited<ReturnType<typeof fetch>>> {
+  const headers: Record<string, string> = { accept: opts.accept ?? "application/json" };
+  if (access.apiKey) headers["api-key"] = access.apiKey;
+  if (opts.body !== undefined) headers["content-type"] = "application/json";
+  try {
+    return await fetch(`${url}${path}`, {
+      method,
+      headers,
+      ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+      dispatcher: opts.long ? access.longDispatcher : access.dispatcher,
+      ...(opts.long ? {} : { signal: AbortSignal.timeout(access.timeoutMs) }),
+    });
+  } catch (err) {
+    const why = err instanceof Error && err.name === "TimeoutError" ? `no answer within ${access.timeoutMs} ms` : describeFetchError(err);
+    throw new OperatorError("QDRANT_UNREACHABLE", `${method} ${url}${path}: ${why}`, { cause: err });
+  }
+}
+
+async function call<T>(access: QdrantAccess, url: string, method: string, path: string, opts: CallOptions = {}): Promise<T> {
+  const res = await send(access, url, method, path, opts);
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (err) {
+    throw new OperatorError("QDRANT_UNREACHABLE", `${method} ${url}${path}: ${describeFetchError(err)}`, { cause: err });
+  }
+  if (!res.ok) throw errorFor(res.status, text, `${method} ${url}${path}`);
+  try {
+    return (JSON.parse(text, exactPeerIds) as { result: T }).result;
+  } catch (err) {
+    throw new OperatorError("QDRANT_API_ERROR", `${method} ${url}${path}: the answer is not JSON (${(err as Error).message})`);
+  }
+}
+
+/** JSON.parse reviver: `peer_id` numbers keep their exact decimal text. */
+function exactPeerIds(key: string, value: unknown, ...rest: unknown[]): unknown {
+  const context = rest[0] as { source?: string } | undefined;
+  return key === "peer_id" && typeof value === "number" && context?.source !== undefined ? context.source : value;
+}
+
+/** Qdrant's own words: `status.error` of the JSON envelope, or the text/plain body. */
+function errorFor(status: number, body: string, where: string): OperatorError {
+  let message = body.trim().slice(0, 500) || "(empty answer)";
+  try {
+    const parsed = JSON.parse(body) as { status?: { error?: string } };
+    if (parsed.status?.error) message = parsed.status.error;
+  } catch {
+    // text/plain (401s, download routes)
+  }
+  if (status === 401 || status === 403) return new OperatorError("QDRANT_UNAUTHORIZED", `${where}: ${status} ${message}`);
+  if (status === 404) return new OperatorError("QDRANT_NOT_FOUND", `${where}: ${message}`);
+  return new OperatorError("QDRANT_API_ERROR", `${where}: ${status} ${message}`);
+}

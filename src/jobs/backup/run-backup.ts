@@ -1,0 +1,84 @@
+/**
+ * One run of a backup plan: find the peers, check the bucket, pick the collections, back each up. Fails
+ * fast, before any snapshot is made, on what retrying cannot fix (bad credentials, missing bucket,
+ * missing collection), so a permanent failure costs the cluster no snapshot work.
+ */
+import { HeadBucketCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { Logger } from "pino";
+import { OperatorError } from "../../errors.ts";
+import { discoverTopology } from "../../qdrant/peers.ts";
+import { s3Error } from "../../s3/client.ts";
+import type { CleanupRegistry } from "./cleanup-registry.ts";
+import { backupCollection, type RunContext } from "./collection-backup.ts";
+import type { BackupJobCollectionResult, BackupJobPlan, BackupJobResult } from "./contract.ts";
+import { listAliases, listCollections, type QdrantAccess } from "./qdrant-calls.ts";
+
+export async function runBackup(plan: BackupJobPlan, access: QdrantAccess, s3: S3Client, log: Logger, cleanup: CleanupRegistry): Promise<Extract<BackupJobResult, { ok: true }>> {
+  const startTime = new Date();
+  if (plan.mode === "FullStorage") throw new OperatorError("BACKUP_PLAN_INVALID", "FullStorage mode is not built yet");
+
+  const topology = await discoverTopology(
+    { url: plan.qdrant.url.replace(/\/+$/, ""), timeoutMs: access.timeoutMs, dispatcher: access.dispatcher, ...(access.apiKey ? { apiKey: access.apiKey } : {}) },
+    plan.qdrant.discovery,
+  );
+  log.info({ mode: topology.mode, qdrantVersion: topology.version, peers: topology.peers }, "Discovered Qdrant peers");
+
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: plan.s3.bucket }));
+  } catch (err) {
+    throw s3Error(err, plan.s3.bucket, "HeadBucket");
+  }
+
+  const [existing, aliases] = await Promise.all([listCollections(access, plan.qdrant.url), listAliases(access, plan.qdrant.url)]);
+  const collections = selectCollections(plan.collections ?? {}, existing, aliases);
+  log.info({ collections }, "Selected collections");
+
+  const ctx: RunContext = { plan, access, s3, topology, log, startTime, cleanup };
+  const results: BackupJobCollectionResult[] = [];
+  for (const c of collections) {
+    results.push(await backupCollection(ctx, c, aliases.filter((a) => a.collection === c).map((a) => a.alias).sort()));
+  }
+  return {
+    ok: true,
+    backupId: plan.backupId,
+    startTime: startTime.toISOString(),
+    completionTime: new Date().toISOString(),
+    sizeBytes: results.reduce((n, r) => n + r.sizeBytes, 0),
+    collections: results,
+  };
+}
+
+/**
+ * The plan's selector over the collections that exist. A named collection that does not exist fails the
+ * backup (never a silent skip: a schedule that backs up nothing must say so); an alias is not a
+ * collection, and the message says which collection it points at. A pattern is anchored (the whole name
+ * must match). `all` or a pattern that selects nothing fails too.
+ */
+export function selectCollections(
+  sel: NonNullable<BackupJobPlan["collections"]>,
+  existing: string[],
+  aliases: Array<{ alias: string; collection: string }>,
+): string[] {
+  const have = new Set(existing);
+  if (sel.names !== undefined) {
+    for (const n of sel.names) {
+      if (have.has(n)) continue;
+      const alias = aliases.find((a) => a.alias === n);
+      const hint = alias ? ` ("${n}" is an alias of collection "${alias.collection}"; name the collection)` : "";
+      throw new OperatorError("COLLECTION_NOT_FOUND", `collection "${n}" does not exist${hint}`);
+    }
+    return [...new Set(sel.names)];
+  }
+  const sorted = [...existing].sort();
+  if (sel.all === true) {
+    if (sorted.length === 0) throw new OperatorError("COLLECTION_NOT_FOUND", "collections.all: Qdrant has no collection to back up");
+    return sorted;
+  }
+  if (sel.pattern !== undefined) {
+    const re = new RegExp(`^(?:${sel.pattern})$`, "u");
+    const picked = sorted.filter((n) => re.test(n));
+    if (picked.length === 0) throw new OperatorError("COLLECTION_NOT_FOUND", `no collection matches the pattern ${JSON.stringify(sel.pattern)} (collections: ${sorted.join(", ") || "none"})`);
+    return picked;
+  }
+  throw new OperatorError("BACKUP_PLAN_INVALID", "collections must have one of names, all, pattern");
+}
