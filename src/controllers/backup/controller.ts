@@ -1,0 +1,210 @@
+/**
+ * QdrantBackup: turns each backup into one Kubernetes Job running the operator image's `job backup`
+ * (see build-job.ts), and fills the backup's status from the Job's result (job-result.ts, status.ts).
+ *
+ * Level-triggered: every reconcile re-reads the backup, its references and its Job, and moves one step;
+ * it never asks whether it was woken by an add, an update or the Job. The Job's deterministic name is the
+ * lock, so the crash windows close themselves:
+ * - Job created, status not yet written (crash, lost lease, 409): the next reconcile finds the Job (cache,
+ *   else GET, else AlreadyExists on create) and adopts it because its controller reference is this
+ *   backup's uid; a Job of that name controlled by anything else fails the backup instead.
+ * - Job finished, status not yet written: the Job and its pods keep the result (ttlSecondsAfterFinished
+ *   defaults to a day), so the next reconcile reads it again.
+ * - Status written Succeeded/Failed: terminal. Nothing is redone; only deletion is handled (finalize.ts).
+ */
+import { describeProblems, validateSpec } from "../../api/validate.ts";
+import { isOperatorError } from "../../errors.ts";
+import { backupId } from "../../backup/layout/backup-id.ts";
+import { Controller, DONE, requeueAfter, type Result } from "../../runtime/controller.ts";
+import { isAlreadyExists, isNotFound } from "../../runtime/errors.ts";
+import { enqueueObject, enqueueOwner, generationChanged, resourceVersionChanged } from "../../runtime/handlers.ts";
+import type { Informer } from "../../runtime/informer.ts";
+import type { RuntimeMetrics } from "../../runtime/metrics.ts";
+import { controllerOf } from "../../runtime/resource.ts";
+import { GROUP } from "../../api/group.ts";
+import { OPERATOR_VERSION } from "../../version.ts";
+import type { BackupLocationObject } from "../backup-location/controller.ts";
+import type { QdrantConnectionObject } from "../qdrant-connection/controller.ts";
+import { QDRANT_BACKUPS } from "../resources.ts";
+import type { OperatorContext } from "../shared/context.ts";
+import { transitions } from "../shared/conditions.ts";
+import { readSecretKey } from "../shared/secrets.ts";
+import { servicePort } from "../shared/services.ts";
+import { buildBackupJob, needsPortLookup } from "./build-job.ts";
+import { finalizeBackup, ensureFinalizer } from "./finalize.ts";
+import { jobOutcome } from "./job-result.ts";
+import type { BackupMetrics } from "./metrics.ts";
+import { backupJobName, SCHEDULE_LABEL } from "./names.ts";
+import { isTerminal, statusFor, type BackupStep } from "./status.ts";
+import { JOBS, PODS, type BackupObject, type JobObject, type PodObject } from "./types.ts";
+
+export interface BackupInformers {
+  backups: Informer<BackupObject>;
+  /** batch/v1 Jobs (the manager's informer may filter them by the backup label). */
+  jobs: Informer<JobObject>;
+  connections: Informer<QdrantConnectionObject>;
+  locations: Informer<BackupLocationObject>;
+}
+
+export interface BackupControllerOptions {
+  /** The manager's --default-job-image. */
+  defaultJobImage: string;
+  metrics?: BackupMetrics;
+  runtimeMetrics?: RuntimeMetrics;
+}
+
+/** A missing reference or Secret may appear later: look again this often. */
+export const WAIT_MS = 30_000;
+/** A safety net while a Job runs; Job events wake the backup sooner. */
+const RUNNING_RECHECK_MS = 10 * 60_000;
+
+export function backupController(ctx: OperatorContext, inf: BackupInformers, opts: BackupControllerOptions): Controller {
+  const controller = new Controller({
+    name: "qdrantbackups",
+    logger: ctx.logger,
+    workers: ctx.workers,
+    clock: ctx.clock,
+    ...(opts.runtimeMetrics ? { metrics: opts.runtimeMetrics } : {}),
+    async reconcile(key, { log }): Promise<Result> {
+      let obj = inf.backups.cache.get(key);
+      if (!obj) return DONE;
+      const namespace = key.namespace;
+      const jobName = backupJobName(key.name);
+      const schedule = obj.metadata?.labels?.[SCHEDULE_LABEL] ?? "";
+
+      if (obj.metadata?.deletionTimestamp) return finalizeBackup(ctx, obj, { jobName, getJob: () => getJob(key.namespace, jobName), locations: inf.locations, log });
+
+      // Final, whatever happens to the schema later: a finished backup is a record, not a goal.
+      if (isTerminal(obj.status)) {
+        opts.metrics?.observeSucceeded(namespace, schedule, obj.status!);
+        return DONE;
+      }
+      const problems = validateSpec("QdrantBackup", obj.spec);
+      if (problems.length > 0) {
+        await write(obj, { kind: "Invalid", message: describeProblems(problems) });
+        return DONE;
+      }
+      // Before the Job exists, so no data is ever written without the finalizer that deletes it.
+      obj = await ensureFinalizer(ctx, obj);
+
+      const connection = inf.connections.cache.get({ namespace, name: obj.spec.connectionRef.name });
+      if (!connection) return waitFor(obj, "ReferenceNotFound", `spec.connectionRef: QdrantConnection ${namespace}/${obj.spec.connectionRef.name} does not exist`);
+      const location = inf.locations.cache.get({ namespace, name: obj.spec.locationRef.name });
+      if (!location) return waitFor(obj, "ReferenceNotFound", `spec.locationRef: QdrantBackupLocation ${namespace}/${obj.spec.locationRef.name} does not exist`);
+      if (location.spec.accessMode === "ReadOnly") {
+        await write(obj, { kind: "Failed", reason: "LocationReadOnly", message: `spec.locationRef: QdrantBackupLocation ${namespace}/${location.metadata?.name ?? ""} is ReadOnly: backups cannot be written to it` });
+        return DONE;
+      }
+      const id = backupId(new Date(obj.metadata?.creationTimestamp ?? NaN), obj.metadata?.uid ?? "");
+
+      let job = inf.jobs.cache.get({ namespace, name: jobName }) ?? (await getJob(namespace, jobName));
+      if (!job) {
+        if (obj.status?.phase === "Running" && obj.status.jobName === jobName) {
+          await write(obj, { kind: "Failed", reason: "JobDeleted", message: `Job ${jobName} was deleted before it reported a result; create a new QdrantBackup to try again`, jobName, backupId: id });
+          return DONE;
+        }
+        let qdrantUrl: string | undefined;
+        try {
+          await checkSecrets(namespace, connection, location);
+          if (needsPortLookup(connection.spec)) {
+            const svc = connection.spec.service!;
+            const port = await servicePort(ctx.client, svc.namespace ?? namespace, svc.name, String(svc.port));
+            qdrantUrl = `${connection.spec.tls ? "https" : "http"}://${svc.name}.${svc.namespace ?? namespace}.svc:${port}`;
+          }
+        } catch (err) {
+          if (!isOperatorError(err)) throw err;
+          return waitFor(obj, err.reason, ctx.redactor.scrub(err.message));
+        }
+        const desired = buildBackupJob(obj, connection, location, { defaultImage: opts.defaultJobImage, operatorVersion: OPERATOR_VERSION, ...(qdrantUrl ? { qdrantUrl } : {}) });
+        try {
+          job = await ctx.client.create<JobObject>(JOBS, desired as JobObject);
+          log.info({ job: jobName }, "Created backup Job");
+          ctx.events.event({ regarding: obj, related: job, type: "Normal", reason: "Created", action: "CreateJob", note: `Created Job ${jobName} for backup ${id}.` });
+        } catch (err) {
+          if (!isAlreadyExists(err)) throw err;
+          // Created by an earlier reconcile whose status write was lost, or by someone else: decided below.
+          job = await getJob(namespace, jobName);
+          if (!job) throw err; // deleted again in between: the next attempt creates it
+        }
+      }
+      if (controllerOf(job)?.uid !== obj.metadata?.uid) {
+        await write(obj, { kind: "Failed", reason: "JobConflict", message: `a Job named ${jobName} exists and is not ours (its controller is not this QdrantBackup); delete it, or create the backup under another name` });
+        return DONE;
+      }
+      const finished = job.status?.conditions?.some((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True") ?? false;
+      const pods = finished ? await podsOf(job) : [];
+      const outcome = jobOutcome(job, pods);
+      await write(obj, { kind: "Job", jobName, backupId: id, outcome });
+      return outcome.phase === "Running" ? requeueAfter(RUNNING_RECHECK_MS) : DONE;
+    },
+  });
+
+  async function getJob(namespace: string, name: string): Promise<JobObject | undefined> {
+    try {
+      return await ctx.client.get<JobObject>(JOBS, { namespace, name });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** The Job's pods (by its job-name label, and owned by this very Job, not an earlier one of that name). */
+  async function podsOf(job: JobObject): Promise<PodObject[]> {
+    const name = job.metadata?.name ?? "";
+    const { items } = await ctx.client.list<PodObject>(PODS, job.metadata?.namespace, { labelSelector: `job-name=${name}` });
+    return items.filter((p) => p.metadata?.ownerReferences?.some((r) => r.uid === job.metadata?.uid));
+  }
+
+  /**
+   * A Job whose Secret is missing would sit in CreateContainerConfigError with no end; checking first
+   * turns that into a condition naming the field. The values read are registered with the redactor.
+   */
+  async function checkSecrets(namespace: string, connection: QdrantConnectionObject, location: BackupLocationObject): Promise<void> {
+    const c = connection.spec;
+    const read = (ref: { name: string; key: string }, field: string) => readSecretKey(ctx.client, ctx.redactor, namespace, ref, field);
+    if (c.apiKeySecretRef) await read(c.apiKeySecretRef, `QdrantConnection ${connection.metadata?.name ?? ""} spec.apiKeySecretRef`);
+    if (c.tls?.caSecretRef) await read(c.tls.caSecretRef, `QdrantConnection ${connection.metadata?.name ?? ""} spec.tls.caSecretRef`);
+    const s3 = location.spec.s3;
+    const creds = s3.credentials.secretRef;
+    const where = `QdrantBackupLocation ${location.metadata?.name ?? ""}`;
+    if (creds) {
+      await read({ name: creds.name, key: creds.accessKeyIdKey ?? "AWS_ACCESS_KEY_ID" }, `${where} spec.s3.credentials.secretRef.accessKeyIdKey`);
+      await read({ name: creds.name, key: creds.secretAccessKeyKey ?? "AWS_SECRET_ACCESS_KEY" }, `${where} spec.s3.credentials.secretRef.secretAccessKeyKey`);
+      if (creds.sessionTokenKey) await read({ name: creds.name, key: creds.sessionTokenKey }, `${where} spec.s3.credentials.secretRef.sessionTokenKey`);
+    }
+    if (s3.caSecretRef) await read(s3.caSecretRef, `${where} spec.s3.caSecretRef`);
+  }
+
+  async function waitFor(obj: BackupObject, reason: string, message: string): Promise<Result> {
+    await write(obj, { kind: "Waiting", reason, message });
+    return requeueAfter(WAIT_MS);
+  }
+
+  /**
+   * Writes the status for `step` (nothing when unchanged), with an Event on each transition worth one,
+   * and the metrics of a backup that has just finished.
+   */
+  async function write(obj: BackupObject, step: BackupStep): Promise<void> {
+    const before = obj.status;
+    const status = statusFor(before, step, obj.metadata?.generation, ctx.clock.now());
+    const ready = status.conditions?.find((c) => c.type === "Ready");
+    const changed = ready !== undefined && transitions(before?.conditions, "Ready", ready.status, ready.reason);
+    await ctx.status.updateStatusIfChanged(QDRANT_BACKUPS, obj, status);
+    if (changed && ready) {
+      if (status.phase === "Succeeded") ctx.events.event({ regarding: obj, type: "Normal", reason: "Succeeded", action: "Backup", note: ready.message });
+      else if (status.phase === "Failed") ctx.events.event({ regarding: obj, type: "Warning", reason: "Failed", action: "Backup", note: `${status.failure?.reason ?? ready.reason}: ${ready.message}` });
+      else if (ready.reason !== "Running") ctx.events.event({ regarding: obj, type: "Warning", reason: ready.reason, action: "Backup", note: ready.message });
+    }
+    if (!isTerminal(before) && isTerminal(status)) {
+      const ns = obj.metadata?.namespace ?? "";
+      const schedule = obj.metadata?.labels?.[SCHEDULE_LABEL] ?? "";
+      opts.metrics?.observeFinished(ns, schedule, status);
+      opts.metrics?.observeSucceeded(ns, schedule, status);
+    }
+  }
+
+  controller.watch(inf.backups, (enqueue) => enqueueObject(enqueue, generationChanged));
+  controller.watch(inf.jobs, (enqueue) => enqueueOwner<JobObject>(enqueue, { group: GROUP, kind: "QdrantBackup" }, { predicate: resourceVersionChanged }));
+  return controller;
+}
+

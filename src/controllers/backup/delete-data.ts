@@ -1,0 +1,126 @@
+/**
+ * Deletes one backup's objects from the bucket: every collection directory (and the full-storage
+ * directory) of its backup id under one Qdrant's prefix. Used by a QdrantBackup with deletionPolicy
+ * Delete, and meant for retention too.
+ *
+ * Order is the point: all manifests first, then everything else (snapshots, and any multipart upload a
+ * killed Job left open). A manifest is the commit marker of a collection's backup, so once the first step
+ * is done nothing of this backup looks complete to a listing or a restore, even if the deletion stops
+ * half-way (crash, lost credentials). Running it again finishes the job: it is idempotent, and finds the
+ * objects by listing rather than from what a status remembers, so objects of a Job that failed before
+ * reporting anything are found too.
+ */
+import { AbortMultipartUploadCommand, DeleteObjectsCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { backupId, isBackupId } from "../../backup/layout/backup-id.ts";
+import { connectionPrefix, MANIFEST_FILE, type KeyBase } from "../../backup/layout/object-keys.ts";
+import { OperatorError } from "../../errors.ts";
+import { s3Error } from "../../s3/client.ts";
+
+export interface BackupDataRef extends KeyBase {
+  backupId: string;
+}
+
+/**
+ * Where a QdrantBackup's data lives, from its metadata and spec alone (the backup id is
+ * backupId(creationTimestamp, uid), fixed before its Job ran): never from its status, so a hand-edited
+ * status cannot point a deletion at another backup's objects.
+ */
+export function backupDataRef(
+  backup: { metadata?: { namespace?: string; uid?: string; creationTimestamp?: string }; spec: { connectionRef: { name: string } } },
+  locationPrefix: string | undefined,
+): BackupDataRef {
+  const meta = backup.metadata ?? {};
+  return {
+    ...(locationPrefix ? { prefix: locationPrefix } : {}),
+    namespace: meta.namespace ?? "",
+    connection: backup.spec.connectionRef.name,
+    backupId: backupId(new Date(meta.creationTimestamp ?? NaN), meta.uid ?? ""),
+  };
+}
+
+export interface DeletedData {
+  manifests: number;
+  objects: number;
+  abortedUploads: number;
+}
+
+/** S3 deletes at most this many keys per DeleteObjects call. */
+const DELETE_BATCH = 1000;
+
+export async function deleteBackupData(client: S3Client, bucket: string, ref: BackupDataRef): Promise<DeletedData> {
+  if (!isBackupId(ref.backupId)) throw new RangeError(`${JSON.stringify(ref.backupId)} is not a backup id`);
+  const base = connectionPrefix(ref);
+  const dirs = [`${base}_storage/${ref.backupId}/`];
+  for (const collectionDir of await listCommonPrefixes(client, bucket, `${base}_collections/`)) dirs.push(`${collectionDir}${ref.backupId}/`);
+
+  const manifests: string[] = [];
+  const others: string[] = [];
+  for (const dir of dirs) {
+    for (const key of await listKeys(client, bucket, dir)) (key === `${dir}${MANIFEST_FILE}` ? manifests : others).push(key);
+  }
+  await deleteKeys(client, bucket, manifests);
+  await deleteKeys(client, bucket, others);
+  let abortedUploads = 0;
+  for (const dir of dirs) abortedUploads += await abortUploads(client, bucket, dir);
+  return { manifests: manifests.length, objects: others.length, abortedUploads };
+}
+
+async function listCommonPrefixes(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await send(bucket, "ListObjectsV2", () => client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: "/", ContinuationToken: token })));
+    for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await send(bucket, "ListObjectsV2", () => client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })));
+    for (const o of page.Contents ?? []) if (o.Key) out.push(o.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+async function deleteKeys(client: S3Client, bucket: string, keys: string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+    const batch = keys.slice(i, i + DELETE_BATCH);
+    const res = await send(bucket, "DeleteObjects", () => client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })));
+    const failed = (res.Errors ?? []).filter((e) => e.Code !== "NoSuchKey");
+    if (failed.length > 0) {
+      const first = failed[0]!;
+      const code = first.Code === "AccessDenied" ? "S3_ACCESS_DENIED" : "S3_ERROR";
+      throw new OperatorError(code, `DeleteObjects on bucket "${bucket}": ${failed.length} of ${batch.length} keys not deleted (first: ${first.Key ?? "?"}: ${first.Code ?? "?"} ${first.Message ?? ""})`.trim());
+    }
+  }
+}
+
+async function abortUploads(client: S3Client, bucket: string, prefix: string): Promise<number> {
+  let n = 0;
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  for (;;) {
+    const page = await send(bucket, "ListMultipartUploads", () => client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker })));
+    for (const u of page.Uploads ?? []) {
+      if (!u.Key || !u.UploadId) continue;
+      await send(bucket, "AbortMultipartUpload", () => client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId })));
+      n++;
+    }
+    if (!page.IsTruncated) return n;
+    keyMarker = page.NextKeyMarker;
+    uploadIdMarker = page.NextUploadIdMarker;
+  }
+}
+
+async function send<T>(bucket: string, what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw s3Error(err, bucket, what);
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * deletionPolicy Delete: the `qdrant-operator.dev/backup-data` finalizer holds a deleted QdrantBackup
+ * until its objects are gone from the bucket. Retain (the default, as in Velero and CloudNativePG) adds
+ * no finalizer: deleting the resource keeps the data, and the garbage collector removes the Job.
+ *
+ * Steps on deletion, each safe to repeat after a crash at any point:
+ * 1. A Job still running could write a manifest after the data was deleted, so it is deleted first
+ *    (propagationPolicy Foreground: the Job object stays until its pods are gone) and waited for.
+ * 2. The data is deleted manifests first (delete-data.ts), so a half-done deletion never leaves a
+ *    backup that looks complete.
+ * 3. The finalizer is removed; the apiserver then deletes the QdrantBackup.
+ * A finalizer patch carries the resourceVersion read, so it never drops another controller's finalizer.
+ */
+import type { Logger } from "pino";
+import { validateSpec } from "../../api/validate.ts";
+import { isOperatorError } from "../../errors.ts";
+import { DONE, requeueAfter, type Result } from "../../runtime/controller.ts";
+import { isNotFound } from "../../runtime/errors.ts";
+import type { Informer } from "../../runtime/informer.ts";
+import { controllerOf, keyOf, resourcePath } from "../../runtime/resource.ts";
+import { s3ClientFor } from "../../s3/client.ts";
+import { locationCredentials, type BackupLocationObject } from "../backup-location/controller.ts";
+import { QDRANT_BACKUPS } from "../resources.ts";
+import type { OperatorContext } from "../shared/context.ts";
+import { backupDataRef, deleteBackupData } from "./delete-data.ts";
+import { DATA_FINALIZER } from "./names.ts";
+import { JOBS, type BackupObject, type JobObject } from "./types.ts";
+
+const JOB_GONE_RECHECK_MS = 2_000;
+const RETRY_MS = 30_000;
+
+/** Adds the data finalizer to a backup with deletionPolicy Delete (before its Job exists); returns the object as stored. */
+export async function ensureFinalizer(ctx: OperatorContext, obj: BackupObject): Promise<BackupObject> {
+  const finalizers = obj.metadata?.finalizers ?? [];
+  if (obj.spec.deletionPolicy !== "Delete" || finalizers.includes(DATA_FINALIZER)) return obj;
+  return ctx.client.patch<BackupObject>(QDRANT_BACKUPS, keyOf(obj), { metadata: { resourceVersion: obj.metadata?.resourceVersion, finalizers: [...finalizers, DATA_FINALIZER] } });
+}
+
+async function removeFinalizer(ctx: OperatorContext, obj: BackupObject): Promise<void> {
+  const finalizers = (obj.metadata?.finalizers ?? []).filter((f) => f !== DATA_FINALIZER);
+  try {
+    await ctx.client.patch(QDRANT_BACKUPS, keyOf(obj), { metadata: { resourceVersion: obj.metadata?.resourceVersion, finalizers } });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
+export interface FinalizeDeps {
+  jobName: string;
+  getJob: () => Promise<JobObject | undefined>;
+  locations: Informer<BackupLocationObject>;
+  log: Logger;
+}
+
+export async function finalizeBackup(ctx: OperatorContext, obj: BackupObject, deps: FinalizeDeps): Promise<Result> {
+  if (!(obj.metadata?.finalizers ?? []).includes(DATA_FINALIZER)) return DONE;
+  const namespace = obj.metadata?.namespace ?? "";
+  const warn = (reason: string, note: string) => ctx.events.event({ regarding: obj, type: "Warning", reason, action: "DeleteData", note });
+
+  const job = await deps.getJob();
+  if (job && controllerOf(job)?.uid === obj.metadata?.uid) {
+    const finished = job.status?.conditions?.some((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True") ?? false;
+    if (!finished || job.metadata?.deletionTimestamp) {
+      if (!job.metadata?.deletionTimestamp) {
+        await ctx.client.request("DELETE", resourcePath(JOBS, namespace, deps.jobName), { query: { propagationPolicy: "Foreground" } }).catch((err: unknown) => {
+          if (!isNotFound(err)) throw err;
+        });
+        deps.log.info({ job: deps.jobName }, "Deleting the running backup Job before its data");
+      }
+      return requeueAfter(JOB_GONE_RECHECK_MS);
+    }
+  }
+
+  if (validateSpec("QdrantBackup", obj.spec).length > 0) {
+    warn("DataRetained", `The spec is invalid, so where the data is cannot be known; it is kept.`);
+    await removeFinalizer(ctx, obj);
+    return DONE;
+  }
+  const location = deps.locations.cache.get({ namespace, name: obj.spec.locationRef.name });
+  if (!location) {
+    warn("DataNotDeleted", `spec.locationRef: QdrantBackupLocation ${namespace}/${obj.spec.locationRef.name} does not exist, so the data cannot be deleted; create it again, or remove the finalizer ${DATA_FINALIZER} to keep the data.`);
+    return requeueAfter(RETRY_MS);
+  }
+  if (location.spec.accessMode === "ReadOnly") {
+    warn("DataRetained", `QdrantBackupLocation ${namespace}/${obj.spec.locationRef.name} is ReadOnly: the data is kept.`);
+    await removeFinalizer(ctx, obj);
+    return DONE;
+  }
+  const s3 = location.spec.s3;
+  try {
+    const client = s3ClientFor(s3, await locationCredentials(ctx, namespace, location.spec));
+    try {
+      const ref = backupDataRef(obj, s3.prefix);
+      const id = ref.backupId;
+      const deleted = await deleteBackupData(client, s3.bucket, ref);
+      deps.log.info({ backupId: id, ...deleted }, "Deleted the backup's data");
+      ctx.events.event({
+        regarding: obj,
+        type: "Normal",
+        reason: "DataDeleted",
+        action: "DeleteData",
+        note: `Deleted ${deleted.manifests} manifest${deleted.manifests === 1 ? "" : "s"} and ${deleted.objects} other object${deleted.objects === 1 ? "" : "s"} of backup ${id} from bucket ${s3.bucket}${deleted.abortedUploads > 0 ? `, and aborted ${deleted.abortedUploads} unfinished upload${deleted.abortedUploads === 1 ? "" : "s"}` : ""}.`,
+      });
+    } finally {
+      client.destroy();
+    }
+  } catch (err) {
+    if (!isOperatorError(err)) throw err;
+    warn("DataNotDeleted", `${ctx.redactor.scrub(err.message)}; retrying (remove the finalizer ${DATA_FINALIZER} to keep the data instead).`);
+    return requeueAfter(RETRY_MS);
+  }
+  await removeFinalizer(ctx, obj);
+  return DONE;
+}

@@ -1,0 +1,57 @@
+/**
+ * Names, labels and annotations of the QdrantBackup controller's objects.
+ *
+ * The Job's name is derived from the QdrantBackup's name alone, so it is the lock: two reconciles (a
+ * retry after a lost status write, a second replica after a failover) both try to create the same Job and
+ * the apiserver lets exactly one win. The loser gets AlreadyExists and adopts the Job when its controller
+ * reference is this backup's uid.
+ */
+import { createHash } from "node:crypto";
+import { GROUP } from "../../api/group.ts";
+
+/** On the Job and its pod: which QdrantBackup it belongs to (a label value, so ≤ 63: see labelValue). */
+export const BACKUP_LABEL = `${GROUP}/backup`;
+/** Set by the schedule controller on the QdrantBackups it creates. */
+export const SCHEDULE_LABEL = `${GROUP}/schedule`;
+/** Set by the schedule controller: the tick (RFC 3339) this backup is for. */
+export const SCHEDULED_TIME_ANNOTATION = `${GROUP}/scheduled-time`;
+/** Holds a QdrantBackup with deletionPolicy Delete until its objects are gone from the bucket. */
+export const DATA_FINALIZER = `${GROUP}/backup-data`;
+/** The container of the backup Job's pod: podFailurePolicy names it. */
+export const CONTAINER_NAME = "backup";
+
+/**
+ * A Job name is at most 63 characters: the Job controller copies it into the `job-name` label of its pods,
+ * and label values stop at 63.
+ */
+export const MAX_JOB_NAME = 63;
+const PREFIX = "backup-";
+const HASH_LENGTH = 8;
+const LABEL_SAFE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * `backup-<name>`; a name too long for that (over 56 characters) or not a DNS label (dots) becomes
+ * `backup-<first 47 characters, dots as dashes>-<8 hex of sha256(name)>`, still unique per name. The
+ * prefix keeps a QdrantBackup's Job apart from a same-named QdrantRestore's.
+ */
+export function backupJobName(backupName: string): string {
+  if (backupName.length === 0) throw new RangeError("a QdrantBackup has a name");
+  if (PREFIX.length + backupName.length <= MAX_JOB_NAME && LABEL_SAFE.test(backupName)) return `${PREFIX}${backupName}`;
+  return `${PREFIX}${shortened(backupName, MAX_JOB_NAME - PREFIX.length)}`;
+}
+
+/** A label value naming `value` (a QdrantBackup's name, up to 253 characters): itself, or shortened with a hash. */
+export function labelValue(value: string): string {
+  if (value.length <= 63 && /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value)) return value;
+  return shortened(value, 63);
+}
+
+function shortened(value: string, max: number): string {
+  const hash = createHash("sha256").update(value).digest("hex").slice(0, HASH_LENGTH);
+  const head = value
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .slice(0, max - HASH_LENGTH - 1)
+    .replace(/^-+|-+$/g, "");
+  return head === "" ? hash : `${head}-${hash}`;
+}

@@ -1,0 +1,92 @@
+/**
+ * The QdrantBackup's status for each step of its life, as a pure function of the current status and
+ * what the reconcile found. Conditions: `Accepted` (the spec is valid), `Ready` (True once the backup
+ * succeeded: `kubectl wait --for=condition=Ready` waits for a finished backup), and `Failed` (True once it
+ * failed for good; False once it succeeded), so either outcome can be waited for.
+ */
+import type { QdrantBackupStatus } from "../../api/v1alpha1/backup.ts";
+import { withConditions, type ConditionUpdate } from "../shared/conditions.ts";
+import type { JobOutcome } from "./job-result.ts";
+
+export type BackupStep =
+  /** The spec does not match the schema: nothing can be done until it is fixed. */
+  | { kind: "Invalid"; message: string }
+  /** Waiting for something that may appear (a reference, a Secret): not terminal. */
+  | { kind: "Waiting"; reason: string; message: string }
+  /** Failed before or without a Job result (a ReadOnly location, a foreign Job, a lost Job). */
+  | { kind: "Failed"; reason: string; message: string; jobName?: string; backupId?: string }
+  /** The Job exists: its outcome decides. */
+  | { kind: "Job"; jobName: string; backupId: string; outcome: JobOutcome };
+
+const ACCEPTED: ConditionUpdate = { type: "Accepted", status: "True", reason: "Validated", message: "The spec is valid." };
+
+export function isTerminal(status: QdrantBackupStatus | undefined): boolean {
+  return status?.phase === "Succeeded" || status?.phase === "Failed";
+}
+
+export function statusFor(current: QdrantBackupStatus | undefined, step: BackupStep, generation: number | undefined, now: Date): QdrantBackupStatus {
+  const base: QdrantBackupStatus = { ...current, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
+  const conds = (...updates: ConditionUpdate[]) => withConditions(current?.conditions, generation, now, ...updates);
+  switch (step.kind) {
+    case "Invalid":
+      return {
+        ...base,
+        conditions: conds({ type: "Accepted", status: "False", reason: "InvalidSpec", message: step.message }, { type: "Ready", status: "False", reason: "InvalidSpec", message: step.message }),
+      };
+    case "Waiting":
+      return { ...base, phase: "Pending", conditions: conds(ACCEPTED, { type: "Ready", status: "False", reason: step.reason, message: step.message }) };
+    case "Failed":
+      return failed(base, conds, step.reason, step.message, { ...(step.jobName ? { jobName: step.jobName } : {}), ...(step.backupId ? { backupId: step.backupId } : {}) });
+    case "Job":
+      return fromJob(base, conds, step);
+  }
+}
+
+function failed(base: QdrantBackupStatus, conds: (...u: ConditionUpdate[]) => QdrantBackupStatus["conditions"], reason: string, message: string, extra: Partial<QdrantBackupStatus>): QdrantBackupStatus {
+  return {
+    ...base,
+    ...extra,
+    phase: "Failed",
+    failure: { reason, message },
+    conditions: conds(ACCEPTED, { type: "Ready", status: "False", reason, message }, { type: "Failed", status: "True", reason, message }),
+  };
+}
+
+function fromJob(base: QdrantBackupStatus, conds: (...u: ConditionUpdate[]) => QdrantBackupStatus["conditions"], step: Extract<BackupStep, { kind: "Job" }>): QdrantBackupStatus {
+  const { outcome, jobName } = step;
+  const ids = { jobName, backupId: step.backupId };
+  const times = { ...(outcome.startTime ? { startTime: outcome.startTime } : {}), ...("completionTime" in outcome && outcome.completionTime ? { completionTime: outcome.completionTime } : {}) };
+  switch (outcome.phase) {
+    case "Running":
+      return { ...base, ...ids, ...times, phase: "Running", conditions: conds(ACCEPTED, { type: "Ready", status: "False", reason: "Running", message: `Job ${jobName} is running the backup.` }) };
+    case "Failed":
+      return failed(base, conds, outcome.reason, outcome.message, { ...ids, ...times });
+    case "Succeeded": {
+      const r = outcome.result;
+      if (!r) {
+        const message = outcome.note ?? "The Job completed.";
+        return { ...base, ...ids, ...times, phase: "Succeeded", conditions: conds(ACCEPTED, { type: "Ready", status: "True", reason: "Succeeded", message }, { type: "Failed", status: "False", reason: "Succeeded", message }) };
+      }
+      const collections = (r.collections ?? []).map((c) => ({
+        name: c.name,
+        manifestKey: c.manifestKey,
+        pointsCount: c.pointsCount,
+        ...(c.files ? { files: c.files.map((f) => ({ ...f })) } : {}),
+      }));
+      const what = r.collections ? `${collections.length} collection${collections.length === 1 ? "" : "s"}` : "the storage";
+      const message = `Backed up ${what} (${r.sizeBytes} bytes) as ${r.backupId}.`;
+      return {
+        ...base,
+        ...ids,
+        backupId: r.backupId,
+        phase: "Succeeded",
+        startTime: r.startTime,
+        completionTime: r.completionTime,
+        sizeBytes: r.sizeBytes,
+        ...(r.collections ? { collections } : {}),
+        ...(r.manifestKey ? { manifestKey: r.manifestKey } : {}),
+        conditions: conds(ACCEPTED, { type: "Ready", status: "True", reason: "Succeeded", message }, { type: "Failed", status: "False", reason: "Succeeded", message }),
+      };
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { QdrantBackupStatus } from "../../../src/api/v1alpha1/backup.ts";
+import { isTerminal, statusFor } from "../../../src/controllers/backup/status.ts";
+
+const T0 = new Date("2026-01-15T02:00:00Z");
+const T1 = new Date("2026-01-15T02:05:00Z");
+const ID = "20260115T020004Z-4f0c1c2e-7a0b-4c43-9b7e-1d2f3a4b5c6d";
+const cond = (s: QdrantBackupStatus, type: string) => s.conditions?.find((c) => c.type === type);
+
+describe("statusFor", () => {
+  test("an invalid spec: Accepted and Ready False naming the field; phase untouched", () => {
+    const s = statusFor(undefined, { kind: "Invalid", message: "spec.connectionRef.name: is required" }, 1, T0);
+    assert.equal(s.phase, undefined);
+    assert.equal(s.observedGeneration, 1);
+    assert.deepEqual([cond(s, "Accepted")?.status, cond(s, "Accepted")?.reason, cond(s, "Ready")?.reason], ["False", "InvalidSpec", "InvalidSpec"]);
+    assert.match(cond(s, "Ready")!.message, /spec\.connectionRef\.name/);
+  });
+
+  test("waiting for a reference: Pending, Ready False with the reason, not Failed", () => {
+    const s = statusFor(undefined, { kind: "Waiting", reason: "ReferenceNotFound", message: "spec.connectionRef: QdrantConnection ns/q does not exist" }, 1, T0);
+    assert.equal(s.phase, "Pending");
+    assert.deepEqual([cond(s, "Ready")?.status, cond(s, "Ready")?.reason], ["False", "ReferenceNotFound"]);
+    assert.equal(cond(s, "Failed"), undefined);
+    assert.equal(isTerminal(s), false);
+  });
+
+  test("running, then succeeded: Ready True with the details, Failed False; Ready's transition time moves once", () => {
+    const running = statusFor(undefined, { kind: "Job", jobName: "backup-x", backupId: ID, outcome: { phase: "Running", startTime: "2026-01-15T02:00:01Z" } }, 1, T0);
+    assert.equal(running.phase, "Running");
+    assert.equal(running.jobName, "backup-x");
+    assert.equal(running.backupId, ID);
+    assert.equal(running.startTime, "2026-01-15T02:00:01Z");
+    assert.deepEqual([cond(running, "Ready")?.status, cond(running, "Ready")?.reason], ["False", "Running"]);
+    const done = statusFor(
+      running,
+      {
+        kind: "Job",
+        jobName: "backup-x",
+        backupId: ID,
+        outcome: {
+          phase: "Succeeded",
+          result: { ok: true, backupId: ID, startTime: "2026-01-15T02:00:02Z", completionTime: "2026-01-15T02:04:00Z", sizeBytes: 99, collections: [{ name: "policies", manifestKey: "k/manifest.json", pointsCount: 7, sizeBytes: 99 }] },
+        },
+      },
+      1,
+      T1,
+    );
+    assert.equal(done.phase, "Succeeded");
+    assert.equal(done.sizeBytes, 99);
+    assert.equal(done.startTime, "2026-01-15T02:00:02Z");
+    assert.equal(done.completionTime, "2026-01-15T02:04:00Z");
+    assert.deepEqual(done.collections, [{ name: "policies", manifestKey: "k/manifest.json", pointsCount: 7 }]);
+    assert.deepEqual([cond(done, "Ready")?.status, cond(done, "Ready")?.reason, cond(done, "Failed")?.status], ["True", "Succeeded", "False"]);
+    assert.equal(cond(done, "Ready")?.lastTransitionTime, "2026-01-15T02:05:00Z");
+    assert.equal(cond(done, "Accepted")?.lastTransitionTime, "2026-01-15T02:00:00Z", "Accepted did not change");
+    assert.equal(isTerminal(done), true);
+  });
+
+  test("failed: failure keeps the Job's reason and words; Failed True", () => {
+    const s = statusFor(undefined, { kind: "Job", jobName: "backup-x", backupId: ID, outcome: { phase: "Failed", reason: "QdrantError", message: "No space left on device" } }, 2, T0);
+    assert.equal(s.phase, "Failed");
+    assert.deepEqual(s.failure, { reason: "QdrantError", message: "No space left on device" });
+    assert.deepEqual([cond(s, "Ready")?.status, cond(s, "Ready")?.reason, cond(s, "Failed")?.status, cond(s, "Failed")?.reason], ["False", "QdrantError", "True", "QdrantError"]);
+    assert.equal(cond(s, "Failed")?.observedGeneration, 2);
+  });
+
+  test("failed without a Job (a ReadOnly location)", () => {
+    const s = statusFor(undefined, { kind: "Failed", reason: "LocationReadOnly", message: "location is ReadOnly" }, 1, T0);
+    assert.equal(s.phase, "Failed");
+    assert.equal(s.jobName, undefined);
+    assert.deepEqual(s.failure, { reason: "LocationReadOnly", message: "location is ReadOnly" });
+  });
+
+  test("the same step twice gives the same status (no write on a repeat)", () => {
+    const step = { kind: "Waiting", reason: "ReferenceNotFound", message: "m" } as const;
+    const a = statusFor(undefined, step, 1, T0);
+    assert.deepEqual(statusFor(a, step, 1, T1), a);
+  });
+});
