@@ -41,7 +41,7 @@ test("npm run dev brings up the operator on the embedded environment, and Ctrl-C
   await kubectl("wait", "--for=condition=Ready", "qdrantconnection/qdrant", "qdrantbackuplocation/s3", "--timeout=60s");
   const { stdout: rows } = await kubectl("get", "qdrant", "-o", "wide");
   assert.match(rows, /qdrantconnection\.qdrant-operator\.dev\/qdrant\s+http:\/\/127\.0\.0\.1:\d+\s+1\.19\.0\s+Standalone\s+True\s+Connected/);
-  assert.match(rows, /qdrantbackupschedule\.qdrant-operator\.dev\/policies-nightly.*Unknown\s+NotImplemented/);
+  assert.match(rows, /qdrantbackupschedule\.qdrant-operator\.dev\/policies-nightly.*True\s+Scheduled/);
   const collections = (await (await fetch(`${info.qdrant!.url}/collections`)).json()) as { result: { collections: Array<{ name: string }> } };
   assert.deepEqual(collections.result.collections.map((c) => c.name), ["policies"]);
 

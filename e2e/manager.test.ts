@@ -61,13 +61,21 @@ test("every example is reconciled: connection and location checked, the rest acc
   const loc = await waitForCondition(ns, "qdrantbackuplocation", "s3", "Ready", "True", "Available");
   assert.match(loc.cond.message, new RegExp(`Bucket ${bucket} is reachable`));
 
-  for (const [resource, name] of [["qdrantbackupschedule", "policies-nightly"], ["qdrantbackup", "policies-manual"], ["qdrantrestore", "policies-if-missing"], ["collectionrollout", "policies-v2"]] as const) {
+  // The schedule has its controller: Ready with its next run (02:00 Berlin is 00:00 or 01:00 UTC).
+  const scheduled = await waitForCondition(ns, "qdrantbackupschedule", "policies-nightly", "Ready", "True", "Scheduled");
+  assert.equal(scheduled.obj.status?.observedGeneration, 1);
+  assert.match(scheduled.cond.message, /^Next backup at \d{4}-\d\d-\d\dT0[01]:00:00Z\.$/);
+  for (const [resource, name] of [["qdrantrestore", "policies-if-missing"], ["collectionrollout", "policies-v2"]] as const) {
     const accepted = await waitForCondition(ns, resource, name, "Accepted", "True", "Validated");
     assert.equal(accepted.obj.status?.observedGeneration, 1);
     const ready = accepted.obj.status?.conditions?.find((c) => c.type === "Ready");
     assert.equal(ready?.status, "Unknown", `${resource} does not pretend to be ready`);
     assert.equal(ready?.reason, "NotImplemented");
   }
+
+  // QdrantBackups have their own controller (e2e/backup.test.ts): the example is accepted and runs a Job.
+  const manual = await waitForCondition(ns, "qdrantbackup", "policies-manual", "Accepted", "True", "Validated");
+  assert.equal(manual.obj.status?.observedGeneration, 1);
 
   // A spec change is observed: the generation moves and so does observedGeneration.
   await kubectl(["patch", "-n", ns, "qdrantbackupschedule", "policies-nightly", "--type=merge", "-p", '{"spec":{"suspend":true}}']);

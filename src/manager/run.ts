@@ -4,7 +4,12 @@
  * runs until SIGTERM. Leader election, draining and lease release are the runtime's.
  */
 import { KubeConfig } from "@kubernetes/client-node";
+import { backupController } from "../controllers/backup/controller.ts";
+import { BackupMetrics } from "../controllers/backup/metrics.ts";
+import { BACKUP_LABEL } from "../controllers/backup/names.ts";
+import { JOBS, type BackupObject, type JobObject } from "../controllers/backup/types.ts";
 import { backupLocationController, type BackupLocationObject } from "../controllers/backup-location/controller.ts";
+import { backupScheduleController } from "../controllers/backup-schedule/controller.ts";
 import { qdrantConnectionController, type QdrantConnectionObject } from "../controllers/qdrant-connection/controller.ts";
 import {
   COLLECTION_ROLLOUTS,
@@ -22,7 +27,7 @@ import { EventRecorder } from "../runtime/events.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { Manager } from "../runtime/manager.ts";
 import { Redactor } from "../runtime/redact.ts";
-import { realClock } from "../runtime/clock.ts";
+import { clockFromEnv } from "./test-clock.ts";
 import { StatusWriter } from "../runtime/status-writer.ts";
 import { DEFAULT_JOB_IMAGE, OPERATOR_NAME, OPERATOR_VERSION, REPORTING_CONTROLLER } from "../version.ts";
 
@@ -53,13 +58,29 @@ export async function runManager(argv: string[]): Promise<number> {
     status: new StatusWriter(mgr.client, { fieldManager: OPERATOR_NAME }),
     events,
     redactor,
-    clock: realClock,
+    clock: clockFromEnv(process.env),
     logger,
     workers: config.workers,
   };
   mgr.addController(qdrantConnectionController(ctx, mgr.informerFor<QdrantConnectionObject>(QDRANT_CONNECTIONS)));
   mgr.addController(backupLocationController(ctx, mgr.informerFor<BackupLocationObject>(QDRANT_BACKUP_LOCATIONS)));
-  for (const rt of [QDRANT_BACKUP_SCHEDULES, QDRANT_BACKUPS, QDRANT_RESTORES, COLLECTION_ROLLOUTS]) {
+  mgr.addController(
+    backupScheduleController(ctx, { schedules: mgr.informerFor(QDRANT_BACKUP_SCHEDULES), backups: mgr.informerFor(QDRANT_BACKUPS), restores: mgr.informerFor(QDRANT_RESTORES) }, { registry: mgr.metrics.registry }),
+  );
+  mgr.addController(
+    backupController(
+      ctx,
+      {
+        backups: mgr.informerFor<BackupObject>(QDRANT_BACKUPS),
+        // Only the Jobs of backups: the cache holds none of the cluster's other Jobs.
+        jobs: mgr.informerFor<JobObject>(JOBS, { selectors: { labelSelector: BACKUP_LABEL } }),
+        connections: mgr.informerFor<QdrantConnectionObject>(QDRANT_CONNECTIONS),
+        locations: mgr.informerFor<BackupLocationObject>(QDRANT_BACKUP_LOCATIONS),
+      },
+      { defaultJobImage: config.defaultJobImage, metrics: new BackupMetrics(mgr.metrics.registry), runtimeMetrics: mgr.metrics },
+    ),
+  );
+  for (const rt of [QDRANT_RESTORES, COLLECTION_ROLLOUTS]) {
     mgr.addController(validationController(ctx, rt, mgr.informerFor(rt)));
   }
   mgr.installSignalHandlers();

@@ -18,13 +18,14 @@ export interface ManagerProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startManager(t: TestContext, namespaces: string[], extraArgs: string[] = []): Promise<ManagerProcess> {
+/** `opts.env` adds environment variables to the manager's (e.g. QDRANT_OPERATOR_CLOCK_OFFSET_MS). */
+export async function startManager(t: TestContext, namespaces: string[], extraArgs: string[] = [], opts: { env?: Record<string, string> } = {}): Promise<ManagerProcess> {
   const logPath = join(await mkdtemp(join(tmpdir(), "qdrant-operator-manager-")), "manager.log");
   const out = createWriteStream(logPath);
   const child = spawn(
     process.execPath,
     [join(REPO_ROOT, "src", "main.ts"), "manager", `--namespaces=${namespaces.join(",")}`, "--leader-elect=false", "--http-address=127.0.0.1:0", `--kubeconfig=${testEnv().kubeconfig}`, ...extraArgs],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["ignore", "pipe", "pipe"], ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) },
   );
   child.stdout.pipe(out);
   child.stderr.pipe(out);

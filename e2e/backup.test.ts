@@ -1,0 +1,242 @@
+/**
+ * QdrantBackup end to end: the real manager process, the control plane's Job and garbage-collector
+ * controllers, the node agent running the Job's pod, MinIO and a Qdrant emulator. A backup becomes a Job
+ * of the operator's image owned by it; the Job's result (or its failure, JSON or not) lands in the
+ * backup's status; references that do not exist yet, and a foreign Job in the way, say what to fix;
+ * deleting a backup removes its Job, and with deletionPolicy Delete its data (manifests first).
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { test, type TestContext } from "node:test";
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { stringify } from "yaml";
+import { API_VERSION } from "../src/api/group.ts";
+import { backupId } from "../src/backup/layout/backup-id.ts";
+import { manifestKey, snapshotKey } from "../src/backup/layout/object-keys.ts";
+import { startEmulator, type EmulatorHandle } from "../test/emulator/index.ts";
+import { ensureCrds } from "../test/helpers/crds.ts";
+import { kubectl } from "../test/helpers/kubectl.ts";
+import { startManager, type ManagerProcess } from "../test/helpers/manager.ts";
+import { bucketOnlyUser, s3Client, useBucket } from "../test/helpers/s3.ts";
+import { eventually, testEnv, useNamespace } from "../test/helpers/testenv.ts";
+
+interface Cond {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+interface Backup {
+  metadata: { name: string; uid: string; creationTimestamp: string; finalizers?: string[] };
+  status?: {
+    phase?: string;
+    conditions?: Cond[];
+    backupId?: string;
+    jobName?: string;
+    startTime?: string;
+    completionTime?: string;
+    sizeBytes?: number;
+    collections?: Array<{ name: string; manifestKey?: string; pointsCount?: number; files?: Array<{ key: string; sha256: string; size: number }> }>;
+    failure?: { reason: string; message: string };
+  };
+}
+interface Job {
+  metadata: { name: string; labels?: Record<string, string>; ownerReferences?: Array<{ kind: string; name: string; uid: string; controller?: boolean }> };
+  spec: {
+    backoffLimit: number;
+    ttlSecondsAfterFinished?: number;
+    podFailurePolicy?: unknown;
+    template: { spec: { restartPolicy: string; automountServiceAccountToken?: boolean; containers: Array<{ name: string; image: string; args?: string[]; env?: Array<{ name: string; value?: string; valueFrom?: unknown }> }> } };
+  };
+}
+
+const OPERATOR_IMAGE = "ghcr.io/qdrant-operator/qdrant-operator:dev";
+
+async function getJson<T>(ns: string, resource: string, name: string): Promise<T | undefined> {
+  try {
+    return JSON.parse((await kubectl(["get", "-n", ns, resource, name, "-o", "json"])).stdout) as T;
+  } catch (err) {
+    if (/NotFound|not found/.test((err as { stderr?: string }).stderr ?? "")) return undefined;
+    throw err;
+  }
+}
+const getBackup = async (ns: string, name: string) => (await getJson<Backup>(ns, "qdrantbackup", name))!;
+const condition = (b: Backup, type: string) => b.status?.conditions?.find((c) => c.type === type);
+
+async function waitForPhase(ns: string, name: string, phase: string, timeoutMs = 90_000): Promise<Backup> {
+  return eventually(`qdrantbackup/${name} phase ${phase}`, async () => {
+    const b = await getBackup(ns, name);
+    if (b.status?.phase !== phase && (b.status?.phase === "Succeeded" || b.status?.phase === "Failed")) {
+      throw new Error(`ended ${b.status.phase}: ${JSON.stringify(b.status)}`);
+    }
+    return b.status?.phase === phase ? b : undefined;
+  }, timeoutMs);
+}
+
+const apply = (ns: string, objects: object[]) => kubectl(["apply", "-n", ns, "-f", "-"], objects.map((o) => stringify(o)).join("---\n"));
+const secret = (name: string, data: Record<string, string>) => ({ apiVersion: "v1", kind: "Secret", metadata: { name }, stringData: data });
+const backupObj = (name: string, spec: Record<string, unknown>) => ({
+  apiVersion: API_VERSION,
+  kind: "QdrantBackup",
+  metadata: { name },
+  spec: { connectionRef: { name: "qdrant" }, locationRef: { name: "s3" }, collections: { names: ["policies"] }, ...spec },
+});
+
+interface World {
+  ns: string;
+  bucket: string;
+  apiKey: string;
+  s3SecretKey: string;
+  qdrant: EmulatorHandle;
+  manager: ManagerProcess;
+}
+
+/** A namespace with a seeded emulator, a bucket, their Secrets, a QdrantConnection "qdrant", a location "s3" and the manager. */
+async function world(t: TestContext, prefix: string, opts: { locationSpec?: Record<string, unknown> } = {}): Promise<World> {
+  await ensureCrds();
+  const ns = await useNamespace(t, prefix);
+  const apiKey = `qk-${randomBytes(12).toString("hex")}`;
+  const qdrant = await startEmulator({ apiKey });
+  t.after(() => qdrant.stop());
+  const call = async (method: string, path: string, body: unknown) => {
+    const res = await fetch(`${qdrant.url}${path}`, { method, headers: { "api-key": apiKey, "content-type": "application/json" }, body: JSON.stringify(body) });
+    assert.equal(res.status, 200, `${method} ${path}: ${await res.text()}`);
+  };
+  await call("PUT", "/collections/policies", { vectors: { size: 4, distance: "Cosine" } });
+  await call("PUT", "/collections/policies/points?wait=true", { points: Array.from({ length: 20 }, (_, i) => ({ id: i + 1, vector: [Math.sin(i), Math.cos(i), i / 20, 1], payload: { n: i } })) });
+  const bucket = await useBucket(t);
+  const creds = await bucketOnlyUser(bucket);
+  const manager = await startManager(t, [ns]);
+  await apply(ns, [
+    secret("qdrant-key", { "api-key": apiKey }),
+    secret("s3-creds", { AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey }),
+    { apiVersion: API_VERSION, kind: "QdrantConnection", metadata: { name: "qdrant" }, spec: { url: qdrant.url, apiKeySecretRef: { name: "qdrant-key", key: "api-key" }, peers: { mode: "None" } } },
+    {
+      apiVersion: API_VERSION,
+      kind: "QdrantBackupLocation",
+      metadata: { name: "s3" },
+      spec: { s3: { bucket, prefix: "qdrant/e2e", endpoint: testEnv().s3.endpoint, region: testEnv().s3.region, forcePathStyle: true, credentials: { secretRef: { name: "s3-creds" } } }, ...opts.locationSpec },
+    },
+  ]);
+  return { ns, bucket, apiKey, s3SecretKey: creds.secretAccessKey, qdrant, manager };
+}
+
+test("a backup of a collection: the Job's result fills the status, the manifest is in the bucket, metrics and Events follow", async (t) => {
+  const w = await world(t, "e2e-backup-ok");
+  await apply(w.ns, [backupObj("now", {})]);
+
+  // The Job as built: ours, the operator's image, secrets by reference only.
+  const job = await eventually("the backup Job", () => getJson<Job>(w.ns, "job", "backup-now"));
+  const b0 = await getBackup(w.ns, "now");
+  assert.deepEqual(job.metadata.ownerReferences?.map((r) => [r.kind, r.name, r.uid, r.controller]), [["QdrantBackup", "now", b0.metadata.uid, true]]);
+  assert.equal(job.metadata.labels?.["qdrant-operator.dev/backup"], "now");
+  const container = job.spec.template.spec.containers[0]!;
+  assert.equal(container.image, OPERATOR_IMAGE);
+  assert.deepEqual(container.args, ["job", "backup"]);
+  assert.equal(job.spec.template.spec.automountServiceAccountToken, false);
+  assert.deepEqual(job.spec.podFailurePolicy, { rules: [{ action: "FailJob", onExitCodes: { containerName: "backup", operator: "In", values: [2] } }] });
+  const jobText = JSON.stringify(job);
+  for (const value of [w.apiKey, w.s3SecretKey]) assert.ok(!jobText.includes(value), "no secret value in the Job");
+  assert.deepEqual(container.env?.find((e) => e.name === "QDRANT_API_KEY")?.valueFrom, { secretKeyRef: { name: "qdrant-key", key: "api-key" } });
+
+  const b = await waitForPhase(w.ns, "now", "Succeeded", 120_000);
+  const expectedId = backupId(new Date(b.metadata.creationTimestamp), b.metadata.uid);
+  assert.equal(b.status?.backupId, expectedId);
+  assert.equal(b.status?.jobName, "backup-now");
+  assert.deepEqual([condition(b, "Ready")?.status, condition(b, "Ready")?.reason, condition(b, "Failed")?.status], ["True", "Succeeded", "False"]);
+  assert.ok(b.status?.startTime && b.status.completionTime);
+  const col = b.status?.collections?.[0];
+  assert.equal(col?.name, "policies");
+  assert.equal(col?.pointsCount, 20);
+  const key = manifestKey({ prefix: "qdrant/e2e", namespace: w.ns, connection: "qdrant", collection: "policies", backupId: expectedId });
+  assert.equal(col?.manifestKey, key);
+  const s3 = s3Client();
+  t.after(() => s3.destroy());
+  const manifest = await s3.send(new GetObjectCommand({ Bucket: w.bucket, Key: key }));
+  assert.ok((await manifest.Body!.transformToString()).includes("policies"));
+  assert.ok((b.status?.sizeBytes ?? 0) > 0);
+
+  const events = (await kubectl(["get", "events.events.k8s.io", "-n", w.ns, "-o", "json"])).stdout;
+  assert.match(events, /"reason": "Created"/);
+  assert.match(events, /"reason": "Succeeded"/);
+
+  // Metrics, from the manager's /metrics.
+  const address = /"address":"([^"]+)","msg":"Starting metrics and health server"/.exec(await w.manager.log())?.[1];
+  assert.ok(address, "the manager logged its metrics address");
+  const metrics = await (await fetch(`http://${address}/metrics`)).text();
+  assert.match(metrics, new RegExp(`qdrant_operator_backup_last_success_timestamp_seconds\\{namespace="${w.ns}",schedule="",collection="policies"\\} \\d+`));
+  assert.match(metrics, new RegExp(`qdrant_operator_backup_duration_seconds_count\\{namespace="${w.ns}",schedule="",phase="Succeeded"\\} 1`));
+});
+
+test("missing references wait with ReferenceNotFound naming the field; a ReadOnly location and a foreign Job fail the backup", async (t) => {
+  const w = await world(t, "e2e-backup-refs");
+  await apply(w.ns, [
+    backupObj("no-conn", { connectionRef: { name: "missing" } }),
+    backupObj("no-loc", { locationRef: { name: "missing" } }),
+    { apiVersion: API_VERSION, kind: "QdrantBackupLocation", metadata: { name: "ro" }, spec: { accessMode: "ReadOnly", s3: { bucket: w.bucket, endpoint: testEnv().s3.endpoint, forcePathStyle: true, credentials: { secretRef: { name: "s3-creds" } } } } },
+    backupObj("read-only", { locationRef: { name: "ro" } }),
+    // A Job already holds the name the backup "taken" would use, and it is not the backup's.
+    { apiVersion: "batch/v1", kind: "Job", metadata: { name: "backup-taken" }, spec: { backoffLimit: 0, template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "docker.io/library/busybox:1.37", args: ["-c", "exit 0"] }] } } } },
+  ]);
+  await apply(w.ns, [backupObj("taken", {})]);
+
+  for (const [name, field] of [["no-conn", /spec\.connectionRef: QdrantConnection .*\/missing does not exist/], ["no-loc", /spec\.locationRef: QdrantBackupLocation .*\/missing does not exist/]] as const) {
+    const b = await eventually(`${name} ReferenceNotFound`, async () => {
+      const x = await getBackup(w.ns, name);
+      return condition(x, "Ready")?.reason === "ReferenceNotFound" ? x : undefined;
+    });
+    assert.equal(b.status?.phase, "Pending");
+    assert.equal(condition(b, "Ready")?.status, "False");
+    assert.match(condition(b, "Ready")!.message, field);
+    assert.equal(await getJson(w.ns, "job", `backup-${name}`), undefined, "no Job while a reference is missing");
+  }
+  const ro = await waitForPhase(w.ns, "read-only", "Failed");
+  assert.equal(ro.status?.failure?.reason, "LocationReadOnly");
+  assert.match(ro.status.failure.message, /is ReadOnly/);
+  const taken = await waitForPhase(w.ns, "taken", "Failed");
+  assert.equal(taken.status?.failure?.reason, "JobConflict");
+  assert.match(taken.status.failure.message, /a Job named backup-taken exists and is not ours/);
+  const foreign = await getJson<Job>(w.ns, "job", "backup-taken");
+  assert.equal(foreign?.metadata.ownerReferences, undefined, "the foreign Job is left alone");
+});
+
+test("a Job that fails without a JSON result: its log tail becomes the failure; deleting the backup removes the Job", async (t) => {
+  const w = await world(t, "e2e-backup-fail");
+  // busybox runs `sh job backup`, which fails with a shell error on stderr and no termination message.
+  await apply(w.ns, [backupObj("broken", { job: { image: "docker.io/library/busybox:1.37", backoffLimit: 0 } })]);
+  const b = await waitForPhase(w.ns, "broken", "Failed");
+  assert.deepEqual([condition(b, "Ready")?.status, condition(b, "Failed")?.status], ["False", "True"]);
+  assert.match(b.status!.failure!.message, /the last attempt exited \d+: .*job/);
+  assert.equal(b.status?.jobName, "backup-broken");
+  const events = (await kubectl(["get", "events.events.k8s.io", "-n", w.ns, "--field-selector", "regarding.name=broken", "-o", "json"])).stdout;
+  assert.match(events, /"reason": "Failed"/);
+  assert.match(events, /"type": "Warning"/);
+
+  await kubectl(["delete", "-n", w.ns, "qdrantbackup", "broken", "--wait=true", "--timeout=30s"]);
+  await eventually("the garbage collector to delete the Job", async () => ((await getJson(w.ns, "job", "backup-broken")) === undefined ? true : undefined));
+});
+
+test("deletionPolicy Delete: a finalizer holds the backup until its objects are gone, other backups' objects stay", async (t) => {
+  const w = await world(t, "e2e-backup-delete");
+  await apply(w.ns, [backupObj("doomed", { deletionPolicy: "Delete", job: { image: "docker.io/library/busybox:1.37", backoffLimit: 0 } })]);
+  const b = await waitForPhase(w.ns, "doomed", "Failed");
+  assert.deepEqual(b.metadata.finalizers, ["qdrant-operator.dev/backup-data"]);
+
+  // What a backup of two collections by this backup leaves behind, and another backup's objects.
+  const id = backupId(new Date(b.metadata.creationTimestamp), b.metadata.uid);
+  const other = backupId(new Date(b.metadata.creationTimestamp), "00000000-0000-4000-8000-000000000000");
+  const base = { prefix: "qdrant/e2e", namespace: w.ns, connection: "qdrant" };
+  const ours = ["policies", "users"].flatMap((collection) => [manifestKey({ ...base, collection, backupId: id }), snapshotKey({ ...base, collection, backupId: id }, "1")]);
+  const theirs = [manifestKey({ ...base, collection: "policies", backupId: other }), snapshotKey({ ...base, collection: "policies", backupId: other }, "1")];
+  const s3 = s3Client();
+  t.after(() => s3.destroy());
+  for (const Key of [...ours, ...theirs]) await s3.send(new PutObjectCommand({ Bucket: w.bucket, Key, Body: "x" }));
+
+  await kubectl(["delete", "-n", w.ns, "qdrantbackup", "doomed", "--wait=false"]);
+  await eventually("the QdrantBackup to be gone", async () => ((await getJson(w.ns, "qdrantbackup", "doomed")) === undefined ? true : undefined));
+  const left = (await s3.send(new ListObjectsV2Command({ Bucket: w.bucket }))).Contents?.map((o) => o.Key).sort();
+  assert.deepEqual(left, [...theirs].sort());
+  await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: w.bucket, Key: ours[0] })));
+  const events = (await kubectl(["get", "events.events.k8s.io", "-n", w.ns, "-o", "json"])).stdout;
+  assert.match(events, /Deleted 2 manifests and 2 other objects of backup/);
+});

@@ -1,0 +1,227 @@
+/**
+ * QdrantBackupSchedule: at each cron tick creates one QdrantBackup (named by schedule and tick, owned by
+ * the schedule), and prunes the schedule's backups by retention. Level-triggered: every reconcile re-reads
+ * the schedule, the namespace's QdrantBackups and QdrantRestores from the caches, decides with the pure
+ * functions of plan.ts, acts, writes status, and requeues exactly at the next tick — no polling. Backup
+ * events (a running backup ending) wake the owner's schedule, so a tick held back by Forbid runs as soon
+ * as the backup it waited for ends, if still within startingDeadlineSeconds.
+ *
+ * Crash windows (each closed by the next reconcile, because the name is the lock):
+ * - backup created, status not written: the tick is decided again, the backup found by name and adopted;
+ * - Replace: old backups deleted, new one not created: the next reconcile creates it (the old ones are
+ *   gone or terminating, so they no longer count as active);
+ * - prune: data deleted, QdrantBackup not: the same prune is planned again and deleting data is idempotent.
+ */
+import type { Registry } from "prom-client";
+import { Counter } from "prom-client";
+import { isOperatorError } from "../../errors.ts";
+import { toKubeTime } from "../../runtime/conditions.ts";
+import { Controller, DONE, requeueAfter } from "../../runtime/controller.ts";
+import { isAlreadyExists, isNotFound } from "../../runtime/errors.ts";
+import { enqueueObject, enqueueOwner, generationChanged, resourceVersionChanged } from "../../runtime/handlers.ts";
+import type { Informer } from "../../runtime/informer.ts";
+import type { ObjectKey } from "../../runtime/resource.ts";
+import { GROUP } from "../../api/group.ts";
+import { QDRANT_BACKUP_SCHEDULES, QDRANT_BACKUPS } from "../resources.ts";
+import { withConditions, transitions, type ConditionUpdate } from "../shared/conditions.ts";
+import type { OperatorContext } from "../shared/context.ts";
+import { checkScheduleSpec, ownedBy, planScheduleRetention, planTick, summarizeBackups, type TickPlan } from "./plan.ts";
+import { s3PruneBackupData, type PruneBackupData } from "./prune-data.ts";
+import { HISTORY_LIMIT, SCHEDULED_TIME_ANNOTATION, type RestoreObject, type ScheduledBackupObject, type ScheduleObject } from "./types.ts";
+
+export interface BackupScheduleInformers {
+  schedules: Informer<ScheduleObject>;
+  backups: Informer<ScheduledBackupObject>;
+  restores: Informer<RestoreObject>;
+}
+
+export interface BackupScheduleOptions {
+  /** Deletes a pruned backup's data from the bucket; S3 through the backup's location by default. */
+  pruneBackupData?: PruneBackupData;
+  /** Where the pruned-backups counter is registered (the manager's registry). */
+  registry?: Registry;
+}
+
+/** After a failed prune, try again this soon (or at the next tick, whichever is first). */
+const PRUNE_RETRY_MS = 60_000;
+
+export function backupScheduleController(ctx: OperatorContext, informers: BackupScheduleInformers, opts: BackupScheduleOptions = {}): Controller {
+  const pruneData = opts.pruneBackupData ?? s3PruneBackupData(ctx);
+  const pruned = new Counter({
+    name: "qdrant_operator_backups_pruned_total",
+    help: "QdrantBackups (and their data) deleted by a schedule's retention.",
+    labelNames: ["namespace", "schedule"],
+    registers: opts.registry ? [opts.registry] : [],
+  });
+
+  const controller = new Controller({
+    name: "qdrantbackupschedules",
+    logger: ctx.logger,
+    workers: ctx.workers,
+    clock: ctx.clock,
+    async reconcile(key, { log }) {
+      const schedule = informers.schedules.cache.get(key);
+      // Deleted, or being deleted: its backups go with it (garbage collector); nothing to schedule.
+      if (!schedule || schedule.metadata?.deletionTimestamp !== undefined) return DONE;
+      const now = ctx.clock.now();
+      const generation = schedule.metadata?.generation;
+      const current = schedule.status?.conditions;
+      const event = (type: "Normal" | "Warning", reason: string, action: string, note: string, related?: ScheduledBackupObject) =>
+        ctx.events.event({ regarding: schedule, type, reason, action, note, ...(related ? { related } : {}) });
+
+      const spec = checkScheduleSpec(schedule);
+      if (!spec.ok) {
+        if (transitions(current, "Ready", "False", spec.reason)) {
+          event("Warning", spec.reason, "Validate", spec.message);
+          log.info({ message: spec.message }, "Spec is invalid");
+        }
+        const conditions = withConditions(
+          current,
+          generation,
+          now,
+          { type: "Accepted", status: "False", reason: spec.reason, message: spec.message },
+          { type: "Ready", status: "False", reason: spec.reason, message: spec.message },
+        );
+        // No next tick for a schedule that cannot be read; a merge patch removes a field only by naming it null.
+        const { nextScheduleTime, ...rest } = schedule.status ?? {};
+        await ctx.status.updateStatusIfChanged(QDRANT_BACKUP_SCHEDULES, schedule, { ...rest, observedGeneration: generation, conditions, ...(nextScheduleTime !== undefined ? { nextScheduleTime: null } : {}) });
+        return DONE;
+      }
+
+      const namespace = key.namespace;
+      const inNamespace = informers.backups.cache.list(namespace);
+      const plan = planTick(schedule, spec.parsed, inNamespace, now);
+      const owned = new Map(inNamespace.filter((b) => ownedBy(b, schedule)).map((b) => [b.metadata?.name ?? "", b]));
+      await carryOut(plan, schedule, namespace, owned, event, log);
+
+      // Retention over what exists after this tick's actions.
+      const restores = informers.restores.cache.list(namespace);
+      const retention = planScheduleRetention(schedule, [...owned.values()], restores, now);
+      let prunedNow = 0;
+      let deletedObjects = 0;
+      let pruneFailure: string | undefined;
+      for (const p of retention.prune) {
+        const backup = owned.get(p.name);
+        if (!backup) continue;
+        try {
+          const data = await pruneData(backup);
+          await deleteBackup({ namespace, name: p.name });
+          deletedObjects += data.deletedObjects;
+        } catch (err) {
+          if (!isOperatorError(err)) throw err;
+          pruneFailure = `could not prune ${p.name}: ${ctx.redactor.scrub(err.message)}`;
+          event("Warning", "PruneFailed", "Prune", pruneFailure, backup);
+          break;
+        }
+        owned.delete(p.name);
+        prunedNow++;
+        pruned.inc({ namespace, schedule: key.name });
+        event("Normal", "Pruned", "Prune", `Pruned QdrantBackup ${p.name} and its data: ${p.reason}.`, backup);
+        log.info({ backup: p.name, reason: p.reason, deletedObjects }, "Pruned QdrantBackup");
+      }
+
+      const summary = summarizeBackups([...owned.values()], HISTORY_LIMIT);
+      const suspended = schedule.spec.suspend === true;
+      const next = plan.decision.requeueAt;
+      const ready: ConditionUpdate = pruneFailure
+        ? { type: "Ready", status: "False", reason: "PruneFailed", message: `${pruneFailure}; next backup at ${toKubeTime(next)}` }
+        : suspended
+          ? { type: "Ready", status: "True", reason: "Suspended", message: "Suspended: no new backups are created; set spec.suspend to false to resume." }
+          : { type: "Ready", status: "True", reason: "Scheduled", message: `Next backup at ${toKubeTime(next)}.` };
+      const previousPrune = schedule.status?.prune;
+      const prune = {
+        // Merge patch: wouldPrune left over from an earlier dry run is removed only by naming it null.
+        ...(retention.wouldPrune === undefined && previousPrune?.wouldPrune !== undefined ? { wouldPrune: null } : {}),
+        ...(prunedNow > 0 ? { lastPruneTime: toKubeTime(now) } : previousPrune?.lastPruneTime ? { lastPruneTime: previousPrune.lastPruneTime } : {}),
+        ...(retention.wouldPrune !== undefined ? { wouldPrune: retention.wouldPrune } : {}),
+        prunedTotal: (previousPrune?.prunedTotal ?? 0) + prunedNow,
+      };
+      const lastScheduleTime = plan.recordLastScheduleTime ? toKubeTime(plan.recordLastScheduleTime) : schedule.status?.lastScheduleTime;
+      const status = {
+        ...schedule.status,
+        observedGeneration: generation,
+        conditions: withConditions(current, generation, now, { type: "Accepted", status: "True", reason: "Validated", message: "The spec is valid." }, ready),
+        ...(lastScheduleTime !== undefined ? { lastScheduleTime } : {}),
+        nextScheduleTime: toKubeTime(next),
+        ...(summary.lastSuccessfulTime !== undefined ? { lastSuccessfulTime: summary.lastSuccessfulTime } : {}),
+        active: summary.active,
+        history: summary.history,
+        prune,
+      };
+      await ctx.status.updateStatusIfChanged(QDRANT_BACKUP_SCHEDULES, schedule, status);
+      const untilTick = Math.max(1, next.getTime() - now.getTime());
+      return requeueAfter(pruneFailure ? Math.min(untilTick, PRUNE_RETRY_MS) : untilTick);
+    },
+  });
+
+  async function deleteBackup(key: ObjectKey): Promise<void> {
+    try {
+      await ctx.client.delete(QDRANT_BACKUPS, key);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /** Acts on a TickPlan: Replace's deletions, the create (AlreadyExists → adopt or skip), and its Events. */
+  async function carryOut(
+    plan: TickPlan,
+    schedule: ScheduleObject,
+    namespace: string,
+    owned: Map<string, ScheduledBackupObject>,
+    event: (type: "Normal" | "Warning", reason: string, action: string, note: string, related?: ScheduledBackupObject) => void,
+    log: { info: (o: object, m: string) => void },
+  ): Promise<void> {
+    if (plan.missedRuns) event("Warning", "MissedRuns", "Schedule", plan.missedRuns);
+    if (plan.foreign) event("Warning", "BackupNameTaken", "Schedule", foreignNote(plan.foreign));
+    if (plan.blockedBy.length > 0) {
+      event("Normal", "Skipped", "Schedule", `concurrencyPolicy Forbid: ${plan.blockedBy.join(", ")} still running; the tick runs when ${plan.blockedBy.length === 1 ? "it ends" : "they end"}, if within startingDeadlineSeconds.`);
+    }
+    for (const name of plan.deleteActive) {
+      await deleteBackup({ namespace, name });
+      event("Normal", "Replaced", "Schedule", `concurrencyPolicy Replace: deleted running QdrantBackup ${name} to start the next one.`, owned.get(name));
+      owned.delete(name);
+    }
+    if (!plan.create) return;
+    const name = plan.create.metadata?.name ?? "";
+    try {
+      const created = await ctx.client.create(QDRANT_BACKUPS, plan.create);
+      owned.set(name, created);
+      log.info({ backup: name }, "Created QdrantBackup");
+      event("Normal", "Created", "Schedule", `Created QdrantBackup ${name} for ${plan.create.metadata?.annotations?.[SCHEDULED_TIME_ANNOTATION] ?? ""}.`, created);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      // The cache had not seen it yet: ours (adopt, as planTick would have) or someone else's (skip).
+      const existing = await ctx.client.get<ScheduledBackupObject>(QDRANT_BACKUPS, { namespace, name });
+      if (ownedBy(existing, schedule)) owned.set(name, existing);
+      else event("Warning", "BackupNameTaken", "Schedule", foreignNote(name));
+    }
+  }
+
+  controller.watch(informers.schedules, (enqueue) => enqueueObject(enqueue, generationChanged));
+  // A backup's phase changing (Running → Succeeded) changes active, history and what retention may prune.
+  controller.watch(informers.backups, (enqueue) => enqueueOwner(enqueue, { group: GROUP, kind: "QdrantBackupSchedule" }, { predicate: resourceVersionChanged }));
+  // A restore naming a backup protects it; one that stops naming it releases it.
+  controller.watch(informers.restores, (enqueue) => ({
+    onAdd: (r) => enqueueSchedulesOf(enqueue, r),
+    onUpdate: (old, r) => {
+      enqueueSchedulesOf(enqueue, old);
+      enqueueSchedulesOf(enqueue, r);
+    },
+    onDelete: (r) => enqueueSchedulesOf(enqueue, r),
+  }));
+
+  function enqueueSchedulesOf(enqueue: (key: string) => void, restore: RestoreObject): void {
+    const name = restore.spec?.source?.backupRef?.name;
+    const namespace = restore.metadata?.namespace ?? "";
+    if (!name) return;
+    const backup = informers.backups.cache.get({ namespace, name });
+    const owner = backup?.metadata?.ownerReferences?.find((r) => r.controller === true && r.kind === "QdrantBackupSchedule");
+    if (owner) enqueue(`${namespace}/${owner.name}`);
+  }
+
+  return controller;
+}
+
+function foreignNote(name: string): string {
+  return `QdrantBackup ${name} already exists and is not this schedule's (no controller reference to it); this tick is skipped. Rename or delete that QdrantBackup.`;
+}

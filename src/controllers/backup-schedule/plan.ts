@@ -1,0 +1,234 @@
+/**
+ * The QdrantBackupSchedule controller's decisions as pure functions of (schedule, the namespace's
+ * QdrantBackups and QdrantRestores, now): what to create, delete, adopt, prune and report. The reconcile
+ * only reads the world, calls these and carries out the answer, so every case (Forbid/Replace/Allow,
+ * missed runs, suspend, deadlines, adopt vs foreign, retention) is a table test without a cluster.
+ *
+ * The name is the lock (backupNameFor): the same schedule and tick always give the same QdrantBackup
+ * name, so the crash windows close themselves —
+ * - backup created but status (lastScheduleTime) not written: the next reconcile decides the same tick
+ *   again, finds the backup by its name and adopts it (our uid in its controller reference) instead of
+ *   creating a second one;
+ * - two replicas (a failover mid-reconcile) racing on one tick: the apiserver lets one create win, the
+ *   other gets AlreadyExists and adopts.
+ */
+import { createHash } from "node:crypto";
+import type { QdrantBackupScheduleSpec } from "../../api/v1alpha1/backup-schedule.ts";
+import { describeProblems, validateSpec } from "../../api/validate.ts";
+import { checkRetention, planRetention, type RetentionCandidate } from "../../backup/retention/plan-retention.ts";
+import { backupNameFor } from "../../backup/schedule/backup-name.ts";
+import { decideConcurrency } from "../../backup/schedule/concurrency.ts";
+import { decideTick, type TickDecision } from "../../backup/schedule/decide-tick.ts";
+import { parseSchedule, type ParsedSchedule } from "../../backup/schedule/parse-schedule.ts";
+import { toKubeTime } from "../../runtime/conditions.ts";
+import { controllerOf, controllerReference } from "../../runtime/resource.ts";
+import { SCHEDULE_LABEL, SCHEDULED_TIME_ANNOTATION, type RestoreObject, type ScheduledBackupObject, type ScheduleObject } from "./types.ts";
+
+export type SpecCheck = { ok: true; parsed: ParsedSchedule } | { ok: false; reason: "InvalidSpec"; message: string };
+
+/**
+ * The schema (ajv: objects stored before a schema change reach us too), then what the schema cannot say:
+ * the cron expression and time zone (croner, Intl) and retention's maxAge. Every message starts with the
+ * field and says what to write instead.
+ */
+export function checkScheduleSpec(schedule: ScheduleObject): SpecCheck {
+  const spec = schedule.spec as Partial<QdrantBackupScheduleSpec> | undefined;
+  // parseSchedule's messages say more than the schema's pattern ("6 fields, not 5"), so they come first.
+  const parsed = typeof spec?.schedule === "string" ? parseSchedule(spec.schedule, typeof spec.timeZone === "string" ? spec.timeZone : undefined) : undefined;
+  if (parsed?.ok === false) return { ok: false, reason: "InvalidSpec", message: `${parsed.problem.field}: ${parsed.problem.message}` };
+  const problems = validateSpec("QdrantBackupSchedule", schedule.spec);
+  if (problems.length > 0 || parsed === undefined) return { ok: false, reason: "InvalidSpec", message: describeProblems(problems) };
+  const retention = checkRetention(schedule.spec.retention);
+  if (retention.length > 0) return { ok: false, reason: "InvalidSpec", message: retention.map((p) => `${p.field}: ${p.message}`).join("; ") };
+  return { ok: true, parsed: parsed.schedule };
+}
+
+/** True when `backup`'s controller reference is this schedule (by uid: a re-created same-named schedule is another one). */
+export function ownedBy(backup: ScheduledBackupObject, schedule: ScheduleObject): boolean {
+  const ref = controllerOf(backup);
+  return ref !== undefined && ref.kind === "QdrantBackupSchedule" && ref.uid === schedule.metadata?.uid;
+}
+
+/** Still running as far as concurrency and retention care: not finished, and not already being deleted. */
+export function isActive(backup: ScheduledBackupObject): boolean {
+  const phase = backup.status?.phase;
+  return phase !== "Succeeded" && phase !== "Failed" && backup.metadata?.deletionTimestamp === undefined;
+}
+
+/** The schedule's name as a label value (≤ 63 characters; longer or dotted names get a hash suffix). */
+export function scheduleLabelValue(name: string): string {
+  if (name.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) return name;
+  const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
+  const head = name.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 54).replace(/^-+|-+$/g, "");
+  return head === "" ? hash : `${head}-${hash}`;
+}
+
+/** The QdrantBackup of one tick: the schedule's backup settings, owned by the schedule. */
+export function desiredBackup(schedule: ScheduleObject, tick: Date): ScheduledBackupObject {
+  const s = schedule.spec;
+  const name = schedule.metadata?.name ?? "";
+  return {
+    apiVersion: schedule.apiVersion ?? "qdrant-operator.dev/v1alpha1",
+    kind: "QdrantBackup",
+    metadata: {
+      name: backupNameFor(name, tick),
+      namespace: schedule.metadata?.namespace ?? "",
+      labels: { ...s.backupLabels, [SCHEDULE_LABEL]: scheduleLabelValue(name) },
+      annotations: { [SCHEDULED_TIME_ANNOTATION]: toKubeTime(tick) },
+      ownerReferences: [controllerReference(schedule, true)],
+    },
+    spec: {
+      connectionRef: s.connectionRef,
+      locationRef: s.locationRef,
+      ...(s.mode !== undefined ? { mode: s.mode } : {}),
+      ...(s.collections !== undefined ? { collections: s.collections } : {}),
+      ...(s.deletionPolicy !== undefined ? { deletionPolicy: s.deletionPolicy } : {}),
+      ...(s.job !== undefined ? { job: s.job } : {}),
+    },
+  };
+}
+
+export interface TickPlan {
+  decision: TickDecision;
+  /** The backup to create now (after deleting `deleteActive`). */
+  create?: ScheduledBackupObject;
+  /** A backup of this tick already exists and is ours (an earlier reconcile's status write was lost). */
+  adopt?: string;
+  /** A backup of this tick's name exists but belongs to someone else: skip the tick, warn once. */
+  foreign?: string;
+  /** Replace: running backups to delete before creating. */
+  deleteActive: string[];
+  /** Forbid: the running backups that hold the tick back (nothing is recorded; it runs when they end). */
+  blockedBy: string[];
+  /** Write this as status.lastScheduleTime (the tick was acted on: created, adopted, skipped or missed). */
+  recordLastScheduleTime?: Date;
+  /** The "missed N runs" Warning, once per catch-up (the tick is recorded with it, so it is not repeated). */
+  missedRuns?: string;
+}
+
+/**
+ * What this reconcile does about ticks. `backups` are the namespace's QdrantBackups (the cache's view);
+ * foreign ones matter only when one holds the name of the tick's backup.
+ */
+export function planTick(schedule: ScheduleObject, parsed: ParsedSchedule, backups: readonly ScheduledBackupObject[], now: Date): TickPlan {
+  const lastScheduleTime = schedule.status?.lastScheduleTime;
+  const decision = decideTick({
+    parsed,
+    now,
+    creationTime: new Date(schedule.metadata?.creationTimestamp ?? now.toISOString()),
+    ...(lastScheduleTime !== undefined ? { lastScheduleTime: new Date(lastScheduleTime) } : {}),
+    ...(schedule.spec.startingDeadlineSeconds !== undefined ? { startingDeadlineSeconds: schedule.spec.startingDeadlineSeconds } : {}),
+    suspend: schedule.spec.suspend === true,
+  });
+  const plan: TickPlan = { decision, deleteActive: [], blockedBy: [] };
+  const tick = decision.scheduledTime;
+  if (tick === undefined) return plan;
+  const missed = missedMessage(decision);
+
+  if (decision.action !== "create") {
+    // MissedDeadline: nothing runs; record the tick so the miss is reported once.
+    return { ...plan, recordLastScheduleTime: tick, ...(missed ? { missedRuns: missed } : {}) };
+  }
+  const name = backupNameFor(schedule.metadata?.name ?? "", tick);
+  const existing = backups.find((b) => b.metadata?.name === name);
+  if (existing !== undefined) {
+    const acted = { ...plan, recordLastScheduleTime: tick, ...(missed ? { missedRuns: missed } : {}) };
+    return ownedBy(existing, schedule) ? { ...acted, adopt: name } : { ...acted, foreign: name };
+  }
+  const active = backups
+    .filter((b) => ownedBy(b, schedule) && isActive(b))
+    .map((b) => b.metadata?.name ?? "")
+    .sort();
+  const concurrency = decideConcurrency(schedule.spec.concurrencyPolicy ?? "Forbid", active, name);
+  if (!concurrency.proceed) return { ...plan, blockedBy: active };
+  return {
+    ...plan,
+    create: desiredBackup(schedule, tick),
+    deleteActive: concurrency.deleteActive,
+    recordLastScheduleTime: tick,
+    ...(missed ? { missedRuns: missed } : {}),
+  };
+}
+
+/** The Warning for ticks that got no backup (missedCount counts only those: never the catch-up run itself). */
+function missedMessage(d: TickDecision): string | undefined {
+  if (d.missedCount === 0) return undefined;
+  const n = `${d.missedCountIsLowerBound ? "at least " : ""}${d.missedCount} run${d.missedCount === 1 && !d.missedCountIsLowerBound ? "" : "s"}`;
+  const tick = d.scheduledTime?.toISOString() ?? "";
+  return d.reason === "MissedDeadline"
+    ? `missed ${n}: the latest, ${tick}, is older than startingDeadlineSeconds, so no catch-up backup was created`
+    : `missed ${n} (the operator was down or the schedule suspended); created one catch-up backup for ${tick}`;
+}
+
+export interface RetentionDecision {
+  /** Backups to prune now (empty with dryRun). */
+  prune: Array<{ name: string; reason: string }>;
+  /** dryRun: what would be pruned; otherwise undefined. */
+  wouldPrune?: string[];
+}
+
+/** Names of the QdrantBackups some QdrantRestore in the namespace names in spec.source.backupRef. */
+export function protectedBackups(restores: readonly RestoreObject[]): Set<string> {
+  const names = new Set<string>();
+  for (const r of restores) {
+    const name = r.spec?.source?.backupRef?.name;
+    if (name) names.add(name);
+  }
+  return names;
+}
+
+/**
+ * Retention over this schedule's own backups (ones being deleted are out of the picture: they go anyway).
+ * planRetention never prunes the newest successful, a running or a protected backup; the periods are the
+ * schedule's time zone's.
+ */
+export function planScheduleRetention(schedule: ScheduleObject, owned: readonly ScheduledBackupObject[], restores: readonly RestoreObject[], now: Date): RetentionDecision {
+  const retention = schedule.spec.retention;
+  const protect = protectedBackups(restores);
+  const candidates: RetentionCandidate[] = owned
+    .filter((b) => b.metadata?.deletionTimestamp === undefined)
+    .map((b) => {
+      const name = b.metadata?.name ?? "";
+      return {
+        name,
+        phase: b.status?.phase ?? "Pending",
+        ...(b.status?.startTime !== undefined ? { startTime: b.status.startTime } : {}),
+        ...(b.status?.completionTime !== undefined ? { completionTime: b.status.completionTime } : {}),
+        ...(protect.has(name) ? { protected: true } : {}),
+      };
+    });
+  const plan = planRetention(candidates, retention, now, schedule.spec.timeZone || "UTC");
+  if (retention?.dryRun === true) return { prune: [], wouldPrune: plan.prune.map((p) => p.name) };
+  return { prune: plan.prune };
+}
+
+export type HistoryEntry = NonNullable<NonNullable<ScheduleObject["status"]>["history"]>[number];
+
+/** The time a backup is for: the scheduled-time annotation, else the creation time. */
+export function scheduledTimeOf(b: ScheduledBackupObject): string | undefined {
+  return b.metadata?.annotations?.[SCHEDULED_TIME_ANNOTATION] ?? b.metadata?.creationTimestamp;
+}
+
+/** status.active, lastSuccessfulTime and history from the schedule's own backups (pure; sorted, so stable). */
+export function summarizeBackups(owned: readonly ScheduledBackupObject[], historyLimit: number): { active: string[]; lastSuccessfulTime?: string; history: HistoryEntry[] } {
+  const active = owned
+    .filter(isActive)
+    .map((b) => b.metadata?.name ?? "")
+    .sort();
+  let lastSuccessfulTime: string | undefined;
+  for (const b of owned) {
+    const done = b.status?.phase === "Succeeded" ? b.status.completionTime : undefined;
+    if (done !== undefined && (lastSuccessfulTime === undefined || Date.parse(done) > Date.parse(lastSuccessfulTime))) lastSuccessfulTime = done;
+  }
+  const history: HistoryEntry[] = owned
+    .filter((b) => scheduledTimeOf(b) !== undefined)
+    .map((b) => ({
+      name: b.metadata?.name ?? "",
+      phase: b.status?.phase ?? "Pending",
+      scheduledTime: scheduledTimeOf(b) as string,
+      ...(b.status?.completionTime !== undefined ? { completionTime: b.status.completionTime } : {}),
+    }))
+    .sort((a, b) => Date.parse(b.scheduledTime) - Date.parse(a.scheduledTime) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .slice(0, historyLimit);
+  return { active, ...(lastSuccessfulTime !== undefined ? { lastSuccessfulTime } : {}), history };
+}

@@ -1,0 +1,60 @@
+/**
+ * Deleting a pruned backup's data from the bucket. Retention is what deletes data, whatever the
+ * QdrantBackup's deletionPolicy says (that policy is about a person deleting the object).
+ *
+ * Order, so that a half-deleted backup never looks complete: every manifest first (the commit marker:
+ * once it is gone, a listing of the bucket shows the backup as incomplete, never as restorable), then the
+ * other objects under each backup directory, then — the caller's part — the QdrantBackup object.
+ * Crash windows: manifests deleted but objects left → the QdrantBackup still exists, the next reconcile
+ * plans the same prune and deletes again (deleting a missing key succeeds); objects deleted but the
+ * QdrantBackup left → the same, with nothing left to delete.
+ *
+ * Which keys: src/controllers/backup/delete-data.ts (shared with deletionPolicy Delete) finds every
+ * object of the backup's id under its Qdrant's prefix by listing; the id comes from the QdrantBackup's
+ * metadata (creationTimestamp + uid), never from its status, so a hand-edited status can never make
+ * retention delete someone else's objects.
+ */
+import { isNotFound } from "../../runtime/errors.ts";
+import { OperatorError } from "../../errors.ts";
+import { s3ClientFor } from "../../s3/client.ts";
+import { backupDataRef, deleteBackupData } from "../backup/delete-data.ts";
+import { locationCredentials, type BackupLocationObject } from "../backup-location/controller.ts";
+import { QDRANT_BACKUP_LOCATIONS } from "../resources.ts";
+import type { OperatorContext } from "../shared/context.ts";
+import type { ScheduledBackupObject } from "./types.ts";
+
+/** Deletes the backup's data in the bucket (not the QdrantBackup object). Idempotent. */
+export type PruneBackupData = (backup: ScheduledBackupObject) => Promise<PruneDataResult>;
+
+export interface PruneDataResult {
+  /** Objects deleted, manifests included. */
+  deletedObjects: number;
+}
+
+/**
+ * The production PruneBackupData: reads the backup's QdrantBackupLocation and its credentials, refuses a
+ * ReadOnly location (a standby cluster reading a primary's bucket must never delete from it).
+ */
+export function s3PruneBackupData(ctx: OperatorContext): PruneBackupData {
+  return async (backup) => {
+    const namespace = backup.metadata?.namespace ?? "";
+    const locName = backup.spec.locationRef.name;
+    let location: BackupLocationObject;
+    try {
+      location = await ctx.client.get<BackupLocationObject>(QDRANT_BACKUP_LOCATIONS, { namespace, name: locName });
+    } catch (err) {
+      if (isNotFound(err)) throw new OperatorError("REFERENCE_NOT_FOUND", `QdrantBackup ${backup.metadata?.name ?? ""}: spec.locationRef: QdrantBackupLocation ${namespace}/${locName} does not exist, so its data cannot be pruned`);
+      throw err;
+    }
+    if (location.spec.accessMode === "ReadOnly") {
+      throw new OperatorError("S3_ACCESS_DENIED", `QdrantBackupLocation ${locName} is ReadOnly: retention cannot prune ${backup.metadata?.name ?? ""}'s data; prune from the cluster that writes the bucket`);
+    }
+    const client = s3ClientFor(location.spec.s3, await locationCredentials(ctx, namespace, location.spec));
+    try {
+      const deleted = await deleteBackupData(client, location.spec.s3.bucket, backupDataRef(backup, location.spec.s3.prefix));
+      return { deletedObjects: deleted.manifests + deleted.objects };
+    } finally {
+      client.destroy();
+    }
+  };
+}

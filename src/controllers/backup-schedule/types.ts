@@ -1,0 +1,31 @@
+/**
+ * The objects the QdrantBackupSchedule controller reads, as plain JSON (timestamps are strings), and the
+ * names it stamps on the QdrantBackups it creates.
+ */
+import { GROUP } from "../../api/group.ts";
+import type { QdrantBackupSpec, QdrantBackupStatus } from "../../api/v1alpha1/backup.ts";
+import type { QdrantBackupScheduleSpec, QdrantBackupScheduleStatus } from "../../api/v1alpha1/backup-schedule.ts";
+import type { KubeObject } from "../../runtime/resource.ts";
+
+export interface ScheduleObject extends KubeObject {
+  spec: QdrantBackupScheduleSpec;
+  status?: QdrantBackupScheduleStatus;
+}
+
+export interface ScheduledBackupObject extends KubeObject {
+  spec: QdrantBackupSpec;
+  status?: QdrantBackupStatus;
+}
+
+/** Only the field retention needs: a QdrantRestore that names a QdrantBackup protects it. */
+export interface RestoreObject extends KubeObject {
+  spec?: { source?: { backupRef?: { name?: string } } };
+}
+
+/** On every QdrantBackup a schedule creates: which schedule (a label, so `kubectl get qb -l` finds them). */
+export const SCHEDULE_LABEL = `${GROUP}/schedule`;
+/** On every QdrantBackup a schedule creates: the tick it is for, RFC 3339 in UTC. */
+export const SCHEDULED_TIME_ANNOTATION = `${GROUP}/scheduled-time`;
+
+/** status.history keeps this many backups, newest first. */
+export const HISTORY_LIMIT = 10;
