@@ -6,16 +6,18 @@
  * deleting a backup removes its Job, and with deletionPolicy Delete its data (manifests first).
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { test, type TestContext } from "node:test";
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { stringify } from "yaml";
 import { API_VERSION } from "../src/api/group.ts";
 import { backupId } from "../src/backup/layout/backup-id.ts";
+import { parseManifest } from "../src/backup/layout/manifest.ts";
 import { manifestKey, snapshotKey } from "../src/backup/layout/object-keys.ts";
 import { startEmulator, type EmulatorHandle } from "../test/emulator/index.ts";
 import { ensureCrds } from "../test/helpers/crds.ts";
 import { kubectl } from "../test/helpers/kubectl.ts";
+import { objectBytes, uploadAndRecover } from "../test/jobs/backup-harness.ts";
 import { startManager, type ManagerProcess } from "../test/helpers/manager.ts";
 import { bucketOnlyUser, s3Client, useBucket } from "../test/helpers/s3.ts";
 import { eventually, testEnv, useNamespace } from "../test/helpers/testenv.ts";
@@ -121,6 +123,17 @@ async function world(t: TestContext, prefix: string, opts: { locationSpec?: Reco
   return { ns, bucket, apiKey, s3SecretKey: creds.secretAccessKey, qdrant, manager };
 }
 
+/** Every point of a collection, in id order, with payloads and vectors. */
+async function allPoints(url: string, collection: string, apiKey?: string): Promise<unknown[]> {
+  const res = await fetch(`${url}/collections/${collection}/points/scroll`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(apiKey ? { "api-key": apiKey } : {}) },
+    body: JSON.stringify({ limit: 1000, with_payload: true, with_vector: true }),
+  });
+  assert.equal(res.status, 200);
+  return ((await res.json()) as { result: { points: unknown[] } }).result.points;
+}
+
 test("a backup of a collection: the Job's result fills the status, the manifest is in the bucket, metrics and Events follow", async (t) => {
   const w = await world(t, "e2e-backup-ok");
   await apply(w.ns, [backupObj("now", {})]);
@@ -152,9 +165,22 @@ test("a backup of a collection: the Job's result fills the status, the manifest 
   assert.equal(col?.manifestKey, key);
   const s3 = s3Client();
   t.after(() => s3.destroy());
-  const manifest = await s3.send(new GetObjectCommand({ Bucket: w.bucket, Key: key }));
-  assert.ok((await manifest.Body!.transformToString()).includes("policies"));
+  const parsed = parseManifest(await (await s3.send(new GetObjectCommand({ Bucket: w.bucket, Key: key }))).Body!.transformToString(), { key });
+  assert.ok(parsed.ok, parsed.ok ? "" : parsed.error);
+  assert.equal(parsed.manifest.collection?.name, "policies");
+  assert.equal(parsed.manifest.collection?.pointsCount, 20);
   assert.ok((b.status?.sizeBytes ?? 0) > 0);
+  // The manifest's sha256 is that of the bytes in the bucket, and those bytes restore the same points.
+  const file = parsed.manifest.peers[0]!.file;
+  const bytes = await objectBytes(s3, w.bucket, file.key);
+  assert.equal(createHash("sha256").update(bytes).digest("hex"), file.sha256);
+  assert.equal(bytes.length, file.size);
+  const fresh = await startEmulator();
+  t.after(() => fresh.stop());
+  await uploadAndRecover(fresh.url, "policies", bytes, file.sha256);
+  const original = await allPoints(w.qdrant.url, "policies", w.apiKey);
+  assert.equal(original.length, 20);
+  assert.deepEqual(await allPoints(fresh.url, "policies"), original);
 
   const events = (await kubectl(["get", "events.events.k8s.io", "-n", w.ns, "-o", "json"])).stdout;
   assert.match(events, /"reason": "Created"/);

@@ -12,6 +12,11 @@ export interface ImageConfig {
   /** The image's own ENV; the pod's env is applied on top. Nothing else of the host's env leaks in. */
   env?: Record<string, string>;
   workingDir?: string;
+  /**
+   * Host directories holding the image's files (the repository, the Node binary). The node agent keeps
+   * them visible even when a volume is mounted over one of their parents, as a real image's files would be.
+   */
+  paths?: string[];
 }
 
 /** The project's own image, as the Dockerfile builds it; locally its entrypoint is the CLI in src/. */
@@ -22,9 +27,9 @@ const BASE_PATH = `${NODE_BIN_DIR}:/usr/local/bin:/usr/bin:/bin`;
 
 export function defaultImages(): Record<string, ImageConfig> {
   return {
-    [OPERATOR_IMAGE]: { entrypoint: [join(NODE_BIN_DIR, "node"), join(REPO_ROOT, "src", "main.ts")], env: { PATH: BASE_PATH, NODE_ENV: "production" } },
-    "docker.io/library/node:26": { cmd: ["node"], env: { PATH: BASE_PATH } },
-    "docker.io/library/node:26-slim": { cmd: ["node"], env: { PATH: BASE_PATH } },
+    [OPERATOR_IMAGE]: { entrypoint: [join(NODE_BIN_DIR, "node"), join(REPO_ROOT, "src", "main.ts")], env: { PATH: BASE_PATH, NODE_ENV: "production" }, paths: [REPO_ROOT] },
+    "docker.io/library/node:26": { cmd: ["node"], env: { PATH: BASE_PATH }, paths: [REPO_ROOT] },
+    "docker.io/library/node:26-slim": { cmd: ["node"], env: { PATH: BASE_PATH }, paths: [REPO_ROOT] },
     "docker.io/library/busybox:1.37": { cmd: ["sh"], env: { PATH: "/usr/local/bin:/usr/bin:/bin" } },
   };
 }

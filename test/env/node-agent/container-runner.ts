@@ -126,6 +126,13 @@ export async function launchContainer(p: LaunchParams): Promise<LaunchResult> {
     const isDir = statSync(hostPath).isDirectory();
     mounts.push({ containerPath: vm.mountPath, hostPath, kind: isDir ? "dir" : "file", readOnly: Boolean(vm.readOnly) || vol.readOnly });
   }
+  // An image's files live on the host here (the repository, the Node binary); a real image has its own
+  // filesystem, which a volume at /tmp cannot hide. So where a volume would shadow them (the repository
+  // cloned under /tmp, an emptyDir at /tmp), they are bound again on top of it.
+  for (const path of image.config.paths ?? []) {
+    const shadowed = mounts.some((m) => path === m.containerPath || path.startsWith(m.containerPath.replace(/\/?$/, "/")));
+    if (shadowed) mounts.push({ containerPath: path, hostPath: path, kind: "dir", readOnly: false });
+  }
   mounts.push({ containerPath: container.terminationMessagePath || "/dev/termination-log", hostPath: terminationFile, kind: "file", readOnly: false });
 
   const workingDir = container.workingDir || image.config.workingDir || "/";
