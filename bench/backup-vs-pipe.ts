@@ -9,7 +9,7 @@
  * and the job process's peak RSS (VmHWM sampled from /proc; goal < 150 MiB whatever the size).
  * Figures from the emulator say how the Job moves bytes, not how fast Qdrant makes snapshots.
  *
- * Run: node_modules/.bin/node bench/backup-vs-pipe.ts [--gib 2]
+ * Run: node_modules/.bin/node bench/backup-vs-pipe.ts [--gib 2] [--job-node-options "--max-semi-space-size=2"]
  * It starts the test environment (for MinIO) and an emulator child process, and removes both.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -57,7 +57,7 @@ async function emptyBucket(s3: S3Client, bucket: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { gib: { type: "string", default: "2" } } });
+  const { values } = parseArgs({ options: { gib: { type: "string", default: "2" }, "job-node-options": { type: "string", default: "" } } });
   const gib = Number(values.gib);
   const env = await startEnvironment();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "backup-bench-"));
@@ -99,7 +99,14 @@ async function main(): Promise<void> {
     const job = spawn(NODE, [path.join(ROOT, "src/main.ts"), "job", "backup"], {
       cwd: ROOT,
       stdio: ["ignore", "ignore", "inherit"],
-      env: { PATH: process.env.PATH, BACKUP_PLAN: JSON.stringify(plan), AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, RESULT_FILE: resultFile },
+      env: {
+        PATH: process.env.PATH,
+        BACKUP_PLAN: JSON.stringify(plan),
+        AWS_ACCESS_KEY_ID: accessKeyId,
+        AWS_SECRET_ACCESS_KEY: secretAccessKey,
+        RESULT_FILE: resultFile,
+        ...(values["job-node-options"] ? { NODE_OPTIONS: values["job-node-options"] } : {}),
+      },
     });
     let peakRss = 0;
     const sampler = setInterval(() => {

@@ -13,13 +13,11 @@
  *   has dots is shortened and made unique again with a hash of the full name:
  *   `<first 40 characters, dots as dashes>-<8 hex of sha256(name)>-<YYYYMMDD>-<HHMM>`.
  */
-import { createHash } from "node:crypto";
+import { boundedLabel } from "../../api/names.ts";
 
 export const MAX_NAME_LENGTH = 63;
 const STAMP_LENGTH = "-20260115-0200".length;
 const SCHEDULE_PART_MAX = MAX_NAME_LENGTH - STAMP_LENGTH;
-const HASH_LENGTH = 8;
-const LABEL_SAFE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export function backupNameFor(scheduleName: string, scheduledTime: Date): string {
   return `${schedulePart(scheduleName)}-${utcStamp(scheduledTime)}`;
@@ -36,14 +34,7 @@ export function scheduledTimeFromName(name: string): Date | undefined {
 }
 
 function schedulePart(scheduleName: string): string {
-  if (scheduleName.length <= SCHEDULE_PART_MAX && LABEL_SAFE.test(scheduleName)) return scheduleName;
-  const hash = createHash("sha256").update(scheduleName).digest("hex").slice(0, HASH_LENGTH);
-  const head = scheduleName
-    .toLowerCase()
-    .replace(/[^a-z0-9-]/g, "-")
-    .slice(0, SCHEDULE_PART_MAX - HASH_LENGTH - 1)
-    .replace(/^-+|-+$/g, "");
-  return head === "" ? hash : `${head}-${hash}`;
+  return boundedLabel(scheduleName, SCHEDULE_PART_MAX);
 }
 
 function utcStamp(t: Date): string {

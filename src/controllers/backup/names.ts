@@ -6,8 +6,8 @@
  * the apiserver lets exactly one win. The loser gets AlreadyExists and adopts the Job when its controller
  * reference is this backup's uid.
  */
-import { createHash } from "node:crypto";
 import { GROUP } from "../../api/group.ts";
+import { boundedLabel } from "../../api/names.ts";
 
 /** On the Job and its pod: which QdrantBackup it belongs to (a label value, so ≤ 63: see labelValue). */
 export const BACKUP_LABEL = `${GROUP}/backup`;
@@ -26,8 +26,6 @@ export const CONTAINER_NAME = "backup";
  */
 export const MAX_JOB_NAME = 63;
 const PREFIX = "backup-";
-const HASH_LENGTH = 8;
-const LABEL_SAFE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
  * `backup-<name>`; a name too long for that (over 56 characters) or not a DNS label (dots) becomes
@@ -36,22 +34,11 @@ const LABEL_SAFE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  */
 export function backupJobName(backupName: string): string {
   if (backupName.length === 0) throw new RangeError("a QdrantBackup has a name");
-  if (PREFIX.length + backupName.length <= MAX_JOB_NAME && LABEL_SAFE.test(backupName)) return `${PREFIX}${backupName}`;
-  return `${PREFIX}${shortened(backupName, MAX_JOB_NAME - PREFIX.length)}`;
+  return `${PREFIX}${boundedLabel(backupName, MAX_JOB_NAME - PREFIX.length)}`;
 }
 
 /** A label value naming `value` (a QdrantBackup's name, up to 253 characters): itself, or shortened with a hash. */
 export function labelValue(value: string): string {
   if (value.length <= 63 && /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value)) return value;
-  return shortened(value, 63);
-}
-
-function shortened(value: string, max: number): string {
-  const hash = createHash("sha256").update(value).digest("hex").slice(0, HASH_LENGTH);
-  const head = value
-    .toLowerCase()
-    .replace(/[^a-z0-9-]/g, "-")
-    .slice(0, max - HASH_LENGTH - 1)
-    .replace(/^-+|-+$/g, "");
-  return head === "" ? hash : `${head}-${hash}`;
+  return boundedLabel(value, 63);
 }
