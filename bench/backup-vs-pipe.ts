@@ -9,10 +9,11 @@
  * and the job process's peak RSS (VmHWM sampled from /proc; goal < 150 MiB whatever the size).
  * Figures from the emulator say how the Job moves bytes, not how fast Qdrant makes snapshots.
  *
- * Run: node_modules/.bin/node bench/backup-vs-pipe.ts [--gib 2] [--job-node-options "--max-semi-space-size=2"]
+ * Run: node_modules/.bin/node bench/backup-vs-pipe.ts [--gib 2] [--job-node-options=<NODE_OPTIONS for the Job>]
+ * The Job runs from dist/ (compiled here first), as the image runs it.
  * It starts the test environment (for MinIO) and an emulator child process, and removes both.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import * as fs from "node:fs";
@@ -28,6 +29,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { startEnvironment } from "../test/env/environment.ts";
 import { backupId } from "../src/backup/layout/backup-id.ts";
 import type { BackupJobPlan } from "../src/jobs/backup/contract.ts";
+import { JOB_NODE_OPTIONS } from "../src/controllers/backup/build-job.ts";
 import { choosePartSize } from "../src/jobs/backup/part-size.ts";
 import { UPLOAD_QUEUE_SIZE } from "../src/jobs/backup/stream-upload.ts";
 
@@ -57,7 +59,7 @@ async function emptyBucket(s3: S3Client, bucket: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { gib: { type: "string", default: "2" }, "job-node-options": { type: "string", default: "" } } });
+  const { values } = parseArgs({ options: { gib: { type: "string", default: "2" }, "job-node-options": { type: "string", default: JOB_NODE_OPTIONS } } });
   const gib = Number(values.gib);
   const env = await startEnvironment();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "backup-bench-"));
@@ -96,7 +98,10 @@ async function main(): Promise<void> {
     };
     const resultFile = path.join(dataDir, "result.json");
     const jobStart = Date.now();
-    const job = spawn(NODE, [path.join(ROOT, "src/main.ts"), "job", "backup"], {
+    // The Job as the image runs it: compiled JavaScript (npm run build), not type-stripped TypeScript,
+    // with the NODE_OPTIONS the controller sets.
+    execFileSync(path.join(ROOT, "node_modules/.bin/tsc"), ["-p", path.join(ROOT, "tsconfig.build.json")], { stdio: "inherit" });
+    const job = spawn(NODE, [path.join(ROOT, "dist/main.js"), "job", "backup"], {
       cwd: ROOT,
       stdio: ["ignore", "ignore", "inherit"],
       env: {

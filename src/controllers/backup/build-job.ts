@@ -18,6 +18,9 @@ import type { QdrantConnectionObject } from "../qdrant-connection/controller.ts"
 import { BACKUP_LABEL, backupJobName, CONTAINER_NAME, labelValue, SCHEDULE_LABEL, SCHEDULED_TIME_ANNOTATION } from "./names.ts";
 import type { BackupObject } from "./types.ts";
 
+
+/** V8 settings of the backup Job's Node process (see the env below). */
+export const JOB_NODE_OPTIONS = "--max-semi-space-size=1";
 export interface JobBuildSettings {
   /** The manager's --default-job-image: the Job runs the operator's own CLI unless spec.job.image says otherwise. */
   defaultImage: string;
@@ -114,7 +117,13 @@ export function buildBackupJob(backup: BackupObject, connection: QdrantConnectio
   const job = backup.spec.job ?? {};
   const labels = { "app.kubernetes.io/name": "qdrant-operator", "app.kubernetes.io/component": "backup", "app.kubernetes.io/managed-by": "qdrant-operator", [BACKUP_LABEL]: labelValue(meta.name ?? "") };
 
-  const env: V1EnvVar[] = [{ name: BACKUP_ENV.plan, value: JSON.stringify(plan) }];
+  const env: V1EnvVar[] = [
+    { name: BACKUP_ENV.plan, value: JSON.stringify(plan) },
+    // A small young generation: the download's socket buffers die young, and collecting them often keeps
+    // the Job's memory low and flat (bench/backup-vs-pipe.ts, 2 GiB: peak RSS 153 MiB with the default
+    // young generation's 2 MiB setting, 140 MiB with 1 MiB, for a few percent of speed).
+    { name: "NODE_OPTIONS", value: JOB_NODE_OPTIONS },
+  ];
   const volumes: V1Volume[] = [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }];
   const mounts: V1VolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
   const fromSecret = (envName: string, secret: string, key: string): V1EnvVar => ({ name: envName, valueFrom: { secretKeyRef: { name: secret, key } } });

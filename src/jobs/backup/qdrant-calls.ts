@@ -105,7 +105,7 @@ export async function downloadSnapshot(access: QdrantAccess, url: string, collec
   if (access.apiKey) headers["api-key"] = access.apiKey;
   let res: Dispatcher.ResponseData;
   try {
-    res = await request(`${url}${path}`, { method: "GET", headers, dispatcher: access.longDispatcher, highWaterMark: 1024 * 1024 });
+    res = await request(`${url}${path}`, { method: "GET", headers, dispatcher: access.longDispatcher, highWaterMark: 256 * 1024 });
   } catch (err) {
     throw new OperatorError("QDRANT_UNREACHABLE", `GET ${url}${path}: ${describeFetchError(err)}`, { cause: err });
   }

@@ -15,7 +15,7 @@ import { choosePartSize } from "./part-size.ts";
 import { downloadSnapshot, type QdrantAccess, type SnapshotDescription } from "./qdrant-calls.ts";
 
 /** Parts uploaded in parallel per snapshot: enough to keep the link busy, few enough to bound memory. */
-export const UPLOAD_QUEUE_SIZE = 3;
+export const UPLOAD_QUEUE_SIZE = 2;
 
 export interface StreamTarget {
   s3: S3Client;
