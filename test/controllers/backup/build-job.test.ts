@@ -85,7 +85,7 @@ describe("buildBackupJob", () => {
 
   test("credentials from the pod's identity add no AWS variables", () => {
     const job = buildBackupJob(backup(), connection({ apiKeySecretRef: undefined }), location({ s3: { bucket: "backups", credentials: { fromEnvironment: true } } }), SETTINGS);
-    assert.deepEqual(containerOf(job).env!.map((e) => e.name), ["BACKUP_PLAN"]);
+    assert.deepEqual(containerOf(job).env!.map((e) => e.name), ["BACKUP_PLAN", "NODE_OPTIONS"]);
   });
 
   const settingsCases: Array<[string, QdrantBackupSpec["job"], (job: V1Job) => void]> = [
