@@ -14,6 +14,8 @@ import { API_VERSION } from "../src/api/group.ts";
 import { backupId } from "../src/backup/layout/backup-id.ts";
 import { parseManifest } from "../src/backup/layout/manifest.ts";
 import { manifestKey, snapshotKey } from "../src/backup/layout/object-keys.ts";
+import { backupNameFor } from "../src/backup/schedule/backup-name.ts";
+import { CLOCK_OFFSET_ENV } from "../src/manager/test-clock.ts";
 import { startEmulator, type EmulatorHandle } from "../test/emulator/index.ts";
 import { ensureCrds } from "../test/helpers/crds.ts";
 import { kubectl } from "../test/helpers/kubectl.ts";
@@ -94,7 +96,11 @@ interface World {
 }
 
 /** A namespace with a seeded emulator, a bucket, their Secrets, a QdrantConnection "qdrant", a location "s3" and the manager. */
-async function world(t: TestContext, prefix: string, opts: { locationSpec?: Record<string, unknown> } = {}): Promise<World> {
+/**
+ * `managerEnv` runs after the namespace exists and before the manager starts, and returns extra
+ * environment for it (e.g. a clock offset computed from an object it created).
+ */
+async function world(t: TestContext, prefix: string, opts: { locationSpec?: Record<string, unknown>; managerEnv?: (ns: string) => Promise<Record<string, string>> } = {}): Promise<World> {
   await ensureCrds();
   const ns = await useNamespace(t, prefix);
   const apiKey = `qk-${randomBytes(12).toString("hex")}`;
@@ -108,7 +114,7 @@ async function world(t: TestContext, prefix: string, opts: { locationSpec?: Reco
   await call("PUT", "/collections/policies/points?wait=true", { points: Array.from({ length: 20 }, (_, i) => ({ id: i + 1, vector: [Math.sin(i), Math.cos(i), i / 20, 1], payload: { n: i } })) });
   const bucket = await useBucket(t);
   const creds = await bucketOnlyUser(bucket);
-  const manager = await startManager(t, [ns]);
+  const manager = await startManager(t, [ns], [], opts.managerEnv ? { env: await opts.managerEnv(ns) } : {});
   await apply(ns, [
     secret("qdrant-key", { "api-key": apiKey }),
     secret("s3-creds", { AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey }),
@@ -132,6 +138,30 @@ async function allPoints(url: string, collection: string, apiKey?: string): Prom
   });
   assert.equal(res.status, 200);
   return ((await res.json()) as { result: { points: unknown[] } }).result.points;
+}
+
+/**
+ * The manifest at `key` is valid and names the 20-point collection; each file's sha256 and size are those
+ * of the bytes in the bucket; and those bytes, uploaded into a fresh Qdrant, restore the same points.
+ */
+async function assertRestorable(t: TestContext, w: World, key: string): Promise<void> {
+  const s3 = s3Client();
+  t.after(() => s3.destroy());
+  const parsed = parseManifest(await (await s3.send(new GetObjectCommand({ Bucket: w.bucket, Key: key }))).Body!.transformToString(), { key });
+  assert.ok(parsed.ok, parsed.ok ? "" : parsed.error);
+  assert.equal(parsed.manifest.collection?.name, "policies");
+  assert.equal(parsed.manifest.collection?.pointsCount, 20);
+  // The manifest's sha256 is that of the bytes in the bucket, and those bytes restore the same points.
+  const file = parsed.manifest.peers[0]!.file;
+  const bytes = await objectBytes(s3, w.bucket, file.key);
+  assert.equal(createHash("sha256").update(bytes).digest("hex"), file.sha256);
+  assert.equal(bytes.length, file.size);
+  const fresh = await startEmulator();
+  t.after(() => fresh.stop());
+  await uploadAndRecover(fresh.url, "policies", bytes, file.sha256);
+  const original = await allPoints(w.qdrant.url, "policies", w.apiKey);
+  assert.equal(original.length, 20);
+  assert.deepEqual(await allPoints(fresh.url, "policies"), original);
 }
 
 test("a backup of a collection: the Job's result fills the status, the manifest is in the bucket, metrics and Events follow", async (t) => {
@@ -163,24 +193,8 @@ test("a backup of a collection: the Job's result fills the status, the manifest 
   assert.equal(col?.pointsCount, 20);
   const key = manifestKey({ prefix: "qdrant/e2e", namespace: w.ns, connection: "qdrant", collection: "policies", backupId: expectedId });
   assert.equal(col?.manifestKey, key);
-  const s3 = s3Client();
-  t.after(() => s3.destroy());
-  const parsed = parseManifest(await (await s3.send(new GetObjectCommand({ Bucket: w.bucket, Key: key }))).Body!.transformToString(), { key });
-  assert.ok(parsed.ok, parsed.ok ? "" : parsed.error);
-  assert.equal(parsed.manifest.collection?.name, "policies");
-  assert.equal(parsed.manifest.collection?.pointsCount, 20);
   assert.ok((b.status?.sizeBytes ?? 0) > 0);
-  // The manifest's sha256 is that of the bytes in the bucket, and those bytes restore the same points.
-  const file = parsed.manifest.peers[0]!.file;
-  const bytes = await objectBytes(s3, w.bucket, file.key);
-  assert.equal(createHash("sha256").update(bytes).digest("hex"), file.sha256);
-  assert.equal(bytes.length, file.size);
-  const fresh = await startEmulator();
-  t.after(() => fresh.stop());
-  await uploadAndRecover(fresh.url, "policies", bytes, file.sha256);
-  const original = await allPoints(w.qdrant.url, "policies", w.apiKey);
-  assert.equal(original.length, 20);
-  assert.deepEqual(await allPoints(fresh.url, "policies"), original);
+  await assertRestorable(t, w, key);
 
   const events = (await kubectl(["get", "events.events.k8s.io", "-n", w.ns, "-o", "json"])).stdout;
   assert.match(events, /"reason": "Created"/);
@@ -192,6 +206,29 @@ test("a backup of a collection: the Job's result fills the status, the manifest 
   const metrics = await (await fetch(`http://${address}/metrics`)).text();
   assert.match(metrics, new RegExp(`qdrant_operator_backup_last_success_timestamp_seconds\\{namespace="${w.ns}",schedule="",collection="policies"\\} \\d+`));
   assert.match(metrics, new RegExp(`qdrant_operator_backup_duration_seconds_count\\{namespace="${w.ns}",schedule="",phase="Succeeded"\\} 1`));
+});
+
+test("a */1 schedule under a controlled clock: its tick's backup runs as a Job and is restorable", async (t) => {
+  let tick = new Date(NaN);
+  const w = await world(t, "e2e-chain", {
+    // The schedule exists before the manager starts, so its first tick is known; the manager's clock is
+    // set so that tick comes a few seconds after start, instead of waiting for a real minute boundary.
+    managerEnv: async (ns) => {
+      await apply(ns, [{ apiVersion: API_VERSION, kind: "QdrantBackupSchedule", metadata: { name: "every-minute" }, spec: { schedule: "*/1 * * * *", connectionRef: { name: "qdrant" }, locationRef: { name: "s3" }, collections: { names: ["policies"] } } }]);
+      const created = (await getJson<{ metadata: { creationTimestamp: string } }>(ns, "qdrantbackupschedule", "every-minute"))?.metadata.creationTimestamp ?? "";
+      tick = new Date(Math.floor(Date.parse(created) / 60_000) * 60_000 + 60_000);
+      return { [CLOCK_OFFSET_ENV]: String(tick.getTime() - Date.now() - 8_000) };
+    },
+  });
+  const name = backupNameFor("every-minute", tick);
+  const b = await waitForPhase(w.ns, name, "Succeeded", 150_000);
+  const key = b.status?.collections?.[0]?.manifestKey ?? "";
+  assert.equal(key, manifestKey({ prefix: "qdrant/e2e", namespace: w.ns, connection: "qdrant", collection: "policies", backupId: backupId(new Date(b.metadata.creationTimestamp), b.metadata.uid) }));
+  await assertRestorable(t, w, key);
+  await eventually("the schedule to record the success", async () => {
+    const o = await getJson<{ status?: { lastSuccessfulTime?: string; history?: Array<{ name: string; phase: string }> } }>(w.ns, "qdrantbackupschedule", "every-minute");
+    return o?.status?.lastSuccessfulTime && o.status.history?.[0]?.name === name && o.status.history[0].phase === "Succeeded" ? true : undefined;
+  });
 });
 
 test("missing references wait with ReferenceNotFound naming the field; a ReadOnly location and a foreign Job fail the backup", async (t) => {
