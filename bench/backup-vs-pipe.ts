@@ -97,10 +97,10 @@ async function main(): Promise<void> {
       operatorVersion: "bench",
     };
     const resultFile = path.join(dataDir, "result.json");
-    const jobStart = Date.now();
     // The Job as the image runs it: compiled JavaScript (npm run build), not type-stripped TypeScript,
     // with the NODE_OPTIONS the controller sets.
     execFileSync(path.join(ROOT, "node_modules/.bin/tsc"), ["-p", path.join(ROOT, "tsconfig.build.json")], { stdio: "inherit" });
+    const jobStart = Date.now();
     const job = spawn(NODE, [path.join(ROOT, "dist/main.js"), "job", "backup"], {
       cwd: ROOT,
       stdio: ["ignore", "ignore", "inherit"],
