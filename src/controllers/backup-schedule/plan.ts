@@ -12,7 +12,7 @@
  * - two replicas (a failover mid-reconcile) racing on one tick: the apiserver lets one create win, the
  *   other gets AlreadyExists and adopts.
  */
-import { createHash } from "node:crypto";
+import { boundedLabel } from "../../api/names.ts";
 import type { QdrantBackupScheduleSpec } from "../../api/v1alpha1/backup-schedule.ts";
 import { describeProblems, validateSpec } from "../../api/validate.ts";
 import { checkRetention, planRetention, type RetentionCandidate } from "../../backup/retention/plan-retention.ts";
@@ -57,10 +57,7 @@ export function isActive(backup: ScheduledBackupObject): boolean {
 
 /** The schedule's name as a label value (≤ 63 characters; longer or dotted names get a hash suffix). */
 export function scheduleLabelValue(name: string): string {
-  if (name.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) return name;
-  const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
-  const head = name.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 54).replace(/^-+|-+$/g, "");
-  return head === "" ? hash : `${head}-${hash}`;
+  return boundedLabel(name, 63);
 }
 
 /** The QdrantBackup of one tick: the schedule's backup settings, owned by the schedule. */

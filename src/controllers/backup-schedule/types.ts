@@ -2,7 +2,6 @@
  * The objects the QdrantBackupSchedule controller reads, as plain JSON (timestamps are strings), and the
  * names it stamps on the QdrantBackups it creates.
  */
-import { GROUP } from "../../api/group.ts";
 import type { QdrantBackupSpec, QdrantBackupStatus } from "../../api/v1alpha1/backup.ts";
 import type { QdrantBackupScheduleSpec, QdrantBackupScheduleStatus } from "../../api/v1alpha1/backup-schedule.ts";
 import type { KubeObject } from "../../runtime/resource.ts";
@@ -22,10 +21,11 @@ export interface RestoreObject extends KubeObject {
   spec?: { source?: { backupRef?: { name?: string } } };
 }
 
-/** On every QdrantBackup a schedule creates: which schedule (a label, so `kubectl get qb -l` finds them). */
-export const SCHEDULE_LABEL = `${GROUP}/schedule`;
-/** On every QdrantBackup a schedule creates: the tick it is for, RFC 3339 in UTC. */
-export const SCHEDULED_TIME_ANNOTATION = `${GROUP}/scheduled-time`;
+/**
+ * On every QdrantBackup a schedule creates: which schedule (a label, so `kubectl get qb -l` finds them)
+ * and the tick it is for (RFC 3339, UTC). Defined once with the backup controller, which reads them.
+ */
+export { SCHEDULE_LABEL, SCHEDULED_TIME_ANNOTATION } from "../backup/names.ts";
 
 /** status.history keeps this many backups, newest first. */
 export const HISTORY_LIMIT = 10;
