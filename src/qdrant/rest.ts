@@ -16,15 +16,24 @@ export interface QdrantEndpoint {
   dispatcher?: Dispatcher;
 }
 
-/** An undici dispatcher that trusts `caPem` (and checks `serverName`), or skips verification when asked. */
-export function tlsDispatcher(opts: { caPem?: string; serverName?: string; insecureSkipVerify?: boolean }): Dispatcher {
-  return new Agent({
-    connect: {
-      ...(opts.caPem ? { ca: opts.caPem } : {}),
-      ...(opts.serverName ? { servername: opts.serverName } : {}),
-      rejectUnauthorized: !opts.insecureSkipVerify,
-    },
-  });
+export interface TlsSettings {
+  caPem?: string;
+  serverName?: string;
+  insecureSkipVerify?: boolean;
+}
+
+/** undici connect options that trust `caPem` (and check `serverName`), or skip verification when asked. */
+export function tlsConnectOptions(opts: TlsSettings): { ca?: string; servername?: string; rejectUnauthorized: boolean } {
+  return {
+    ...(opts.caPem ? { ca: opts.caPem } : {}),
+    ...(opts.serverName ? { servername: opts.serverName } : {}),
+    rejectUnauthorized: !opts.insecureSkipVerify,
+  };
+}
+
+/** An undici dispatcher with those TLS settings. */
+export function tlsDispatcher(opts: TlsSettings): Dispatcher {
+  return new Agent({ connect: tlsConnectOptions(opts) });
 }
 
 export async function qdrantJson<T>(ep: QdrantEndpoint, method: string, path: string, body?: unknown): Promise<T> {
@@ -50,11 +59,15 @@ export async function qdrantJson<T>(ep: QdrantEndpoint, method: string, path: st
     // GET / answers unwrapped; everything else in the {result, status, time} envelope.
     return (path === "/" ? parsed : (parsed as { result: T }).result) as T;
   }
-  const message = errorText(text);
-  const where = `${method} ${ep.url}${path}`;
-  if (res.status === 401 || res.status === 403) throw new OperatorError("QDRANT_UNAUTHORIZED", `${where}: ${res.status} ${message}`);
-  if (res.status === 404) throw new OperatorError("QDRANT_NOT_FOUND", `${where}: ${message}`);
-  throw new OperatorError("QDRANT_API_ERROR", `${where}: ${res.status} ${message}`);
+  throw qdrantError(res.status, text, `${method} ${ep.url}${path}`);
+}
+
+/** A Qdrant error answer as a coded error: 401/403 refused key, 404 missing object, anything else an API error. */
+export function qdrantError(status: number, body: string, where: string): OperatorError {
+  const message = errorText(body);
+  if (status === 401 || status === 403) return new OperatorError("QDRANT_UNAUTHORIZED", `${where}: ${status} ${message}`);
+  if (status === 404) return new OperatorError("QDRANT_NOT_FOUND", `${where}: ${message}`);
+  return new OperatorError("QDRANT_API_ERROR", `${where}: ${status} ${message}`);
 }
 
 function errorText(body: string): string {

@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { Agent, fetch, request, type Dispatcher } from "undici";
 import { OperatorError } from "../../errors.ts";
-import { describeFetchError } from "../../qdrant/rest.ts";
+import { describeFetchError, qdrantError, tlsConnectOptions } from "../../qdrant/rest.ts";
 
 export interface QdrantAccess {
   apiKey?: string;
@@ -24,12 +24,11 @@ export interface QdrantAccess {
 }
 
 export function qdrantAccess(opts: { apiKey?: string; timeoutSeconds: number; caFile?: string; serverName?: string; insecureSkipVerify?: boolean }): QdrantAccess {
-  const ca = opts.caFile ? readFileSync(opts.caFile, "utf8") : undefined;
-  const connect = {
-    ...(ca ? { ca } : {}),
-    ...(opts.serverName ? { servername: opts.serverName } : {}),
-    rejectUnauthorized: opts.insecureSkipVerify !== true,
-  };
+  const connect = tlsConnectOptions({
+    ...(opts.caFile ? { caPem: readFileSync(opts.caFile, "utf8") } : {}),
+    ...(opts.serverName ? { serverName: opts.serverName } : {}),
+    ...(opts.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
+  });
   return {
     ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
     timeoutMs: opts.timeoutSeconds * 1000,
@@ -109,7 +108,7 @@ export async function downloadSnapshot(access: QdrantAccess, url: string, collec
   } catch (err) {
     throw new OperatorError("QDRANT_UNREACHABLE", `GET ${url}${path}: ${describeFetchError(err)}`, { cause: err });
   }
-  if (res.statusCode !== 200) throw errorFor(res.statusCode, await res.body.text(), `GET ${url}${path}`);
+  if (res.statusCode !== 200) throw qdrantError(res.statusCode, await res.body.text(), `GET ${url}${path}`);
   const len = res.headers["content-length"];
   return { body: res.body, ...(typeof len === "string" && /^\d+$/.test(len) ? { contentLength: Number(len) } : {}) };
 }
@@ -146,7 +145,7 @@ async function call<T>(access: QdrantAccess, url: string, method: string, path: 
   } catch (err) {
     throw new OperatorError("QDRANT_UNREACHABLE", `${method} ${url}${path}: ${describeFetchError(err)}`, { cause: err });
   }
-  if (!res.ok) throw errorFor(res.status, text, `${method} ${url}${path}`);
+  if (!res.ok) throw qdrantError(res.status, text, `${method} ${url}${path}`);
   try {
     return (JSON.parse(text, exactPeerIds) as { result: T }).result;
   } catch (err) {
@@ -161,15 +160,3 @@ function exactPeerIds(key: string, value: unknown, ...rest: unknown[]): unknown 
 }
 
 /** Qdrant's own words: `status.error` of the JSON envelope, or the text/plain body. */
-function errorFor(status: number, body: string, where: string): OperatorError {
-  let message = body.trim().slice(0, 500) || "(empty answer)";
-  try {
-    const parsed = JSON.parse(body) as { status?: { error?: string } };
-    if (parsed.status?.error) message = parsed.status.error;
-  } catch {
-    // text/plain (401s, download routes)
-  }
-  if (status === 401 || status === 403) return new OperatorError("QDRANT_UNAUTHORIZED", `${where}: ${status} ${message}`);
-  if (status === 404) return new OperatorError("QDRANT_NOT_FOUND", `${where}: ${message}`);
-  return new OperatorError("QDRANT_API_ERROR", `${where}: ${status} ${message}`);
-}
