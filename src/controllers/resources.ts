@@ -17,3 +17,5 @@ export const QDRANT_RESTORES = ours("QdrantRestore");
 export const COLLECTION_ROLLOUTS = ours("CollectionRollout");
 
 export const SECRETS: ResourceType = { group: "", version: "v1", plural: "secrets", kind: "Secret", namespaced: true };
+export const JOBS: ResourceType = { group: "batch", version: "v1", plural: "jobs", kind: "Job", namespaced: true };
+export const PODS: ResourceType = { group: "", version: "v1", plural: "pods", kind: "Pod", namespaced: true };

@@ -6,7 +6,6 @@
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { startEnvironment, type EnvironmentInfo } from "./environment.ts";
 import { renderExamples } from "./examples.ts";
@@ -14,7 +13,6 @@ import { createBucketUser } from "./minio.ts";
 import { REPO_ROOT } from "./paths.ts";
 import { startProcess, waitUntilReady } from "./proc.ts";
 
-const run = promisify(execFile);
 const NAMESPACE = "default";
 const BUCKET = "qdrant-backups";
 
@@ -56,8 +54,8 @@ export async function dev(): Promise<void> {
   };
   let manager: ReturnType<typeof startProcess> | undefined;
   try {
-    await run(info.local?.kubectl ?? "kubectl", ["--kubeconfig", info.kubeconfig, "apply", "--server-side", "-f", join(REPO_ROOT, "crds")]);
-    await run(info.local?.kubectl ?? "kubectl", ["--kubeconfig", info.kubeconfig, "wait", "--for=condition=Established", "-f", join(REPO_ROOT, "crds")]);
+    await kubectl(info, ["apply", "--server-side", "-f", join(REPO_ROOT, "crds")]);
+    await kubectl(info, ["wait", "--for=condition=Established", "-f", join(REPO_ROOT, "crds")]);
     if (info.qdrant) await seedQdrant(info.qdrant.url);
     const s3 = new S3Client({ endpoint: info.s3.endpoint, region: info.s3.region, forcePathStyle: true, credentials: info.s3 });
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET })).catch((err: Error) => {

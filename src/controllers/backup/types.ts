@@ -3,15 +3,14 @@
  * resource types of the Kubernetes kinds it works with.
  */
 import type { QdrantBackupSpec, QdrantBackupStatus } from "../../api/v1alpha1/backup.ts";
-import type { KubeObject, ResourceType } from "../../runtime/resource.ts";
+import type { KubeObject } from "../../runtime/resource.ts";
 
 export interface BackupObject extends KubeObject {
   spec: QdrantBackupSpec;
   status?: QdrantBackupStatus;
 }
 
-export const JOBS: ResourceType = { group: "batch", version: "v1", plural: "jobs", kind: "Job", namespaced: true };
-export const PODS: ResourceType = { group: "", version: "v1", plural: "pods", kind: "Pod", namespaced: true };
+export { JOBS, PODS } from "../resources.ts";
 
 export interface JobCondition {
   type: string;
