@@ -96,4 +96,20 @@ describe("the result", () => {
     assert.ok(Buffer.byteLength(text) <= MAX_RESULT_BYTES);
     assert.ok((JSON.parse(text) as { collections: unknown[] }).collections.length > 10);
   });
+
+  it("fits a FullStorage result: files dropped first, then the storage's collections from the end", () => {
+    const files = [0, 1, 2].map((p) => ({ peerId: String(p), key: `k${p}`.repeat(200), size: 1, sha256: "a".repeat(64) }));
+    const storage = (n: number) => ({ collections: Array.from({ length: n }, (_, i) => ({ name: `collection-${i}`, pointsCount: i, aliases: [`alias-${i}`] })) });
+    const small: BackupJobResult = { ok: true, backupId: "id", startTime: "s", completionTime: "c", sizeBytes: 3, manifestKey: "m", files, storage: storage(2) };
+    assert.deepEqual(JSON.parse(encodeResult(small)), small);
+    const medium = { ...small, storage: storage(40) };
+    assert.ok(Buffer.byteLength(JSON.stringify(medium)) > MAX_RESULT_BYTES);
+    const { files: _files, ...withoutFiles } = medium;
+    assert.deepEqual(JSON.parse(encodeResult(medium)), withoutFiles);
+    const text = encodeResult({ ...small, storage: storage(500) });
+    assert.ok(Buffer.byteLength(text) <= MAX_RESULT_BYTES);
+    const parsed = JSON.parse(text) as { manifestKey: string; storage: { collections: unknown[] } };
+    assert.equal(parsed.manifestKey, "m");
+    assert.ok(parsed.storage.collections.length > 10 && parsed.storage.collections.length < 500);
+  });
 });

@@ -54,10 +54,11 @@ export const QdrantBackupStatus = Type.Object({
   phase: Type.Optional(BackupPhase),
   backupId: Type.Optional(Type.String({ description: "Identity of the backup in the bucket (part of every object key)." })),
   manifestKey: Type.Optional(Type.String({ description: "FullStorage mode: key of the backup's one manifest (Collection mode has one per collection, in collections[])." })),
+  files: Type.Optional(Type.Array(BackupFile, { description: "FullStorage mode: one snapshot archive per peer (Collection mode lists files per collection)." })),
   startTime: Type.Optional(Type.String({ format: "date-time" })),
   completionTime: Type.Optional(Type.String({ format: "date-time" })),
   sizeBytes: Type.Optional(Type.Integer({ minimum: 0 })),
-  collections: Type.Optional(Type.Array(BackupCollectionStatus)),
+  collections: Type.Optional(Type.Array(BackupCollectionStatus, { description: "Collection mode: each backed-up collection. FullStorage mode: the collections the storage held." })),
   jobName: Type.Optional(Type.String()),
   failure: Type.Optional(Type.Object({ reason: Type.String(), message: Type.String() }, { description: "Why the backup failed, as the Job reported it." })),
 });

@@ -3,7 +3,7 @@
  * (src/jobs/backup/contract.ts), and what the Job and its pods say when there is none. Pure, so every
  * odd message a kubelet can hand back (empty, a log tail, JSON cut at 4 KiB) is a table test.
  */
-import type { BackupJobCollectionResult, BackupJobResult } from "../../jobs/backup/contract.ts";
+import type { BackupJobCollectionResult, BackupJobFile, BackupJobResult } from "../../jobs/backup/contract.ts";
 import { CONTAINER_NAME } from "./names.ts";
 import type { ContainerStateTerminated, JobCondition, JobObject, PodObject } from "./types.ts";
 
@@ -50,6 +50,8 @@ function asResult(v: unknown): BackupJobResult | undefined {
   if (typeof o.backupId !== "string" || typeof o.startTime !== "string" || typeof o.completionTime !== "string") return undefined;
   const collections = Array.isArray(o.collections) ? o.collections.map(asCollection) : undefined;
   if (collections?.some((c) => c === undefined)) return undefined;
+  const files = Array.isArray(o.files) ? asFiles(o.files) : undefined;
+  const storage = asStorage(o.storage);
   return {
     ok: true,
     backupId: o.backupId,
@@ -58,25 +60,44 @@ function asResult(v: unknown): BackupJobResult | undefined {
     sizeBytes: isCount(o.sizeBytes) ? o.sizeBytes : 0,
     ...(collections ? { collections: collections as BackupJobCollectionResult[] } : {}),
     ...(typeof o.manifestKey === "string" ? { manifestKey: o.manifestKey } : {}),
+    ...(files ? { files } : {}),
+    ...(storage ? { storage } : {}),
   };
+}
+
+/** FullStorage: the storage's collections; entries that are not well-formed are left out. */
+function asStorage(v: unknown): SuccessResult["storage"] {
+  if (typeof v !== "object" || v === null || !Array.isArray((v as { collections?: unknown }).collections)) return undefined;
+  const collections: NonNullable<SuccessResult["storage"]>["collections"] = [];
+  for (const c of (v as { collections: unknown[] }).collections) {
+    if (typeof c !== "object" || c === null) continue;
+    const o = c as Record<string, unknown>;
+    if (typeof o.name !== "string") continue;
+    const aliases = Array.isArray(o.aliases) ? o.aliases.filter((a): a is string => typeof a === "string") : [];
+    collections.push({ name: o.name, ...(isCount(o.pointsCount) ? { pointsCount: o.pointsCount } : {}), aliases });
+  }
+  return { collections };
+}
+
+/** Well-formed file entries only: a status must never show a checksum that is not one. */
+function asFiles(list: unknown[]): BackupJobFile[] {
+  return list
+    .filter((f): f is Record<string, unknown> => typeof f === "object" && f !== null)
+    .filter((f) => typeof f.key === "string" && typeof f.peerId === "string" && isCount(f.size) && typeof f.sha256 === "string" && /^[0-9a-f]{64}$/.test(f.sha256))
+    .map((f) => ({ peerId: f.peerId as string, key: f.key as string, size: f.size as number, sha256: f.sha256 as string }));
 }
 
 function asCollection(v: unknown): BackupJobCollectionResult | undefined {
   if (typeof v !== "object" || v === null) return undefined;
   const o = v as Record<string, unknown>;
   if (typeof o.name !== "string" || typeof o.manifestKey !== "string") return undefined;
-  const files = Array.isArray(o.files)
-    ? o.files.filter(
-        (f): f is { peerId: string; key: string; size: number; sha256: string } =>
-          typeof f === "object" && f !== null && typeof (f as Record<string, unknown>).key === "string" && typeof (f as Record<string, unknown>).peerId === "string" && isCount((f as Record<string, unknown>).size) && typeof (f as Record<string, unknown>).sha256 === "string" && /^[0-9a-f]{64}$/.test((f as Record<string, unknown>).sha256 as string),
-      )
-    : undefined;
+  const files = Array.isArray(o.files) ? asFiles(o.files) : undefined;
   return {
     name: o.name,
     manifestKey: o.manifestKey,
     pointsCount: isCount(o.pointsCount) ? o.pointsCount : 0,
     sizeBytes: isCount(o.sizeBytes) ? o.sizeBytes : 0,
-    ...(files ? { files: files.map((f) => ({ peerId: f.peerId, key: f.key, size: f.size, sha256: f.sha256 })) } : {}),
+    ...(files ? { files } : {}),
   };
 }
 

@@ -67,13 +67,14 @@ function fromJob(base: QdrantBackupStatus, conds: (...u: ConditionUpdate[]) => Q
         const message = outcome.note ?? "The Job completed.";
         return { ...base, ...ids, ...times, phase: "Succeeded", conditions: conds(ACCEPTED, { type: "Ready", status: "True", reason: "Succeeded", message }, { type: "Failed", status: "False", reason: "Succeeded", message }) };
       }
-      const collections = (r.collections ?? []).map((c) => ({
-        name: c.name,
-        manifestKey: c.manifestKey,
-        pointsCount: c.pointsCount,
-        ...(c.files ? { files: c.files.map((f) => ({ ...f })) } : {}),
-      }));
-      const what = r.collections ? `${collections.length} collection${collections.length === 1 ? "" : "s"}` : "the storage";
+      // Collection mode: one entry per collection with its manifest. FullStorage: the storage's
+      // collections (the one manifest and the files are top-level).
+      const collections = r.collections
+        ? r.collections.map((c) => ({ name: c.name, manifestKey: c.manifestKey, pointsCount: c.pointsCount, ...(c.files ? { files: c.files.map((f) => ({ ...f })) } : {}) }))
+        : (r.storage?.collections ?? []).map((c) => ({ name: c.name, ...(c.pointsCount !== undefined ? { pointsCount: c.pointsCount } : {}), aliases: [...c.aliases] }));
+      const what = r.collections
+        ? `${collections.length} collection${collections.length === 1 ? "" : "s"}`
+        : `the full storage (${collections.length} collection${collections.length === 1 ? "" : "s"}, ${r.files?.length ?? 0} peer snapshot${r.files?.length === 1 ? "" : "s"})`;
       const message = `Backed up ${what} (${r.sizeBytes} bytes) as ${r.backupId}.`;
       return {
         ...base,
@@ -83,8 +84,9 @@ function fromJob(base: QdrantBackupStatus, conds: (...u: ConditionUpdate[]) => Q
         startTime: r.startTime,
         completionTime: r.completionTime,
         sizeBytes: r.sizeBytes,
-        ...(r.collections ? { collections } : {}),
+        ...(r.collections || r.storage ? { collections } : {}),
         ...(r.manifestKey ? { manifestKey: r.manifestKey } : {}),
+        ...(r.files ? { files: r.files.map((f) => ({ ...f })) } : {}),
         conditions: conds(ACCEPTED, { type: "Ready", status: "True", reason: "Succeeded", message }, { type: "Failed", status: "False", reason: "Succeeded", message }),
       };
     }

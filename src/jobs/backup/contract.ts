@@ -66,13 +66,20 @@ export interface BackupJobPlan {
   operatorVersion: string;
 }
 
+export interface BackupJobFile {
+  peerId: string;
+  key: string;
+  size: number;
+  sha256: string;
+}
+
 export interface BackupJobCollectionResult {
   name: string;
   manifestKey: string;
   pointsCount: number;
   sizeBytes: number;
   /** Dropped when the message would exceed 4 KiB; the manifest has them. */
-  files?: Array<{ peerId: string; key: string; size: number; sha256: string }>;
+  files?: BackupJobFile[];
 }
 
 export type BackupJobResult =
@@ -82,9 +89,12 @@ export type BackupJobResult =
       startTime: string;
       completionTime: string;
       sizeBytes: number;
-      /** Collection mode: one entry per collection. FullStorage: `manifestKey` instead. */
+      /** Collection mode: one entry per collection, each with its own manifest. */
       collections?: BackupJobCollectionResult[];
+      /** FullStorage mode: the backup's one manifest, its files (one per peer) and what the storage held. */
       manifestKey?: string;
+      files?: BackupJobFile[];
+      storage?: { collections: Array<{ name: string; pointsCount?: number; aliases: string[] }> };
     }
   | {
       ok: false;

@@ -9,6 +9,7 @@
  *   backup's (or a person's) snapshot is never touched.
  *   Crash window: a kill between the create's answer and the marker's PUT (one small request) leaves
  *   a snapshot no marker names; nothing deletes it but a person (or a future sweep by name pattern).
+ *   A marker without `collection` names a full-storage snapshot (`/snapshots/{name}`).
  *   The same holds when the create's answer itself is lost (Qdrant finished, we were killed first).
  * - Multipart uploads under the backup's prefix are aborted at the start of every run: they can only be
  *   a killed run's (a backup id is never shared by two running Jobs), and their parts cost storage
@@ -34,7 +35,8 @@ export const PENDING_DIR = "_pending/";
 export interface PendingSnapshot {
   peerId: string;
   peerUrl: string;
-  collection: string;
+  /** The collection whose snapshot it is; absent for a full-storage snapshot. */
+  collection?: string;
   snapshot: string;
 }
 
@@ -80,7 +82,7 @@ export async function listMarkers(s3: S3Client, bucket: string, backupPrefix: st
       try {
         const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key }));
         const p = JSON.parse(await got.Body!.transformToString()) as PendingSnapshot;
-        if (typeof p.snapshot === "string" && typeof p.collection === "string" && typeof p.peerId === "string") out.push({ ...p, key: o.Key });
+        if (typeof p.snapshot === "string" && (p.collection === undefined || typeof p.collection === "string") && typeof p.peerId === "string") out.push({ ...p, key: o.Key });
       } catch (err) {
         throw s3Error(err, bucket, "GetObject");
       }

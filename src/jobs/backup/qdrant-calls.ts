@@ -13,6 +13,10 @@ import type { Readable } from "node:stream";
 import { Agent, fetch, request, type Dispatcher } from "undici";
 import { OperatorError } from "../../errors.ts";
 import { describeFetchError, qdrantError, tlsConnectOptions } from "../../qdrant/rest.ts";
+import type { KeyScope } from "../../backup/layout/object-keys.ts";
+
+/** Whose snapshot: one collection's (`/collections/{c}/snapshots`) or the whole storage's (`/snapshots`). */
+export type SnapshotScope = KeyScope;
 
 export interface QdrantAccess {
   apiKey?: string;
@@ -77,15 +81,37 @@ export async function collectionPlacement(access: QdrantAccess, url: string, col
   return { peerId: String(r.peer_id), localShardIds: r.local_shards.map((s) => s.shard_id).sort((a, b) => a - b) };
 }
 
-export async function createSnapshot(access: QdrantAccess, url: string, collection: string): Promise<SnapshotDescription> {
-  const r = await call<SnapshotDescription>(access, url, "POST", `/collections/${enc(collection)}/snapshots?wait=true`, { long: true });
+function snapshotsPath(scope: SnapshotScope): string {
+  return "fullStorage" in scope ? "/snapshots" : `/collections/${enc(scope.collection)}/snapshots`;
+}
+
+/** Which scope, in words for logs and messages. */
+export function scopeName(scope: SnapshotScope): string {
+  return "fullStorage" in scope ? "the full storage" : `collection "${scope.collection}"`;
+}
+
+/**
+ * This peer's id: from GET /cluster when distributed; a standalone Qdrant (cluster disabled) reports its
+ * id only per collection, so the first collection's placement gives it, and "0" stands for a standalone
+ * Qdrant with no collection at all (nothing in a backup of it depends on the id).
+ */
+export async function peerIdOf(access: QdrantAccess, url: string): Promise<string> {
+  const r = await call<{ status: string; peer_id?: string }>(access, url, "GET", "/cluster");
+  if (r.status === "enabled" && r.peer_id !== undefined) return String(r.peer_id);
+  const [first] = await listCollections(access, url);
+  return first === undefined ? "0" : (await collectionPlacement(access, url, first)).peerId;
+}
+
+/** POST …/snapshots?wait=true with no client-side timeout: a large snapshot takes as long as it takes. */
+export async function createSnapshot(access: QdrantAccess, url: string, scope: SnapshotScope): Promise<SnapshotDescription> {
+  const r = await call<SnapshotDescription>(access, url, "POST", `${snapshotsPath(scope)}?wait=true`, { long: true });
   return { name: r.name, size: r.size, ...(r.checksum ? { checksum: r.checksum.toLowerCase() } : {}) };
 }
 
 /** Deletes a snapshot; false when it was already gone (a retry, or someone else deleted it). */
-export async function deleteSnapshot(access: QdrantAccess, url: string, collection: string, name: string): Promise<boolean> {
+export async function deleteSnapshot(access: QdrantAccess, url: string, scope: SnapshotScope, name: string): Promise<boolean> {
   try {
-    await call<boolean>(access, url, "DELETE", `/collections/${enc(collection)}/snapshots/${enc(name)}?wait=true`);
+    await call<boolean>(access, url, "DELETE", `${snapshotsPath(scope)}/${enc(name)}?wait=true`);
     return true;
   } catch (err) {
     if (err instanceof OperatorError && err.code === "QDRANT_NOT_FOUND") return false;
@@ -93,13 +119,12 @@ export async function deleteSnapshot(access: QdrantAccess, url: string, collecti
   }
 }
 
-/** Starts the download; the caller consumes (or cancels) the body. */
 /**
  * Starts a snapshot download. undici's `request` (not fetch) so the body is a Node stream of Buffers:
  * no web-stream conversion per chunk on the hot path, and 1 MiB reads.
  */
-export async function downloadSnapshot(access: QdrantAccess, url: string, collection: string, name: string): Promise<{ body: Readable; contentLength?: number }> {
-  const path = `/collections/${enc(collection)}/snapshots/${enc(name)}`;
+export async function downloadSnapshot(access: QdrantAccess, url: string, scope: SnapshotScope, name: string): Promise<{ body: Readable; contentLength?: number }> {
+  const path = `${snapshotsPath(scope)}/${enc(name)}`;
   const headers: Record<string, string> = { accept: "application/octet-stream" };
   if (access.apiKey) headers["api-key"] = access.apiKey;
   let res: Dispatcher.ResponseData;
@@ -159,4 +184,3 @@ function exactPeerIds(key: string, value: unknown, ...rest: unknown[]): unknown 
   return key === "peer_id" && typeof value === "number" && context?.source !== undefined ? context.source : value;
 }
 
-/** Qdrant's own words: `status.error` of the JSON envelope, or the text/plain body. */

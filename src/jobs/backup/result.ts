@@ -41,19 +41,22 @@ export function exitCodeFor(result: BackupJobResult): number {
 
 /**
  * The result as it fits in MAX_RESULT_BYTES: first whole, then without the per-file lists (the manifests
- * have them), then with only the collections' names and manifest keys cut from the end.
+ * have them), then with the lists of collections cut from the end (the controller shows what it got; the
+ * manifests are complete).
  */
 export function encodeResult(result: BackupJobResult): string {
   const fits = (r: BackupJobResult) => Buffer.byteLength(JSON.stringify(r), "utf8") <= MAX_RESULT_BYTES;
   if (fits(result)) return JSON.stringify(result);
-  if (result.ok && result.collections) {
-    const slim = { ...result, collections: result.collections.map(({ files: _files, ...c }) => c) };
-    if (fits(slim)) return JSON.stringify(slim);
-    while (slim.collections.length > 0 && !fits(slim)) slim.collections.pop();
-    return JSON.stringify(slim);
-  }
   if (!result.ok) return JSON.stringify({ ...result, message: result.message.slice(0, 3000) });
-  return JSON.stringify(result).slice(0, MAX_RESULT_BYTES);
+  const { files: _files, ...rest } = result;
+  const slim = {
+    ...rest,
+    ...(result.collections ? { collections: result.collections.map(({ files: _f, ...c }) => c) } : {}),
+    ...(result.storage ? { storage: { collections: [...result.storage.collections] } } : {}),
+  };
+  while (!fits(slim) && (slim.collections?.length ?? 0) > 0) slim.collections!.pop();
+  while (!fits(slim) && (slim.storage?.collections.length ?? 0) > 0) slim.storage!.collections.pop();
+  return JSON.stringify(slim);
 }
 
 export function writeResult(path: string, result: BackupJobResult): void {

@@ -1,5 +1,6 @@
 /**
- * One run of a backup plan: find the peers, check the bucket, pick the collections, back each up. Fails
+ * One run of a backup plan: find the peers, check the bucket, then back up the full storage (mode
+ * FullStorage) or pick the collections and back each up (mode Collection). Fails
  * fast, before any snapshot is made, on what retrying cannot fix (bad credentials, missing bucket,
  * missing collection), so a permanent failure costs the cluster no snapshot work.
  */
@@ -9,14 +10,14 @@ import { OperatorError } from "../../errors.ts";
 import { discoverTopology } from "../../qdrant/peers.ts";
 import { s3Error } from "../../s3/client.ts";
 import type { CleanupRegistry } from "./cleanup-registry.ts";
-import { backupCollection, type RunContext } from "./collection-backup.ts";
+import { backupCollection } from "./collection-backup.ts";
+import type { RunContext } from "./run-context.ts";
+import { backupStorage } from "./storage-backup.ts";
 import type { BackupJobCollectionResult, BackupJobPlan, BackupJobResult } from "./contract.ts";
 import { listAliases, listCollections, type QdrantAccess } from "./qdrant-calls.ts";
 
 export async function runBackup(plan: BackupJobPlan, access: QdrantAccess, s3: S3Client, log: Logger, cleanup: CleanupRegistry): Promise<Extract<BackupJobResult, { ok: true }>> {
   const startTime = new Date();
-  if (plan.mode === "FullStorage") throw new OperatorError("BACKUP_PLAN_INVALID", "FullStorage mode is not built yet");
-
   const topology = await discoverTopology(
     { url: plan.qdrant.url.replace(/\/+$/, ""), timeoutMs: access.timeoutMs, dispatcher: access.dispatcher, ...(access.apiKey ? { apiKey: access.apiKey } : {}) },
     plan.qdrant.discovery,
@@ -29,11 +30,16 @@ export async function runBackup(plan: BackupJobPlan, access: QdrantAccess, s3: S
     throw s3Error(err, plan.s3.bucket, "HeadBucket");
   }
 
+  const ctx: RunContext = { plan, access, s3, topology, log, startTime, cleanup };
+  if (plan.mode === "FullStorage") {
+    const storage = await backupStorage(ctx);
+    return { ok: true, backupId: plan.backupId, startTime: startTime.toISOString(), completionTime: new Date().toISOString(), ...storage };
+  }
+
   const [existing, aliases] = await Promise.all([listCollections(access, plan.qdrant.url), listAliases(access, plan.qdrant.url)]);
   const collections = selectCollections(plan.collections ?? {}, existing, aliases);
   log.info({ collections }, "Selected collections");
 
-  const ctx: RunContext = { plan, access, s3, topology, log, startTime, cleanup };
   const results: BackupJobCollectionResult[] = [];
   for (const c of collections) {
     results.push(await backupCollection(ctx, c, aliases.filter((a) => a.collection === c).map((a) => a.alias).sort()));

@@ -12,7 +12,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { OperatorError } from "../../errors.ts";
 import { multipartUpload } from "../../s3/multipart-upload.ts";
 import { choosePartSize } from "./part-size.ts";
-import { downloadSnapshot, type QdrantAccess, type SnapshotDescription } from "./qdrant-calls.ts";
+import { downloadSnapshot, type QdrantAccess, type SnapshotDescription, type SnapshotScope } from "./qdrant-calls.ts";
 
 /** Parts uploaded in parallel per snapshot: enough to keep the link busy, few enough to bound memory. */
 export const UPLOAD_QUEUE_SIZE = 2;
@@ -35,8 +35,8 @@ export interface StreamedFile {
 /** Thrown from the Transform so the caller can tell our checks from transport failures. */
 class SnapshotMismatch extends Error {}
 
-export async function streamSnapshotToS3(access: QdrantAccess, peerUrl: string, collection: string, snapshot: SnapshotDescription, target: StreamTarget): Promise<StreamedFile> {
-  const { body, contentLength } = await downloadSnapshot(access, peerUrl, collection, snapshot.name);
+export async function streamSnapshotToS3(access: QdrantAccess, peerUrl: string, scope: SnapshotScope, snapshot: SnapshotDescription, target: StreamTarget): Promise<StreamedFile> {
+  const { body, contentLength } = await downloadSnapshot(access, peerUrl, scope, snapshot.name);
   const hash = createHash("sha256");
   let size = 0;
   let digest = "";

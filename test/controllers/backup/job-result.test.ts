@@ -31,6 +31,16 @@ describe("parseResultMessage", () => {
     ["files with a bad checksum are dropped, the collection kept", JSON.stringify({ ...SUCCESS, collections: [{ ...SUCCESS.collections[0], files: [{ peerId: "1", key: "k", size: 1, sha256: "nothex" }] }] }), "result", (p) => {
       assert.deepEqual(p.kind === "result" && p.result.ok && p.result.collections?.[0]?.files, []);
     }],
+    ["a FullStorage success keeps its manifest, files and collections; malformed entries are dropped", JSON.stringify({
+      ok: true, backupId: "x", startTime: "s", completionTime: "c", sizeBytes: 3, manifestKey: "k/manifest.json",
+      files: [{ peerId: "1", key: "k/peer-1.snapshot", size: 3, sha256: "b".repeat(64) }, { peerId: "2", key: "k/peer-2.snapshot", size: -1, sha256: "b".repeat(64) }],
+      storage: { collections: [{ name: "docs", pointsCount: 2, aliases: ["live", 7] }, { pointsCount: 1 }] },
+    }), "result", (p) => {
+      assert.ok(p.kind === "result" && p.result.ok);
+      assert.equal(p.result.manifestKey, "k/manifest.json");
+      assert.deepEqual(p.result.files, [{ peerId: "1", key: "k/peer-1.snapshot", size: 3, sha256: "b".repeat(64) }]);
+      assert.deepEqual(p.result.storage, { collections: [{ name: "docs", pointsCount: 2, aliases: ["live"] }] });
+    }],
   ];
   for (const [what, message, kind, check] of cases) {
     test(what, () => {

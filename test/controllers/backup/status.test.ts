@@ -72,6 +72,26 @@ describe("statusFor", () => {
     assert.deepEqual(s.failure, { reason: "LocationReadOnly", message: "location is ReadOnly" });
   });
 
+  test("a FullStorage success: the one manifest, the per-peer files and the storage's collections", () => {
+    const files = [1, 2].map((p) => ({ peerId: String(p), key: `q/ns/main/_storage/${ID}/peer-${p}.snapshot`, size: 10 * p, sha256: String(p).repeat(64) }));
+    const result = {
+      ok: true as const,
+      backupId: ID,
+      startTime: "2026-01-15T02:00:02Z",
+      completionTime: "2026-01-15T02:04:00Z",
+      sizeBytes: 30,
+      manifestKey: `q/ns/main/_storage/${ID}/manifest.json`,
+      files,
+      storage: { collections: [{ name: "docs", pointsCount: 7, aliases: ["live"] }, { name: "empty", aliases: [] }] },
+    };
+    const s = statusFor(undefined, { kind: "Job", jobName: "backup-x", backupId: ID, outcome: { phase: "Succeeded", result } }, 1, T1);
+    assert.equal(s.phase, "Succeeded");
+    assert.equal(s.manifestKey, result.manifestKey);
+    assert.deepEqual(s.files, files);
+    assert.deepEqual(s.collections, [{ name: "docs", pointsCount: 7, aliases: ["live"] }, { name: "empty", aliases: [] }]);
+    assert.match(cond(s, "Ready")!.message, /^Backed up the full storage \(2 collections, 2 peer snapshots\) \(30 bytes\)/);
+  });
+
   test("the same step twice gives the same status (no write on a repeat)", () => {
     const step = { kind: "Waiting", reason: "ReferenceNotFound", message: "m" } as const;
     const a = statusFor(undefined, step, 1, T0);

@@ -1,0 +1,18 @@
+/** What every step of one run of a backup plan works with. */
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { Logger } from "pino";
+import type { Topology } from "../../qdrant/peers.ts";
+import type { CleanupRegistry } from "./cleanup-registry.ts";
+import type { BackupJobPlan } from "./contract.ts";
+import type { QdrantAccess } from "./qdrant-calls.ts";
+
+export interface RunContext {
+  plan: BackupJobPlan;
+  access: QdrantAccess;
+  s3: S3Client;
+  topology: Topology;
+  log: Logger;
+  startTime: Date;
+  /** Undo steps for a SIGTERM: the snapshots not yet deleted, the uploads not yet finished. */
+  cleanup: CleanupRegistry;
+}

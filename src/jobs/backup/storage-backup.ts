@@ -1,0 +1,127 @@
+/**
+ * A full-storage backup (mode FullStorage): `POST /snapshots` on every peer at once — each peer's archive
+ * holds a snapshot of every collection's local shards plus a config.json with the collections and the
+ * aliases — streamed into `…/_storage/<backupId>/peer-<id>.snapshot`, then one manifest written last.
+ *
+ * Why every peer, not only those with shards: restoring a full-storage snapshot is a Qdrant startup flag
+ * (`--storage-snapshot`) run per node, so a cluster restore needs one archive per node; a peer with no
+ * shard yields a small archive that still carries the aliases.
+ *
+ * What the manifest adds beside the files: per peer, which collections' shards its archive holds; for the
+ * storage, each collection's exact points count and aliases, read right after the snapshots (the nearest
+ * this can get to their point in time). A collection created or deleted during those seconds may be in
+ * the archives but not in the manifest's list, or the reverse; the archives' config.json is authoritative.
+ */
+import { isOperatorError } from "../../errors.ts";
+import { backupPrefix, manifestKey, snapshotKey, type BackupKeyParts } from "../../backup/layout/object-keys.ts";
+import { MANIFEST_VERSION, type Manifest } from "../../backup/layout/manifest.ts";
+import { OPERATOR_VERSION } from "../../version.ts";
+import type { BackupJobResult } from "./contract.ts";
+import { existingManifest, manifestSource, putManifest } from "./manifest-io.ts";
+import { PeerSnapshots, type Holder } from "./peer-snapshots.ts";
+import { collectionPlacement, countExact, listAliases, listCollections, peerIdOf } from "./qdrant-calls.ts";
+import type { RunContext } from "./run-context.ts";
+
+export type StorageResult = Pick<Extract<BackupJobResult, { ok: true }>, "manifestKey" | "files" | "storage" | "sizeBytes">;
+
+export async function backupStorage(ctx: RunContext): Promise<StorageResult> {
+  const { plan, s3, log } = ctx;
+  const parts: BackupKeyParts = {
+    ...(plan.s3.prefix !== undefined ? { prefix: plan.s3.prefix } : {}),
+    namespace: plan.source.namespace,
+    connection: plan.source.connection,
+    fullStorage: true,
+    backupId: plan.backupId,
+  };
+  const mKey = manifestKey(parts);
+  const snapshots = new PeerSnapshots<Holder>(ctx, { fullStorage: true }, backupPrefix(parts));
+
+  const holders = await everyPeer(ctx);
+  await snapshots.cleanUpEarlierRun(holders, holders.map((h) => snapshotKey(parts, h.peerId)));
+
+  const done = await existingManifest(s3, plan.s3.bucket, mKey);
+  if (done !== undefined) {
+    log.info({ manifestKey: mKey }, "Manifest already written by an earlier run; the storage is backed up");
+    return resultFrom(done, mKey);
+  }
+
+  try {
+    const snapshotStartTime = new Date();
+    await snapshots.createAll(holders);
+    const snapshotEndTime = new Date();
+    const contents = await storageContents(ctx, holders);
+
+    const uploaded = await snapshots.uploadAll((peerId) => snapshotKey(parts, peerId));
+    await snapshots.deleteAll(true);
+
+    const manifest: Manifest = {
+      version: MANIFEST_VERSION,
+      backupId: plan.backupId,
+      mode: "FullStorage",
+      source: manifestSource(plan),
+      operator: { version: OPERATOR_VERSION },
+      qdrant: { version: ctx.topology.version, distributed: ctx.topology.mode === "Distributed" },
+      storage: { collections: contents.collections },
+      peers: uploaded.map((u) => ({
+        peerId: u.holder.peerId,
+        collections: contents.shardsByPeer.get(u.holder.peerId) ?? [],
+        snapshotStartTime: u.snapshotStartTime,
+        snapshotEndTime: u.snapshotEndTime,
+        file: u.file,
+      })),
+      timings: {
+        startTime: ctx.startTime.toISOString(),
+        snapshotStartTime: snapshotStartTime.toISOString(),
+        snapshotEndTime: snapshotEndTime.toISOString(),
+        completionTime: new Date().toISOString(),
+      },
+    };
+    await putManifest(s3, plan, mKey, manifest);
+    log.info({ manifestKey: mKey, collections: contents.collections.length, peers: uploaded.length }, "Wrote manifest");
+    return resultFrom(manifest, mKey);
+  } finally {
+    await snapshots.deleteAll(false);
+  }
+}
+
+/** Every peer of the topology with its real (numeric) peer id, which the discovery names may not be. */
+async function everyPeer(ctx: RunContext): Promise<Holder[]> {
+  const found = await Promise.all(ctx.topology.peers.map(async (p) => ({ peerId: await peerIdOf(ctx.access, p.url), url: p.url })));
+  const byId = new Map<string, Holder>();
+  for (const h of found) if (!byId.has(h.peerId)) byId.set(h.peerId, h);
+  return [...byId.values()];
+}
+
+interface StorageContents {
+  collections: NonNullable<Manifest["storage"]>["collections"];
+  shardsByPeer: Map<string, Array<{ name: string; shardIds: number[] }>>;
+}
+
+async function storageContents(ctx: RunContext, holders: Holder[]): Promise<StorageContents> {
+  const url = ctx.plan.qdrant.url;
+  const [names, aliases] = await Promise.all([listCollections(ctx.access, url), listAliases(ctx.access, url)]);
+  const collections: StorageContents["collections"] = [];
+  const shardsByPeer: StorageContents["shardsByPeer"] = new Map(holders.map((h) => [h.peerId, []]));
+  for (const name of [...names].sort()) {
+    try {
+      const pointsCount = await countExact(ctx.access, url, name);
+      const placements = await Promise.all(holders.map(async (h) => ({ peerId: h.peerId, shardIds: (await collectionPlacement(ctx.access, h.url, name)).localShardIds })));
+      collections.push({ name, pointsCount, aliases: aliases.filter((a) => a.collection === name).map((a) => a.alias).sort() });
+      for (const p of placements) if (p.shardIds.length > 0) shardsByPeer.get(p.peerId)?.push({ name, shardIds: p.shardIds });
+    } catch (err) {
+      // Deleted since the listing: whether the archives hold it, their config.json says.
+      if (!isOperatorError(err, "QDRANT_NOT_FOUND")) throw err;
+      ctx.log.info({ collection: name }, "Collection deleted while the storage was backed up; left out of the manifest's list");
+    }
+  }
+  return { collections, shardsByPeer };
+}
+
+function resultFrom(m: Manifest, key: string): StorageResult {
+  return {
+    manifestKey: key,
+    sizeBytes: m.peers.reduce((n, p) => n + p.file.size, 0),
+    files: m.peers.map((p) => ({ peerId: p.peerId, key: p.file.key, size: p.file.size, sha256: p.file.sha256 })),
+    storage: { collections: (m.storage?.collections ?? []).map((c) => ({ name: c.name, ...(c.pointsCount !== undefined ? { pointsCount: c.pointsCount } : {}), aliases: c.aliases })) },
+  };
+}
