@@ -28,7 +28,8 @@ export interface PeerDiscoverySettings {
 
 interface ClusterStatus {
   status: "enabled" | "disabled";
-  peer_id?: number;
+  /** Exact decimal text (qdrantJson keeps u64 peer ids whole). */
+  peer_id?: string;
   peers?: Record<string, { uri: string }>;
 }
 
@@ -49,5 +50,5 @@ export async function discoverTopology(ep: QdrantEndpoint, settings: PeerDiscove
   const peers = Object.entries(cluster.peers)
     .map(([id, p]) => ({ id, url: restUrlFromP2p(p.uri, settings.scheme, settings.restPort) }))
     .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-  return { mode: "Distributed", version: info.version, ...(cluster.peer_id !== undefined ? { selfId: String(cluster.peer_id) } : {}), peers };
+  return { mode: "Distributed", version: info.version, ...(cluster.peer_id !== undefined ? { selfId: cluster.peer_id } : {}), peers };
 }

@@ -36,10 +36,18 @@ export function tlsDispatcher(opts: TlsSettings): Dispatcher {
   return new Agent({ connect: tlsConnectOptions(opts) });
 }
 
+/**
+ * One JSON call. `ep.timeoutMs` 0 means no client-side timeout at all, for calls that take as long as
+ * Qdrant needs (creating a large snapshot): pair it with a dispatcher whose headers and body timeouts
+ * are 0 too. Every `peer_id` keeps its exact decimal text (Qdrant's peer ids are u64s, which lose
+ * digits as JS numbers beyond 2^53), so callers type it as a string.
+ */
 export async function qdrantJson<T>(ep: QdrantEndpoint, method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (ep.apiKey) headers["api-key"] = ep.apiKey;
   if (body !== undefined) headers["content-type"] = "application/json";
+  const where = `${method} ${ep.url}${path}`;
+  let text: string;
   let res: Awaited<ReturnType<typeof fetch>>;
   try {
     res = await fetch(`${ep.url}${path}`, {
@@ -47,19 +55,28 @@ export async function qdrantJson<T>(ep: QdrantEndpoint, method: string, path: st
       headers,
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       ...(ep.dispatcher ? { dispatcher: ep.dispatcher } : {}),
-      signal: AbortSignal.timeout(ep.timeoutMs),
+      ...(ep.timeoutMs > 0 ? { signal: AbortSignal.timeout(ep.timeoutMs) } : {}),
     });
+    text = await res.text();
   } catch (err) {
     const why = err instanceof Error && err.name === "TimeoutError" ? `no answer within ${ep.timeoutMs} ms` : describeFetchError(err);
-    throw new OperatorError("QDRANT_UNREACHABLE", `${method} ${ep.url}${path}: ${why}`, { cause: err });
+    throw new OperatorError("QDRANT_UNREACHABLE", `${where}: ${why}`, { cause: err });
   }
-  const text = await res.text();
-  if (res.ok) {
-    const parsed = JSON.parse(text) as { result?: T } | T;
-    // GET / answers unwrapped; everything else in the {result, status, time} envelope.
-    return (path === "/" ? parsed : (parsed as { result: T }).result) as T;
+  if (!res.ok) throw qdrantError(res.status, text, where);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text, exactPeerIds);
+  } catch (err) {
+    throw new OperatorError("QDRANT_API_ERROR", `${where}: the answer is not JSON (${(err as Error).message})`);
   }
-  throw qdrantError(res.status, text, `${method} ${ep.url}${path}`);
+  // GET / answers unwrapped; everything else in the {result, status, time} envelope.
+  return (path === "/" ? parsed : (parsed as { result: T }).result) as T;
+}
+
+/** JSON.parse reviver: `peer_id` numbers keep their exact decimal text. */
+function exactPeerIds(key: string, value: unknown, ...rest: unknown[]): unknown {
+  const context = rest[0] as { source?: string } | undefined;
+  return key === "peer_id" && typeof value === "number" && context?.source !== undefined ? context.source : value;
 }
 
 /** A Qdrant error answer as a coded error: 401/403 refused key, 404 missing object, anything else an API error. */

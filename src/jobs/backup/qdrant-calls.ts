@@ -5,14 +5,14 @@
  *   bodyTimeout 0, no abort signal): creating a large snapshot can take many minutes before Qdrant
  *   answers, and a download of hundreds of GiB takes as long as it takes. A dead peer still ends them
  *   (the connection resets), and the Job's activeDeadlineSeconds bounds the whole run.
- * JSON is parsed keeping every `peer_id` as its exact decimal text: Qdrant's peer ids are u64s, which
- * lose digits as JS numbers beyond 2^53.
+ * The JSON calls go through qdrantJson (src/qdrant/rest.ts), which keeps every `peer_id` as its exact
+ * decimal text.
  */
 import { readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
-import { Agent, fetch, request, type Dispatcher } from "undici";
+import { Agent, request, type Dispatcher } from "undici";
 import { OperatorError } from "../../errors.ts";
-import { describeFetchError, qdrantError, tlsConnectOptions } from "../../qdrant/rest.ts";
+import { describeFetchError, qdrantError, qdrantJson, tlsConnectOptions } from "../../qdrant/rest.ts";
 import type { KeyScope } from "../../backup/layout/object-keys.ts";
 
 /** Whose snapshot: one collection's (`/collections/{c}/snapshots`) or the whole storage's (`/snapshots`). */
@@ -140,47 +140,15 @@ export async function downloadSnapshot(access: QdrantAccess, url: string, scope:
 
 interface CallOptions {
   body?: unknown;
+  /** Snapshot create: no client-side timeout (the long dispatcher has none either). */
   long?: boolean;
-  accept?: string;
 }
 
-async function send(access: QdrantAccess, url: string, method: string, path: string, opts: CallOptions): Promise<Awaited<ReturnType<typeof fetch>>> {
-  const headers: Record<string, string> = { accept: opts.accept ?? "application/json" };
-  if (access.apiKey) headers["api-key"] = access.apiKey;
-  if (opts.body !== undefined) headers["content-type"] = "application/json";
-  try {
-    return await fetch(`${url}${path}`, {
-      method,
-      headers,
-      ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-      dispatcher: opts.long ? access.longDispatcher : access.dispatcher,
-      ...(opts.long ? {} : { signal: AbortSignal.timeout(access.timeoutMs) }),
-    });
-  } catch (err) {
-    const why = err instanceof Error && err.name === "TimeoutError" ? `no answer within ${access.timeoutMs} ms` : describeFetchError(err);
-    throw new OperatorError("QDRANT_UNREACHABLE", `${method} ${url}${path}: ${why}`, { cause: err });
-  }
+function call<T>(access: QdrantAccess, url: string, method: string, path: string, opts: CallOptions = {}): Promise<T> {
+  return qdrantJson<T>(
+    { url, timeoutMs: opts.long ? 0 : access.timeoutMs, dispatcher: opts.long ? access.longDispatcher : access.dispatcher, ...(access.apiKey ? { apiKey: access.apiKey } : {}) },
+    method,
+    path,
+    opts.body,
+  );
 }
-
-async function call<T>(access: QdrantAccess, url: string, method: string, path: string, opts: CallOptions = {}): Promise<T> {
-  const res = await send(access, url, method, path, opts);
-  let text: string;
-  try {
-    text = await res.text();
-  } catch (err) {
-    throw new OperatorError("QDRANT_UNREACHABLE", `${method} ${url}${path}: ${describeFetchError(err)}`, { cause: err });
-  }
-  if (!res.ok) throw qdrantError(res.status, text, `${method} ${url}${path}`);
-  try {
-    return (JSON.parse(text, exactPeerIds) as { result: T }).result;
-  } catch (err) {
-    throw new OperatorError("QDRANT_API_ERROR", `${method} ${url}${path}: the answer is not JSON (${(err as Error).message})`);
-  }
-}
-
-/** JSON.parse reviver: `peer_id` numbers keep their exact decimal text. */
-function exactPeerIds(key: string, value: unknown, ...rest: unknown[]): unknown {
-  const context = rest[0] as { source?: string } | undefined;
-  return key === "peer_id" && typeof value === "number" && context?.source !== undefined ? context.source : value;
-}
-
