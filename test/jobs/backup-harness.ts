@@ -166,9 +166,9 @@ export async function uploadAndRecover(url: string, collection: string, bytes: B
 }
 
 /**
- * An HTTP proxy in front of one Qdrant URL. While `hold` is armed, the first snapshot download through it
- * stops after `afterBytes` bytes and waits until `release()`: the job is then mid-upload for as long as
- * the test wants.
+ * An HTTP proxy in front of one Qdrant URL. The first snapshot download through it that reaches
+ * `afterBytes` bytes stops there and waits until `release()` (smaller downloads pass whole): the job is
+ * then mid-upload for as long as the test wants.
  */
 export async function holdingProxy(target: string, afterBytes: number): Promise<{ url: string; held: Promise<void>; release: () => void; close: () => Promise<void> }> {
   let armed = true;
@@ -179,18 +179,21 @@ export async function holdingProxy(target: string, afterBytes: number): Promise<
   const up = new URL(target);
   const server: Server = createServer((req, res) => {
     const isDownload = req.method === "GET" && /\/snapshots\/[^/]+$/.test(req.url ?? "");
-    const hold = isDownload && armed;
-    if (hold) armed = false;
     const upstream = request({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers }, (ures) => {
       res.writeHead(ures.statusCode ?? 502, ures.headers);
-      if (!hold) return void ures.pipe(res);
+      if (!isDownload || !armed) return void ures.pipe(res);
+      // Downloads smaller than afterBytes pass whole; the first that reaches it is held.
       let sent = 0;
+      let holding = false;
       ures.on("data", (chunk: Buffer) => {
-        if (sent >= afterBytes) return;
+        if (holding) return;
+        if (!armed) return void res.write(chunk);
         const part = chunk.subarray(0, afterBytes - sent);
         sent += part.length;
         res.write(part);
         if (sent >= afterBytes) {
+          armed = false;
+          holding = true;
           ures.pause();
           markHeld();
           void released.then(() => res.destroy());

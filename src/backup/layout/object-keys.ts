@@ -82,9 +82,14 @@ export function manifestKey(parts: BackupKeyParts): string {
 
 /** The snapshot object of one peer. */
 export function snapshotKey(parts: BackupKeyParts, peerId: string, encoding: SnapshotEncoding = {}): string {
+  return checkLength(`${backupPrefix(parts)}${snapshotFileName(peerId, encoding)}`);
+}
+
+/** The last segment of a peer's snapshot object, e.g. `peer-1234.snapshot.zst`. */
+export function snapshotFileName(peerId: string, encoding: SnapshotEncoding = {}): string {
   if (!PEER_ID.test(peerId)) throw new RangeError(`${JSON.stringify(peerId)} is not a Qdrant peer id (a decimal u64)`);
   const suffix = `${encoding.compression === "zstd" ? ".zst" : ""}${encoding.encrypted === true ? ".enc" : ""}`;
-  return checkLength(`${backupPrefix(parts)}peer-${peerId}.snapshot${suffix}`);
+  return `peer-${peerId}.snapshot${suffix}`;
 }
 
 export interface ParsedBackupKey {

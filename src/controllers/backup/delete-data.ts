@@ -3,16 +3,17 @@
  * directory) of its backup id under one Qdrant's prefix. Used by a QdrantBackup with deletionPolicy
  * Delete, and meant for retention too.
  *
- * Order is the point: all manifests first, then everything else (snapshots, and any multipart upload a
- * killed Job left open). A manifest is the commit marker of a collection's backup, so once the first step
+ * Order is the point: all manifests first, then any multipart upload a killed Job left open (found
+ * through its pending markers, so before they go), then everything else. A manifest is the commit marker of a collection's backup, so once the first step
  * is done nothing of this backup looks complete to a listing or a restore, even if the deletion stops
  * half-way (crash, lost credentials). Running it again finishes the job: it is idempotent, and finds the
  * objects by listing rather than from what a status remembers, so objects of a Job that failed before
  * reporting anything are found too.
  */
-import { AbortMultipartUploadCommand, DeleteObjectsCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { backupId, isBackupId } from "../../backup/layout/backup-id.ts";
-import { connectionPrefix, MANIFEST_FILE, type KeyBase } from "../../backup/layout/object-keys.ts";
+import { connectionPrefix, MANIFEST_FILE, snapshotFileName, type KeyBase } from "../../backup/layout/object-keys.ts";
+import { abortDanglingUploads, listMarkers, PENDING_DIR } from "../../backup/store/pending-markers.ts";
 import { OperatorError } from "../../errors.ts";
 import { s3Error } from "../../s3/client.ts";
 
@@ -48,21 +49,29 @@ export interface DeletedData {
 const DELETE_BATCH = 1000;
 
 export async function deleteBackupData(client: S3Client, bucket: string, ref: BackupDataRef): Promise<DeletedData> {
-  if (!isBackupId(ref.backupId)) throw new RangeError(`${JSON.stringify(ref.backupId)} is not a backup id`);
-  const base = connectionPrefix(ref);
-  const dirs = [`${base}_storage/${ref.backupId}/`];
-  for (const collectionDir of await listCommonPrefixes(client, bucket, `${base}_collections/`)) dirs.push(`${collectionDir}${ref.backupId}/`);
-
+  const dirs = await backupDirs(client, bucket, ref);
   const manifests: string[] = [];
   const others: string[] = [];
   for (const dir of dirs) {
     for (const key of await listKeys(client, bucket, dir)) (key === `${dir}${MANIFEST_FILE}` ? manifests : others).push(key);
   }
   await deleteKeys(client, bucket, manifests);
-  await deleteKeys(client, bucket, others);
   let abortedUploads = 0;
-  for (const dir of dirs) abortedUploads += await abortUploads(client, bucket, dir);
+  for (const dir of dirs) abortedUploads += await abortDirUploads(client, bucket, dir, others.filter((k) => k.startsWith(dir)));
+  await deleteKeys(client, bucket, others);
   return { manifests: manifests.length, objects: others.length, abortedUploads };
+}
+
+/**
+ * Every directory the backup may have written: its full-storage directory and one per collection
+ * directory under its Qdrant's prefix (found by listing, so no status is trusted). Most hold nothing.
+ */
+export async function backupDirs(client: S3Client, bucket: string, ref: BackupDataRef): Promise<string[]> {
+  if (!isBackupId(ref.backupId)) throw new RangeError(`${JSON.stringify(ref.backupId)} is not a backup id`);
+  const base = connectionPrefix(ref);
+  const dirs = [`${base}_storage/${ref.backupId}/`];
+  for (const collectionDir of await listCommonPrefixes(client, bucket, `${base}_collections/`)) dirs.push(`${collectionDir}${ref.backupId}/`);
+  return dirs;
 }
 
 async function listCommonPrefixes(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
@@ -76,7 +85,7 @@ async function listCommonPrefixes(client: S3Client, bucket: string, prefix: stri
   return out;
 }
 
-async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+export async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
   const out: string[] = [];
   let token: string | undefined;
   do {
@@ -87,7 +96,7 @@ async function listKeys(client: S3Client, bucket: string, prefix: string): Promi
   return out;
 }
 
-async function deleteKeys(client: S3Client, bucket: string, keys: string[]): Promise<void> {
+export async function deleteKeys(client: S3Client, bucket: string, keys: string[]): Promise<void> {
   for (let i = 0; i < keys.length; i += DELETE_BATCH) {
     const batch = keys.slice(i, i + DELETE_BATCH);
     const res = await send(bucket, "DeleteObjects", () => client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })));
@@ -100,21 +109,16 @@ async function deleteKeys(client: S3Client, bucket: string, keys: string[]): Pro
   }
 }
 
-async function abortUploads(client: S3Client, bucket: string, prefix: string): Promise<number> {
-  let n = 0;
-  let keyMarker: string | undefined;
-  let uploadIdMarker: string | undefined;
-  for (;;) {
-    const page = await send(bucket, "ListMultipartUploads", () => client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker })));
-    for (const u of page.Uploads ?? []) {
-      if (!u.Key || !u.UploadId) continue;
-      await send(bucket, "AbortMultipartUpload", () => client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId })));
-      n++;
-    }
-    if (!page.IsTruncated) return n;
-    keyMarker = page.NextKeyMarker;
-    uploadIdMarker = page.NextUploadIdMarker;
-  }
+/**
+ * Aborts the multipart uploads under a backup directory: by prefix, and by the exact key of every
+ * snapshot object its pending markers say a run was writing (MinIO lists uploads only by exact key, and
+ * an upload in progress is no object yet). Call it before the markers are deleted.
+ */
+export async function abortDirUploads(client: S3Client, bucket: string, dir: string, keys: readonly string[]): Promise<number> {
+  const pending = `${dir}${PENDING_DIR}`;
+  const markers = keys.some((k) => k.startsWith(pending)) ? await listMarkers(client, bucket, dir) : [];
+  const candidates = new Set(markers.filter((m) => /^\d{1,20}$/.test(m.peerId)).map((m) => `${dir}${snapshotFileName(m.peerId)}`));
+  return abortDanglingUploads(client, bucket, dir, [...candidates]);
 }
 
 async function send<T>(bucket: string, what: string, call: () => Promise<T>): Promise<T> {

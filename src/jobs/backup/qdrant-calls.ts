@@ -12,11 +12,10 @@ import { readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { Agent, request, type Dispatcher } from "undici";
 import { OperatorError } from "../../errors.ts";
-import { describeFetchError, qdrantError, qdrantJson, tlsConnectOptions } from "../../qdrant/rest.ts";
-import type { KeyScope } from "../../backup/layout/object-keys.ts";
+import { describeFetchError, qdrantError, qdrantJson, tlsConnectOptions, type QdrantEndpoint } from "../../qdrant/rest.ts";
+import { deleteSnapshot as deleteOnPeer, scopeName, snapshotsPath, type SnapshotScope } from "../../qdrant/snapshots.ts";
 
-/** Whose snapshot: one collection's (`/collections/{c}/snapshots`) or the whole storage's (`/snapshots`). */
-export type SnapshotScope = KeyScope;
+export { scopeName, type SnapshotScope };
 
 export interface QdrantAccess {
   apiKey?: string;
@@ -81,15 +80,6 @@ export async function collectionPlacement(access: QdrantAccess, url: string, col
   return { peerId: String(r.peer_id), localShardIds: r.local_shards.map((s) => s.shard_id).sort((a, b) => a - b) };
 }
 
-function snapshotsPath(scope: SnapshotScope): string {
-  return "fullStorage" in scope ? "/snapshots" : `/collections/${enc(scope.collection)}/snapshots`;
-}
-
-/** Which scope, in words for logs and messages. */
-export function scopeName(scope: SnapshotScope): string {
-  return "fullStorage" in scope ? "the full storage" : `collection "${scope.collection}"`;
-}
-
 /**
  * This peer's id: from GET /cluster when distributed; a standalone Qdrant (cluster disabled) reports its
  * id only per collection, so the first collection's placement gives it, and "0" stands for a standalone
@@ -108,15 +98,9 @@ export async function createSnapshot(access: QdrantAccess, url: string, scope: S
   return { name: r.name, size: r.size, ...(r.checksum ? { checksum: r.checksum.toLowerCase() } : {}) };
 }
 
-/** Deletes a snapshot; false when it was already gone (a retry, or someone else deleted it). */
-export async function deleteSnapshot(access: QdrantAccess, url: string, scope: SnapshotScope, name: string): Promise<boolean> {
-  try {
-    await call<boolean>(access, url, "DELETE", `${snapshotsPath(scope)}/${enc(name)}?wait=true`);
-    return true;
-  } catch (err) {
-    if (err instanceof OperatorError && err.code === "QDRANT_NOT_FOUND") return false;
-    throw err;
-  }
+/** Deletes a snapshot on this peer; false when it was already gone. */
+export function deleteSnapshot(access: QdrantAccess, url: string, scope: SnapshotScope, name: string): Promise<boolean> {
+  return deleteOnPeer(endpoint(access, url, false), scope, name);
 }
 
 /**
@@ -144,11 +128,10 @@ interface CallOptions {
   long?: boolean;
 }
 
+function endpoint(access: QdrantAccess, url: string, long: boolean): QdrantEndpoint {
+  return { url, timeoutMs: long ? 0 : access.timeoutMs, dispatcher: long ? access.longDispatcher : access.dispatcher, ...(access.apiKey ? { apiKey: access.apiKey } : {}) };
+}
+
 function call<T>(access: QdrantAccess, url: string, method: string, path: string, opts: CallOptions = {}): Promise<T> {
-  return qdrantJson<T>(
-    { url, timeoutMs: opts.long ? 0 : access.timeoutMs, dispatcher: opts.long ? access.longDispatcher : access.dispatcher, ...(access.apiKey ? { apiKey: access.apiKey } : {}) },
-    method,
-    path,
-    opts.body,
-  );
+  return qdrantJson<T>(endpoint(access, url, opts.long === true), method, path, opts.body);
 }

@@ -27,7 +27,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { encodeCollectionSegment } from "../../backup/layout/collection-segment.ts";
+import { encodeCollectionSegment } from "../layout/collection-segment.ts";
 import { s3Error } from "../../s3/client.ts";
 
 export const PENDING_DIR = "_pending/";

@@ -1,0 +1,51 @@
+/**
+ * The sweep after a backup's Job has failed for good. Each run of the Job cleans up after itself, and a
+ * retry cleans up after a killed run (pending markers); what is left is the last run's mess when that run
+ * was killed (OOM, node loss, activeDeadlineSeconds) and no retry followed:
+ * - node-local snapshots named by the run's pending markers: deleted on their own peers, then the markers.
+ *   Only snapshots a marker of this backup names are touched, never someone else's;
+ * - multipart uploads under the backup's directories: aborted (invisible to listings, but billed);
+ * - snapshot objects in a directory without a manifest: an incomplete backup, deleted. A directory
+ *   with a manifest is a complete backup of that collection (a multi-collection backup can fail after
+ *   some collections were done) and is kept: it restores, and retention or deletionPolicy decide its end.
+ *
+ * Runs only once the Job is Failed, when none of its pods runs any more, so it never races a writer.
+ * Idempotent: markers are deleted only after their snapshot is, so a sweep that stops half-way (Qdrant
+ * unreachable, a crash) is finished by the next one.
+ */
+import type { S3Client } from "@aws-sdk/client-s3";
+import { MANIFEST_FILE } from "../../backup/layout/object-keys.ts";
+import { deleteMarker, listMarkers, PENDING_DIR } from "../../backup/store/pending-markers.ts";
+import type { QdrantEndpoint } from "../../qdrant/rest.ts";
+import { deleteSnapshot } from "../../qdrant/snapshots.ts";
+import { abortDirUploads, backupDirs, deleteKeys, listKeys, type BackupDataRef } from "./delete-data.ts";
+
+export interface SweepResult {
+  /** Node-local snapshots deleted (those already gone are not counted). */
+  snapshots: number;
+  markers: number;
+  abortedUploads: number;
+  /** Objects of incomplete (manifest-less) directories deleted. */
+  incompleteObjects: number;
+}
+
+/** `peer(url)`: the connection's endpoint settings (key, TLS, timeout) aimed at one peer's URL. */
+export async function sweepFailedBackup(client: S3Client, bucket: string, ref: BackupDataRef, peer: (url: string) => QdrantEndpoint): Promise<SweepResult> {
+  const out: SweepResult = { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 0 };
+  for (const dir of await backupDirs(client, bucket, ref)) {
+    // Uploads first: their keys are known from the markers, which go next.
+    const before = await listKeys(client, bucket, dir);
+    out.abortedUploads += await abortDirUploads(client, bucket, dir, before);
+    for (const m of await listMarkers(client, bucket, dir)) {
+      const scope = m.collection === undefined ? { fullStorage: true as const } : { collection: m.collection };
+      if (await deleteSnapshot(peer(m.peerUrl), scope, m.snapshot)) out.snapshots++;
+      await deleteMarker(client, bucket, m.key);
+      out.markers++;
+    }
+    if (before.length === 0 || before.includes(`${dir}${MANIFEST_FILE}`)) continue;
+    const incomplete = before.filter((k) => !k.startsWith(`${dir}${PENDING_DIR}`));
+    await deleteKeys(client, bucket, incomplete);
+    out.incompleteObjects += incomplete.length;
+  }
+  return out;
+}
