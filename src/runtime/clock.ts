@@ -14,12 +14,23 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): Cancel;
 }
 
-/** The wall clock. Timers are unref'd: a pending requeue or retry alone never keeps the process alive. */
+/** Node's timers take at most 2^31-1 ms (~24.8 days); a longer delay fires after 1 ms instead. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The wall clock. Timers are unref'd: a pending requeue or retry alone never keeps the process alive.
+ * Delays beyond MAX_TIMER_MS are chained in steps, so "wake me at the next yearly tick" waits a year
+ * rather than turning into a loop.
+ */
 export const realClock: Clock = {
   now: () => new Date(),
   setTimeout(fn, ms) {
-    const t = setTimeout(fn, Math.max(0, ms));
-    t.unref();
+    let t: ReturnType<typeof setTimeout>;
+    const arm = (left: number) => {
+      t = setTimeout(left > MAX_TIMER_MS ? () => arm(left - MAX_TIMER_MS) : fn, Math.min(MAX_TIMER_MS, Math.max(0, left)));
+      t.unref();
+    };
+    arm(ms);
     return () => clearTimeout(t);
   },
 };
