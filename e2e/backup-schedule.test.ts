@@ -2,7 +2,9 @@
  * The QdrantBackupSchedule controller in the real manager process against the real apiserver and MinIO:
  * a tick creates the QdrantBackup with its deterministic name and owner reference; Forbid with a running
  * backup, suspend and invalid specs create none; retention (dry run, then for real) prunes the backups
- * and their objects in the bucket, keeping the newest, the protected and what the rules keep.
+ * and their objects in the bucket, keeping the newest, the protected and what the rules keep; QdrantRestores
+ * by backupRef, by location.backupId (also from another watched namespace) and by latest keep their
+ * backups, and one being deleted releases its backup.
  *
  * The manager's controllers run on a controlled clock (QDRANT_OPERATOR_CLOCK_OFFSET_MS, see
  * src/manager/test-clock.ts) chosen so that the next minute tick comes LEAD_MS after the test starts,
@@ -75,6 +77,48 @@ function ownedBackup(name: string, owner: Obj): object {
 }
 
 const ready = (o: Obj) => o.status?.conditions?.find((c) => c.type === "Ready");
+const DAY = 86_400_000;
+
+/** The QdrantBackupLocation "s3" (and its Secret) for the test's bucket. */
+function bucketLocation(bucket: string): object[] {
+  const env = testEnv().s3;
+  return [
+    { apiVersion: "v1", kind: "Secret", metadata: { name: "s3" }, stringData: { AWS_ACCESS_KEY_ID: env.accessKeyId, AWS_SECRET_ACCESS_KEY: env.secretAccessKey } },
+    { apiVersion: API_VERSION, kind: "QdrantBackupLocation", metadata: { name: "s3" }, spec: { s3: { bucket, prefix: "qdrant", endpoint: env.endpoint, region: env.region, forcePathStyle: true, credentials: { secretRef: { name: "s3" } } } } },
+  ];
+}
+
+/**
+ * The schedule's QdrantBackups `names`, one a day (the last started a day ago), each Succeeded with a
+ * manifest and a snapshot object in the bucket under its real backup id: what the backup Job leaves.
+ */
+async function succeededBackups(ns: string, bucket: string, s3: ReturnType<typeof s3Client>, sched: Obj, names: string[]): Promise<{ keysOf: Map<string, string[]>; idOf: Map<string, string>; completionOf: Map<string, Date> }> {
+  const keysOf = new Map<string, string[]>();
+  const idOf = new Map<string, string>();
+  const completionOf = new Map<string, Date>();
+  await apply(ns, names.map((n) => ownedBackup(n, sched)));
+  for (const [i, n] of names.entries()) {
+    const b = await get(ns, "qdrantbackup", n);
+    const id = backupId(new Date(b.metadata.creationTimestamp), b.metadata.uid);
+    const parts = { prefix: "qdrant", namespace: ns, connection: "qdrant", collection: "policies", backupId: id };
+    const keys = [manifestKey(parts), snapshotKey(parts, "1")];
+    keysOf.set(n, keys);
+    idOf.set(n, id);
+    for (const key of keys) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `${n}:${key}` }));
+    const start = new Date(Date.now() - (names.length - i) * DAY);
+    const completion = new Date(start.getTime() + 60_000);
+    completionOf.set(n, completion);
+    await patchStatus(ns, "qdrantbackup", n, { phase: "Succeeded", backupId: id, startTime: kubeTime(start), completionTime: kubeTime(completion), collections: [{ name: "policies", manifestKey: keys[0] }] });
+  }
+  return { keysOf, idOf, completionOf };
+}
+
+/** Waits until the schedule's status.prune.wouldPrune is exactly `want` (newest first). */
+const wouldPrune = (ns: string, name: string, want: string[]) =>
+  eventually(`wouldPrune ${JSON.stringify(want)}`, async () => {
+    const o = await get(ns, "qdrantbackupschedule", name);
+    return JSON.stringify(o.status?.prune?.wouldPrune) === JSON.stringify(want) ? o : undefined;
+  });
 
 async function scheduleEvents(ns: string, name: string): Promise<Array<{ reason: string; note: string }>> {
   const out = JSON.parse((await kubectl(["get", "-n", ns, "events.events.k8s.io", "-o", "json"])).stdout) as { items: Array<{ reason: string; note: string; regarding: { name: string } }> };
@@ -175,36 +219,18 @@ test("retention: dryRun reports wouldPrune; then the pruned backups' manifests a
   const s3 = s3Client();
   t.after(() => s3.destroy());
   await startManager(t, [ns]);
-  const env = testEnv().s3;
   await apply(ns, [
-    { apiVersion: "v1", kind: "Secret", metadata: { name: "s3" }, stringData: { AWS_ACCESS_KEY_ID: env.accessKeyId, AWS_SECRET_ACCESS_KEY: env.secretAccessKey } },
-    { apiVersion: API_VERSION, kind: "QdrantBackupLocation", metadata: { name: "s3" }, spec: { s3: { bucket, prefix: "qdrant", endpoint: env.endpoint, region: env.region, forcePathStyle: true, credentials: { secretRef: { name: "s3" } } } } },
+    ...bucketLocation(bucket),
     // Yearly, so no tick interferes; keepLast 2 over five successful backups.
     schedule("daily", { schedule: "0 0 1 1 *", retention: { keepLast: 2, dryRun: true } }),
   ]);
   const sched = await get(ns, "qdrantbackupschedule", "daily");
 
-  const names = ["b1", "b2", "b3", "b4", "b5"];
-  const keysOf = new Map<string, string[]>();
-  await apply(ns, names.map((n) => ownedBackup(n, sched)));
-  const day = 86_400_000;
-  for (const [i, n] of names.entries()) {
-    const b = await get(ns, "qdrantbackup", n);
-    const id = backupId(new Date(b.metadata.creationTimestamp), b.metadata.uid);
-    const parts = { prefix: "qdrant", namespace: ns, connection: "qdrant", collection: "policies", backupId: id };
-    const keys = [manifestKey(parts), snapshotKey(parts, "1")];
-    keysOf.set(n, keys);
-    for (const key of keys) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `${n}:${key}` }));
-    const start = new Date(Date.now() - (names.length - i) * day);
-    await patchStatus(ns, "qdrantbackup", n, { phase: "Succeeded", backupId: id, startTime: kubeTime(start), completionTime: kubeTime(new Date(start.getTime() + 60_000)), collections: [{ name: "policies", manifestKey: keys[0] }] });
-  }
+  const { keysOf } = await succeededBackups(ns, bucket, s3, sched, ["b1", "b2", "b3", "b4", "b5"]);
   // A restore names the oldest: protected.
   await apply(ns, [{ apiVersion: API_VERSION, kind: "QdrantRestore", metadata: { name: "from-b1" }, spec: { source: { backupRef: { name: "b1" } }, target: { connectionRef: { name: "qdrant" } } } }]);
 
-  const dry = await eventually("wouldPrune [b3, b2]", async () => {
-    const o = await get(ns, "qdrantbackupschedule", "daily");
-    return JSON.stringify(o.status?.prune?.wouldPrune) === JSON.stringify(["b3", "b2"]) ? o : undefined;
-  });
+  const dry = await wouldPrune(ns, "daily", ["b3", "b2"]);
   assert.equal(dry.status?.prune?.prunedTotal ?? 0, 0);
   assert.equal((await list(ns, "qdrantbackup")).length, 5, "a dry run deletes nothing");
 
@@ -223,4 +249,59 @@ test("retention: dryRun reports wouldPrune; then the pruned backups' manifests a
   assert.deepEqual(listed, ["b1", "b4", "b5"].flatMap((n) => keysOf.get(n) ?? []).sort());
   const pruneEvents = (await scheduleEvents(ns, "daily")).filter((e) => e.reason === "Pruned");
   assert.deepEqual(pruneEvents.map((e) => /QdrantBackup (\S+)/.exec(e.note)?.[1]).sort(), ["b2", "b3"]);
+});
+
+test("retention: QdrantRestores by location.backupId (from any watched namespace) and by latest keep their backups through a prune; a restore being deleted releases its backup", async (t) => {
+  await ensureCrds();
+  const ns = await useNamespace(t, "e2e-qbs-protect");
+  // Another team's namespace, restoring from the same bucket by backup id.
+  const dr = await useNamespace(t, "e2e-qbs-protect-dr");
+  const bucket = await useBucket(t);
+  const s3 = s3Client();
+  t.after(() => s3.destroy());
+  const manager = await startManager(t, [ns, dr]);
+  await apply(ns, [...bucketLocation(bucket), schedule("daily", { schedule: "0 0 1 1 *", retention: { keepLast: 1, dryRun: true } })]);
+  const sched = await get(ns, "qdrantbackupschedule", "daily");
+  const { keysOf, idOf, completionOf } = await succeededBackups(ns, bucket, s3, sched, ["b1", "b2", "b3", "b4", "b5"]);
+
+  const restore = (name: string, source: object, metadata: object = {}) => ({ apiVersion: API_VERSION, kind: "QdrantRestore", metadata: { name, ...metadata }, spec: { source, target: { connectionRef: { name: "qdrant" } } } });
+  const HOLD = "e2e.qdrant-operator.dev/hold";
+  // by-id is held by a finalizer, so that deleting it leaves it in the "being deleted" state.
+  const release = () => kubectl(["patch", "-n", ns, "qdrantrestore", "by-id", "--type=merge", "-p", JSON.stringify({ metadata: { finalizers: null } })]).catch(() => undefined);
+  t.after(release);
+  await apply(ns, [
+    restore("by-id", { location: { locationRef: { name: "s3" }, backupId: idOf.get("b2") } }, { finalizers: [HOLD] }),
+    // latest with a point in time between b4's and b5's completion: resolves to b4, not the newest.
+    restore("pit", { latest: { locationRef: { name: "s3" }, collection: "policies", notAfter: kubeTime(new Date((completionOf.get("b5") as Date).getTime() - DAY / 2)) } }),
+  ]);
+  await apply(dr, [restore("from-bucket", { location: { locationRef: { name: "s3" }, backupId: idOf.get("b3") } })]);
+
+  // keepLast 1 keeps b5; the three restores keep b2, b3 and b4.
+  await wouldPrune(ns, "daily", ["b1"]);
+  const protectedNotes = await eventually("a Protected Event for each held backup", async () => {
+    const notes = (await scheduleEvents(ns, "daily")).filter((e) => e.reason === "Protected").map((e) => e.note);
+    return notes.length >= 3 ? notes.sort() : undefined;
+  });
+  assert.deepEqual(protectedNotes, [
+    `Kept QdrantBackup b2, which retention would prune: QdrantRestore ${ns}/by-id restores it (spec.source.location.backupId).`,
+    `Kept QdrantBackup b3, which retention would prune: QdrantRestore ${dr}/from-bucket restores it (spec.source.location.backupId).`,
+    `Kept QdrantBackup b4, which retention would prune: QdrantRestore ${ns}/pit restores it (spec.source.latest: the newest backup of collection policies).`,
+  ]);
+
+  // Being deleted (held by its finalizer) releases b2 at once.
+  await kubectl(["delete", "-n", ns, "qdrantrestore", "by-id", "--wait=false"]);
+  await wouldPrune(ns, "daily", ["b2", "b1"]);
+
+  await kubectl(["patch", "-n", ns, "qdrantbackupschedule", "daily", "--type=merge", "-p", JSON.stringify({ spec: { retention: { keepLast: 1, dryRun: false } } })]);
+  await eventually("prunedTotal 2", async () => ((await get(ns, "qdrantbackupschedule", "daily")).status?.prune?.prunedTotal === 2 ? true : undefined));
+  await eventually("b1 and b2 deleted", async () => {
+    const left = (await list(ns, "qdrantbackup")).map((b) => b.metadata.name).sort();
+    return JSON.stringify(left) === JSON.stringify(["b3", "b4", "b5"]) ? true : undefined;
+  });
+  const listed = ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key ?? "").sort();
+  assert.deepEqual(listed, ["b3", "b4", "b5"].flatMap((n) => keysOf.get(n) ?? []).sort());
+  await release();
+  // The yearly schedule's requeue (months ahead) is capped below Node's timer limit: past it, a timer
+  // fires after 1 ms, and every wake above came from a watch, not from a reconcile loop.
+  assert.doesNotMatch(await manager.log(), /TimeoutOverflowWarning/);
 });

@@ -11,8 +11,8 @@
  *   Rules add up: a backup is kept if any rule keeps it.
  * - Failed backups never take a slot, so they never push a good one out; the failedBackupsToKeep newest
  *   (default 3, the CRD's default) are kept for inspection and older ones pruned.
- * - Never pruned: the newest successful backup, Running and Pending backups, protected backups (named by
- *   a QdrantRestore), backups under S3 Object Lock until their retain-until date (the delete would be
+ * - Never pruned: the newest successful backup, Running and Pending backups, protected backups (a
+ *   QdrantRestore restores them; each keep reason names the restore), backups under S3 Object Lock until their retain-until date (the delete would be
  *   refused anyway), and successful backups with no time at all (nothing to judge them by).
  * - No rules at all (no retention, or no keep count above zero, no maxAge and no failedBackupsToKeep):
  *   keep everything. A keep count of 0 is the same as no rule, so a typo cannot prune everything.
@@ -32,6 +32,11 @@ export interface RetentionCandidate {
   startTime?: Date | string;
   /** Named by a QdrantRestore: never pruned. */
   protected?: boolean;
+  /**
+   * Which restores protect it and how ("QdrantRestore ns/name restores it (…)"): each becomes a keep
+   * reason, so a user can see why a backup is kept. Implies protected.
+   */
+  protectedBy?: readonly string[];
   /** S3 Object Lock retain-until of its objects (manifest objectLock): never pruned before then. */
   lockedUntil?: Date | string;
 }
@@ -73,6 +78,7 @@ interface Item {
   /** ms since epoch, or undefined when the backup has no usable time. */
   time: number | undefined;
   protected: boolean;
+  protectedBy: readonly string[];
   lockedUntil: number | undefined;
   reasons: string[];
 }
@@ -96,7 +102,8 @@ export function planRetention(backups: readonly RetentionCandidate[], retention:
   }
 
   for (const item of items) {
-    if (item.protected) item.reasons.push("protected: named by a QdrantRestore");
+    if (item.protectedBy.length > 0) for (const by of item.protectedBy) item.reasons.push(`protected: ${by}`);
+    else if (item.protected) item.reasons.push("protected: named by a QdrantRestore");
     if (item.phase === "Running" || item.phase === "Pending") item.reasons.push(`in progress (${item.phase})`);
     if (item.lockedUntil !== undefined && item.lockedUntil > now.getTime()) item.reasons.push(`object lock until ${new Date(item.lockedUntil).toISOString()}`);
   }
@@ -154,7 +161,8 @@ function toItem(b: RetentionCandidate): Item {
     name: b.name,
     phase: b.phase,
     time: instant(b.startTime) ?? instant(b.completionTime),
-    protected: b.protected === true,
+    protected: b.protected === true || (b.protectedBy?.length ?? 0) > 0,
+    protectedBy: b.protectedBy ?? [],
     lockedUntil: instant(b.lockedUntil),
     reasons: [],
   };

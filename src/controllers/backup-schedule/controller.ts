@@ -20,13 +20,14 @@ import { Controller, DONE, requeueAfter } from "../../runtime/controller.ts";
 import { isAlreadyExists, isNotFound } from "../../runtime/errors.ts";
 import { enqueueObject, enqueueOwner, generationChanged, resourceVersionChanged } from "../../runtime/handlers.ts";
 import type { Informer } from "../../runtime/informer.ts";
-import type { ObjectKey } from "../../runtime/resource.ts";
+import { keyToString, type ObjectKey } from "../../runtime/resource.ts";
 import { GROUP } from "../../api/group.ts";
 import { QDRANT_BACKUP_SCHEDULES, QDRANT_BACKUPS } from "../resources.ts";
 import { withConditions, transitions, type ConditionUpdate } from "../shared/conditions.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { checkScheduleSpec, ownedBy, planScheduleRetention, planTick, summarizeBackups, type TickPlan } from "./plan.ts";
 import { s3PruneBackupData, type PruneBackupData } from "./prune-data.ts";
+import { protectionInputsChanged, schedulesAffectedBy } from "./protection.ts";
 import { HISTORY_LIMIT, SCHEDULED_TIME_ANNOTATION, type RestoreObject, type ScheduledBackupObject, type ScheduleObject } from "./types.ts";
 
 export interface BackupScheduleInformers {
@@ -45,6 +46,14 @@ export interface BackupScheduleOptions {
 /** After a failed prune, try again this soon (or at the next tick, whichever is first). */
 const PRUNE_RETRY_MS = 60_000;
 
+/**
+ * Never requeue further ahead than this. Node's timers fire at once (after 1 ms, with a
+ * TimeoutOverflowWarning) for delays over 2^31-1 ms (~24.8 days), so a monthly or yearly schedule's
+ * "requeue at the next tick" became a reconcile loop; waking a day ahead just decides NotDue and
+ * requeues again. It also re-judges maxAge at least daily for schedules that tick rarely.
+ */
+const MAX_REQUEUE_MS = 24 * 3_600_000;
+
 export function backupScheduleController(ctx: OperatorContext, informers: BackupScheduleInformers, opts: BackupScheduleOptions = {}): Controller {
   const pruneData = opts.pruneBackupData ?? s3PruneBackupData(ctx);
   const pruned = new Counter({
@@ -62,7 +71,10 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
     async reconcile(key, { log }) {
       const schedule = informers.schedules.cache.get(key);
       // Deleted, or being deleted: its backups go with it (garbage collector); nothing to schedule.
-      if (!schedule || schedule.metadata?.deletionTimestamp !== undefined) return DONE;
+      if (!schedule || schedule.metadata?.deletionTimestamp !== undefined) {
+        heldReported.delete(keyToString(key));
+        return DONE;
+      }
       const now = ctx.clock.now();
       const generation = schedule.metadata?.generation;
       const current = schedule.status?.conditions;
@@ -94,9 +106,11 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
       const owned = new Map(inNamespace.filter((b) => ownedBy(b, schedule)).map((b) => [b.metadata?.name ?? "", b]));
       await carryOut(plan, schedule, namespace, owned, event, log);
 
-      // Retention over what exists after this tick's actions.
-      const restores = informers.restores.cache.list(namespace);
-      const retention = planScheduleRetention(schedule, [...owned.values()], restores, now);
+      // Retention over what exists after this tick's actions. Restores of every watched namespace: one
+      // elsewhere may name a backup of ours by its (globally unique) id.
+      const restores = informers.restores.cache.list();
+      const retention = planScheduleRetention(schedule, [...owned.values()], restores, now, inNamespace);
+      reportHeld(keyToString(key), retention.held, owned, event, log);
       let prunedNow = 0;
       let deletedObjects = 0;
       let pruneFailure: string | undefined;
@@ -149,10 +163,36 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
         prune,
       };
       await ctx.status.updateStatusIfChanged(QDRANT_BACKUP_SCHEDULES, schedule, status);
-      const untilTick = Math.max(1, next.getTime() - now.getTime());
+      const untilTick = Math.min(MAX_REQUEUE_MS, Math.max(1, next.getTime() - now.getTime()));
       return requeueAfter(pruneFailure ? Math.min(untilTick, PRUNE_RETRY_MS) : untilTick);
     },
   });
+
+  /**
+   * Says once (per manager process, and again when the reasons change) which backups retention would
+   * prune but a QdrantRestore holds, and which restore: without it a backup outliving its retention is a
+   * mystery (status has no field for it). Not every reconcile: the Event would only count up.
+   */
+  const heldReported = new Map<string, Set<string>>();
+  function reportHeld(
+    scheduleKey: string,
+    held: ReadonlyArray<{ name: string; reasons: string[] }>,
+    owned: Map<string, ScheduledBackupObject>,
+    event: (type: "Normal" | "Warning", reason: string, action: string, note: string, related?: ScheduledBackupObject) => void,
+    log: { info: (o: object, m: string) => void },
+  ): void {
+    const before = heldReported.get(scheduleKey) ?? new Set<string>();
+    const now = new Set<string>();
+    for (const h of held) {
+      const note = `Kept QdrantBackup ${h.name}, which retention would prune: ${h.reasons.join("; ")}.`;
+      now.add(note);
+      if (before.has(note)) continue;
+      event("Normal", "Protected", "Prune", note, owned.get(h.name));
+      log.info({ backup: h.name, reasons: h.reasons }, "QdrantBackup kept: a QdrantRestore protects it");
+    }
+    if (now.size > 0) heldReported.set(scheduleKey, now);
+    else heldReported.delete(scheduleKey);
+  }
 
   async function deleteBackup(key: ObjectKey): Promise<void> {
     try {
@@ -200,23 +240,25 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
   controller.watch(informers.schedules, (enqueue) => enqueueObject(enqueue, generationChanged));
   // A backup's phase changing (Running → Succeeded) changes active, history and what retention may prune.
   controller.watch(informers.backups, (enqueue) => enqueueOwner(enqueue, { group: GROUP, kind: "QdrantBackupSchedule" }, { predicate: resourceVersionChanged }));
-  // A restore naming a backup protects it; one that stops naming it releases it.
+  // A restore naming a backup protects it; one that stops naming it (or is being deleted) releases it.
+  // Updates that change nothing protection reads (condition writes) wake nobody.
   controller.watch(informers.restores, (enqueue) => ({
     onAdd: (r) => enqueueSchedulesOf(enqueue, r),
     onUpdate: (old, r) => {
+      if (!protectionInputsChanged(old, r)) return;
       enqueueSchedulesOf(enqueue, old);
       enqueueSchedulesOf(enqueue, r);
     },
     onDelete: (r) => enqueueSchedulesOf(enqueue, r),
   }));
 
+  /** Wakes the schedules owning the backups the restore names (by name or by id, in any watched namespace), and for latest every schedule of its namespace. */
   function enqueueSchedulesOf(enqueue: (key: string) => void, restore: RestoreObject): void {
-    const name = restore.spec?.source?.backupRef?.name;
-    const namespace = restore.metadata?.namespace ?? "";
-    if (!name) return;
-    const backup = informers.backups.cache.get({ namespace, name });
-    const owner = backup?.metadata?.ownerReferences?.find((r) => r.controller === true && r.kind === "QdrantBackupSchedule");
-    if (owner) enqueue(`${namespace}/${owner.name}`);
+    const affected = schedulesAffectedBy(restore, informers.backups.cache.list());
+    for (const key of affected.schedules) enqueue(key);
+    for (const namespace of affected.allSchedulesIn) {
+      for (const s of informers.schedules.cache.list(namespace)) enqueue(`${namespace}/${s.metadata?.name ?? ""}`);
+    }
   }
 
   return controller;

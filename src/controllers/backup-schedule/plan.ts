@@ -1,8 +1,9 @@
 /**
  * The QdrantBackupSchedule controller's decisions as pure functions of (schedule, the namespace's
- * QdrantBackups and QdrantRestores, now): what to create, delete, adopt, prune and report. The reconcile
- * only reads the world, calls these and carries out the answer, so every case (Forbid/Replace/Allow,
- * missed runs, suspend, deadlines, adopt vs foreign, retention) is a table test without a cluster.
+ * QdrantBackups, the watched namespaces' QdrantRestores, now): what to create, delete, adopt, prune and
+ * report. The reconcile only reads the world, calls these and carries out the answer, so every case
+ * (Forbid/Replace/Allow, missed runs, suspend, deadlines, adopt vs foreign, retention, which restores
+ * protect which backups) is a table test without a cluster.
  *
  * The name is the lock (backupNameFor): the same schedule and tick always give the same QdrantBackup
  * name, so the crash windows close themselves —
@@ -22,6 +23,7 @@ import { decideTick, type TickDecision } from "../../backup/schedule/decide-tick
 import { parseSchedule, type ParsedSchedule } from "../../backup/schedule/parse-schedule.ts";
 import { toKubeTime } from "../../runtime/conditions.ts";
 import { controllerOf, controllerReference } from "../../runtime/resource.ts";
+import { protectedBackups } from "./protection.ts";
 import { SCHEDULE_LABEL, SCHEDULED_TIME_ANNOTATION, type RestoreObject, type ScheduledBackupObject, type ScheduleObject } from "./types.ts";
 
 export type SpecCheck = { ok: true; parsed: ParsedSchedule } | { ok: false; reason: "InvalidSpec"; message: string };
@@ -162,41 +164,51 @@ export interface RetentionDecision {
   prune: Array<{ name: string; reason: string }>;
   /** dryRun: what would be pruned; otherwise undefined. */
   wouldPrune?: string[];
-}
-
-/** Names of the QdrantBackups some QdrantRestore in the namespace names in spec.source.backupRef. */
-export function protectedBackups(restores: readonly RestoreObject[]): Set<string> {
-  const names = new Set<string>();
-  for (const r of restores) {
-    const name = r.spec?.source?.backupRef?.name;
-    if (name) names.add(name);
-  }
-  return names;
+  /**
+   * Backups the rules would prune but a QdrantRestore holds (their only keep reasons are "protected: …"),
+   * with those reasons: reported so a user can see why a backup outlives its retention. Sorted by name.
+   */
+  held: Array<{ name: string; reasons: string[] }>;
 }
 
 /**
  * Retention over this schedule's own backups (ones being deleted are out of the picture: they go anyway).
  * planRetention never prunes the newest successful, a running or a protected backup; the periods are the
- * schedule's time zone's.
+ * schedule's time zone's. `restores` are every watched namespace's QdrantRestores and `namespaceBackups`
+ * all QdrantBackups of the schedule's namespace (see protection.ts for which restore protects what).
  */
-export function planScheduleRetention(schedule: ScheduleObject, owned: readonly ScheduledBackupObject[], restores: readonly RestoreObject[], now: Date): RetentionDecision {
+export function planScheduleRetention(
+  schedule: ScheduleObject,
+  owned: readonly ScheduledBackupObject[],
+  restores: readonly RestoreObject[],
+  now: Date,
+  namespaceBackups: readonly ScheduledBackupObject[] = owned,
+): RetentionDecision {
   const retention = schedule.spec.retention;
-  const protect = protectedBackups(restores);
+  // The schedule's own backups are the namespace's too, even one created a moment ago that the cache has not seen.
+  const inNamespace = new Map(namespaceBackups.map((b) => [b.metadata?.name ?? "", b]));
+  for (const b of owned) if (!inNamespace.has(b.metadata?.name ?? "")) inNamespace.set(b.metadata?.name ?? "", b);
+  const protect = protectedBackups([...inNamespace.values()], restores);
   const candidates: RetentionCandidate[] = owned
     .filter((b) => b.metadata?.deletionTimestamp === undefined)
     .map((b) => {
       const name = b.metadata?.name ?? "";
+      const by = protect.get(name);
       return {
         name,
         phase: b.status?.phase ?? "Pending",
         ...(b.status?.startTime !== undefined ? { startTime: b.status.startTime } : {}),
         ...(b.status?.completionTime !== undefined ? { completionTime: b.status.completionTime } : {}),
-        ...(protect.has(name) ? { protected: true } : {}),
+        ...(by !== undefined ? { protected: true, protectedBy: by } : {}),
       };
     });
   const plan = planRetention(candidates, retention, now, schedule.spec.timeZone || "UTC");
-  if (retention?.dryRun === true) return { prune: [], wouldPrune: plan.prune.map((p) => p.name) };
-  return { prune: plan.prune };
+  const held = plan.keep
+    .filter((k) => k.reasons.length > 0 && k.reasons.every((r) => r.startsWith("protected: ")))
+    .map((k) => ({ name: k.name, reasons: k.reasons.map((r) => r.slice("protected: ".length)) }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (retention?.dryRun === true) return { prune: [], wouldPrune: plan.prune.map((p) => p.name), held };
+  return { prune: plan.prune, held };
 }
 
 export type HistoryEntry = NonNullable<NonNullable<ScheduleObject["status"]>["history"]>[number];

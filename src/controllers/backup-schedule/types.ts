@@ -16,9 +16,20 @@ export interface ScheduledBackupObject extends KubeObject {
   status?: QdrantBackupStatus;
 }
 
-/** Only the field retention needs: a QdrantRestore that names a QdrantBackup protects it. */
+/**
+ * Only the fields retention reads to tell which backups a QdrantRestore protects (protection.ts); all
+ * optional, because objects stored before a schema change reach the cache too.
+ */
 export interface RestoreObject extends KubeObject {
-  spec?: { source?: { backupRef?: { name?: string } } };
+  spec?: {
+    source?: {
+      backupRef?: { name?: string };
+      location?: { locationRef?: { name?: string }; backupId?: string; sourceNamespace?: string };
+      latest?: { locationRef?: { name?: string }; collection?: string; scheduleRef?: { name?: string }; notAfter?: string };
+    };
+    policy?: string;
+  };
+  status?: { backupId?: string; phase?: string };
 }
 
 /**

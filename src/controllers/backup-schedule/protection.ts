@@ -1,0 +1,173 @@
+/**
+ * Which QdrantBackups a QdrantRestore protects from retention, as pure functions of the restores and the
+ * backups (the caches' view). Retention never prunes a backup a restore may still read, or one a restore
+ * read: the restore's record (and a re-run of it) must keep pointing at a backup that exists, as Velero
+ * keeps a Backup a Restore names and CloudNativePG keeps what a recovery bootstraps from.
+ *
+ * A restore protects, unless it is being deleted (deletionTimestamp set: it is going, so it holds nothing):
+ * - spec.source.backupRef: the QdrantBackup of that name in the restore's namespace;
+ * - spec.source.location.backupId: the QdrantBackup with that backup id, in any namespace the manager
+ *   watches (ids contain the backup's uid, so they are globally unique, and a restore in another
+ *   namespace, or another team's, may read the same bucket) — unless location.sourceNamespace names
+ *   another namespace than the backup's, because then the restore looks under another prefix;
+ * - status.backupId: the backup with that id, in any namespace (it is being, or was, restored);
+ * - spec.source.latest: in the restore's namespace, the backup `latest` resolves to now (see
+ *   {@link resolveLatest}), while the restore may still resolve it: policy IfMissing and Drill restore
+ *   again and again, so always; Once (the default) until its phase is Succeeded or Failed — after that
+ *   only status.backupId (the backup it actually used) protects, so a finished one-off restore does not
+ *   pin "whatever is newest" forever.
+ *
+ * A QdrantBackup's id is always derived from its metadata (creationTimestamp + uid, the same derivation
+ * the backup Job writes its keys with), never read from its status: a hand-edited status must not be able
+ * to move protection from one backup to another.
+ */
+import { boundedLabel } from "../../api/names.ts";
+import { backupId } from "../../backup/layout/backup-id.ts";
+import { controllerOf } from "../../runtime/resource.ts";
+import { SCHEDULE_LABEL, type RestoreObject, type ScheduledBackupObject } from "./types.ts";
+
+/** The backup id of a QdrantBackup from its metadata; undefined when the metadata cannot give one. */
+export function backupIdOf(b: ScheduledBackupObject): string | undefined {
+  const created = b.metadata?.creationTimestamp;
+  const uid = b.metadata?.uid;
+  if (created === undefined || uid === undefined) return undefined;
+  try {
+    return backupId(new Date(created), uid);
+  } catch {
+    return undefined;
+  }
+}
+
+/** "namespace/name" of a restore, as users write it in kubectl. */
+function restoreRef(r: RestoreObject): string {
+  return `${r.metadata?.namespace ?? ""}/${r.metadata?.name ?? ""}`;
+}
+
+/** True when `b` was made by the schedule named `schedule`: its controller reference, or the schedule label. */
+export function madeBySchedule(b: ScheduledBackupObject, schedule: string): boolean {
+  const owner = controllerOf(b);
+  if (owner?.kind === "QdrantBackupSchedule" && owner.name === schedule) return true;
+  // The label is what the backup Job copies into the manifest (source.scheduleName), which is what a
+  // restore reading the bucket filters on.
+  return b.metadata?.labels?.[SCHEDULE_LABEL] === boundedLabel(schedule, 63);
+}
+
+/**
+ * The backups `latest` resolves to among `backups` (the restore's namespace's): Succeeded, not being
+ * deleted, the same locationRef, with the collection in status.collections, made by scheduleRef's
+ * schedule if set, completed at or before notAfter if set; the newest by completionTime. Ties (two
+ * backups completed in the same second) all count, since which of them a restore picks is not ours to
+ * decide. Empty when nothing qualifies or the restore has no latest source.
+ */
+export function resolveLatest(restore: RestoreObject, backups: readonly ScheduledBackupObject[]): ScheduledBackupObject[] {
+  const latest = restore.spec?.source?.latest;
+  const location = latest?.locationRef?.name;
+  const collection = latest?.collection;
+  if (!location || !collection) return [];
+  const namespace = restore.metadata?.namespace ?? "";
+  const schedule = latest.scheduleRef?.name;
+  // An unreadable notAfter is no bound: protecting the newest is the safe reading.
+  const notAfter = latest.notAfter === undefined ? Number.NaN : Date.parse(latest.notAfter);
+  let newest = Number.NEGATIVE_INFINITY;
+  let picked: ScheduledBackupObject[] = [];
+  for (const b of backups) {
+    if ((b.metadata?.namespace ?? "") !== namespace || b.metadata?.deletionTimestamp !== undefined) continue;
+    if (b.status?.phase !== "Succeeded" || b.spec?.locationRef?.name !== location) continue;
+    // A full-storage archive is not what `latest` reads: it looks for the collection's own manifests.
+    if (b.spec?.mode === "FullStorage") continue;
+    if (!(b.status.collections ?? []).some((c) => c.name === collection)) continue;
+    if (schedule && !madeBySchedule(b, schedule)) continue;
+    const done = b.status.completionTime === undefined ? Number.NaN : Date.parse(b.status.completionTime);
+    if (Number.isNaN(done) || (!Number.isNaN(notAfter) && done > notAfter)) continue;
+    if (done > newest) {
+      newest = done;
+      picked = [b];
+    } else if (done === newest) picked.push(b);
+  }
+  return picked;
+}
+
+/** True while a latest-restore may still resolve `latest` again (see the module comment). */
+export function latestStillResolves(restore: RestoreObject): boolean {
+  const policy = restore.spec?.policy;
+  if (policy !== undefined && policy !== "Once") return true;
+  const phase = restore.status?.phase;
+  return phase !== "Succeeded" && phase !== "Failed";
+}
+
+/**
+ * Why each backup of `backups` is protected: backup name → reasons ("QdrantRestore ns/name restores it
+ * (…)"), sorted. `backups` are one namespace's QdrantBackups (all of them, not just one schedule's: a
+ * newer manual backup is what latest picks); `restores` are every watched namespace's.
+ */
+export function protectedBackups(backups: readonly ScheduledBackupObject[], restores: readonly RestoreObject[]): Map<string, string[]> {
+  const byId = new Map<string, ScheduledBackupObject>();
+  for (const b of backups) {
+    const id = backupIdOf(b);
+    if (id !== undefined) byId.set(id, b);
+  }
+  const namespaces = new Set(backups.map((b) => b.metadata?.namespace ?? ""));
+  const out = new Map<string, Set<string>>();
+  const protect = (name: string, reason: string) => {
+    const reasons = out.get(name) ?? new Set<string>();
+    reasons.add(reason);
+    out.set(name, reasons);
+  };
+
+  for (const r of restores) {
+    if (r.metadata?.deletionTimestamp !== undefined) continue;
+    const who = `QdrantRestore ${restoreRef(r)}`;
+    const namespace = r.metadata?.namespace ?? "";
+    const source = r.spec?.source;
+
+    const name = source?.backupRef?.name;
+    if (name && namespaces.has(namespace)) protect(name, `${who} restores it (spec.source.backupRef)`);
+
+    const locationId = source?.location?.backupId;
+    const byLocation = locationId ? byId.get(locationId) : undefined;
+    const sourceNamespace = source?.location?.sourceNamespace;
+    if (byLocation && (!sourceNamespace || sourceNamespace === byLocation.metadata?.namespace)) {
+      protect(byLocation.metadata?.name ?? "", `${who} restores it (spec.source.location.backupId)`);
+    }
+
+    const statusId = r.status?.backupId;
+    const byStatus = statusId ? byId.get(statusId) : undefined;
+    if (byStatus) protect(byStatus.metadata?.name ?? "", `${who} restored it (status.backupId)`);
+
+    if (source?.latest && latestStillResolves(r)) {
+      for (const b of resolveLatest(r, backups)) protect(b.metadata?.name ?? "", `${who} restores it (spec.source.latest: the newest backup of collection ${source.latest.collection ?? ""})`);
+    }
+  }
+  return new Map([...out].map(([name, reasons]) => [name, [...reasons].sort()]));
+}
+
+/**
+ * The schedules whose retention a restore can affect, for the restore watch: "namespace/name" keys of the
+ * owner schedules of the backups it names (backupRef, location.backupId, status.backupId, found in
+ * `backups`, every watched namespace's), and, for latest, the restore's namespace (every schedule there:
+ * which backup latest resolves to depends on all of the namespace's backups).
+ */
+export function schedulesAffectedBy(restore: RestoreObject, backups: readonly ScheduledBackupObject[]): { schedules: string[]; allSchedulesIn: string[] } {
+  const namespace = restore.metadata?.namespace ?? "";
+  const source = restore.spec?.source;
+  const ids = new Set([source?.location?.backupId, restore.status?.backupId].filter((id): id is string => !!id));
+  const refName = source?.backupRef?.name;
+  const schedules = new Set<string>();
+  for (const b of backups) {
+    const named = (refName !== undefined && b.metadata?.name === refName && b.metadata?.namespace === namespace) || (ids.size > 0 && ids.has(backupIdOf(b) ?? ""));
+    if (!named) continue;
+    const owner = controllerOf(b);
+    if (owner?.kind === "QdrantBackupSchedule") schedules.add(`${b.metadata?.namespace ?? ""}/${owner.name}`);
+  }
+  return { schedules: [...schedules].sort(), allSchedulesIn: source?.latest ? [namespace] : [] };
+}
+
+/**
+ * True when a restore update can change what it protects: its source, policy, status.backupId, phase or
+ * deletionTimestamp. Condition-only status writes (the validation controller's) wake no schedule.
+ */
+export function protectionInputsChanged(old: RestoreObject, obj: RestoreObject): boolean {
+  const inputs = (r: RestoreObject) =>
+    JSON.stringify([r.spec?.source ?? null, r.spec?.policy ?? null, r.status?.backupId ?? null, r.status?.phase ?? null, r.metadata?.deletionTimestamp ?? null]);
+  return inputs(old) !== inputs(obj);
+}
