@@ -32,6 +32,7 @@ import { readSecretKey } from "../shared/secrets.ts";
 import { servicePort } from "../shared/services.ts";
 import { buildBackupJob, needsPortLookup } from "./build-job.ts";
 import { finalizeBackup, ensureFinalizer } from "./finalize.ts";
+import { explainFailure } from "./explain-failure.ts";
 import { jobOutcome } from "./job-result.ts";
 import type { BackupMetrics } from "./metrics.ts";
 import { backupJobName, SCHEDULE_LABEL } from "./names.ts";
@@ -133,8 +134,8 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
       }
       const finished = job.status?.conditions?.some((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True") ?? false;
       const pods = finished ? await podsOf(job) : [];
-      const outcome = jobOutcome(job, pods);
-      await write(obj, { kind: "Job", jobName, backupId: id, outcome });
+      const outcome = explainFailure(jobOutcome(job, pods), job, connection, location);
+      await write(obj, { kind: "Job", jobName, backupId: id, outcome: outcome.phase === "Failed" ? { ...outcome, message: ctx.redactor.scrub(outcome.message) } : outcome });
       return outcome.phase === "Running" ? requeueAfter(RUNNING_RECHECK_MS) : DONE;
     },
   });
@@ -176,7 +177,7 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
   }
 
   async function waitFor(obj: BackupObject, reason: string, message: string): Promise<Result> {
-    await write(obj, { kind: "Waiting", reason, message });
+    await write(obj, { kind: "Waiting", reason, message: `${message}; the backup starts once it exists (checked every ${WAIT_MS / 1000} s)` });
     return requeueAfter(WAIT_MS);
   }
 
@@ -207,4 +208,3 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
   controller.watch(inf.jobs, (enqueue) => enqueueOwner<JobObject>(enqueue, { group: GROUP, kind: "QdrantBackup" }, { predicate: resourceVersionChanged }));
   return controller;
 }
-

@@ -1,0 +1,162 @@
+/**
+ * What the QdrantBackup end-to-end tests share: a "world" (a namespace with a seeded Qdrant emulator, a
+ * bucket with a one-bucket MinIO user, their Secrets, a QdrantConnection "qdrant", a QdrantBackupLocation
+ * "s3" and the real manager process), kubectl readers for backups and Jobs, and the check that a backup
+ * in the bucket restores the same points.
+ */
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import type { TestContext } from "node:test";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { stringify } from "yaml";
+import { API_VERSION } from "../../src/api/group.ts";
+import { parseManifest } from "../../src/backup/layout/manifest.ts";
+import { startEmulator, type EmulatorHandle } from "../../test/emulator/index.ts";
+import { ensureCrds } from "../../test/helpers/crds.ts";
+import { kubectl } from "../../test/helpers/kubectl.ts";
+import { objectBytes, uploadAndRecover } from "../../test/jobs/backup-harness.ts";
+import { startManager, type ManagerProcess } from "../../test/helpers/manager.ts";
+import { bucketOnlyUser, s3Client, useBucket } from "../../test/helpers/s3.ts";
+import { eventually, testEnv, useNamespace } from "../../test/helpers/testenv.ts";
+
+export interface Cond {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+export interface Backup {
+  metadata: { name: string; uid: string; creationTimestamp: string; finalizers?: string[] };
+  status?: {
+    phase?: string;
+    conditions?: Cond[];
+    backupId?: string;
+    jobName?: string;
+    startTime?: string;
+    completionTime?: string;
+    sizeBytes?: number;
+    collections?: Array<{ name: string; manifestKey?: string; pointsCount?: number; files?: Array<{ key: string; sha256: string; size: number }> }>;
+    failure?: { reason: string; message: string };
+  };
+}
+export interface Job {
+  metadata: { name: string; labels?: Record<string, string>; ownerReferences?: Array<{ kind: string; name: string; uid: string; controller?: boolean }> };
+  spec: {
+    backoffLimit: number;
+    ttlSecondsAfterFinished?: number;
+    podFailurePolicy?: unknown;
+    template: { spec: { restartPolicy: string; automountServiceAccountToken?: boolean; containers: Array<{ name: string; image: string; args?: string[]; env?: Array<{ name: string; value?: string; valueFrom?: unknown }> }> } };
+  };
+}
+
+export const OPERATOR_IMAGE = "ghcr.io/qdrant-operator/qdrant-operator:dev";
+
+export async function getJson<T>(ns: string, resource: string, name: string): Promise<T | undefined> {
+  try {
+    return JSON.parse((await kubectl(["get", "-n", ns, resource, name, "-o", "json"])).stdout) as T;
+  } catch (err) {
+    if (/NotFound|not found/.test((err as { stderr?: string }).stderr ?? "")) return undefined;
+    throw err;
+  }
+}
+export const getBackup = async (ns: string, name: string) => (await getJson<Backup>(ns, "qdrantbackup", name))!;
+export const condition = (b: Backup, type: string) => b.status?.conditions?.find((c) => c.type === type);
+
+export async function waitForPhase(ns: string, name: string, phase: string, timeoutMs = 90_000): Promise<Backup> {
+  return eventually(`qdrantbackup/${name} phase ${phase}`, async () => {
+    const b = await getBackup(ns, name);
+    if (b.status?.phase !== phase && (b.status?.phase === "Succeeded" || b.status?.phase === "Failed")) {
+      throw new Error(`ended ${b.status.phase}: ${JSON.stringify(b.status)}`);
+    }
+    return b.status?.phase === phase ? b : undefined;
+  }, timeoutMs);
+}
+
+export const apply = (ns: string, objects: object[]) => kubectl(["apply", "-n", ns, "-f", "-"], objects.map((o) => stringify(o)).join("---\n"));
+export const secret = (name: string, data: Record<string, string>) => ({ apiVersion: "v1", kind: "Secret", metadata: { name }, stringData: data });
+export const backupObj = (name: string, spec: Record<string, unknown>) => ({
+  apiVersion: API_VERSION,
+  kind: "QdrantBackup",
+  metadata: { name },
+  spec: { connectionRef: { name: "qdrant" }, locationRef: { name: "s3" }, collections: { names: ["policies"] }, ...spec },
+});
+
+export interface World {
+  ns: string;
+  bucket: string;
+  apiKey: string;
+  s3AccessKeyId: string;
+  s3SecretKey: string;
+  qdrant: EmulatorHandle;
+  manager: ManagerProcess;
+}
+
+/**
+ * A namespace with a seeded emulator (collection "policies", 20 points), a bucket, their Secrets
+ * ("qdrant-key", "s3-creds"), a QdrantConnection "qdrant", a location "s3" and the manager.
+ * `managerEnv` runs after the namespace exists and before the manager starts, and returns extra
+ * environment for it (e.g. a clock offset computed from an object it created).
+ */
+export async function world(t: TestContext, prefix: string, opts: { locationSpec?: Record<string, unknown>; managerEnv?: (ns: string) => Promise<Record<string, string>> } = {}): Promise<World> {
+  await ensureCrds();
+  const ns = await useNamespace(t, prefix);
+  const apiKey = `qk-${randomBytes(12).toString("hex")}`;
+  const qdrant = await startEmulator({ apiKey });
+  t.after(() => qdrant.stop());
+  const call = async (method: string, path: string, body: unknown) => {
+    const res = await fetch(`${qdrant.url}${path}`, { method, headers: { "api-key": apiKey, "content-type": "application/json" }, body: JSON.stringify(body) });
+    assert.equal(res.status, 200, `${method} ${path}: ${await res.text()}`);
+  };
+  await call("PUT", "/collections/policies", { vectors: { size: 4, distance: "Cosine" } });
+  await call("PUT", "/collections/policies/points?wait=true", { points: Array.from({ length: 20 }, (_, i) => ({ id: i + 1, vector: [Math.sin(i), Math.cos(i), i / 20, 1], payload: { n: i } })) });
+  const bucket = await useBucket(t);
+  const creds = await bucketOnlyUser(bucket);
+  const manager = await startManager(t, [ns], [], opts.managerEnv ? { env: await opts.managerEnv(ns) } : {});
+  await apply(ns, [
+    secret("qdrant-key", { "api-key": apiKey }),
+    secret("s3-creds", { AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey }),
+    { apiVersion: API_VERSION, kind: "QdrantConnection", metadata: { name: "qdrant" }, spec: { url: qdrant.url, apiKeySecretRef: { name: "qdrant-key", key: "api-key" }, peers: { mode: "None" } } },
+    {
+      apiVersion: API_VERSION,
+      kind: "QdrantBackupLocation",
+      metadata: { name: "s3" },
+      spec: { s3: { bucket, prefix: "qdrant/e2e", endpoint: testEnv().s3.endpoint, region: testEnv().s3.region, forcePathStyle: true, credentials: { secretRef: { name: "s3-creds" } } }, ...opts.locationSpec },
+    },
+  ]);
+  return { ns, bucket, apiKey, s3AccessKeyId: creds.accessKeyId, s3SecretKey: creds.secretAccessKey, qdrant, manager };
+}
+
+/** Every point of a collection, in id order, with payloads and vectors. */
+export async function allPoints(url: string, collection: string, apiKey?: string): Promise<unknown[]> {
+  const res = await fetch(`${url}/collections/${collection}/points/scroll`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(apiKey ? { "api-key": apiKey } : {}) },
+    body: JSON.stringify({ limit: 1000, with_payload: true, with_vector: true }),
+  });
+  assert.equal(res.status, 200);
+  return ((await res.json()) as { result: { points: unknown[] } }).result.points;
+}
+
+/**
+ * The manifest at `key` is valid and names the 20-point collection; each file's sha256 and size are those
+ * of the bytes in the bucket; and those bytes, uploaded into a fresh Qdrant, restore the same points.
+ */
+export async function assertRestorable(t: TestContext, w: World, key: string): Promise<void> {
+  const s3 = s3Client();
+  t.after(() => s3.destroy());
+  const parsed = parseManifest(await (await s3.send(new GetObjectCommand({ Bucket: w.bucket, Key: key }))).Body!.transformToString(), { key });
+  assert.ok(parsed.ok, parsed.ok ? "" : parsed.error);
+  assert.equal(parsed.manifest.collection?.name, "policies");
+  assert.equal(parsed.manifest.collection?.pointsCount, 20);
+  // The manifest's sha256 is that of the bytes in the bucket, and those bytes restore the same points.
+  const file = parsed.manifest.peers[0]!.file;
+  const bytes = await objectBytes(s3, w.bucket, file.key);
+  assert.equal(createHash("sha256").update(bytes).digest("hex"), file.sha256);
+  assert.equal(bytes.length, file.size);
+  const fresh = await startEmulator();
+  t.after(() => fresh.stop());
+  await uploadAndRecover(fresh.url, "policies", bytes, file.sha256);
+  const original = await allPoints(w.qdrant.url, "policies", w.apiKey);
+  assert.equal(original.length, 20);
+  assert.deepEqual(await allPoints(fresh.url, "policies"), original);
+}
