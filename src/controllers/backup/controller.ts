@@ -12,15 +12,16 @@
  *   defaults to a day), so the next reconcile reads it again.
  * - Status written Succeeded/Failed: terminal. Nothing is redone; only deletion is handled (finalize.ts).
  */
+import type { Logger } from "pino";
 import { describeProblems, validateSpec } from "../../api/validate.ts";
 import { isOperatorError } from "../../errors.ts";
 import { backupId } from "../../backup/layout/backup-id.ts";
 import { Controller, DONE, requeueAfter, type Result } from "../../runtime/controller.ts";
 import { isAlreadyExists, isNotFound } from "../../runtime/errors.ts";
-import { enqueueObject, enqueueOwner, generationChanged, resourceVersionChanged } from "../../runtime/handlers.ts";
+import { enqueueObject, enqueueOwner, generationChanged, mapObjects, resourceVersionChanged } from "../../runtime/handlers.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import type { RuntimeMetrics } from "../../runtime/metrics.ts";
-import { controllerOf } from "../../runtime/resource.ts";
+import { controllerOf, keyOf, type KubeObject } from "../../runtime/resource.ts";
 import { GROUP } from "../../api/group.ts";
 import { OPERATOR_VERSION } from "../../version.ts";
 import type { BackupLocationObject } from "../backup-location/controller.ts";
@@ -36,7 +37,9 @@ import { explainFailure } from "./explain-failure.ts";
 import { jobOutcome } from "./job-result.ts";
 import type { BackupMetrics } from "./metrics.ts";
 import { backupJobName, SCHEDULE_LABEL } from "./names.ts";
-import { isTerminal, statusFor, type BackupStep } from "./status.ts";
+import { CLEANED_UP, isTerminal, needsCleanup, statusFor, type BackupStep } from "./status.ts";
+import { backupAhead, WAITING_FOR_TURN } from "./one-at-a-time.ts";
+import { cleanUpFailedRun } from "./cleanup.ts";
 import { JOBS, PODS, type BackupObject, type JobObject, type PodObject } from "./types.ts";
 
 export interface BackupInformers {
@@ -58,6 +61,8 @@ export interface BackupControllerOptions {
 export const WAIT_MS = 30_000;
 /** A safety net while a Job runs; Job events wake the backup sooner. */
 const RUNNING_RECHECK_MS = 10 * 60_000;
+/** While a failed Job's pod is still terminating, before the sweep. */
+const PODS_RECHECK_MS = 5_000;
 
 export function backupController(ctx: OperatorContext, inf: BackupInformers, opts: BackupControllerOptions): Controller {
   const controller = new Controller({
@@ -78,7 +83,7 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
       // Final, whatever happens to the schema later: a finished backup is a record, not a goal.
       if (isTerminal(obj.status)) {
         opts.metrics?.observeSucceeded(namespace, schedule, obj.status!);
-        return DONE;
+        return needsCleanup(obj.status) ? cleanUp(obj, jobName, log) : DONE;
       }
       const problems = validateSpec("QdrantBackup", obj.spec);
       if (problems.length > 0) {
@@ -103,6 +108,16 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
         if (obj.status?.phase === "Running" && obj.status.jobName === jobName) {
           await write(obj, { kind: "Failed", reason: "JobDeleted", message: `Job ${jobName} was deleted before it reported a result; create a new QdrantBackup to try again`, jobName, backupId: id });
           return DONE;
+        }
+        const ahead = backupAhead(obj, inf.backups.cache.list(namespace));
+        if (ahead) {
+          const other = ahead.metadata?.name ?? "";
+          await write(obj, {
+            kind: "Waiting",
+            reason: WAITING_FOR_TURN,
+            message: `QdrantBackup ${other} of the same QdrantConnection ${obj.spec.connectionRef.name} ${ahead.status?.phase === "Running" ? "is running" : "is ahead in line"}; one backup per Qdrant runs at a time, this one starts when ${other} has finished`,
+          });
+          return requeueAfter(WAIT_MS);
         }
         let qdrantUrl: string | undefined;
         try {
@@ -136,7 +151,9 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
       const pods = finished ? await podsOf(job) : [];
       const outcome = explainFailure(jobOutcome(job, pods), job, connection, location);
       await write(obj, { kind: "Job", jobName, backupId: id, outcome: outcome.phase === "Failed" ? { ...outcome, message: ctx.redactor.scrub(outcome.message) } : outcome });
-      return outcome.phase === "Running" ? requeueAfter(RUNNING_RECHECK_MS) : DONE;
+      if (outcome.phase === "Running") return requeueAfter(RUNNING_RECHECK_MS);
+      // A failed backup is swept by the next reconcile, which reads the status just written.
+      return outcome.phase === "Failed" ? requeueAfter(0) : DONE;
     },
   });
 
@@ -176,6 +193,28 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
     if (s3.caSecretRef) await read(s3.caSecretRef, `${where} spec.s3.caSecretRef`);
   }
 
+  /** Sweeps what a failed backup's Job left (cleanup.ts) and records it in the CleanedUp condition. */
+  async function cleanUp(obj: BackupObject, jobName: string, log: Logger): Promise<Result> {
+    const namespace = obj.metadata?.namespace ?? "";
+    const outcome = await cleanUpFailedRun(ctx, obj, {
+      connection: inf.connections.cache.get({ namespace, name: obj.spec.connectionRef.name }),
+      location: inf.locations.cache.get({ namespace, name: obj.spec.locationRef.name }),
+      pods: async () => (await ctx.client.list<PodObject>(PODS, namespace, { labelSelector: `job-name=${jobName}` })).items,
+    });
+    const before = obj.status?.conditions;
+    await write(obj, { kind: "Cleanup", outcome });
+    const reason = outcome.kind === "Done" ? undefined : outcome.kind === "Wait" ? "WaitingForPods" : "CleanupFailed";
+    if (outcome.kind === "Done") {
+      log.info({ ...outcome.swept }, "Swept what the failed backup's Job left");
+      if (outcome.swept.snapshots + outcome.swept.abortedUploads + outcome.swept.incompleteObjects > 0) {
+        ctx.events.event({ regarding: obj, type: "Normal", reason: "CleanedUp", action: "Cleanup", note: outcome.message });
+      }
+      return DONE;
+    }
+    if (outcome.kind === "Failed" && transitions(before, CLEANED_UP, "False", reason!)) ctx.events.event({ regarding: obj, type: "Warning", reason: "CleanupFailed", action: "Cleanup", note: outcome.message });
+    return requeueAfter(outcome.kind === "Wait" ? PODS_RECHECK_MS : WAIT_MS);
+  }
+
   async function waitFor(obj: BackupObject, reason: string, message: string): Promise<Result> {
     await write(obj, { kind: "Waiting", reason, message: `${message}; the backup starts once it exists (checked every ${WAIT_MS / 1000} s)` });
     return requeueAfter(WAIT_MS);
@@ -194,6 +233,7 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
     if (changed && ready) {
       if (status.phase === "Succeeded") ctx.events.event({ regarding: obj, type: "Normal", reason: "Succeeded", action: "Backup", note: ready.message });
       else if (status.phase === "Failed") ctx.events.event({ regarding: obj, type: "Warning", reason: "Failed", action: "Backup", note: `${status.failure?.reason ?? ready.reason}: ${ready.message}` });
+      else if (ready.reason === WAITING_FOR_TURN) ctx.events.event({ regarding: obj, type: "Normal", reason: ready.reason, action: "Backup", note: ready.message });
       else if (ready.reason !== "Running") ctx.events.event({ regarding: obj, type: "Warning", reason: ready.reason, action: "Backup", note: ready.message });
     }
     if (!isTerminal(before) && isTerminal(status)) {
@@ -205,6 +245,26 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
   }
 
   controller.watch(inf.backups, (enqueue) => enqueueObject(enqueue, generationChanged));
+  // A reference that appears (or changes) wakes the unfinished backups that name it, instead of their 30 s recheck.
+  const referring = (field: "connectionRef" | "locationRef") => (ref: KubeObject) =>
+    inf.backups.cache
+      .list(ref.metadata?.namespace)
+      .filter((b) => b.spec?.[field]?.name === ref.metadata?.name && (!isTerminal(b.status) || needsCleanup(b.status)))
+      .map((b) => keyOf(b));
+  controller.watch(inf.connections, (enqueue) => mapObjects(enqueue, referring("connectionRef"), generationChanged));
+  controller.watch(inf.locations, (enqueue) => mapObjects(enqueue, referring("locationRef"), generationChanged));
+  // Any change to a backup may be the turn of the backups of its connection waiting behind it.
+  controller.watch(inf.backups, (enqueue) =>
+    mapObjects<BackupObject>(
+      enqueue,
+      (b) =>
+        inf.backups.cache
+          .list(b.metadata?.namespace)
+          .filter((w) => w.metadata?.uid !== b.metadata?.uid && w.spec?.connectionRef?.name === b.spec?.connectionRef?.name && w.status?.conditions?.some((c) => c.type === "Ready" && c.reason === WAITING_FOR_TURN))
+          .map((w) => keyOf(w)),
+      resourceVersionChanged,
+    ),
+  );
   controller.watch(inf.jobs, (enqueue) => enqueueOwner<JobObject>(enqueue, { group: GROUP, kind: "QdrantBackup" }, { predicate: resourceVersionChanged }));
   return controller;
 }

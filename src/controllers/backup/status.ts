@@ -2,11 +2,16 @@
  * The QdrantBackup's status for each step of its life, as a pure function of the current status and
  * what the reconcile found. Conditions: `Accepted` (the spec is valid), `Ready` (True once the backup
  * succeeded: `kubectl wait --for=condition=Ready` waits for a finished backup), and `Failed` (True once it
- * failed for good; False once it succeeded), so either outcome can be waited for.
+ * failed for good; False once it succeeded), so either outcome can be waited for. A failed backup whose
+ * Job ran also gets `CleanedUp` once the manager has swept what the Job's runs may have left.
  */
 import type { QdrantBackupStatus } from "../../api/v1alpha1/backup.ts";
 import { withConditions, type ConditionUpdate } from "../shared/conditions.ts";
+import type { CleanupOutcome } from "./cleanup.ts";
 import type { JobOutcome } from "./job-result.ts";
+
+/** Condition of a failed backup: whether what its Job's runs left (snapshots, uploads) is gone. */
+export const CLEANED_UP = "CleanedUp";
 
 export type BackupStep =
   /** The spec does not match the schema: nothing can be done until it is fixed. */
@@ -16,7 +21,9 @@ export type BackupStep =
   /** Failed before or without a Job result (a ReadOnly location, a foreign Job, a lost Job). */
   | { kind: "Failed"; reason: string; message: string; jobName?: string; backupId?: string }
   /** The Job exists: its outcome decides. */
-  | { kind: "Job"; jobName: string; backupId: string; outcome: JobOutcome };
+  | { kind: "Job"; jobName: string; backupId: string; outcome: JobOutcome }
+  /** A failed backup's sweep (cleanup.ts): only the CleanedUp condition changes. */
+  | { kind: "Cleanup"; outcome: CleanupOutcome };
 
 const ACCEPTED: ConditionUpdate = { type: "Accepted", status: "True", reason: "Validated", message: "The spec is valid." };
 
@@ -39,7 +46,22 @@ export function statusFor(current: QdrantBackupStatus | undefined, step: BackupS
       return failed(base, conds, step.reason, step.message, { ...(step.jobName ? { jobName: step.jobName } : {}), ...(step.backupId ? { backupId: step.backupId } : {}) });
     case "Job":
       return fromJob(base, conds, step);
+    case "Cleanup":
+      return { ...base, conditions: conds(cleanedUp(step.outcome)) };
   }
+}
+
+/** The CleanedUp condition of a failed backup: True once its sweep found or removed everything left. */
+function cleanedUp(o: CleanupOutcome): ConditionUpdate {
+  const anything = o.kind === "Done" && o.swept.snapshots + o.swept.abortedUploads + o.swept.incompleteObjects > 0;
+  if (o.kind === "Done") return { type: CLEANED_UP, status: "True", reason: anything ? "LeftoversDeleted" : "NothingLeft", message: o.message };
+  return { type: CLEANED_UP, status: "False", reason: o.kind === "Wait" ? "WaitingForPods" : "CleanupFailed", message: o.message };
+}
+
+/** A failed backup whose Job ran and whose sweep has not succeeded yet: the reconcile sweeps it. */
+export function needsCleanup(status: QdrantBackupStatus | undefined): boolean {
+  if (status?.phase !== "Failed" || status.jobName === undefined) return false;
+  return status.conditions?.find((c) => c.type === CLEANED_UP)?.status !== "True";
 }
 
 function failed(base: QdrantBackupStatus, conds: (...u: ConditionUpdate[]) => QdrantBackupStatus["conditions"], reason: string, message: string, extra: Partial<QdrantBackupStatus>): QdrantBackupStatus {

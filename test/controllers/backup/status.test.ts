@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { QdrantBackupStatus } from "../../../src/api/v1alpha1/backup.ts";
-import { isTerminal, statusFor } from "../../../src/controllers/backup/status.ts";
+import { isTerminal, needsCleanup, statusFor } from "../../../src/controllers/backup/status.ts";
 
 const T0 = new Date("2026-01-15T02:00:00Z");
 const T1 = new Date("2026-01-15T02:05:00Z");
@@ -90,6 +90,24 @@ describe("statusFor", () => {
     assert.deepEqual(s.files, files);
     assert.deepEqual(s.collections, [{ name: "docs", pointsCount: 7, aliases: ["live"] }, { name: "empty", aliases: [] }]);
     assert.match(cond(s, "Ready")!.message, /^Backed up the full storage \(2 collections, 2 peer snapshots\) \(30 bytes\)/);
+  });
+
+  test("a failed Job's backup needs its sweep until CleanedUp is True; other failures and successes never", () => {
+    const failedJob = statusFor(undefined, { kind: "Job", jobName: "backup-x", backupId: ID, outcome: { phase: "Failed", reason: "QdrantUnreachable", message: "m" } }, 1, T0);
+    assert.equal(needsCleanup(failedJob), true);
+    const waiting = statusFor(failedJob, { kind: "Cleanup", outcome: { kind: "Wait", message: "pod p runs" } }, 1, T0);
+    assert.deepEqual([cond(waiting, "CleanedUp")?.status, cond(waiting, "CleanedUp")?.reason], ["False", "WaitingForPods"]);
+    assert.equal(needsCleanup(waiting), true);
+    const stuck = statusFor(waiting, { kind: "Cleanup", outcome: { kind: "Failed", message: "Qdrant unreachable; retrying" } }, 1, T0);
+    assert.deepEqual([cond(stuck, "CleanedUp")?.reason, stuck.phase, stuck.failure?.reason], ["CleanupFailed", "Failed", "QdrantUnreachable"]);
+    const swept = { snapshots: 1, markers: 1, abortedUploads: 1, incompleteObjects: 0 };
+    const done = statusFor(stuck, { kind: "Cleanup", outcome: { kind: "Done", swept, message: "Deleted 1 snapshot" } }, 1, T1);
+    assert.deepEqual([cond(done, "CleanedUp")?.status, cond(done, "CleanedUp")?.reason, cond(done, "CleanedUp")?.message], ["True", "LeftoversDeleted", "Deleted 1 snapshot"]);
+    assert.equal(needsCleanup(done), false);
+    const clean = statusFor(failedJob, { kind: "Cleanup", outcome: { kind: "Done", swept: { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 0 }, message: "Nothing was left behind" } }, 1, T1);
+    assert.equal(cond(clean, "CleanedUp")?.reason, "NothingLeft");
+    assert.equal(needsCleanup(statusFor(undefined, { kind: "Failed", reason: "LocationReadOnly", message: "m" }, 1, T0)), false, "no Job ran");
+    assert.equal(needsCleanup(statusFor(undefined, { kind: "Job", jobName: "backup-x", backupId: ID, outcome: { phase: "Succeeded" } }, 1, T0)), false);
   });
 
   test("the same step twice gives the same status (no write on a repeat)", () => {

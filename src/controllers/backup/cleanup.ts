@@ -1,0 +1,78 @@
+/**
+ * After a backup's Job has failed for good, the manager sweeps what the Job's last run may have left
+ * (sweep.ts): a run killed without a retry after it (OOM on the last attempt, node loss, the deadline,
+ * the Job deleted) leaves a snapshot on a peer's disk and an open multipart upload that nothing else
+ * would ever remove.
+ *
+ * Only once no pod of the Job is running: a pod still writing could create a snapshot after the sweep.
+ * The outcome becomes the backup's `CleanedUp` condition; a sweep that could not finish (Qdrant or S3
+ * unreachable, a reference deleted) is retried by later reconciles until it does.
+ */
+import { isOperatorError } from "../../errors.ts";
+import { resolveConnection } from "../../qdrant/endpoint.ts";
+import { s3ClientFor } from "../../s3/client.ts";
+import { locationCredentials, type BackupLocationObject } from "../backup-location/controller.ts";
+import type { QdrantConnectionObject } from "../qdrant-connection/controller.ts";
+import type { OperatorContext } from "../shared/context.ts";
+import { readSecretKey } from "../shared/secrets.ts";
+import { servicePort } from "../shared/services.ts";
+import { backupDataRef } from "./delete-data.ts";
+import { sweepFailedBackup, type SweepResult } from "./sweep.ts";
+import type { BackupObject, PodObject } from "./types.ts";
+
+export type CleanupOutcome =
+  | { kind: "Done"; swept: SweepResult; message: string }
+  /** A pod of the Job is still running: look again soon. */
+  | { kind: "Wait"; message: string }
+  | { kind: "Failed"; message: string };
+
+export interface CleanupDeps {
+  connection: QdrantConnectionObject | undefined;
+  location: BackupLocationObject | undefined;
+  /** The Job's pods (none once the Job and its pods are gone). */
+  pods: () => Promise<PodObject[]>;
+}
+
+export async function cleanUpFailedRun(ctx: OperatorContext, obj: BackupObject, deps: CleanupDeps): Promise<CleanupOutcome> {
+  const namespace = obj.metadata?.namespace ?? "";
+  const running = (await deps.pods()).filter((p) => p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed");
+  if (running.length > 0) return { kind: "Wait", message: `Waiting for pod ${running[0]!.metadata?.name ?? ""} of the backup Job to end before deleting what its runs left.` };
+  const { connection, location } = deps;
+  const cannot = "so the snapshots and uploads a killed run may have left cannot be looked for";
+  if (!connection) return { kind: "Failed", message: `spec.connectionRef: QdrantConnection ${namespace}/${obj.spec.connectionRef.name} does not exist, ${cannot}; create it again` };
+  if (!location) return { kind: "Failed", message: `spec.locationRef: QdrantBackupLocation ${namespace}/${obj.spec.locationRef.name} does not exist, ${cannot}; create it again` };
+  if (location.spec.accessMode === "ReadOnly") {
+    const none = { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 0 };
+    return { kind: "Done", swept: none, message: `QdrantBackupLocation ${namespace}/${location.metadata?.name ?? ""} is ReadOnly now: nothing there is deleted, and what a killed run may have left is not looked for.` };
+  }
+  try {
+    const { endpoint } = await resolveConnection(
+      connection.spec,
+      namespace,
+      (ref, field) => readSecretKey(ctx.client, ctx.redactor, namespace, ref, field),
+      (ns, svc, port) => servicePort(ctx.client, ns, svc, port),
+    );
+    const s3 = location.spec.s3;
+    const client = s3ClientFor(s3, await locationCredentials(ctx, namespace, location.spec));
+    try {
+      const swept = await sweepFailedBackup(client, s3.bucket, backupDataRef(obj, s3.prefix), (url) => ({ ...endpoint, url }));
+      return { kind: "Done", swept, message: describe(swept) };
+    } finally {
+      client.destroy();
+    }
+  } catch (err) {
+    if (!isOperatorError(err)) throw err;
+    return { kind: "Failed", message: `${ctx.redactor.scrub(err.message)}; retrying` };
+  }
+}
+
+function describe(s: SweepResult): string {
+  const parts = [
+    s.snapshots > 0 ? `deleted ${s.snapshots} snapshot${s.snapshots === 1 ? "" : "s"} a killed run left on Qdrant` : "",
+    s.abortedUploads > 0 ? `aborted ${s.abortedUploads} unfinished upload${s.abortedUploads === 1 ? "" : "s"}` : "",
+    s.incompleteObjects > 0 ? `deleted ${s.incompleteObjects} object${s.incompleteObjects === 1 ? "" : "s"} of an incomplete backup` : "",
+  ].filter((p) => p !== "");
+  if (parts.length === 0) return "Nothing was left behind: no snapshot on Qdrant, no unfinished upload, no incomplete object.";
+  const text = parts.join(", ");
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
+}
