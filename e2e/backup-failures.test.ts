@@ -93,7 +93,7 @@ test("Job failures: each backup ends Failed naming what to fix, and leaves no sn
     ["refused-key", "QdrantUnauthorized", [new RegExp(`^QdrantConnection wrong-key spec\\.apiKeySecretRef: Qdrant refused the API key from Secret ${ns}/qdrant-wrong key "api-key": `), /401 Invalid API key/], "PodFailurePolicy", 1],
     ["no-collection", "CollectionNotFound", [/^spec\.collections \(in the Qdrant of QdrantConnection qdrant\): collection "nope" does not exist$/], "PodFailurePolicy", 1],
     ["alias", "CollectionNotFound", [/collection "policies_production" does not exist \("policies_production" is an alias of collection "policies"; name the collection\)/], "PodFailurePolicy", 1],
-    ["wrong-creds", "StorageAccessDenied", [new RegExp(`^QdrantBackupLocation wrong-creds spec\\.s3\\.credentials: HeadBucket on bucket "${w.bucket}" was refused`), new RegExp(`the credentials come from Secret ${ns}/s3-wrong \\(keys AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY\\)$`)], "PodFailurePolicy", 1],
+    ["wrong-creds", "StorageAccessDenied", [new RegExp(`^QdrantBackupLocation wrong-creds spec\\.s3\\.credentials: HeadBucket on bucket "${w.bucket}" was refused \\(HTTP 403\\); check the access key, secret and the bucket's policy; `), new RegExp(`the credentials come from Secret ${ns}/s3-wrong \\(keys AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY\\)$`)], "PodFailurePolicy", 1],
     ["no-bucket", "BucketNotFound", [new RegExp(`^QdrantBackupLocation no-bucket spec\\.s3\\.bucket: bucket "${missingBucket}" does not exist`), /create the bucket or name an existing one$/], "PodFailurePolicy", 1],
     ["download-fails", "QdrantError", [/^QdrantConnection qdrant: GET .*\/collections\/policies\/snapshots\/.*: 500 Service internal error: disk read failed/, /tried 1 time; spec\.job\.backoffLimit 0 bounds the retries/], "BackoffLimitExceeded", 1],
   ];
@@ -144,8 +144,8 @@ test("missing Secrets and keys: the backup waits naming the Secret and key, and 
   ]);
   const ns = w.ns;
   const cases: Array<[string, RegExp]> = [
-    ["no-api-key-secret", new RegExp(`^QdrantConnection keyless spec\\.apiKeySecretRef: Secret ${ns}/absent-key does not exist; the backup starts once it exists`)],
-    ["no-s3-secret", new RegExp(`^QdrantBackupLocation no-secret spec\\.s3\\.credentials\\.secretRef\\.\\w+: Secret ${ns}/absent-s3 does not exist; the backup starts once it exists`)],
+    ["no-api-key-secret", new RegExp(`^QdrantConnection keyless spec\\.apiKeySecretRef\\.name: Secret ${ns}/absent-key does not exist; the backup starts once it exists`)],
+    ["no-s3-secret", new RegExp(`^QdrantBackupLocation no-secret spec\\.s3\\.credentials\\.secretRef\\.name: Secret ${ns}/absent-s3 does not exist; the backup starts once it exists`)],
     ["no-s3-key", new RegExp(`^QdrantBackupLocation partial spec\\.s3\\.credentials\\.secretRef\\.secretAccessKeyKey: Secret ${ns}/s3-partial has no key "AWS_SECRET_ACCESS_KEY"; the backup starts once it exists`)],
   ];
   for (const [name, message] of cases) {

@@ -119,8 +119,8 @@ test("bad connections and storage end in conditions that say what to fix, and no
 
   const cases: Array<[string, string, string, RegExp]> = [
     ["qdrantconnection", "wrong-key", "QdrantUnauthorized", /401 Invalid API key or JWT/],
-    ["qdrantconnection", "no-secret", "SecretNotFound", /spec\.apiKeySecretRef: Secret .*\/missing does not exist/],
-    ["qdrantconnection", "no-key-in-secret", "SecretNotFound", /spec\.apiKeySecretRef: Secret .*\/wrong-key has no key "token"/],
+    ["qdrantconnection", "no-secret", "SecretNotFound", /spec\.apiKeySecretRef\.name: Secret .*\/missing does not exist/],
+    ["qdrantconnection", "no-key-in-secret", "SecretNotFound", /spec\.apiKeySecretRef\.key: Secret .*\/wrong-key has no key "token"/],
     ["qdrantconnection", "unreachable", "QdrantUnreachable", new RegExp(`GET http://127\\.0\\.0\\.1:${closedPort}/: ECONNREFUSED`)],
     ["qdrantbackuplocation", "wrong-credentials", "StorageAccessDenied", /spec\.s3\.credentials: HeadBucket on bucket .* was refused/],
     ["qdrantbackuplocation", "missing-bucket", "BucketNotFound", /spec\.s3\.bucket: bucket "missing-[0-9a-f]+" does not exist/],

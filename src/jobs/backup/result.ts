@@ -7,6 +7,7 @@
 import { writeFileSync } from "node:fs";
 import { S3ServiceException } from "@aws-sdk/client-s3";
 import { isOperatorError } from "../../errors.ts";
+import { s3Words } from "../../s3/client.ts";
 import { EXIT_CODES, MAX_RESULT_BYTES, type BackupJobResult } from "./contract.ts";
 
 export const DEFAULT_RESULT_FILE = "/dev/termination-log";
@@ -27,7 +28,8 @@ export function failureResult(err: unknown, secrets: Array<string | undefined>):
     let message = err.message;
     // s3Error's message says what to fix; S3's own words are in the SDK error it wraps.
     const cause = err.cause;
-    if (cause instanceof S3ServiceException && cause.message && !message.includes(cause.message)) message = `${message}: ${cause.message}`;
+    const words = cause instanceof S3ServiceException ? s3Words(cause) : undefined;
+    if (words && !message.includes(words)) message = `${message}: ${words}`;
     return { ok: false, reason: err.reason, message: clip(scrub(message, secrets)), retryable: err.retryable };
   }
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
