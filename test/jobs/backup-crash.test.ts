@@ -1,6 +1,6 @@
 /**
  * A backup Job's process SIGKILLed mid-upload (OOM, node loss) cleans up nothing; the retry of the same
- * plan must: no manifest from the killed run, and after the retry no dangling multipart upload and no
+ * plan (Collection or FullStorage mode) must: no manifest from the killed run, and after the retry no dangling multipart upload and no
  * snapshot on the peer's disk, and a complete backup.
  */
 import { after, before, describe, it } from "node:test";
@@ -14,7 +14,7 @@ import { manifestKey, snapshotKey } from "../../src/backup/layout/object-keys.ts
 import { EXIT_CODES } from "../../src/jobs/backup/contract.ts";
 import { s3Client, useBucket } from "../helpers/s3.ts";
 import { eventually } from "../helpers/eventually.ts";
-import { holdingProxy, listKeys, makePlan, multipartUploads, objectBytes, runJob, seedCollection, startJob } from "./backup-harness.ts";
+import { fullStoragePlan, holdingProxy, listKeys, makePlan, multipartUploads, objectBytes, runJob, seedCollection, startJob, storageParts } from "./backup-harness.ts";
 
 const MIB = 1024 * 1024;
 
@@ -99,5 +99,37 @@ describe("job backup killed mid-upload", () => {
     assert.deepEqual(await multipartUploads(s3, bucket, key), [], "no multipart upload");
     assert.deepEqual(await listKeys(s3, bucket), [], "no marker, no object, no manifest");
     assert.deepEqual(await admin.files(1), { snapshots: [], tmp: [] }, "nothing on the peer's disk");
+  });
+
+  it("FullStorage: the retry deletes the killed run's archive on the peer, aborts its upload, and succeeds", async (t) => {
+    const bucket = await useBucket(t);
+    const s3 = s3Client();
+    const proxy = await holdingProxy(emu.url, 12 * MIB);
+    t.after(() => proxy.close());
+    const plan = fullStoragePlan(proxy.url, bucket);
+    const key = snapshotKey(storageParts(plan), String((await admin.peers())[0]!.id));
+
+    const first = startJob(plan);
+    await proxy.held;
+    await eventually("a multipart upload of the archive", async () => ((await multipartUploads(s3, bucket, key)).length > 0 ? true : undefined), 30_000);
+    first.child.kill("SIGKILL");
+    assert.equal((await first.wait()).signal, "SIGKILL");
+    const mKey = manifestKey(storageParts(plan));
+    assert.ok(!(await listKeys(s3, bucket)).includes(mKey), "no manifest");
+    const left = (await admin.files(1)).snapshots.filter((f) => /^full-snapshot-.*\.snapshot$/.test(f.path));
+    assert.equal(left.length, 1, "the killed run's archive is still on the peer");
+
+    proxy.release();
+    const retry = await runJob(plan);
+    assert.equal(retry.code, EXIT_CODES.SUCCESS, retry.stdout + retry.stderr);
+    const logs = retry.stdout.trim().split("\n").map((l) => JSON.parse(l) as { msg: string; snapshot?: string });
+    assert.equal(logs.find((l) => l.msg === "Deleted snapshot left by an earlier run")?.snapshot, left[0]!.path);
+    assert.deepEqual(await multipartUploads(s3, bucket, key), [], "no dangling multipart upload");
+    assert.deepEqual(await admin.files(1), { snapshots: [], tmp: [] }, "nothing on the peer's disk");
+    assert.deepEqual(await listKeys(s3, bucket), [key, mKey].sort(), "the archive and the manifest, no marker");
+    const parsed = parseManifest(await objectBytes(s3, bucket, mKey), { key: mKey });
+    assert.ok(parsed.ok, parsed.ok ? "" : parsed.error);
+    const m = parsed.manifest;
+    assert.equal(m.peers[0]!.file.sha256, createHash("sha256").update(await objectBytes(s3, bucket, key)).digest("hex"));
   });
 });

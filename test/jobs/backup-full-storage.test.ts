@@ -2,8 +2,8 @@
  * `job backup` in mode FullStorage: `POST /snapshots` on every peer at once, each archive streamed from
  * its own peer into `…/_storage/<backupId>/`, one manifest last. Checks the manifest against the bytes in
  * the bucket, that an archive holds every collection and the aliases (config.json) and that the
- * collection snapshots inside it recover to the same points, that nothing is left on the peers' disks, and
- * that a retry after a SIGKILL cleans up what the killed run left.
+ * collection snapshots inside it recover to the same points, and that nothing is left on the peers' disks
+ * (backup-crash.test.ts has the retry after a SIGKILL).
  */
 import { after, before, describe, it, type TestContext } from "node:test";
 import assert from "node:assert/strict";
@@ -16,21 +16,9 @@ import { AdminClient } from "../emulator/admin-client.ts";
 import { readEntry, readTarEntries } from "../emulator/tar.ts";
 import { parseManifest, type Manifest } from "../../src/backup/layout/manifest.ts";
 import { manifestKey, snapshotKey } from "../../src/backup/layout/object-keys.ts";
-import { EXIT_CODES, type BackupJobPlan } from "../../src/jobs/backup/contract.ts";
+import { EXIT_CODES } from "../../src/jobs/backup/contract.ts";
 import { s3Client, useBucket } from "../helpers/s3.ts";
-import { eventually } from "../helpers/eventually.ts";
-import { allPoints, holdingProxy, listKeys, makePlan, multipartUploads, objectBytes, qdrant, runJob, seedCollection, startJob, uploadAndRecover } from "./backup-harness.ts";
-
-const MIB = 1024 * 1024;
-
-function fullStoragePlan(url: string, bucket: string): BackupJobPlan {
-  const { collections: _collections, ...plan } = makePlan(url, bucket);
-  return { ...plan, mode: "FullStorage" };
-}
-
-function storageParts(plan: BackupJobPlan) {
-  return { namespace: plan.source.namespace, connection: plan.source.connection, fullStorage: true as const, backupId: plan.backupId };
-}
+import { allPoints, fullStoragePlan, listKeys, objectBytes, qdrant, runJob, seedCollection, storageParts, uploadAndRecover } from "./backup-harness.ts";
 
 async function readManifest(bucket: string, key: string): Promise<Manifest> {
   const parsed = parseManifest(await objectBytes(s3Client(), bucket, key), { key });
@@ -166,48 +154,5 @@ describe("job backup FullStorage, 3-peer cluster", () => {
     const logs = run.stdout.trim().split("\n").map((l) => JSON.parse(l) as { msg: string; peerId?: string; peerUrl?: string });
     for (const p of peers) assert.equal(logs.find((l) => l.msg === "Creating snapshot" && l.peerId === String(p.id))?.peerUrl, p.url, `peer ${p.id} was called on its own URL`);
     for (let p = 1; p <= 3; p++) assert.deepEqual(await admin.files(p), { snapshots: [], tmp: [] }, `nothing left on peer ${p}`);
-  });
-});
-
-describe("job backup FullStorage killed mid-upload", () => {
-  let emu: EmulatorHandle;
-  let admin: AdminClient;
-  before(async () => {
-    emu = await startEmulator();
-    admin = new AdminClient(emu.adminUrl);
-    await seedCollection(emu.url, "docs", 48, { payloadBytes: 512 * 1024 });
-  });
-  after(async () => {
-    await emu.stop();
-  });
-
-  it("the retry deletes the killed run's archive on the peer, aborts its upload, and succeeds", async (t) => {
-    const bucket = await useBucket(t);
-    const s3 = s3Client();
-    const proxy = await holdingProxy(emu.url, 12 * MIB);
-    t.after(() => proxy.close());
-    const plan = fullStoragePlan(proxy.url, bucket);
-    const key = snapshotKey(storageParts(plan), String((await admin.peers())[0]!.id));
-
-    const first = startJob(plan);
-    await proxy.held;
-    await eventually("a multipart upload of the archive", async () => ((await multipartUploads(s3, bucket, key)).length > 0 ? true : undefined), 30_000);
-    first.child.kill("SIGKILL");
-    assert.equal((await first.wait()).signal, "SIGKILL");
-    const mKey = manifestKey(storageParts(plan));
-    assert.ok(!(await listKeys(s3, bucket)).includes(mKey), "no manifest");
-    const left = (await admin.files(1)).snapshots.filter((f) => /^full-snapshot-.*\.snapshot$/.test(f.path));
-    assert.equal(left.length, 1, "the killed run's archive is still on the peer");
-
-    proxy.release();
-    const retry = await runJob(plan);
-    assert.equal(retry.code, EXIT_CODES.SUCCESS, retry.stdout + retry.stderr);
-    const logs = retry.stdout.trim().split("\n").map((l) => JSON.parse(l) as { msg: string; snapshot?: string });
-    assert.equal(logs.find((l) => l.msg === "Deleted snapshot left by an earlier run")?.snapshot, left[0]!.path);
-    assert.deepEqual(await multipartUploads(s3, bucket, key), [], "no dangling multipart upload");
-    assert.deepEqual(await admin.files(1), { snapshots: [], tmp: [] }, "nothing on the peer's disk");
-    assert.deepEqual(await listKeys(s3, bucket), [key, mKey].sort(), "the archive and the manifest, no marker");
-    const m = await readManifest(bucket, mKey);
-    assert.equal(m.peers[0]!.file.sha256, createHash("sha256").update(await objectBytes(s3, bucket, key)).digest("hex"));
   });
 });

@@ -36,6 +36,17 @@ export function makePlan(qdrantUrl: string, bucket: string, over: { collections?
   };
 }
 
+/** A FullStorage plan (no collections) for the emulator at `url`. */
+export function fullStoragePlan(url: string, bucket: string): BackupJobPlan {
+  const { collections: _collections, ...plan } = makePlan(url, bucket);
+  return { ...plan, mode: "FullStorage" };
+}
+
+/** The key parts of a FullStorage plan's directory. */
+export function storageParts(plan: BackupJobPlan) {
+  return { namespace: plan.source.namespace, connection: plan.source.connection, fullStorage: true as const, backupId: plan.backupId };
+}
+
 export interface JobRun {
   code: number | null;
   signal: NodeJS.Signals | null;

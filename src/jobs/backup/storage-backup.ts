@@ -13,19 +13,18 @@
  * the archives but not in the manifest's list, or the reverse; the archives' config.json is authoritative.
  */
 import { isOperatorError } from "../../errors.ts";
-import { backupPrefix, manifestKey, snapshotKey, type BackupKeyParts } from "../../backup/layout/object-keys.ts";
-import { MANIFEST_VERSION, type Manifest } from "../../backup/layout/manifest.ts";
-import { OPERATOR_VERSION } from "../../version.ts";
+import type { BackupKeyParts } from "../../backup/layout/object-keys.ts";
+import type { Manifest } from "../../backup/layout/manifest.ts";
 import type { BackupJobResult } from "./contract.ts";
-import { existingManifest, manifestSource, putManifest } from "./manifest-io.ts";
-import { PeerSnapshots, type Holder } from "./peer-snapshots.ts";
+import type { Holder } from "./peer-snapshots.ts";
 import { collectionPlacement, countExact, listAliases, listCollections, peerIdOf } from "./qdrant-calls.ts";
 import type { RunContext } from "./run-context.ts";
+import { runSnapshotBackup } from "./snapshot-backup.ts";
 
 export type StorageResult = Pick<Extract<BackupJobResult, { ok: true }>, "manifestKey" | "files" | "storage" | "sizeBytes">;
 
 export async function backupStorage(ctx: RunContext): Promise<StorageResult> {
-  const { plan, s3, log } = ctx;
+  const { plan } = ctx;
   const parts: BackupKeyParts = {
     ...(plan.s3.prefix !== undefined ? { prefix: plan.s3.prefix } : {}),
     namespace: plan.source.namespace,
@@ -33,55 +32,16 @@ export async function backupStorage(ctx: RunContext): Promise<StorageResult> {
     fullStorage: true,
     backupId: plan.backupId,
   };
-  const mKey = manifestKey(parts);
-  const snapshots = new PeerSnapshots<Holder>(ctx, { fullStorage: true }, backupPrefix(parts));
-
   const holders = await everyPeer(ctx);
-  await snapshots.cleanUpEarlierRun(holders, holders.map((h) => snapshotKey(parts, h.peerId)));
-
-  const done = await existingManifest(s3, plan.s3.bucket, mKey);
-  if (done !== undefined) {
-    log.info({ manifestKey: mKey }, "Manifest already written by an earlier run; the storage is backed up");
-    return resultFrom(done, mKey);
-  }
-
-  try {
-    const snapshotStartTime = new Date();
-    await snapshots.createAll(holders);
-    const snapshotEndTime = new Date();
-    const contents = await storageContents(ctx, holders);
-
-    const uploaded = await snapshots.uploadAll((peerId) => snapshotKey(parts, peerId));
-    await snapshots.deleteAll(true);
-
-    const manifest: Manifest = {
-      version: MANIFEST_VERSION,
-      backupId: plan.backupId,
-      mode: "FullStorage",
-      source: manifestSource(plan),
-      operator: { version: OPERATOR_VERSION },
-      qdrant: { version: ctx.topology.version, distributed: ctx.topology.mode === "Distributed" },
-      storage: { collections: contents.collections },
-      peers: uploaded.map((u) => ({
-        peerId: u.holder.peerId,
-        collections: contents.shardsByPeer.get(u.holder.peerId) ?? [],
-        snapshotStartTime: u.snapshotStartTime,
-        snapshotEndTime: u.snapshotEndTime,
-        file: u.file,
-      })),
-      timings: {
-        startTime: ctx.startTime.toISOString(),
-        snapshotStartTime: snapshotStartTime.toISOString(),
-        snapshotEndTime: snapshotEndTime.toISOString(),
-        completionTime: new Date().toISOString(),
-      },
-    };
-    await putManifest(s3, plan, mKey, manifest);
-    log.info({ manifestKey: mKey, collections: contents.collections.length, peers: uploaded.length }, "Wrote manifest");
-    return resultFrom(manifest, mKey);
-  } finally {
-    await snapshots.deleteAll(false);
-  }
+  const { manifest, key } = await runSnapshotBackup(ctx, {
+    parts,
+    holders,
+    log: ctx.log,
+    describe: () => storageContents(ctx, holders),
+    scope: (contents) => ({ mode: "FullStorage", storage: { collections: contents.collections } }),
+    peer: (holder, contents) => ({ collections: contents.shardsByPeer.get(holder.peerId) ?? [] }),
+  });
+  return resultFrom(manifest, key);
 }
 
 /** Every peer of the topology with its real (numeric) peer id, which the discovery names may not be. */
