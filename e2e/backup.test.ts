@@ -60,6 +60,7 @@ test("a backup of a collection: the Job's result fills the status, the manifest 
   const metrics = await (await fetch(`http://${address}/metrics`)).text();
   assert.match(metrics, new RegExp(`qdrant_operator_backup_last_success_timestamp_seconds\\{namespace="${w.ns}",schedule="",collection="policies"\\} \\d+`));
   assert.match(metrics, new RegExp(`qdrant_operator_backup_duration_seconds_count\\{namespace="${w.ns}",schedule="",phase="Succeeded"\\} 1`));
+  assert.match(metrics, new RegExp(`qdrant_operator_backup_last_status\\{namespace="${w.ns}",schedule=""\\} 1`));
 });
 
 test("a */1 schedule under a controlled clock: its tick's backup runs as a Job and is restorable", async (t) => {

@@ -82,7 +82,7 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
 
       // Final, whatever happens to the schema later: a finished backup is a record, not a goal.
       if (isTerminal(obj.status)) {
-        opts.metrics?.observeSucceeded(namespace, schedule, obj.status!);
+        opts.metrics?.observeTerminal(namespace, schedule, obj.status!);
         return needsCleanup(obj.status) ? cleanUp(obj, jobName, log) : DONE;
       }
       const problems = validateSpec("QdrantBackup", obj.spec);
@@ -240,7 +240,7 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
       const ns = obj.metadata?.namespace ?? "";
       const schedule = obj.metadata?.labels?.[SCHEDULE_LABEL] ?? "";
       opts.metrics?.observeFinished(ns, schedule, status);
-      opts.metrics?.observeSucceeded(ns, schedule, status);
+      opts.metrics?.observeTerminal(ns, schedule, status);
     }
   }
 

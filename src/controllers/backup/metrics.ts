@@ -20,6 +20,7 @@ export class BackupMetrics {
   readonly lastSuccess: Gauge<Labels>;
   readonly failures: Counter<"namespace" | "schedule" | "reason">;
   readonly finished: Counter<"namespace" | "schedule" | "phase">;
+  readonly lastStatus: Gauge<"namespace" | "schedule">;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -29,6 +30,12 @@ export class BackupMetrics {
     this.lastSuccess = new Gauge({ name: "qdrant_operator_backup_last_success_timestamp_seconds", help: "Completion time of the last successful backup of a collection (\"\" for full-storage backups).", labelNames: ["namespace", "schedule", "collection"], registers });
     this.failures = new Counter({ name: "qdrant_operator_backup_failures_total", help: "Failed backups by reason.", labelNames: ["namespace", "schedule", "reason"], registers });
     this.finished = new Counter({ name: "qdrant_operator_backups_total", help: "Finished backups by phase.", labelNames: ["namespace", "schedule", "phase"], registers });
+    this.lastStatus = new Gauge({
+      name: "qdrant_operator_backup_last_status",
+      help: "1 if the newest finished backup (of a schedule; \"\" for backups made by hand) succeeded, 0 if it failed: alert on 0.",
+      labelNames: ["namespace", "schedule"],
+      registers,
+    });
   }
 
   /** Once, when a backup's terminal status has just been written. */
@@ -42,12 +49,20 @@ export class BackupMetrics {
     if (phase === "Succeeded" && status.sizeBytes !== undefined) this.bytes.inc({ namespace, schedule }, status.sizeBytes);
   }
 
-  /** From any Succeeded status: the gauges move forward only (reconciling an older backup never wins). */
-  observeSucceeded(namespace: string, schedule: string, status: QdrantBackupStatus): void {
-    if (status.phase !== "Succeeded") return;
+  /** From any finished status: the gauges move forward only (reconciling an older backup never wins). */
+  observeTerminal(namespace: string, schedule: string, status: QdrantBackupStatus): void {
+    if (status.phase !== "Succeeded" && status.phase !== "Failed") return;
     const end = Date.parse(status.completionTime ?? "") / 1000;
     if (!Number.isFinite(end)) return;
-    for (const collection of status.collections?.map((c) => c.name) ?? [""]) {
+    const scheduleKey = JSON.stringify([namespace, schedule]);
+    if ((this.#latestStatus.get(scheduleKey) ?? -Infinity) <= end) {
+      this.#latestStatus.set(scheduleKey, end);
+      this.lastStatus.set({ namespace, schedule }, status.phase === "Succeeded" ? 1 : 0);
+    }
+    if (status.phase !== "Succeeded") return;
+    // A full-storage backup (its one manifestKey is top-level) counts as "" rather than per collection.
+    const collections = status.manifestKey !== undefined ? [""] : (status.collections?.map((c) => c.name) ?? [""]);
+    for (const collection of collections) {
       const labels = { namespace, schedule, collection };
       const key = JSON.stringify([namespace, schedule, collection]);
       if ((this.#latest.get(key) ?? -Infinity) >= end) continue;
@@ -63,4 +78,5 @@ export class BackupMetrics {
 
   readonly #latest = new Map<string, number>();
   readonly #latestSize = new Map<string, number>();
+  readonly #latestStatus = new Map<string, number>();
 }
