@@ -3,19 +3,11 @@
  * The agent talks to the API with raw JSON (api-client.ts) rather than through a typed client, so a
  * status update keeps every field it does not know about instead of dropping it in a round trip.
  */
+import type { ObjectMeta as RuntimeObjectMeta } from "../../../src/runtime/resource.ts";
 
-export interface ObjectMeta {
-  name?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  deletionTimestamp?: string;
+/** The runtime's ObjectMeta, plus the field only the agent reads (a Pod's grace period once deleted). */
+export interface ObjectMeta extends RuntimeObjectMeta {
   deletionGracePeriodSeconds?: number;
-  ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }>;
-  [key: string]: unknown;
 }
 
 export interface KeyToPath {
