@@ -11,6 +11,7 @@ import { test } from "node:test";
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import { API_VERSION } from "../src/api/group.ts";
 import { backupId } from "../src/backup/layout/backup-id.ts";
+import { groupListing } from "../src/backup/layout/listing.ts";
 import { backupPrefix, snapshotKey } from "../src/backup/layout/object-keys.ts";
 import { writeMarker } from "../src/backup/store/pending-markers.ts";
 import { AdminClient } from "../test/emulator/admin-client.ts";
@@ -39,6 +40,12 @@ test("two backups of one collection created together run one after the other, an
   const [jobA, jobB] = await Promise.all([getJson<JobTimes>(w.ns, "job", "backup-first"), getJson<JobTimes>(w.ns, "job", "backup-second")]);
   assert.ok(jobA?.status?.completionTime && jobB?.status?.startTime, "both Jobs ran");
   assert.ok(Date.parse(jobA.status.completionTime) <= Date.parse(jobB.status.startTime), `Job of second started ${jobB.status.startTime}, after first's ended ${jobA.status.completionTime}`);
+  // The bucket alone tells the two backups apart, in time order, both complete.
+  const s3 = s3Client();
+  t.after(() => s3.destroy());
+  const listing = groupListing(await listKeys(s3, w.bucket), "qdrant/e2e");
+  assert.deepEqual(listing.complete.map((l) => [l.collection, l.backupId]), [a, b].map((x) => ["policies", x.status?.backupId]).sort((x, y) => String(x[1]).localeCompare(String(y[1]))));
+  assert.deepEqual([listing.incomplete, listing.foreign], [[], []]);
   const waited = (await events(w.ns, "second")).find((e) => e.reason === "WaitingForBackup");
   assert.equal(waited?.type, "Normal");
   assert.match(waited.note, /QdrantBackup first of the same QdrantConnection qdrant (is running|is ahead in line); one backup per Qdrant runs at a time/);
