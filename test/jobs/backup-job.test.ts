@@ -107,6 +107,25 @@ describe("job backup, standalone Qdrant", () => {
     await readManifest(bucket, manifestKey(keyParts(plan, "other")));
   });
 
+  it("waits for a snapshot create and download slower than timeoutSeconds, which still bounds the ordinary calls", async (t) => {
+    const bucket = await useBucket(t);
+    const plan = makePlan(emu.url, bucket);
+    const quick = { ...plan, qdrant: { ...plan.qdrant, timeoutSeconds: 1 } };
+    await admin.delayNext({ method: "POST", path: "/collections/{collection_name}/snapshots" }, 2500);
+    await admin.delayNext({ method: "GET", path: "/collections/{collection_name}/snapshots/{snapshot_name}" }, 2500);
+    const slow = await runJob(quick);
+    assert.equal(slow.code, EXIT_CODES.SUCCESS, slow.stdout + slow.stderr);
+    await readManifest(bucket, manifestKey(keyParts(plan, "docs")));
+
+    await admin.delayNext({ method: "GET", path: "/collections" }, 2500);
+    const stalled = await runJob({ ...quick, backupId: makePlan(emu.url, bucket).backupId });
+    assert.equal(stalled.code, EXIT_CODES.RETRYABLE, stalled.stdout + stalled.stderr);
+    assert.ok(stalled.result && !stalled.result.ok);
+    assert.equal(stalled.result.reason, "QdrantUnreachable");
+    assert.match(stalled.result.message, /GET .*\/collections: no answer within 1000 ms/);
+    assert.deepEqual(await snapshotFilesOnDisk(admin, 1), []);
+  });
+
   it("fails with exit 1 and Qdrant's words when snapshot creation fails, leaving no manifest and nothing on disk", async (t) => {
     const bucket = await useBucket(t);
     await admin.failNext({ method: "POST", path: "/collections/{collection_name}/snapshots" }, 500, "Service internal error: No space left on device (os error 28)");
