@@ -10,7 +10,9 @@
  *   backup's uid; a Job of that name controlled by anything else fails the backup instead.
  * - Job finished, status not yet written: the Job and its pods keep the result (ttlSecondsAfterFinished
  *   defaults to a day), so the next reconcile reads it again.
- * - Status written Succeeded/Failed: terminal. Nothing is redone; only deletion is handled (finalize.ts).
+ * - Status written Succeeded/Failed: terminal. Nothing is redone; only deletion is handled (finalize.ts),
+ *   and a failed backup's sweep (cleanup.ts) until its CleanedUp condition is True.
+ * Backups of one QdrantConnection take turns (one-at-a-time.ts).
  */
 import type { Logger } from "pino";
 import { describeProblems, validateSpec } from "../../api/validate.ts";
@@ -203,7 +205,6 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
     });
     const before = obj.status?.conditions;
     await write(obj, { kind: "Cleanup", outcome });
-    const reason = outcome.kind === "Done" ? undefined : outcome.kind === "Wait" ? "WaitingForPods" : "CleanupFailed";
     if (outcome.kind === "Done") {
       log.info({ ...outcome.swept }, "Swept what the failed backup's Job left");
       if (outcome.swept.snapshots + outcome.swept.abortedUploads + outcome.swept.incompleteObjects > 0) {
@@ -211,7 +212,7 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
       }
       return DONE;
     }
-    if (outcome.kind === "Failed" && transitions(before, CLEANED_UP, "False", reason!)) ctx.events.event({ regarding: obj, type: "Warning", reason: "CleanupFailed", action: "Cleanup", note: outcome.message });
+    if (outcome.kind === "Failed" && transitions(before, CLEANED_UP, "False", "CleanupFailed")) ctx.events.event({ regarding: obj, type: "Warning", reason: "CleanupFailed", action: "Cleanup", note: outcome.message });
     return requeueAfter(outcome.kind === "Wait" ? PODS_RECHECK_MS : WAIT_MS);
   }
 
