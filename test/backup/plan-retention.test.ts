@@ -284,13 +284,33 @@ const ROWS: Row[] = [
   },
 ];
 
+/** keep and prune only: when the plan changes next is its own table below. */
+function keepAndPrune(backups: RetentionCandidate[], retention: Retention | undefined, timeZone?: string): RetentionPlan {
+  const { nextChange: _next, ...plan } = planRetention(backups, retention, NOW, timeZone);
+  return plan;
+}
+
 for (const row of ROWS) {
   test(`planRetention: ${row.name}`, () => {
-    assert.deepEqual(planRetention(row.backups, row.retention, NOW, row.timeZone), row.want);
+    assert.deepEqual(keepAndPrune(row.backups, row.retention, row.timeZone), row.want);
     // Input order does not matter.
-    assert.deepEqual(planRetention([...row.backups].reverse(), row.retention, NOW, row.timeZone), row.want);
+    assert.deepEqual(keepAndPrune([...row.backups].reverse(), row.retention, row.timeZone), row.want);
   });
 }
+
+test("nextChange: the first moment time alone changes the plan, so a caller can wait for it instead of polling", () => {
+  const rows: Array<[string, RetentionCandidate[], Retention, string | undefined]> = [
+    ["keep rules alone never change with time", five, { keepLast: 2, keepDaily: 3 }, undefined],
+    ["maxAge: the oldest backup still within it leaves it first", five, { maxAge: "3d" }, new Date(NOW.getTime() - 3 * DAY + 3 * DAY + 1).toISOString()],
+    ["maxAge: backups already past it do not count", [ok("old", ago(40 * DAY)), ok("new", ago(DAY))], { maxAge: "30d" }, new Date(NOW.getTime() + 29 * DAY + 1).toISOString()],
+    ["an Object Lock ending sooner wins", [ok("a", ago(DAY), { lockedUntil: new Date(NOW.getTime() + HOUR).toISOString() })], { maxAge: "30d" }, new Date(NOW.getTime() + HOUR + 1).toISOString()],
+    ["failed and running backups do not age out by maxAge", [failed("f", ago(HOUR)), { name: "r", phase: "Running", startTime: ago(HOUR) }], { maxAge: "1d" }, undefined],
+  ];
+  for (const [what, backups, retention, want] of rows) assert.equal(planRetention(backups, retention, NOW).nextChange?.toISOString(), want, what);
+  // Planning again at that moment does prune what left maxAge.
+  const at = planRetention(five, { maxAge: "3d" }, NOW).nextChange!;
+  assert.deepEqual(planRetention(five, { maxAge: "3d" }, at).prune.map((p) => p.name).sort(), ["g1", "g2", "g3"]);
+});
 
 test("every backup is either kept or pruned, exactly once", () => {
   for (const row of ROWS) {

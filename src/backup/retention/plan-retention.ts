@@ -44,6 +44,12 @@ export interface RetentionCandidate {
 export interface RetentionPlan {
   keep: Array<{ name: string; reasons: string[] }>;
   prune: Array<{ name: string; reason: string }>;
+  /**
+   * The first moment after `now` at which time alone changes the plan: a backup leaving maxAge, or an
+   * Object Lock ending. Every other change comes with an event (a new backup, a restore), so a caller
+   * that plans again then, and on events, never needs to poll. Undefined when time alone changes nothing.
+   */
+  nextChange?: Date;
 }
 
 export interface RetentionProblem {
@@ -146,6 +152,11 @@ export function planRetention(backups: readonly RetentionCandidate[], retention:
     if (item.reasons.length > 0) plan.keep.push({ name: item.name, reasons: item.reasons });
     else plan.prune.push({ name: item.name, reason: pruneReason(item, failedToKeep, r.maxAge, maxAgeMs, now) });
   }
+  const changes = [
+    ...(maxAgeMs !== undefined ? good.map((i) => (i.time as number) + maxAgeMs + 1) : []),
+    ...items.map((i) => (i.lockedUntil !== undefined ? i.lockedUntil + 1 : Number.NaN)),
+  ].filter((t) => t > now.getTime());
+  if (changes.length > 0) plan.nextChange = new Date(Math.min(...changes));
   return plan;
 }
 

@@ -46,13 +46,6 @@ export interface BackupScheduleOptions {
 /** After a failed prune, try again this soon (or at the next tick, whichever is first). */
 const PRUNE_RETRY_MS = 60_000;
 
-/**
- * Never requeue further ahead than this. Node's timers fire at once (after 1 ms, with a
- * TimeoutOverflowWarning) for delays over 2^31-1 ms (~24.8 days), so a monthly or yearly schedule's
- * "requeue at the next tick" became a reconcile loop; waking a day ahead just decides NotDue and
- * requeues again. It also re-judges maxAge at least daily for schedules that tick rarely.
- */
-const MAX_REQUEUE_MS = 24 * 3_600_000;
 
 export function backupScheduleController(ctx: OperatorContext, informers: BackupScheduleInformers, opts: BackupScheduleOptions = {}): Controller {
   const pruneData = opts.pruneBackupData ?? s3PruneBackupData(ctx);
@@ -163,8 +156,11 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
         prune,
       };
       await ctx.status.updateStatusIfChanged(QDRANT_BACKUP_SCHEDULES, schedule, status);
-      const untilTick = Math.min(MAX_REQUEUE_MS, Math.max(1, next.getTime() - now.getTime()));
-      return requeueAfter(pruneFailure ? Math.min(untilTick, PRUNE_RETRY_MS) : untilTick);
+      // Exactly at the next tick, or sooner when a backup leaves maxAge before it: no polling. (The
+      // clock chains delays beyond Node's ~24.8-day timer limit, so a yearly tick waits a year.)
+      const wake = Math.min(next.getTime(), retention.nextChange?.getTime() ?? Infinity);
+      const untilWake = Math.max(1, wake - now.getTime());
+      return requeueAfter(pruneFailure ? Math.min(untilWake, PRUNE_RETRY_MS) : untilWake);
     },
   });
 

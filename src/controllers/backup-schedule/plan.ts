@@ -169,6 +169,8 @@ export interface RetentionDecision {
    * with those reasons: reported so a user can see why a backup outlives its retention. Sorted by name.
    */
   held: Array<{ name: string; reasons: string[] }>;
+  /** When time alone next changes the decision (a backup leaving maxAge, an Object Lock ending). */
+  nextChange?: Date;
 }
 
 /**
@@ -207,8 +209,9 @@ export function planScheduleRetention(
     .filter((k) => k.reasons.length > 0 && k.reasons.every((r) => r.startsWith("protected: ")))
     .map((k) => ({ name: k.name, reasons: k.reasons.map((r) => r.slice("protected: ".length)) }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  if (retention?.dryRun === true) return { prune: [], wouldPrune: plan.prune.map((p) => p.name), held };
-  return { prune: plan.prune, held };
+  const later = plan.nextChange ? { nextChange: plan.nextChange } : {};
+  if (retention?.dryRun === true) return { prune: [], wouldPrune: plan.prune.map((p) => p.name), held, ...later };
+  return { prune: plan.prune, held, ...later };
 }
 
 export type HistoryEntry = NonNullable<NonNullable<ScheduleObject["status"]>["history"]>[number];
