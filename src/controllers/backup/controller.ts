@@ -65,6 +65,11 @@ export const WAIT_MS = 30_000;
 const RUNNING_RECHECK_MS = 10 * 60_000;
 /** While a failed Job's pod is still terminating, before the sweep. */
 const PODS_RECHECK_MS = 5_000;
+/**
+ * A sweep that could not finish (Qdrant or S3 down, a reference deleted) is tried again this often; a
+ * connection or location that comes back wakes it at once.
+ */
+const CLEANUP_RETRY_MS = 10 * 60_000;
 
 export function backupController(ctx: OperatorContext, inf: BackupInformers, opts: BackupControllerOptions): Controller {
   const controller = new Controller({
@@ -213,7 +218,7 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
       return DONE;
     }
     if (outcome.kind === "Failed" && transitions(before, CLEANED_UP, "False", "CleanupFailed")) ctx.events.event({ regarding: obj, type: "Warning", reason: "CleanupFailed", action: "Cleanup", note: outcome.message });
-    return requeueAfter(outcome.kind === "Wait" ? PODS_RECHECK_MS : WAIT_MS);
+    return requeueAfter(outcome.kind === "Wait" ? PODS_RECHECK_MS : CLEANUP_RETRY_MS);
   }
 
   async function waitFor(obj: BackupObject, reason: string, message: string): Promise<Result> {
