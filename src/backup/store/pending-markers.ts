@@ -10,6 +10,10 @@
  *   Crash window: a kill between the create's answer and the marker's PUT (one small request) leaves
  *   a snapshot no marker names; nothing deletes it but a person (or a future sweep by name pattern).
  *   A marker without `collection` names a full-storage snapshot (`/snapshots/{name}`).
+ *   Name clash: Qdrant names snapshots to the second (`{collection}-{peer}-{time}`), so a snapshot a
+ *   person makes of the same collection on the same peer in the same second as the Job is the same
+ *   file, and goes when the Job deletes its own. Backups themselves take turns per connection
+ *   (src/controllers/backup/one-at-a-time.ts) so two of them never clash this way.
  *   The same holds when the create's answer itself is lost (Qdrant finished, we were killed first).
  * - Multipart uploads under the backup's prefix are aborted at the start of every run: they can only be
  *   a killed run's (a backup id is never shared by two running Jobs), and their parts cost storage
