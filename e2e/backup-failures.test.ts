@@ -127,8 +127,7 @@ test("Job failures: each backup ends Failed naming what to fix, and leaves no sn
 
 test("missing Secrets and keys: the backup waits naming the Secret and key, and runs once they exist", async (t) => {
   const w = await world(t, "e2e-backup-secrets");
-  // One collection per backup: the three start together once their Secrets exist, and Qdrant names a
-  // snapshot by collection, peer and second, so two snapshots of one collection would share a name.
+  // One collection per backup, so each backup's manifest and points are its own to check.
   for (const c of ["users", "orders"]) {
     const res = await fetch(`${w.qdrant.url}/collections/${c}`, { method: "PUT", headers: { "api-key": w.apiKey, "content-type": "application/json" }, body: JSON.stringify({ vectors: { size: 4, distance: "Cosine" } }) });
     assert.equal(res.status, 200);
