@@ -81,13 +81,7 @@ export class FakeClock implements Clock {
   /** Moves time forward by `ms`, firing every timer that falls due, in due order. */
   advance(ms: number): void {
     const target = this.#now + ms;
-    for (;;) {
-      const next = this.#next();
-      if (!next || next.at > target) break;
-      this.#timers.splice(this.#timers.indexOf(next), 1);
-      this.#now = Math.max(this.#now, next.at);
-      next.fn();
-    }
+    while (this.#fireNext(target));
     this.#now = target;
   }
 
@@ -97,16 +91,21 @@ export class FakeClock implements Clock {
    */
   async advanceAsync(ms: number): Promise<void> {
     const target = this.#now + ms;
-    for (;;) {
+    do {
       await flushMicrotasks();
-      const next = this.#next();
-      if (!next || next.at > target) break;
-      this.#timers.splice(this.#timers.indexOf(next), 1);
-      this.#now = Math.max(this.#now, next.at);
-      next.fn();
-    }
+    } while (this.#fireNext(target));
     this.#now = target;
     await flushMicrotasks();
+  }
+
+  /** Fires the earliest timer due by `target`, moving time to it; false when none is due. */
+  #fireNext(target: number): boolean {
+    const next = this.#next();
+    if (!next || next.at > target) return false;
+    this.#timers.splice(this.#timers.indexOf(next), 1);
+    this.#now = Math.max(this.#now, next.at);
+    next.fn();
+    return true;
   }
 
   #next(): FakeTimer | undefined {
