@@ -301,7 +301,7 @@ test("retention: QdrantRestores by location.backupId (from any watched namespace
   const listed = ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key ?? "").sort();
   assert.deepEqual(listed, ["b3", "b4", "b5"].flatMap((n) => keysOf.get(n) ?? []).sort());
   await release();
-  // The yearly schedule's requeue (months ahead) is capped below Node's timer limit: past it, a timer
-  // fires after 1 ms, and every wake above came from a watch, not from a reconcile loop.
+  // The yearly schedule's requeue (months ahead) is past Node's timer limit, where a plain timer would fire
+  // after 1 ms; the clock chains it, so every wake above came from a watch, not from a reconcile loop.
   assert.doesNotMatch(await manager.log(), /TimeoutOverflowWarning/);
 });
