@@ -13,8 +13,7 @@ import { parseManifest } from "../../src/backup/layout/manifest.ts";
 import { manifestKey, snapshotKey } from "../../src/backup/layout/object-keys.ts";
 import { EXIT_CODES } from "../../src/jobs/backup/contract.ts";
 import { s3Client, useBucket } from "../helpers/s3.ts";
-import { eventually } from "../helpers/eventually.ts";
-import { fullStoragePlan, holdingProxy, listKeys, makePlan, multipartUploads, objectBytes, runJob, seedCollection, startJob, storageParts } from "./backup-harness.ts";
+import { fullStoragePlan, holdingProxy, listKeys, makePlan, multipartUploads, objectBytes, runJob, seedCollection, startJobMidUpload, storageParts } from "./backup-harness.ts";
 
 const MIB = 1024 * 1024;
 
@@ -40,11 +39,9 @@ describe("job backup killed mid-upload", () => {
     const plan = makePlan(proxy.url, bucket);
     const parts = { namespace: plan.source.namespace, connection: plan.source.connection, collection: "docs", backupId: plan.backupId };
 
-    const first = startJob(plan);
-    await proxy.held;
     const peerId = String((await admin.peers())[0]!.id);
     const key = snapshotKey(parts, peerId);
-    await eventually("a multipart upload of the snapshot", async () => ((await multipartUploads(s3, bucket, key)).length > 0 ? true : undefined), 30_000);
+    const first = await startJobMidUpload(plan, proxy, s3, bucket, key);
     first.child.kill("SIGKILL");
     const killed = await first.wait();
     assert.equal(killed.signal, "SIGKILL");
@@ -88,9 +85,7 @@ describe("job backup killed mid-upload", () => {
     const parts = { namespace: plan.source.namespace, connection: plan.source.connection, collection: "docs", backupId: plan.backupId };
     const key = snapshotKey(parts, String((await admin.peers())[0]!.id));
 
-    const job = startJob(plan);
-    await proxy.held;
-    await eventually("a multipart upload of the snapshot", async () => ((await multipartUploads(s3, bucket, key)).length > 0 ? true : undefined), 30_000);
+    const job = await startJobMidUpload(plan, proxy, s3, bucket, key);
     job.child.kill("SIGTERM");
     const run = await job.wait();
     assert.equal(run.code, EXIT_CODES.RETRYABLE, run.stdout + run.stderr);
@@ -109,9 +104,7 @@ describe("job backup killed mid-upload", () => {
     const plan = fullStoragePlan(proxy.url, bucket);
     const key = snapshotKey(storageParts(plan), String((await admin.peers())[0]!.id));
 
-    const first = startJob(plan);
-    await proxy.held;
-    await eventually("a multipart upload of the archive", async () => ((await multipartUploads(s3, bucket, key)).length > 0 ? true : undefined), 30_000);
+    const first = await startJobMidUpload(plan, proxy, s3, bucket, key);
     first.child.kill("SIGKILL");
     assert.equal((await first.wait()).signal, "SIGKILL");
     const mKey = manifestKey(storageParts(plan));

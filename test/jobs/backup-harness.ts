@@ -13,7 +13,7 @@ import type { AddressInfo } from "node:net";
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { backupId } from "../../src/backup/layout/backup-id.ts";
 import type { BackupJobPlan, BackupJobResult } from "../../src/jobs/backup/contract.ts";
-import { testEnv } from "../helpers/testenv.ts";
+import { eventually, testEnv } from "../helpers/testenv.ts";
 
 const NODE = "node_modules/.bin/node";
 
@@ -166,6 +166,17 @@ export async function listKeys(s3: S3Client, bucket: string, prefix = ""): Promi
 export async function multipartUploads(s3: S3Client, bucket: string, key: string): Promise<string[]> {
   const page = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
   return (page.Uploads ?? []).filter((u) => u.Key === key).map((u) => u.UploadId!);
+}
+
+/**
+ * Starts `plan` behind `proxy` (a holdingProxy) and returns once the Job is mid-upload: the download is
+ * held and the multipart upload of `key` exists. The caller kills it there, or lets it go on.
+ */
+export async function startJobMidUpload(plan: BackupJobPlan, proxy: { held: Promise<void> }, s3: S3Client, bucket: string, key: string): Promise<ReturnType<typeof startJob>> {
+  const job = startJob(plan);
+  await proxy.held;
+  await eventually(`a multipart upload of ${key}`, async () => ((await multipartUploads(s3, bucket, key)).length > 0 ? true : undefined), 30_000);
+  return job;
 }
 
 /** Upload + recover of a snapshot's bytes into `url`, checked against `sha256`. */

@@ -10,7 +10,7 @@ import { AdminClient } from "../../emulator/admin-client.ts";
 import { startEmulator, type EmulatorHandle } from "../../emulator/index.ts";
 import { eventually } from "../../helpers/eventually.ts";
 import { s3Client, useBucket } from "../../helpers/s3.ts";
-import { holdingProxy, listKeys, makePlan, multipartUploads, qdrant, seedCollection, startJob } from "../../jobs/backup-harness.ts";
+import { holdingProxy, listKeys, makePlan, multipartUploads, qdrant, seedCollection, startJobMidUpload } from "../../jobs/backup-harness.ts";
 import { manifestKey, snapshotKey } from "../../../src/backup/layout/object-keys.ts";
 import { sweepFailedBackup } from "../../../src/controllers/backup/sweep.ts";
 
@@ -44,9 +44,7 @@ describe("sweepFailedBackup", () => {
     const parts = (collection: string) => ({ namespace: plan.source.namespace, connection: plan.source.connection, collection, backupId: plan.backupId });
     const docsKey = snapshotKey(parts("docs"), peerId);
 
-    const job = startJob(plan);
-    await proxy.held;
-    await eventually("a multipart upload of docs", async () => ((await multipartUploads(s3, bucket, docsKey)).length > 0 ? true : undefined), 30_000);
+    const job = await startJobMidUpload(plan, proxy, s3, bucket, docsKey);
     job.child.kill("SIGKILL");
     await job.wait();
     proxy.release();
