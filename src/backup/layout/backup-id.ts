@@ -26,6 +26,15 @@ export function backupId(creationTime: Date, uid: string): string {
   return `${stamp}-${uid}`;
 }
 
+/**
+ * The backup id of a QdrantBackup from its metadata (never its status: a hand-edited status must not move
+ * a deletion or a protection to another backup's objects). Throws a RangeError when the apiserver has not
+ * set creationTimestamp and uid yet.
+ */
+export function backupIdOf(meta: { creationTimestamp?: string; uid?: string } | undefined): string {
+  return backupId(new Date(meta?.creationTimestamp ?? NaN), meta?.uid ?? "");
+}
+
 /** The parts of a backup id, or undefined if `id` is not one. */
 export function parseBackupId(id: string): { time: Date; uid: string } | undefined {
   const m = BACKUP_ID.exec(id);

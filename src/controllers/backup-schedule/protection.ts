@@ -22,17 +22,14 @@
  * to move protection from one backup to another.
  */
 import { boundedLabel } from "../../api/names.ts";
-import { backupId } from "../../backup/layout/backup-id.ts";
+import { backupIdOf } from "../../backup/layout/backup-id.ts";
 import { controllerOf } from "../../runtime/resource.ts";
 import { SCHEDULE_LABEL, type RestoreObject, type ScheduledBackupObject } from "./types.ts";
 
 /** The backup id of a QdrantBackup from its metadata; undefined when the metadata cannot give one. */
-export function backupIdOf(b: ScheduledBackupObject): string | undefined {
-  const created = b.metadata?.creationTimestamp;
-  const uid = b.metadata?.uid;
-  if (created === undefined || uid === undefined) return undefined;
+function idOf(b: ScheduledBackupObject): string | undefined {
   try {
-    return backupId(new Date(created), uid);
+    return backupIdOf(b.metadata);
   } catch {
     return undefined;
   }
@@ -103,7 +100,7 @@ export function latestStillResolves(restore: RestoreObject): boolean {
 export function protectedBackups(backups: readonly ScheduledBackupObject[], restores: readonly RestoreObject[]): Map<string, string[]> {
   const byId = new Map<string, ScheduledBackupObject>();
   for (const b of backups) {
-    const id = backupIdOf(b);
+    const id = idOf(b);
     if (id !== undefined) byId.set(id, b);
   }
   const namespaces = new Set(backups.map((b) => b.metadata?.namespace ?? ""));
@@ -154,7 +151,7 @@ export function schedulesAffectedBy(restore: RestoreObject, backups: readonly Sc
   const refName = source?.backupRef?.name;
   const schedules = new Set<string>();
   for (const b of backups) {
-    const named = (refName !== undefined && b.metadata?.name === refName && b.metadata?.namespace === namespace) || (ids.size > 0 && ids.has(backupIdOf(b) ?? ""));
+    const named = (refName !== undefined && b.metadata?.name === refName && b.metadata?.namespace === namespace) || (ids.size > 0 && ids.has(idOf(b) ?? ""));
     if (!named) continue;
     const owner = controllerOf(b);
     if (owner?.kind === "QdrantBackupSchedule") schedules.add(`${b.metadata?.namespace ?? ""}/${owner.name}`);

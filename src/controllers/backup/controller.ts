@@ -17,7 +17,7 @@
 import type { Logger } from "pino";
 import { describeProblems, validateSpec } from "../../api/validate.ts";
 import { isOperatorError } from "../../errors.ts";
-import { backupId } from "../../backup/layout/backup-id.ts";
+import { backupIdOf } from "../../backup/layout/backup-id.ts";
 import { Controller, DONE, requeueAfter, type Result } from "../../runtime/controller.ts";
 import { isAlreadyExists, isNotFound } from "../../runtime/errors.ts";
 import { enqueueObject, enqueueOwner, generationChanged, mapObjects, resourceVersionChanged } from "../../runtime/handlers.ts";
@@ -108,7 +108,7 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
         await write(obj, { kind: "Failed", reason: "LocationReadOnly", message: `spec.locationRef: QdrantBackupLocation ${namespace}/${location.metadata?.name ?? ""} is ReadOnly: backups cannot be written to it` });
         return DONE;
       }
-      const id = backupId(new Date(obj.metadata?.creationTimestamp ?? NaN), obj.metadata?.uid ?? "");
+      const id = backupIdOf(obj.metadata);
 
       let job = inf.jobs.cache.get({ namespace, name: jobName }) ?? (await getJob(namespace, jobName));
       if (!job) {

@@ -11,7 +11,7 @@
  * reporting anything are found too.
  */
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { backupId, isBackupId } from "../../backup/layout/backup-id.ts";
+import { backupIdOf, isBackupId } from "../../backup/layout/backup-id.ts";
 import { connectionPrefix, MANIFEST_FILE, snapshotFileName, type KeyBase } from "../../backup/layout/object-keys.ts";
 import { abortDanglingUploads, listMarkers, PENDING_DIR } from "../../backup/store/pending-markers.ts";
 import { OperatorError } from "../../errors.ts";
@@ -35,7 +35,7 @@ export function backupDataRef(
     ...(locationPrefix ? { prefix: locationPrefix } : {}),
     namespace: meta.namespace ?? "",
     connection: backup.spec.connectionRef.name,
-    backupId: backupId(new Date(meta.creationTimestamp ?? NaN), meta.uid ?? ""),
+    backupId: backupIdOf(meta),
   };
 }
 
