@@ -9,13 +9,10 @@
  * unreachable, a reference deleted) is retried by later reconciles until it does.
  */
 import { isOperatorError } from "../../errors.ts";
-import { resolveConnection } from "../../qdrant/endpoint.ts";
 import { s3ClientFor } from "../../s3/client.ts";
 import { locationCredentials, type BackupLocationObject } from "../backup-location/controller.ts";
-import type { QdrantConnectionObject } from "../qdrant-connection/controller.ts";
+import { resolveConnectionOf, type QdrantConnectionObject } from "../qdrant-connection/controller.ts";
 import type { OperatorContext } from "../shared/context.ts";
-import { readSecretKey } from "../shared/secrets.ts";
-import { servicePort } from "../shared/services.ts";
 import { backupDataRef } from "./delete-data.ts";
 import { sweepFailedBackup, type SweepResult } from "./sweep.ts";
 import type { BackupObject, PodObject } from "./types.ts";
@@ -46,12 +43,7 @@ export async function cleanUpFailedRun(ctx: OperatorContext, obj: BackupObject, 
     return { kind: "Done", swept: none, message: `QdrantBackupLocation ${namespace}/${location.metadata?.name ?? ""} is ReadOnly now: nothing there is deleted, and what a killed run may have left is not looked for.` };
   }
   try {
-    const { endpoint } = await resolveConnection(
-      connection.spec,
-      namespace,
-      (ref, field) => readSecretKey(ctx.client, ctx.redactor, namespace, ref, field),
-      (ns, svc, port) => servicePort(ctx.client, ns, svc, port),
-    );
+    const { endpoint } = await resolveConnectionOf(ctx, namespace, connection.spec);
     const s3 = location.spec.s3;
     const client = s3ClientFor(s3, await locationCredentials(ctx, namespace, location.spec));
     try {

@@ -6,7 +6,7 @@
 import type { QdrantConnectionSpec, QdrantConnectionStatus } from "../../api/v1alpha1/qdrant-connection.ts";
 import { describeProblems, validateSpec } from "../../api/validate.ts";
 import { isOperatorError } from "../../errors.ts";
-import { resolveConnection } from "../../qdrant/endpoint.ts";
+import { resolveConnection, type ResolvedConnection } from "../../qdrant/endpoint.ts";
 import { discoverTopology } from "../../qdrant/peers.ts";
 import { toKubeTime } from "../../runtime/conditions.ts";
 import { Controller, DONE, requeueAfter } from "../../runtime/controller.ts";
@@ -26,6 +26,19 @@ export interface QdrantConnectionObject extends KubeObject {
 
 const RECHECK_MS = 60_000;
 const RETRY_MS = 15_000;
+
+/**
+ * A QdrantConnection resolved with the manager's own reads (its Secrets, a named Service port): what the
+ * connection check and the failed-backup sweep call Qdrant with.
+ */
+export function resolveConnectionOf(ctx: OperatorContext, namespace: string, spec: QdrantConnectionSpec): Promise<ResolvedConnection> {
+  return resolveConnection(
+    spec,
+    namespace,
+    (ref, field) => readSecretKey(ctx.client, ctx.redactor, namespace, ref, field),
+    (ns, svc, port) => servicePort(ctx.client, ns, svc, port),
+  );
+}
 
 export function qdrantConnectionController(ctx: OperatorContext, informer: Informer<QdrantConnectionObject>): Controller {
   const controller = new Controller({
@@ -55,12 +68,7 @@ export function qdrantConnectionController(ctx: OperatorContext, informer: Infor
         return DONE;
       }
       try {
-        const resolved = await resolveConnection(
-          obj.spec,
-          namespace,
-          (ref, field) => readSecretKey(ctx.client, ctx.redactor, namespace, ref, field),
-          (ns, svc, port) => servicePort(ctx.client, ns, svc, port),
-        );
+        const resolved = await resolveConnectionOf(ctx, namespace, obj.spec);
         const topology = await discoverTopology(resolved.endpoint, resolved.discovery);
         const peers = topology.peers.length;
         log.debug({ version: topology.version, peers }, "Checked Qdrant");
