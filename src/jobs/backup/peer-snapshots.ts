@@ -17,7 +17,8 @@ import type { ManifestFile } from "../../backup/layout/manifest.ts";
 import type { CleanupRegistry } from "./cleanup-registry.ts";
 import type { RunContext } from "./run-context.ts";
 import { abortDanglingUploads, deleteMarker, listMarkers, writeMarker } from "../../backup/store/pending-markers.ts";
-import { createSnapshot, deleteSnapshot, scopeName, type SnapshotDescription, type SnapshotScope } from "./qdrant-calls.ts";
+import { scopeName, type SnapshotScope } from "../../qdrant/snapshots.ts";
+import { createSnapshot, deleteSnapshot, type SnapshotDescription } from "./qdrant-calls.ts";
 import { streamSnapshotToS3 } from "./stream-upload.ts";
 
 /** A peer whose data the backup needs, by its own REST URL. */

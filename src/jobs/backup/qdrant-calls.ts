@@ -13,9 +13,7 @@ import type { Readable } from "node:stream";
 import { Agent, request, type Dispatcher } from "undici";
 import { OperatorError } from "../../errors.ts";
 import { describeFetchError, qdrantError, qdrantJson, tlsConnectOptions, type QdrantEndpoint } from "../../qdrant/rest.ts";
-import { deleteSnapshot as deleteOnPeer, scopeName, snapshotsPath, type SnapshotScope } from "../../qdrant/snapshots.ts";
-
-export { scopeName, type SnapshotScope };
+import { deleteSnapshot as deleteOnPeer, snapshotsPath, type SnapshotScope } from "../../qdrant/snapshots.ts";
 
 export interface QdrantAccess {
   apiKey?: string;

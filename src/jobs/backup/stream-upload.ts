@@ -12,7 +12,8 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { OperatorError } from "../../errors.ts";
 import { multipartUpload } from "../../s3/multipart-upload.ts";
 import { choosePartSize } from "./part-size.ts";
-import { downloadSnapshot, type QdrantAccess, type SnapshotDescription, type SnapshotScope } from "./qdrant-calls.ts";
+import type { SnapshotScope } from "../../qdrant/snapshots.ts";
+import { downloadSnapshot, type QdrantAccess, type SnapshotDescription } from "./qdrant-calls.ts";
 
 /** Parts uploaded in parallel per snapshot: enough to keep the link busy, few enough to bound memory. */
 export const UPLOAD_QUEUE_SIZE = 2;
