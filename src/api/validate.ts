@@ -4,6 +4,7 @@
  * the controller too: it reports an InvalidSpec condition naming the field instead of crashing on them.
  * CEL rules are the apiserver's alone; ajv checks types, patterns, ranges and enums.
  */
+import type { TSchema } from "@sinclair/typebox";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { plainSchema } from "./crd.ts";
@@ -18,26 +19,44 @@ export interface SpecProblem {
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false });
 (addFormats as unknown as (a: Ajv) => void)(ajv);
 
-const validators = new Map<string, ValidateFunction>();
-for (const def of KINDS) validators.set(def.kind, ajv.compile(plainSchema(def.spec)));
+/**
+ * A validator for any TypeBox schema on the same ajv settings, for the other JSON the operator checks (the
+ * plans and results of its Jobs, src/jobs/protocol/schema-check.ts), so that they name fields as specs do.
+ */
+export function compileSchema(schema: TSchema): ValidateFunction {
+  return ajv.compile(plainSchema(schema));
+}
 
-function fieldOf(err: ErrorObject): string {
+// Compiled on first use: a Job's process checks its plan and never a spec.
+const validators = new Map<string, ValidateFunction>();
+
+function fieldOf(err: ErrorObject, root: string): string {
   const path = err.instancePath
     .split("/")
     .slice(1)
     .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"))
-    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : `${acc}.${part}`), "spec");
+    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : `${acc}.${part}`), root);
   if (err.keyword === "required") return `${path}.${(err.params as { missingProperty: string }).missingProperty}`;
   return path;
 }
 
+/** Problems of `value` by `validate`, each naming its field from `root` ("spec", "plan"); empty when valid. */
+export function schemaProblems(validate: ValidateFunction, value: unknown, root: string): SpecProblem[] {
+  if (validate(value)) return [];
+  return (validate.errors ?? []).map((err) => ({ field: fieldOf(err, root), message: err.keyword === "required" ? "is required" : (err.message ?? "is invalid") }));
+}
+
 /** Problems of `spec` for `kind`, first the most specific; empty when valid. */
 export function validateSpec(kind: string, spec: unknown): SpecProblem[] {
-  const validate = validators.get(kind);
-  if (!validate) throw new Error(`unknown kind ${kind}`);
+  let validate = validators.get(kind);
+  if (!validate) {
+    const def = KINDS.find((k) => k.kind === kind);
+    if (!def) throw new Error(`unknown kind ${kind}`);
+    validate = ajv.compile(plainSchema(def.spec));
+    validators.set(kind, validate);
+  }
   if (spec === undefined || spec === null) return [{ field: "spec", message: "spec is required" }];
-  if (validate(spec)) return [];
-  return (validate.errors ?? []).map((err) => ({ field: fieldOf(err), message: err.keyword === "required" ? "is required" : (err.message ?? "is invalid") }));
+  return schemaProblems(validate, spec, "spec");
 }
 
 /** One line for a condition message: "spec.schedule: must match pattern …; spec.x: …". */
