@@ -5,13 +5,23 @@
  * duplicated event cannot make it do the wrong thing.
  *
  * What a reconcile's outcome does to its key:
- * - `{ done: true }`: forget the key's backoff; nothing is scheduled.
- * - `{ requeueAfter: ms }`: forget the backoff; reconcile again after `ms` (polling a Job, a schedule's
- *   next run).
- * - an error thrown: requeue with the rate limiter's backoff and log it.
- * - a {@link TerminalError}: forget the key, log it, no retry until an event for the object arrives.
- * - a {@link ConflictError} or a raw 409: requeue with backoff, logged at debug only — optimistic
- *   concurrency doing its job.
+ *
+ * | outcome | the key | metric `result` |
+ * |---|---|---|
+ * | {@link DONE} | backoff forgotten; nothing scheduled: the next event reconciles it | `success` |
+ * | {@link requeue}() | again now, through the rate limiter (per-key backoff grows while it repeats) | `requeue` |
+ * | {@link requeueAfter}(ms), ms > 0 | backoff forgotten; again after `ms` (a Job's recheck, a schedule's next tick) | `requeue_after` |
+ * | an error thrown | again with the rate limiter's backoff; logged | `error` |
+ * | a {@link TerminalError} | forgotten; logged; not retried until an event for the object arrives | `terminal_error` |
+ * | a {@link ConflictError} or a raw 409 | again with backoff, logged at debug only: optimistic concurrency doing its job | `requeue` |
+ *
+ * There is no "requeue after 0": {@link requeueAfter} refuses a delay that is not a positive number, so
+ * "again now" is always said with {@link requeue} and never silently means done.
+ *
+ * Each reconcile gets an AbortSignal (`ctx.signal`), aborted when the manager's drain deadline passes or
+ * the leader lease is lost. The reconcile runs with it as the ambient signal (reconcile-signal.ts): every
+ * Kubernetes request it makes obeys it without being handed it; clients of other systems take
+ * `ctx.signal` explicitly.
  *
  * Crash window: a reconcile may be interrupted at any line (SIGKILL, lost lease). The next one, in this
  * process or another, starts from the key again; reconcilers must be idempotent for this to be safe.
@@ -24,16 +34,30 @@ import type { Enqueue } from "./handlers.ts";
 import type { EventHandler, Informer } from "./informer.ts";
 import type { ReconcileResultLabel, RuntimeMetrics } from "./metrics.ts";
 import { defaultControllerRateLimiter, type RateLimiter } from "./rate-limiter.ts";
+import { runWithSignal } from "./reconcile-signal.ts";
 import { keyFromString, keyToString, type KubeObject, type ObjectKey } from "./resource.ts";
-import { WorkQueue } from "./work-queue.ts";
+import { WorkQueue, type QueueMetrics } from "./work-queue.ts";
 
-export type Result = { done: true } | { requeueAfter: number };
+export type Result = { done: true } | { requeue: true } | { requeueAfter: number };
 
 /** The reconcile finished; nothing to do until the next event. */
 export const DONE: Result = Object.freeze({ done: true });
 
-/** Reconcile this key again after `ms` milliseconds. */
+const REQUEUE: Result = Object.freeze({ requeue: true });
+
+/**
+ * Reconcile this key again now, through the work queue's rate limiter: the next step needs the state
+ * this reconcile just wrote (and its informer may not have it yet, which the re-read handles), or the
+ * work was cut into steps. Repeated requeues back off as errors do; the next DONE or requeueAfter
+ * forgets the backoff.
+ */
+export function requeue(): Result {
+  return REQUEUE;
+}
+
+/** Reconcile this key again after `ms` milliseconds; `ms` must be a positive finite number (use {@link requeue} for "now"). */
 export function requeueAfter(ms: number): Result {
+  if (!(Number.isFinite(ms) && ms > 0)) throw new RangeError(`requeueAfter(${ms}): the delay must be a positive number of milliseconds; use requeue() to reconcile again now`);
   return { requeueAfter: ms };
 }
 
@@ -56,6 +80,7 @@ export interface ControllerOptions {
   workers?: number;
   clock?: Clock;
   rateLimiter?: RateLimiter<string>;
+  /** The runtime's reconcile and queue metrics; a {@link Manager} gives its own to every controller it is given. */
   metrics?: RuntimeMetrics;
 }
 
@@ -66,6 +91,8 @@ export class Controller {
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #abort = new AbortController();
+  #metrics: RuntimeMetrics | undefined;
+  #queueMetrics: QueueMetrics | undefined;
   #workers: Promise<void> | undefined;
 
   constructor(opts: ControllerOptions) {
@@ -73,11 +100,31 @@ export class Controller {
     this.#opts = opts;
     this.#clock = opts.clock ?? realClock;
     this.#log = opts.logger.child({ controller: opts.name });
+    this.#metrics = opts.metrics;
+    this.#queueMetrics = opts.metrics?.queueMetrics(opts.name);
+    // The hooks look the metrics up on each call: a manager may hand them over after construction.
     this.queue = new WorkQueue({
       clock: this.#clock,
       rateLimiter: opts.rateLimiter ?? defaultControllerRateLimiter<string>(this.#clock),
-      ...(opts.metrics ? { metrics: opts.metrics.queueMetrics(opts.name) } : {}),
+      metrics: {
+        depth: (n) => this.#queueMetrics?.depth(n),
+        added: () => this.#queueMetrics?.added(),
+        queueLatency: (s) => this.#queueMetrics?.queueLatency(s),
+        workDuration: (s) => this.#queueMetrics?.workDuration(s),
+        retried: () => this.#queueMetrics?.retried(),
+      },
     });
+  }
+
+  /**
+   * Reports reconciles and the queue to `metrics`, unless the controller was built with metrics of its
+   * own. {@link Manager.addController} calls it, so every controller of a manager is measured.
+   */
+  useMetrics(metrics: RuntimeMetrics): void {
+    if (this.#metrics) return;
+    this.#metrics = metrics;
+    this.#queueMetrics = metrics.queueMetrics(this.name);
+    this.#queueMetrics.depth(this.queue.len());
   }
 
   /** Queues a key (e.g. from a timer or another controller). */
@@ -98,7 +145,7 @@ export class Controller {
   start(): Promise<void> {
     if (this.#workers) return this.#workers;
     const n = this.#opts.workers ?? 1;
-    this.#opts.metrics?.maxConcurrentReconciles.set({ controller: this.name }, n);
+    this.#metrics?.maxConcurrentReconciles.set({ controller: this.name }, n);
     this.#log.info({ workers: n }, "Starting workers");
     this.#workers = Promise.all(Array.from({ length: n }, () => this.#worker())).then(() => {
       this.#log.info("All workers finished");
@@ -145,22 +192,21 @@ export class Controller {
     const objKey = keyFromString(key);
     const reconcileID = randomUUID();
     const log = this.#log.child({ namespace: objKey.namespace, name: objKey.name, reconcileID });
-    const m = this.#opts.metrics;
+    const m = this.#metrics;
     const labels = { controller: this.name };
     m?.activeWorkers.inc(labels);
     const started = this.#clock.now().getTime();
+    const signal = this.#abort.signal;
     let result: ReconcileResultLabel;
     try {
-      const res = await this.#opts.reconcile(objKey, { log, reconcileID, signal: this.#abort.signal });
-      this.queue.forget(key);
-      if ("requeueAfter" in res && res.requeueAfter > 0) {
-        this.queue.addAfter(key, res.requeueAfter);
-        result = "requeue_after";
-      } else {
-        result = "success";
-      }
+      const res = await runWithSignal(signal, () => this.#opts.reconcile(objKey, { log, reconcileID, signal }));
+      result = this.#apply(key, res, log);
     } catch (err) {
-      if (isTerminalError(err)) {
+      if (signal.aborted) {
+        // Stopping or deposed: the queue takes no more keys; the next leader redoes this one.
+        log.info({ err, reason: String(signal.reason) }, "Reconcile aborted");
+        result = "error";
+      } else if (isTerminalError(err)) {
         this.queue.forget(key);
         m?.terminalReconcileErrors.inc(labels);
         log.error({ err }, "Reconciler error (terminal; not retried until the object changes)");
@@ -180,5 +226,26 @@ export class Controller {
     }
     m?.reconcileTotal.inc({ ...labels, result });
     m?.reconcileTime.observe(labels, (this.#clock.now().getTime() - started) / 1000);
+  }
+
+  /** What a returned result does to the key (the table at the top of this file). */
+  #apply(key: string, res: Result, log: Logger): ReconcileResultLabel {
+    if ("requeue" in res && res.requeue) {
+      this.queue.addRateLimited(key);
+      return "requeue";
+    }
+    this.queue.forget(key);
+    if ("requeueAfter" in res) {
+      if (Number.isFinite(res.requeueAfter) && res.requeueAfter > 0) {
+        this.queue.addAfter(key, res.requeueAfter);
+        return "requeue_after";
+      }
+      // Built by hand, bypassing requeueAfter()'s check: a bug, but never a silent "done".
+      this.queue.addRateLimited(key);
+      this.#metrics?.reconcileErrors.inc({ controller: this.name });
+      log.error({ requeueAfter: res.requeueAfter }, "Reconciler returned requeueAfter without a positive delay; requeueing with backoff (return requeue() to reconcile again now)");
+      return "error";
+    }
+    return "success";
   }
 }

@@ -18,7 +18,7 @@ import type { Logger } from "pino";
 import { describeProblems, validateSpec } from "../../api/validate.ts";
 import { isOperatorError } from "../../errors.ts";
 import { backupIdOf } from "../../backup/layout/backup-id.ts";
-import { Controller, DONE, requeueAfter, type Result } from "../../runtime/controller.ts";
+import { Controller, DONE, requeue, requeueAfter, type Result } from "../../runtime/controller.ts";
 import { isAlreadyExists, isNotFound } from "../../runtime/errors.ts";
 import { enqueueObject, enqueueOwner, generationChanged, mapObjects, resourceVersionChanged } from "../../runtime/handlers.ts";
 import type { Informer } from "../../runtime/informer.ts";
@@ -159,8 +159,9 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
       const outcome = explainFailure(jobOutcome(job, pods), job, connection, location);
       await write(obj, { kind: "Job", jobName, backupId: id, outcome: outcome.phase === "Failed" ? { ...outcome, message: ctx.redactor.scrub(outcome.message) } : outcome });
       if (outcome.phase === "Running") return requeueAfter(RUNNING_RECHECK_MS);
-      // A failed backup is swept by the next reconcile, which reads the status just written.
-      return outcome.phase === "Failed" ? requeueAfter(0) : DONE;
+      // A failed backup is swept by the next reconcile, which reads the status just written (its own
+      // status write wakes nothing: the backups' watch filters on generation).
+      return outcome.phase === "Failed" ? requeue() : DONE;
     },
   });
 
