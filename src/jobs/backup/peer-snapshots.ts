@@ -14,7 +14,7 @@
  * Crash windows: see pending-markers.ts (a kill between a create's answer and its marker's PUT).
  */
 import type { ManifestFile } from "../../backup/layout/manifest.ts";
-import type { CleanupRegistry } from "./cleanup-registry.ts";
+import type { CleanupRegistry } from "../protocol/cleanup-registry.ts";
 import type { RunContext } from "./run-context.ts";
 import { abortDanglingUploads, deleteMarker, listMarkers, writeMarker } from "../../backup/store/pending-markers.ts";
 import { scopeName, type SnapshotScope } from "../../qdrant/snapshots.ts";

@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import { OperatorError } from "../../errors.ts";
 import { discoverTopology } from "../../qdrant/peers.ts";
 import { s3Error } from "../../s3/client.ts";
-import type { CleanupRegistry } from "./cleanup-registry.ts";
+import type { CleanupRegistry } from "../protocol/cleanup-registry.ts";
 import { backupCollection } from "./collection-backup.ts";
 import type { RunContext } from "./run-context.ts";
 import { backupStorage } from "./storage-backup.ts";

@@ -2,7 +2,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Logger } from "pino";
 import type { Topology } from "../../qdrant/peers.ts";
-import type { CleanupRegistry } from "./cleanup-registry.ts";
+import type { CleanupRegistry } from "../protocol/cleanup-registry.ts";
 import type { BackupJobPlan } from "./contract.ts";
 import type { QdrantAccess } from "./qdrant-calls.ts";
 
