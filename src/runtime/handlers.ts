@@ -2,6 +2,7 @@
  * Event handlers that turn informer events into work-queue keys, and predicates that drop events a
  * controller does not need. A handler only computes keys; what changed is for the reconcile to find out.
  */
+import type { ObjectCache } from "./cache.ts";
 import type { EventHandler } from "./informer.ts";
 import { groupOf, keyOf, keyToString, type KubeObject, type ObjectKey } from "./resource.ts";
 
@@ -51,6 +52,20 @@ export function mapObjects<T extends KubeObject>(enqueue: Enqueue, map: (obj: T)
       if (!predicate || predicate(obj)) push(obj);
     },
   };
+}
+
+/**
+ * Events enqueue the objects of `cache` found under the index values `values` returns (e.g. a changed
+ * QdrantConnection → "prod/qdrant" → the backups that name it): a lookup, never a scan of the cache.
+ */
+export function enqueueIndexed<T extends KubeObject, U extends KubeObject>(
+  enqueue: Enqueue,
+  cache: ObjectCache<U>,
+  index: string,
+  values: (obj: T) => readonly string[],
+  predicate?: Predicate<T>,
+): EventHandler<T> {
+  return mapObjects<T>(enqueue, (obj) => values(obj).flatMap((v) => cache.byIndex(index, v).map((o) => keyOf(o))), predicate);
 }
 
 /**

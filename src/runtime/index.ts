@@ -12,6 +12,7 @@ export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./handlers.ts";
 export * from "./http-server.ts";
+export * from "./indexers.ts";
 export * from "./informer.ts";
 export * from "./leader-election.ts";
 export * from "./list-watch.ts";

@@ -17,10 +17,11 @@
  *   that means a cheap re-watch from the same resourceVersion about twice a minute, logged at debug.
  *
  * Handlers see adds, updates and deletes, but controllers only use them to compute keys: a reconcile never
- * branches on which kind of event woke it.
+ * branches on which kind of event woke it. The cache's indexes are updated before handlers run, so a
+ * handler's index lookups already see the event's object.
  */
 import type { Logger } from "pino";
-import { ObjectCache, type Delta } from "./cache.ts";
+import { ObjectCache, type Delta, type IndexFunc } from "./cache.ts";
 import { jitter, realClock, sleep, type Cancel, type Clock } from "./clock.ts";
 import { httpStatusOf } from "./errors.ts";
 import type { ListerWatcher, WatchHandle, WatchStatus } from "./list-watch.ts";
@@ -89,6 +90,14 @@ export class Informer<T extends KubeObject = KubeObject> {
     const ns = opts.namespaces ?? "all";
     this.#scopes = !opts.resource.namespaced || ns === "all" ? [undefined] : [...new Set(ns)];
     if (this.#scopes.length === 0) throw new Error("informer needs at least one namespace, or \"all\"");
+  }
+
+  /**
+   * Adds a named index to the cache (see ObjectCache.addIndex), kept in step with every event from then
+   * on; before or after start, since it is built over what is cached when added.
+   */
+  addIndex(name: string, fn: IndexFunc<T>): void {
+    this.cache.addIndex(name, fn);
   }
 
   addEventHandler(handler: EventHandler<T>): void {

@@ -163,6 +163,29 @@ describe("informer", () => {
     await informer.stop();
   });
 
+  test("an index follows the watch and the relist, and a handler's lookup already sees the event's object", async () => {
+    const { server, informer } = setup();
+    informer.addIndex("by-data", (o) => [(o.data as { v: string } | undefined)?.v ?? ""]);
+    const seen: string[] = [];
+    informer.addEventHandler({ onUpdate: (_old, o) => seen.push(informer.cache.byIndex("by-data", "2").map((x) => x.metadata?.name).join(",") + ` on ${o.metadata?.name}`) });
+    server.put("ns", "a", "1");
+    informer.start();
+    await informer.waitForSync();
+    await until("watching", () => server.live().length === 1);
+    server.put("ns", "a", "2");
+    assert.deepEqual(seen, ["a on a"]);
+    assert.deepEqual(informer.cache.byIndex("by-data", "1"), []);
+    // Changed while nobody watched: only the relist tells the cache (and its index).
+    const watch = server.live()[0]!;
+    watch.aborted = true;
+    server.remove("ns", "a");
+    server.put("ns", "b", "2");
+    watch.onEvent("ERROR", { code: 410, reason: "Expired" });
+    await until("relisted", () => server.listCalls.length === 2);
+    assert.deepEqual(informer.cache.byIndex("by-data", "2").map((o) => o.metadata?.name), ["b"]);
+    await informer.stop();
+  });
+
   test("an error status from the list request is retried, and a 410 from the watch request relists", async () => {
     const { server, informer, clock } = setup();
     informer.start();
