@@ -11,8 +11,9 @@
  *   namespace, or another team's, may read the same bucket) — unless location.sourceNamespace names
  *   another namespace than the backup's, because then the restore looks under another prefix;
  * - status.backupId: the backup with that id, in any namespace (it is being, or was, restored);
- * - spec.source.latest: in the restore's namespace, the backup `latest` resolves to now (see
- *   {@link resolveLatest}), while the restore may still resolve it: policy IfMissing and Drill restore
+ * - spec.source.latest: in the restore's namespace, the backup `latest` resolves to now, by the one
+ *   selection restores use (selectBackup in src/backup/select/, over these QdrantBackups' candidates;
+ *   see {@link resolveLatest}), while the restore may still resolve it: policy IfMissing and Drill restore
  *   again and again, so always; Once (the default) until its phase is Succeeded or Failed — after that
  *   only status.backupId (the backup it actually used) protects, so a finished one-off restore does not
  *   pin "whatever is newest" forever.
@@ -21,10 +22,12 @@
  * the backup Job writes its keys with), never read from its status: a hand-edited status must not be able
  * to move protection from one backup to another.
  */
-import { boundedLabel } from "../../api/names.ts";
 import { backupIdOf } from "../../backup/layout/backup-id.ts";
+import type { BackupCandidate } from "../../backup/select/candidate.ts";
+import { candidatesFromBackups } from "../../backup/select/from-backups.ts";
+import { selectBackup, type RestoreSource } from "../../backup/select/select-backup.ts";
 import { controllerOf } from "../../runtime/resource.ts";
-import { SCHEDULE_LABEL, type RestoreObject, type ScheduledBackupObject } from "./types.ts";
+import type { RestoreObject, ScheduledBackupObject } from "./types.ts";
 
 /** The backup id of a QdrantBackup from its metadata; undefined when the metadata cannot give one. */
 function idOf(b: ScheduledBackupObject): string | undefined {
@@ -40,48 +43,32 @@ function restoreRef(r: RestoreObject): string {
   return `${r.metadata?.namespace ?? ""}/${r.metadata?.name ?? ""}`;
 }
 
-/** True when `b` was made by the schedule named `schedule`: its controller reference, or the schedule label. */
-export function madeBySchedule(b: ScheduledBackupObject, schedule: string): boolean {
-  const owner = controllerOf(b);
-  if (owner?.kind === "QdrantBackupSchedule" && owner.name === schedule) return true;
-  // The label is what the backup Job copies into the manifest (source.scheduleName), which is what a
-  // restore reading the bucket filters on.
-  return b.metadata?.labels?.[SCHEDULE_LABEL] === boundedLabel(schedule, 63);
+/** The restore's source as selectBackup reads it: spec.source, its namespace and spec.sourceCollection. */
+export function restoreSourceOf(r: RestoreObject): RestoreSource {
+  const spec = r.spec;
+  return {
+    namespace: r.metadata?.namespace ?? "",
+    ...spec?.source,
+    ...(spec?.sourceCollection !== undefined ? { sourceCollection: spec.sourceCollection } : {}),
+  };
 }
 
 /**
- * The backups `latest` resolves to among `backups` (the restore's namespace's): Succeeded, not being
- * deleted, the same locationRef, with the collection in status.collections, made by scheduleRef's
- * schedule if set, completed at or before notAfter if set; the newest by completionTime. Ties (two
- * backups completed in the same second) all count, since which of them a restore picks is not ours to
- * decide. Empty when nothing qualifies or the restore has no latest source.
+ * The backups `latest` resolves to among `backups` (the restore's namespace's), by selectBackup (the one
+ * definition restores use): every candidate it says may be the newest qualifying one, so ties and
+ * backups whose manifests' exact times the cluster does not know all stay. Empty when nothing qualifies
+ * or the restore has no latest source. In the order of `backups`.
  */
 export function resolveLatest(restore: RestoreObject, backups: readonly ScheduledBackupObject[]): ScheduledBackupObject[] {
-  const latest = restore.spec?.source?.latest;
-  const location = latest?.locationRef?.name;
-  const collection = latest?.collection;
-  if (!location || !collection) return [];
-  const namespace = restore.metadata?.namespace ?? "";
-  const schedule = latest.scheduleRef?.name;
-  // An unreadable notAfter is no bound: protecting the newest is the safe reading.
-  const notAfter = latest.notAfter === undefined ? Number.NaN : Date.parse(latest.notAfter);
-  let newest = Number.NEGATIVE_INFINITY;
-  let picked: ScheduledBackupObject[] = [];
-  for (const b of backups) {
-    if ((b.metadata?.namespace ?? "") !== namespace || b.metadata?.deletionTimestamp !== undefined) continue;
-    if (b.status?.phase !== "Succeeded" || b.spec?.locationRef?.name !== location) continue;
-    // A full-storage archive is not what `latest` reads: it looks for the collection's own manifests.
-    if (b.spec?.mode === "FullStorage") continue;
-    if (!(b.status.collections ?? []).some((c) => c.name === collection)) continue;
-    if (schedule && !madeBySchedule(b, schedule)) continue;
-    const done = b.status.completionTime === undefined ? Number.NaN : Date.parse(b.status.completionTime);
-    if (Number.isNaN(done) || (!Number.isNaN(notAfter) && done > notAfter)) continue;
-    if (done > newest) {
-      newest = done;
-      picked = [b];
-    } else if (done === newest) picked.push(b);
-  }
-  return picked;
+  return latestAmong(restore, candidatesFromBackups(backups), backups);
+}
+
+function latestAmong(restore: RestoreObject, candidates: readonly BackupCandidate[], backups: readonly ScheduledBackupObject[]): ScheduledBackupObject[] {
+  if (!restore.spec?.source?.latest) return [];
+  const selection = selectBackup(restoreSourceOf(restore), candidates);
+  if (!selection.ok) return [];
+  const picked = new Set(selection.possible.map((c) => `${c.namespace}/${c.backupName ?? ""}`));
+  return backups.filter((b) => picked.has(`${b.metadata?.namespace ?? ""}/${b.metadata?.name ?? ""}`));
 }
 
 /** True while a latest-restore may still resolve `latest` again (see the module comment). */
@@ -104,6 +91,8 @@ export function protectedBackups(backups: readonly ScheduledBackupObject[], rest
     if (id !== undefined) byId.set(id, b);
   }
   const namespaces = new Set(backups.map((b) => b.metadata?.namespace ?? ""));
+  // Built once for every latest-restore: each is one selection over the same candidates.
+  const candidates = restores.some((r) => r.spec?.source?.latest) ? candidatesFromBackups(backups) : [];
   const out = new Map<string, Set<string>>();
   const protect = (name: string, reason: string) => {
     const reasons = out.get(name) ?? new Set<string>();
@@ -132,7 +121,7 @@ export function protectedBackups(backups: readonly ScheduledBackupObject[], rest
     if (byStatus) protect(byStatus.metadata?.name ?? "", `${who} restored it (status.backupId)`);
 
     if (source?.latest && latestStillResolves(r)) {
-      for (const b of resolveLatest(r, backups)) protect(b.metadata?.name ?? "", `${who} restores it (spec.source.latest: the newest backup of collection ${source.latest.collection ?? ""})`);
+      for (const b of latestAmong(r, candidates, backups)) protect(b.metadata?.name ?? "", `${who} restores it (spec.source.latest: the newest backup of collection ${source.latest.collection ?? ""})`);
     }
   }
   return new Map([...out].map(([name, reasons]) => [name, [...reasons].sort()]));

@@ -17,7 +17,8 @@ export interface ScheduledBackupObject extends KubeObject {
 }
 
 /**
- * Only the fields retention reads to tell which backups a QdrantRestore protects (protection.ts); all
+ * Only the fields retention reads to tell which backups a QdrantRestore protects (protection.ts, which
+ * hands the source to selectBackup); all
  * optional, because objects stored before a schema change reach the cache too.
  */
 export interface RestoreObject extends KubeObject {
@@ -27,6 +28,7 @@ export interface RestoreObject extends KubeObject {
       location?: { locationRef?: { name?: string }; backupId?: string; sourceNamespace?: string };
       latest?: { locationRef?: { name?: string }; collection?: string; scheduleRef?: { name?: string }; notAfter?: string };
     };
+    sourceCollection?: string;
     policy?: string;
   };
   status?: { backupId?: string; phase?: string };
