@@ -62,6 +62,19 @@ export class LeaderElectionLostError extends RuntimeError {
   }
 }
 
+/**
+ * A write this process must not make: the manager's client refuses writes once the leader lease is known
+ * lost (or before it was ever held), so a reconcile still running on a deposed leader changes nothing.
+ * Not retried: the process is stopping, and the next leader redoes the work.
+ */
+export class WriteRefusedError extends RuntimeError {
+  readonly code = "RUNTIME_WRITE_REFUSED";
+  constructor(message: string) {
+    super(message);
+    this.name = "WriteRefusedError";
+  }
+}
+
 /** The caches did not sync before the start-up deadline (RBAC denies list/watch, a CRD is not installed…). */
 export class CacheSyncTimeoutError extends RuntimeError {
   readonly code = "RUNTIME_CACHE_SYNC_TIMEOUT";

@@ -15,9 +15,9 @@
 import type { Logger } from "pino";
 import { realClock, type Clock } from "./clock.ts";
 import { toMicroTime } from "./conditions.ts";
-import { isNotFound } from "./errors.ts";
+import { isNotFound, WriteRefusedError } from "./errors.ts";
 import { scrubAndTruncate, type Redactor } from "./redact.ts";
-import { MERGE_PATCH, type KubeClient } from "./rest-client.ts";
+import { MERGE_PATCH, type CallOptions, type KubeClient } from "./rest-client.ts";
 import type { KubeObject } from "./resource.ts";
 
 export type EventType = "Normal" | "Warning";
@@ -125,8 +125,12 @@ export class EventRecorder {
     this.#agg = new EventAggregator(opts.aggregationWindowMs, opts.maxKeys);
   }
 
-  /** Records an event; returns at once. Throws only on a malformed reason (a programming error). */
-  event(req: EventRequest): void {
+  /**
+   * Records an event; returns at once. Throws only on a malformed reason (a programming error). The
+   * write obeys `opts.signal` and, when recorded from a reconcile, the reconcile's signal: an Event of a
+   * reconcile that was aborted (a lost lease) is not written.
+   */
+  event(req: EventRequest, opts: CallOptions = {}): void {
     if (!REASON.test(req.reason) || req.reason.length > 128) throw new RangeError(`event reason must be CamelCase, at most 128 characters (got ${JSON.stringify(req.reason)})`);
     const regarding = toReference(req.regarding);
     const note = scrubAndTruncate(this.#opts.redactor, req.note, NOTE_MAX_BYTES);
@@ -135,8 +139,9 @@ export class EventRecorder {
     const now = this.#clock.now();
     const prev = this.#chains.get(key) ?? Promise.resolve();
     const next = prev
-      .then(() => this.#write(key, namespace, { ...req, note }, regarding, now))
+      .then(() => this.#write(key, namespace, { ...req, note }, regarding, now, opts))
       .catch((err: unknown) => {
+        if (isWriteRefused(err)) return void this.#log.debug({ err, reason: req.reason }, "Event not recorded: writes are refused");
         this.#log.warn({ err, reason: req.reason, regarding: `${namespace}/${regarding.name}` }, "Failed to record event");
       })
       .finally(() => {
@@ -150,11 +155,12 @@ export class EventRecorder {
     while (this.#chains.size > 0) await Promise.all([...this.#chains.values()]);
   }
 
-  async #write(key: string, namespace: string, req: EventRequest, regarding: ObjectReference, now: Date): Promise<void> {
+  async #write(key: string, namespace: string, req: EventRequest, regarding: ObjectReference, now: Date, call: CallOptions): Promise<void> {
     const decision = this.#agg.observe(key, namespace, now.getTime());
     if (decision.kind === "update") {
       try {
         await this.#opts.client.request("PATCH", `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(decision.namespace)}/events/${encodeURIComponent(decision.name)}`, {
+          ...call,
           body: { series: { count: decision.count, lastObservedTime: toMicroTime(now) } },
           contentType: MERGE_PATCH,
         });
@@ -167,6 +173,7 @@ export class EventRecorder {
     }
     const name = this.#eventName(regarding.name, now);
     await this.#opts.client.request("POST", `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`, {
+      ...call,
       body: {
         apiVersion: "events.k8s.io/v1",
         kind: "Event",
@@ -192,6 +199,8 @@ export class EventRecorder {
     return objectName.slice(0, 253 - suffix.length) + suffix;
   }
 }
+
+const isWriteRefused = (err: unknown): boolean => err instanceof WriteRefusedError;
 
 /** An ObjectReference to `obj` (an object, or already a reference). */
 export function toReference(obj: KubeObject | ObjectReference): ObjectReference {

@@ -14,6 +14,12 @@
  * - On a clean stop the leader releases the lease (empty holder), so a successor takes over within one
  *   retry period instead of waiting out the lease.
  *
+ * - {@link LeaderElector.holdsLease} answers whether this candidate may still act as leader *now*: leading,
+ *   and its last successful renewal started less than renewDeadline ago. Measured from the start of the
+ *   request, not its answer, because the apiserver may have stamped the renewal any time in between.
+ *   The manager fences its writes with it (manager.ts), so a leader whose renewals hang stops writing
+ *   at the renew deadline even before the renew loop notices.
+ *
  * Crash windows: a leader that is SIGKILLed leaves the lease held; successors take over `leaseDuration`
  * (+ up to one retry period) after its last renewal. A leader paused longer than renewDeadline (a stopped
  * VM) may resume believing it leads until its next renew attempt fails; reconcilers limit the damage by
@@ -75,6 +81,8 @@ export class LeaderElector {
   #observed: LeaderElectionRecord | undefined;
   #observedAt = 0;
   #leader = false;
+  /** Clock ms at the start of the last successful acquire or renew. */
+  #renewedAt = 0;
   #reportedLeader: string | undefined;
 
   constructor(opts: LeaderElectorOptions) {
@@ -96,6 +104,11 @@ export class LeaderElector {
 
   isLeader(): boolean {
     return this.#leader;
+  }
+
+  /** Leading, and the lease renewed within the renew deadline: writes as leader are safe now. */
+  holdsLease(): boolean {
+    return this.#leader && this.#clock.now().getTime() - this.#renewedAt < this.#o.renewDeadlineMs;
   }
 
   /** The holder last observed ("" when released or not yet seen). */
@@ -121,14 +134,10 @@ export class LeaderElector {
     const leading = new AbortController();
     this.#o.onStartedLeading(leading.signal);
     let end: ElectionEnd = "stopped";
-    let lastRenew = this.#clock.now().getTime();
     while (await sleep(this.#clock, this.#o.retryPeriodMs, signal)) {
-      const remaining = this.#o.renewDeadlineMs - (this.#clock.now().getTime() - lastRenew);
-      if (remaining > 0 && (await this.#attempt(remaining))) {
-        lastRenew = this.#clock.now().getTime();
-        continue;
-      }
-      if (this.#clock.now().getTime() - lastRenew >= this.#o.renewDeadlineMs) {
+      const remaining = this.#o.renewDeadlineMs - (this.#clock.now().getTime() - this.#renewedAt);
+      if (remaining > 0 && (await this.#attempt(remaining))) continue;
+      if (this.#clock.now().getTime() - this.#renewedAt >= this.#o.renewDeadlineMs) {
         this.#log.error({ renewDeadlineMs: this.#o.renewDeadlineMs }, "Failed to renew lease within the renew deadline; leader election lost");
         end = "lost";
         break;
@@ -144,9 +153,12 @@ export class LeaderElector {
   /** One acquire-or-renew round, abandoned after `timeoutMs`; true when this candidate holds the lease. */
   async #attempt(timeoutMs: number): Promise<boolean> {
     const abort = new AbortController();
+    const started = this.#clock.now().getTime();
     const cancel = this.#clock.setTimeout(() => abort.abort(new Error("lease request timed out")), timeoutMs);
     try {
-      return await this.#tryAcquireOrRenew(abort.signal);
+      const held = await this.#tryAcquireOrRenew(abort.signal);
+      if (held) this.#renewedAt = started;
+      return held;
     } catch (err) {
       if (isConflict(err) || isAlreadyExists(err)) this.#log.debug({ err }, "Lost a race for the lease");
       else this.#log.warn({ err }, "Error acquiring or renewing lease");

@@ -15,19 +15,29 @@
  * and make run() reject with {@link LeaderElectionLostError}; the process should exit non-zero and be
  * restarted, as controller-runtime's managers do. Re-joining the election with possibly stale in-memory
  * state is not worth the risk.
+ *
+ * Fencing: {@link Manager.client}, the client controllers get, refuses every write
+ * ({@link WriteRefusedError}) unless this process may act as leader: leader election is off, or the
+ * lease is held and was renewed within the renew deadline (LeaderElector.holdsLease). The first write
+ * attempted after that deadline also aborts in-flight reconciles, even if the renew loop has not yet
+ * noticed. So once the lease is known lost nothing of this process reaches the apiserver as a change —
+ * not a reconcile that ignores its signal, not an Event — well before a successor may take over
+ * (leaseDuration after the last renewal). A standby refuses writes too. After a clean stop has
+ * released the lease, writes pass again: every controller has stopped, and only Events still queued are
+ * written (they describe, they decide nothing). The lease itself is written through the unfenced client.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { realClock, type Clock } from "./clock.ts";
 import type { RuntimeConfig } from "./config.ts";
 import type { Controller } from "./controller.ts";
-import { CacheSyncTimeoutError, LeaderElectionLostError } from "./errors.ts";
+import { CacheSyncTimeoutError, LeaderElectionLostError, type WriteRefusedError } from "./errors.ts";
 import { HealthServer } from "./http-server.ts";
 import { Informer } from "./informer.ts";
 import { KubeLeaseLock, LeaderElector, type LeaseLock } from "./leader-election.ts";
 import { kubeListerWatcher, type Selectors } from "./list-watch.ts";
 import { RuntimeMetrics } from "./metrics.ts";
-import { RestClient } from "./rest-client.ts";
+import { FencedClient, RestClient, type KubeClient } from "./rest-client.ts";
 import type { KubeObject, ResourceType } from "./resource.ts";
 
 export interface LeaderElectionSettings {
@@ -40,7 +50,10 @@ export interface LeaderElectionSettings {
 
 export interface ManagerOptions {
   logger: Logger;
-  /** Needed by informerFor(); optional for managers whose informers are built by hand (tests). */
+  /**
+   * Needed by informerFor() and {@link Manager.client}; optional for managers whose informers are built
+   * by hand (tests). Leader election writes its lease through it directly, unfenced.
+   */
   client?: RestClient;
   clock?: Clock;
   metrics?: RuntimeMetrics;
@@ -74,6 +87,11 @@ export class Manager {
   #address: { host: string; port: number } | undefined;
   #stopped: Promise<void> | undefined;
   #controllersStarted = false;
+  /** Ever held the lease in this run. */
+  #led = false;
+  /** Why writes are refused for good: the lease was lost. */
+  #lost: string | undefined;
+  readonly #fenced: KubeClient | undefined;
   readonly #finished = Promise.withResolvers<void>();
 
   constructor(opts: ManagerOptions) {
@@ -81,6 +99,7 @@ export class Manager {
     this.#clock = opts.clock ?? realClock;
     this.logger = opts.logger;
     this.metrics = opts.metrics ?? new RuntimeMetrics();
+    this.#fenced = opts.client ? new FencedClient(opts.client, () => this.writeRefusal()) : undefined;
   }
 
   /** A manager configured from parsed flags/env: REST client, namespaces, lease, server address. */
@@ -100,9 +119,39 @@ export class Manager {
     });
   }
 
-  get client(): RestClient {
+  /** The client for controllers, Events and status: reads always, writes only while leading (see the top). */
+  get client(): KubeClient {
+    if (!this.#fenced) throw new Error("this manager was created without a client");
+    return this.#fenced;
+  }
+
+  #rawClient(): RestClient {
     if (!this.#opts.client) throw new Error("this manager was created without a client");
     return this.#opts.client;
+  }
+
+  /**
+   * Undefined when this process may write now; otherwise why not (the message of the
+   * {@link WriteRefusedError} its client throws). Noticing here that the lease has run out latches the
+   * loss and aborts in-flight reconciles.
+   */
+  writeRefusal(): string | undefined {
+    if (!this.#opts.leaderElection) return undefined;
+    if (this.#lost !== undefined) return this.#lost;
+    if (!this.#led) return "this process is not the leader (it has not acquired the lease)";
+    const elector = this.#elector;
+    if (this.#leading && elector && !elector.holdsLease()) {
+      this.#loseLeadership("the leader lease was not renewed within the renew deadline");
+      return this.#lost;
+    }
+    return undefined;
+  }
+
+  #loseLeadership(why: string): void {
+    if (this.#lost !== undefined) return;
+    this.#lost = why;
+    this.logger.error({ reason: why }, "Leadership lost; refusing writes and aborting in-flight reconciles");
+    for (const c of this.#controllers) c.abortInFlight(why);
   }
 
   /**
@@ -115,7 +164,7 @@ export class Manager {
     if (!inf) {
       inf = new Informer<KubeObject>({
         resource: rt,
-        listerWatcher: kubeListerWatcher(this.client, rt, opts.selectors),
+        listerWatcher: kubeListerWatcher(this.#rawClient(), rt, opts.selectors),
         logger: this.logger,
         clock: this.#clock,
         namespaces: opts.namespaces ?? this.#opts.namespaces ?? "all",
@@ -131,9 +180,11 @@ export class Manager {
     this.#informers.push(informer);
   }
 
+  /** Registers a controller; it reports reconciles and its queue to this manager's metrics (unless it has its own). */
   addController(controller: Controller): void {
     if (this.#state !== "new") throw new Error("controllers must be added before the manager starts");
     if (this.#controllers.some((c) => c.name === controller.name)) throw new Error(`duplicate controller name ${controller.name}`);
+    controller.useMetrics(this.metrics);
     this.#controllers.push(controller);
   }
 
@@ -187,10 +238,11 @@ export class Manager {
         clock: this.#clock,
         onStartedLeading: (leading) => {
           this.#leading = true;
+          this.#led = true;
           this.metrics.leaderStatus.set({ name: le.lock.describe() }, 1);
           leading.addEventListener("abort", () => {
             // Leadership ended without a stop(): lost. Stop writing before anyone else may start.
-            if (!this.#stopping.signal.aborted) for (const c of this.#controllers) c.abortInFlight("leader election lost");
+            if (!this.#stopping.signal.aborted) this.#loseLeadership("leader election lost");
           });
           this.#startControllers();
         },

@@ -6,25 +6,29 @@
  * in the cache and in reconcilers, and lets one code path write the status of any kind.
  */
 import { HttpMethod, IsomorphicFetchHttpLibrary, ServerConfiguration, type KubeConfig } from "@kubernetes/client-node";
-import { ApiError } from "./errors.ts";
+import { ApiError, WriteRefusedError } from "./errors.ts";
+import { effectiveSignal } from "./reconcile-signal.ts";
 import { resourcePath, type KubeObject, type ObjectKey, type ResourceType } from "./resource.ts";
 
 export type QueryParams = Record<string, string | number | boolean | undefined>;
 
-export interface RequestOptions {
+/** What every call takes: a signal that abandons the request (the reconcile's, a timeout). */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface RequestOptions extends CallOptions {
   query?: QueryParams;
   body?: unknown;
   /** Defaults to application/json for bodies. */
   contentType?: string;
-  signal?: AbortSignal;
 }
 
-export interface ListOptions {
+export interface ListOptions extends CallOptions {
   labelSelector?: string;
   fieldSelector?: string;
   /** Page size; pages are followed until the list is complete. */
   limit?: number;
-  signal?: AbortSignal;
 }
 
 export interface ListResult<T> {
@@ -35,16 +39,40 @@ export interface ListResult<T> {
 export const MERGE_PATCH = "application/merge-patch+json";
 export const JSON_PATCH = "application/json-patch+json";
 
+const READS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** True for requests that change the cluster (everything but GET, HEAD and OPTIONS). */
+export function isWrite(method: string): boolean {
+  return !READS.has(method.toUpperCase());
+}
+
 /**
- * What the runtime's pieces depend on: one abstract `request`, and typed helpers built on it. A unit test
- * subclasses it with an in-memory `request`; {@link RestClient} sends to the apiserver.
+ * What the runtime's pieces depend on: one `request`, and typed helpers built on it. A unit test
+ * subclasses it with an in-memory `send`; {@link RestClient} sends to the apiserver.
+ *
+ * Every request obeys a signal: the one passed in the call (or bound by {@link KubeClient.withSignal}),
+ * combined with the ambient signal of the reconcile it is made for (reconcile-signal.ts), so a call made
+ * from a reconcile is abandoned when the reconcile is aborted even if no one passed the signal. A request
+ * whose signal has already aborted is not sent at all.
  */
 export abstract class KubeClient {
   /** Sends one request; resolves with the parsed JSON body, rejects with {@link ApiError} on non-2xx. */
-  abstract request<T>(method: HttpMethod, path: string, opts?: RequestOptions): Promise<T>;
+  request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
+    const signal = effectiveSignal(opts.signal);
+    if (signal?.aborted) return Promise.reject(abortError(signal, method, path));
+    return this.send<T>(method, path, signal ? { ...opts, signal } : opts);
+  }
 
-  get<T extends KubeObject>(rt: ResourceType, key: ObjectKey): Promise<T> {
-    return this.request<T>(HttpMethod.GET, resourcePath(rt, key.namespace, key.name));
+  /** The transport: `opts.signal` is already the effective signal. */
+  protected abstract send<T>(method: HttpMethod, path: string, opts: RequestOptions): Promise<T>;
+
+  /** A view of this client whose every request also obeys `signal` (e.g. a reconcile's, for code outside it). */
+  withSignal(signal: AbortSignal): KubeClient {
+    return new SignalBoundClient(this, signal);
+  }
+
+  get<T extends KubeObject>(rt: ResourceType, key: ObjectKey, opts: CallOptions = {}): Promise<T> {
+    return this.request<T>(HttpMethod.GET, resourcePath(rt, key.namespace, key.name), opts);
   }
 
   /** Lists in pages of `limit` (default 500), returning every item and the list's resourceVersion. */
@@ -70,26 +98,75 @@ export abstract class KubeClient {
     }
   }
 
-  create<T extends KubeObject>(rt: ResourceType, obj: T): Promise<T> {
-    return this.request<T>(HttpMethod.POST, resourcePath(rt, obj.metadata?.namespace), { body: obj });
+  create<T extends KubeObject>(rt: ResourceType, obj: T, opts: CallOptions = {}): Promise<T> {
+    return this.request<T>(HttpMethod.POST, resourcePath(rt, obj.metadata?.namespace), { ...opts, body: obj });
   }
 
   /** PUT of the whole object; carries metadata.resourceVersion, so a concurrent change is a 409. */
-  replace<T extends KubeObject>(rt: ResourceType, obj: T, subresource?: string): Promise<T> {
+  replace<T extends KubeObject>(rt: ResourceType, obj: T, opts: CallOptions & { subresource?: string } = {}): Promise<T> {
     const m = obj.metadata ?? {};
-    return this.request<T>(HttpMethod.PUT, resourcePath(rt, m.namespace, m.name, subresource), { body: obj });
+    const { subresource, ...call } = opts;
+    return this.request<T>(HttpMethod.PUT, resourcePath(rt, m.namespace, m.name, subresource), { ...call, body: obj });
   }
 
-  patch<T extends KubeObject>(rt: ResourceType, key: ObjectKey, patch: unknown, opts: { contentType?: string; subresource?: string } = {}): Promise<T> {
-    return this.request<T>(HttpMethod.PATCH, resourcePath(rt, key.namespace, key.name, opts.subresource), {
-      body: patch,
-      contentType: opts.contentType ?? MERGE_PATCH,
-    });
+  patch<T extends KubeObject>(rt: ResourceType, key: ObjectKey, patch: unknown, opts: CallOptions & { contentType?: string; subresource?: string } = {}): Promise<T> {
+    const { subresource, contentType, ...call } = opts;
+    return this.request<T>(HttpMethod.PATCH, resourcePath(rt, key.namespace, key.name, subresource), { ...call, body: patch, contentType: contentType ?? MERGE_PATCH });
   }
 
-  delete(rt: ResourceType, key: ObjectKey): Promise<unknown> {
-    return this.request(HttpMethod.DELETE, resourcePath(rt, key.namespace, key.name));
+  delete(rt: ResourceType, key: ObjectKey, opts: CallOptions & { query?: QueryParams } = {}): Promise<unknown> {
+    return this.request(HttpMethod.DELETE, resourcePath(rt, key.namespace, key.name), opts);
   }
+}
+
+/** {@link KubeClient.withSignal}'s view: the bound signal joins each request's own. */
+class SignalBoundClient extends KubeClient {
+  readonly #inner: KubeClient;
+  readonly #signal: AbortSignal;
+
+  constructor(inner: KubeClient, signal: AbortSignal) {
+    super();
+    this.#inner = inner;
+    this.#signal = signal;
+  }
+
+  protected send<T>(method: HttpMethod, path: string, opts: RequestOptions): Promise<T> {
+    const signal = opts.signal && opts.signal !== this.#signal ? AbortSignal.any([opts.signal, this.#signal]) : this.#signal;
+    return this.#inner.request<T>(method, path, { ...opts, signal });
+  }
+}
+
+/**
+ * A view of a client that refuses every write while `refusal()` returns a reason, with
+ * {@link WriteRefusedError}, before anything is sent; reads pass. The manager hands its controllers such
+ * a view, fenced by the leader lease: once the lease is known lost nothing of this process reaches the
+ * apiserver as a change, whatever a reconcile that ignores its signal still tries.
+ */
+export class FencedClient extends KubeClient {
+  readonly #inner: KubeClient;
+  readonly #refusal: () => string | undefined;
+
+  constructor(inner: KubeClient, refusal: () => string | undefined) {
+    super();
+    this.#inner = inner;
+    this.#refusal = refusal;
+  }
+
+  protected send<T>(method: HttpMethod, path: string, opts: RequestOptions): Promise<T> {
+    if (isWrite(method)) {
+      const why = this.#refusal();
+      if (why !== undefined) return Promise.reject(new WriteRefusedError(`${method} ${path} refused: ${why}`));
+    }
+    return this.#inner.request<T>(method, path, opts);
+  }
+}
+
+function abortError(signal: AbortSignal, method: string, path: string): Error {
+  const reason: unknown = signal.reason;
+  const why = reason instanceof Error ? reason.message : String(reason ?? "aborted");
+  const err = new Error(`${method} ${path} not sent: ${why}`, { cause: reason });
+  err.name = "AbortError";
+  return err;
 }
 
 export class RestClient extends KubeClient {
@@ -103,7 +180,7 @@ export class RestClient extends KubeClient {
     this.#userAgent = opts.userAgent;
   }
 
-  async request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
+  protected async send<T>(method: HttpMethod, path: string, opts: RequestOptions): Promise<T> {
     const cluster = this.kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error("the kubeconfig has no current cluster");
     const ctx = new ServerConfiguration(cluster.server, {}).makeRequestContext(path, method);

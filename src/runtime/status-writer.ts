@@ -7,9 +7,9 @@
  * 409 instead of silently undoing someone else's status change. That 409 surfaces as {@link ConflictError},
  * which the controller turns into a quiet requeue: the next reconcile re-reads and recomputes.
  */
-import { isDeepStrictEqual } from "node:util";
 import { ConflictError, isConflict } from "./errors.ts";
-import { MERGE_PATCH, type KubeClient } from "./rest-client.ts";
+import { mergePatchBetween } from "./merge-patch.ts";
+import { MERGE_PATCH, type CallOptions, type KubeClient } from "./rest-client.ts";
 import { keyOf, resourcePath, type KubeObject, type ResourceType } from "./resource.ts";
 
 export interface StatusWriterOptions {
@@ -26,16 +26,23 @@ export class StatusWriter {
     this.#fieldManager = opts.fieldManager;
   }
 
+  /** A view whose every write also obeys `signal` (inside a reconcile its signal applies anyway). */
+  withSignal(signal: AbortSignal): StatusWriter {
+    return new StatusWriter(this.#client.withSignal(signal), this.#fieldManager !== undefined ? { fieldManager: this.#fieldManager } : {});
+  }
+
   /**
    * JSON-merge-patches `status` into the object's status, on condition that the object is still at
    * `obj.metadata.resourceVersion`. Merge semantics: fields not named are kept (set one to null to remove
-   * it); arrays such as conditions are replaced whole.
+   * it); arrays such as conditions are replaced whole. Controllers state the whole status they want with
+   * {@link StatusWriter.updateStatusIfChanged} instead, which computes this patch.
    */
-  async patchStatus<T extends KubeObject>(rt: ResourceType, obj: KubeObject, status: unknown): Promise<T> {
+  async patchStatus<T extends KubeObject>(rt: ResourceType, obj: KubeObject, status: unknown, opts: CallOptions = {}): Promise<T> {
     const resourceVersion = obj.metadata?.resourceVersion;
     if (!resourceVersion) throw new Error("patchStatus needs the object's metadata.resourceVersion (read it first)");
     return this.#write(rt, obj, () =>
       this.#client.request<T>("PATCH", this.#path(rt, obj), {
+        ...opts,
         body: { metadata: { resourceVersion }, status },
         contentType: MERGE_PATCH,
         query: { fieldManager: this.#fieldManager },
@@ -44,19 +51,22 @@ export class StatusWriter {
   }
 
   /** PUTs the object to /status: its whole status replaces the stored one; spec changes in `obj` are ignored by the server. */
-  async replaceStatus<T extends KubeObject>(rt: ResourceType, obj: T): Promise<T> {
+  async replaceStatus<T extends KubeObject>(rt: ResourceType, obj: T, opts: CallOptions = {}): Promise<T> {
     if (!obj.metadata?.resourceVersion) throw new Error("replaceStatus needs the object's metadata.resourceVersion (read it first)");
-    return this.#write(rt, obj, () => this.#client.request<T>("PUT", this.#path(rt, obj), { body: obj, query: { fieldManager: this.#fieldManager } }));
+    return this.#write(rt, obj, () => this.#client.request<T>("PUT", this.#path(rt, obj), { ...opts, body: obj, query: { fieldManager: this.#fieldManager } }));
   }
 
   /**
-   * Patches status only when `status` differs from `obj.status`, so a reconcile that changed nothing writes
-   * nothing (no new resourceVersion, no watch event, no reconcile loop feeding itself). Returns the stored
-   * object, or `obj` itself when nothing was written.
+   * Makes the stored status `status`: sends the merge patch from `obj.status` to `status`
+   * (merge-patch.ts) — null for each key `status` no longer has, nothing for keys that are equal, an
+   * `undefined` value the same as no key — and nothing at all when they are equal, so a reconcile that
+   * changed nothing writes nothing (no new resourceVersion, no watch event, no reconcile loop feeding
+   * itself). Returns the stored object, or `obj` itself when nothing was written.
    */
-  async updateStatusIfChanged<T extends KubeObject>(rt: ResourceType, obj: T, status: unknown): Promise<{ obj: T; written: boolean }> {
-    if (isDeepStrictEqual(obj.status, status)) return { obj, written: false };
-    return { obj: await this.patchStatus<T>(rt, obj, status), written: true };
+  async updateStatusIfChanged<T extends KubeObject>(rt: ResourceType, obj: T, status: unknown, opts: CallOptions = {}): Promise<{ obj: T; written: boolean }> {
+    const patch = mergePatchBetween(obj.status ?? {}, status ?? {});
+    if (patch === undefined) return { obj, written: false };
+    return { obj: await this.patchStatus<T>(rt, obj, patch, opts), written: true };
   }
 
   #path(rt: ResourceType, obj: KubeObject): string {

@@ -17,7 +17,7 @@ interface Sent {
 class FakeClient extends KubeClient {
   readonly sent: Sent[] = [];
   readonly gone = new Set<string>();
-  request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  protected send<T>(method: string, path: string, opts: RequestOptions): Promise<T> {
     this.sent.push({ method, path, body: opts.body as Record<string, unknown> });
     const name = path.split("/").at(-1)!;
     if (method === "PATCH" && this.gone.has(name)) return Promise.reject(new ApiError(method, path, 404, { reason: "NotFound" }));
