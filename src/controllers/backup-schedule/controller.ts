@@ -87,9 +87,9 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
           { type: "Accepted", status: "False", reason: spec.reason, message: spec.message },
           { type: "Ready", status: "False", reason: spec.reason, message: spec.message },
         );
-        // No next tick for a schedule that cannot be read; a merge patch removes a field only by naming it null.
-        const { nextScheduleTime, ...rest } = schedule.status ?? {};
-        await ctx.status.updateStatusIfChanged(QDRANT_BACKUP_SCHEDULES, schedule, { ...rest, observedGeneration: generation, conditions, ...(nextScheduleTime !== undefined ? { nextScheduleTime: null } : {}) });
+        // No next tick for a schedule that cannot be read (the status writer removes the field).
+        const { nextScheduleTime: _none, ...rest } = schedule.status ?? {};
+        await ctx.status.updateStatusIfChanged(QDRANT_BACKUP_SCHEDULES, schedule, { ...rest, observedGeneration: generation, conditions });
         return DONE;
       }
 
@@ -137,8 +137,6 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
           : { type: "Ready", status: "True", reason: "Scheduled", message: `Next backup at ${toKubeTime(next)}.` };
       const previousPrune = schedule.status?.prune;
       const prune = {
-        // Merge patch: wouldPrune left over from an earlier dry run is removed only by naming it null.
-        ...(retention.wouldPrune === undefined && previousPrune?.wouldPrune !== undefined ? { wouldPrune: null } : {}),
         ...(prunedNow > 0 ? { lastPruneTime: toKubeTime(now) } : previousPrune?.lastPruneTime ? { lastPruneTime: previousPrune.lastPruneTime } : {}),
         ...(retention.wouldPrune !== undefined ? { wouldPrune: retention.wouldPrune } : {}),
         prunedTotal: (previousPrune?.prunedTotal ?? 0) + prunedNow,
