@@ -11,7 +11,7 @@ import { startEmulator, type EmulatorHandle } from "../emulator/index.ts";
 import { AdminClient } from "../emulator/admin-client.ts";
 import { parseManifest } from "../../src/backup/layout/manifest.ts";
 import { manifestKey, snapshotKey } from "../../src/backup/layout/object-keys.ts";
-import { EXIT_CODES } from "../../src/jobs/backup/contract.ts";
+import { EXIT_CODES } from "../../src/jobs/protocol/exit-codes.ts";
 import { s3Client, useBucket } from "../helpers/s3.ts";
 import { fullStoragePlan, holdingProxy, listKeys, makePlan, multipartUploads, objectBytes, runJob, seedCollection, startJobMidUpload, storageParts } from "./backup-harness.ts";
 

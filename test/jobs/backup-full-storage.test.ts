@@ -16,7 +16,7 @@ import { AdminClient } from "../emulator/admin-client.ts";
 import { readEntry, readTarEntries } from "../emulator/tar.ts";
 import { parseManifest, type Manifest } from "../../src/backup/layout/manifest.ts";
 import { manifestKey, snapshotKey } from "../../src/backup/layout/object-keys.ts";
-import { EXIT_CODES } from "../../src/jobs/backup/contract.ts";
+import { EXIT_CODES } from "../../src/jobs/protocol/exit-codes.ts";
 import { s3Client, useBucket } from "../helpers/s3.ts";
 import { allPoints, fullStoragePlan, listKeys, objectBytes, qdrant, runJob, seedCollection, storageParts, uploadAndRecover } from "./backup-harness.ts";
 

@@ -11,7 +11,8 @@ import { startEmulator, type EmulatorHandle } from "../emulator/index.ts";
 import { AdminClient } from "../emulator/admin-client.ts";
 import { parseManifest, type Manifest } from "../../src/backup/layout/manifest.ts";
 import { backupPrefix, manifestKey } from "../../src/backup/layout/object-keys.ts";
-import { EXIT_CODES, type BackupJobPlan } from "../../src/jobs/backup/contract.ts";
+import type { BackupJobPlan } from "../../src/jobs/backup/contract.ts";
+import { EXIT_CODES } from "../../src/jobs/protocol/exit-codes.ts";
 import { s3Client, useBucket } from "../helpers/s3.ts";
 import { allPoints, listKeys, makePlan, multipartUploads, objectBytes, qdrant, runJob, seedCollection, uploadAndRecover } from "./backup-harness.ts";
 

@@ -2,9 +2,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { isOperatorError, OperatorError } from "../../src/errors.ts";
-import { MAX_RESULT_BYTES, type BackupJobResult } from "../../src/jobs/backup/contract.ts";
+import type { BackupJobResult, BackupJobSuccess } from "../../src/jobs/backup/contract.ts";
 import { parsePlan } from "../../src/jobs/backup/plan.ts";
-import { encodeResult, exitCodeFor, failureResult, scrub } from "../../src/jobs/backup/result.ts";
+import { smallerBackupResults } from "../../src/jobs/backup/result.ts";
+import { exitCodeFor } from "../../src/jobs/protocol/exit-codes.ts";
+import { failureResult } from "../../src/jobs/protocol/failure.ts";
+import { encodeResult as encode, MAX_TERMINATION_MESSAGE_BYTES as MAX_RESULT_BYTES } from "../../src/jobs/protocol/termination-message.ts";
+import { Redactor } from "../../src/runtime/redact.ts";
 import { selectCollections } from "../../src/jobs/backup/run-backup.ts";
 
 const existing = ["docs", "docs_v2", "images", "logs-2026"];
@@ -13,6 +17,8 @@ const aliases = [{ alias: "live", collection: "docs_v2" }];
 function rejects(fn: () => unknown, reason: string, message: RegExp): void {
   assert.throws(fn, (err: unknown) => isOperatorError(err) && err.reason === reason && message.test(err.message));
 }
+
+const encodeResult = (r: BackupJobResult): string => encode<BackupJobSuccess>(r, smallerBackupResults);
 
 describe("selectCollections", () => {
   it("takes names as given, refusing a missing one and naming an alias's collection", () => {
@@ -54,26 +60,32 @@ describe("parsePlan", () => {
         err instanceof OperatorError &&
         !err.retryable &&
         err.reason === "InvalidBackupPlan" &&
-        /version must be 1/.test(err.message) &&
-        /collections.pattern is not a regular expression/.test(err.message) &&
-        /qdrant.url must be an http\(s\) URL/.test(err.message) &&
-        /source: "Not_A_Namespace" is not a valid namespace name/.test(err.message),
+        /plan\.version: must be 1 \(got 2\): the Job's image and the manager disagree/.test(err.message) &&
+        /plan\.collections\.pattern: is not a regular expression/.test(err.message) &&
+        /plan\.qdrant\.url: must match pattern/.test(err.message) &&
+        /plan\.source: "Not_A_Namespace" is not a valid namespace name/.test(err.message),
     );
     rejects(() => parsePlan(undefined), "InvalidBackupPlan", /BACKUP_PLAN is not set/);
-    rejects(() => parsePlan(JSON.stringify({ ...good, collections: undefined })), "InvalidBackupPlan", /collections is required in mode Collection/);
+    rejects(() => parsePlan(JSON.stringify({ ...good, collections: undefined })), "InvalidBackupPlan", /plan\.collections: is required in mode Collection/);
   });
 });
 
 describe("the result", () => {
   it("keeps the failing side's words with secrets scrubbed, and maps retryability to the exit code", () => {
     const err = new OperatorError("QDRANT_API_ERROR", "POST http://q:6333/collections/c/snapshots: 500 No space left on device (key s3cr3t-key)");
-    const r = failureResult(err, ["s3cr3t-key", undefined]);
-    assert.deepEqual(r, { ok: false, reason: "QdrantError", message: "POST http://q:6333/collections/c/snapshots: 500 No space left on device (key ***)", retryable: true });
+    const redactor = new Redactor();
+    redactor.register("s3cr3t-key");
+    redactor.register(undefined);
+    const r = failureResult(err, redactor);
+    assert.deepEqual(r, { ok: false, reason: "QdrantError", message: "POST http://q:6333/collections/c/snapshots: 500 No space left on device (key [REDACTED])", retryable: true });
     assert.equal(exitCodeFor(r), 1);
-    assert.equal(exitCodeFor(failureResult(new OperatorError("COLLECTION_NOT_FOUND", "collection \"x\" does not exist"), [])), 2);
-    assert.equal(exitCodeFor({ ok: true, backupId: "x", startTime: "", completionTime: "", sizeBytes: 0 }), 0);
-    assert.equal(failureResult(new TypeError("boom"), []).reason, "InternalError");
-    assert.equal(scrub("a=pass%2Fword and pass/word", ["pass/word"]), "a=*** and ***");
+    assert.equal(exitCodeFor(failureResult(new OperatorError("COLLECTION_NOT_FOUND", "collection \"x\" does not exist"), new Redactor())), 2);
+    const succeeded: BackupJobResult = { ok: true, backupId: "x", startTime: "", completionTime: "", sizeBytes: 0 };
+    assert.equal(exitCodeFor(succeeded), 0);
+    assert.equal(failureResult(new TypeError("boom"), new Redactor()).reason, "InternalError");
+    const url = new Redactor();
+    url.register("pass/word");
+    assert.equal(url.scrub("a=pass%2Fword and pass/word"), "a=[REDACTED] and [REDACTED]");
   });
 
   it("fits the termination message: files dropped first, then collections from the end", () => {

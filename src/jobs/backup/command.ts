@@ -1,36 +1,33 @@
 /**
  * `job backup`: what a backup Job's container runs. Reads the plan and the secrets from the environment
- * (see contract.ts), runs the backup, writes the result to the termination message file and returns the
- * exit code. Logs are pino JSON on stdout; no secret is logged (the plan holds none, and error messages
- * are scrubbed of the secret values before they are logged or reported).
+ * (see contract.ts) and runs the backup; everything around it — the result in the termination message,
+ * the exit code, SIGTERM, keeping the secrets out of logs and messages — is every Job's
+ * (src/jobs/protocol/run-command.ts). Logs are pino JSON on stdout.
  */
 import { readFileSync } from "node:fs";
 import { Agent } from "node:https";
 import { S3Client } from "@aws-sdk/client-s3";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { pino } from "pino";
 import { OPERATOR_NAME, OPERATOR_VERSION } from "../../version.ts";
-import { OperatorError } from "../../errors.ts";
-import { CleanupRegistry } from "./cleanup-registry.ts";
-import { BACKUP_ENV, type BackupJobPlan, type BackupJobResult } from "./contract.ts";
+import { runJobCommand, type JobRunContext } from "../protocol/run-command.ts";
+import { BACKUP_ENV, BACKUP_SECRET_ENV, type BackupJobPlan, type BackupJobSuccess } from "./contract.ts";
 import { parsePlan } from "./plan.ts";
-import { qdrantAccess, type QdrantAccess } from "./qdrant-calls.ts";
-import { DEFAULT_RESULT_FILE, exitCodeFor, failureResult, scrub, writeResult } from "./result.ts";
+import { openMountedConnection } from "../../qdrant/mounted-connection.ts";
+import { smallerBackupResults } from "./result.ts";
 import { runBackup } from "./run-backup.ts";
 
-export async function backupCommand(env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const log = pino({ base: { job: "backup" }, timestamp: pino.stdTimeFunctions.isoTime });
-  const secrets = [env[BACKUP_ENV.qdrantApiKey], env[BACKUP_ENV.awsSecretAccessKey], env[BACKUP_ENV.awsSessionToken]];
-  const resultFile = env[BACKUP_ENV.resultFile] || DEFAULT_RESULT_FILE;
-  let result: BackupJobResult;
+export function backupCommand(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return runJobCommand({ name: "backup", title: "Backup", stopped: "the backup", secretEnv: BACKUP_SECRET_ENV, run: backup, smaller: smallerBackupResults }, env);
+}
+
+async function backup({ env, log, cleanup }: JobRunContext): Promise<BackupJobSuccess> {
   let s3: S3Client | undefined;
-  let access: QdrantAccess | undefined;
-  const cleanup = new CleanupRegistry();
-  process.once("SIGTERM", () => void onSigterm(cleanup, log, resultFile));
+  let qdrant: ReturnType<typeof openMountedConnection> | undefined;
   try {
     const plan = parsePlan(env[BACKUP_ENV.plan]);
     log.info({ backupId: plan.backupId, mode: plan.mode, collections: plan.collections, bucket: plan.s3.bucket, operator: `${OPERATOR_NAME} ${OPERATOR_VERSION}` }, "Starting backup");
-    const made = qdrantAccess({
+    const made = openMountedConnection({
+      url: plan.qdrant.url,
       timeoutSeconds: plan.qdrant.timeoutSeconds,
       ...(env[BACKUP_ENV.qdrantApiKey] ? { apiKey: env[BACKUP_ENV.qdrantApiKey] } : {}),
       ...(env[BACKUP_ENV.qdrantCaFile] ? { caFile: env[BACKUP_ENV.qdrantCaFile] } : {}),
@@ -38,47 +35,15 @@ export async function backupCommand(env: NodeJS.ProcessEnv = process.env): Promi
       ...(plan.qdrant.tls?.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
     });
     s3 = s3ClientFromEnv(plan, env);
-    access = made;
-    const ok = await runBackup(plan, access, s3, log, cleanup);
-    result = ok;
+    qdrant = made;
+    const ok = await runBackup(plan, qdrant.qdrant, s3, log, cleanup);
     log.info({ backupId: ok.backupId, sizeBytes: ok.sizeBytes, collections: ok.collections?.map((c) => c.name) }, "Backup succeeded");
-  } catch (err) {
-    result = failureResult(err, secrets);
-    log.error({ reason: result.reason, retryable: result.retryable, err: scrub((err as Error).stack ?? String(err), secrets) }, `Backup failed: ${result.message}`);
+    return ok;
   } finally {
     s3?.destroy();
     // Keep-alive sockets would hold the process open after the work is done.
-    await Promise.all([access?.dispatcher.close(), access?.longDispatcher.close()]).catch(() => undefined);
+    await qdrant?.close().catch(() => undefined);
   }
-  try {
-    writeResult(resultFile, result);
-  } catch (err) {
-    log.error({ file: resultFile, err: (err as Error).message }, "Could not write the result file");
-  }
-  return exitCodeFor(result);
-}
-
-/** How long SIGTERM cleanup may take: inside Kubernetes' default 30 s grace period. */
-const SIGTERM_CLEANUP_MS = 20_000;
-
-/**
- * SIGTERM: undo what is outstanding (snapshots on the peers, the multipart upload in flight), report a
- * retryable failure and exit, all within the grace period. The run's own promise chain is abandoned;
- * the pending markers still cover anything the cleanup could not finish, for a retry.
- */
-async function onSigterm(cleanup: CleanupRegistry, log: pino.Logger, resultFile: string): Promise<void> {
-  log.warn("Received SIGTERM; deleting this run's snapshots and aborting its uploads");
-  const timeout = new Promise<string[]>((resolve) => setTimeout(() => resolve([`cleanup did not finish within ${SIGTERM_CLEANUP_MS} ms`]), SIGTERM_CLEANUP_MS).unref());
-  const problems = await Promise.race([cleanup.runAll(), timeout]);
-  for (const p of problems) log.warn({ problem: p }, "Cleanup step failed");
-  const result = failureResult(new OperatorError("JOB_TERMINATED", "the backup was stopped by SIGTERM (the Job was deleted, hit its deadline, or its node is draining)"), []);
-  try {
-    writeResult(resultFile, result);
-  } catch (err) {
-    log.error({ file: resultFile, err: (err as Error).message }, "Could not write the result file");
-  }
-  log.flush();
-  process.exit(exitCodeFor(result));
 }
 
 /** Static credentials when the pod has them, else the SDK's default chain (IRSA, pod identity). */

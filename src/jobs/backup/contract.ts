@@ -1,14 +1,21 @@
 /**
- * The contract between the QdrantBackup controller and the `job backup` command its Job runs.
+ * The contract between the QdrantBackup controller and the `job backup` command its Job runs, as TypeBox
+ * schemas: the controller checks the plan it builds against BackupJobPlan before it creates the Job, the
+ * Job checks it again when it starts (plan.ts), and the controller reads the Job's result through
+ * BackupJobSuccess (src/controllers/backup/job-result.ts). The protocol around them — the environment,
+ * the termination message, exit codes, SIGTERM, redaction — is every Job's (src/jobs/protocol/).
  *
- * Input: the plan as JSON in the BACKUP_PLAN environment variable (nothing secret in it), and the
- * secrets as environment variables the pod spec fills from Secrets with secretKeyRef — so no credential
- * is ever written into a Job object, and the Job's pod needs no Kubernetes API rights.
+ * Input: the plan as JSON in BACKUP_PLAN (nothing secret in it), and the secrets as environment
+ * variables the pod spec fills from Secrets with secretKeyRef — so no credential is ever written into a
+ * Job object, and the Job's pod needs no Kubernetes API rights.
  *
- * Output: one JSON line (BackupJobResult) in the container's termination message
- * (/dev/termination-log, at most 4 KiB: kubelets truncate beyond it), which the controller reads from
- * the Pod's status. The exit code tells the Job controller whether to retry: see EXIT_CODES.
+ * Output: one JSON line (BackupJobResult) in the container's termination message, and the exit code.
  */
+import { Type, type Static } from "@sinclair/typebox";
+import { StringEnum } from "../../api/schema-helpers.ts";
+import type { JobFailure } from "../protocol/failure.ts";
+import { DROP_INVALID_ITEMS } from "../protocol/schema-check.ts";
+import { RESULT_FILE_ENV } from "../protocol/termination-message.ts";
 
 /** Environment variables of the backup Job's container. */
 export const BACKUP_ENV = {
@@ -22,88 +29,98 @@ export const BACKUP_ENV = {
   /** Path of a PEM file (a mounted Secret) with the S3 endpoint's CA. */
   s3CaFile: "S3_CA_FILE",
   /** Where to write the result; defaults to /dev/termination-log. */
-  resultFile: "RESULT_FILE",
+  resultFile: RESULT_FILE_ENV,
 } as const;
 
-/**
- * Exit codes. The Job's podFailurePolicy ends the Job at once on PERMANENT (retrying cannot fix a
- * missing collection or a refused key); any other failure is retried up to backoffLimit.
- */
-export const EXIT_CODES = { SUCCESS: 0, RETRYABLE: 1, PERMANENT: 2 } as const;
+/** The variables whose values are secrets: scrubbed from every log line and message of the Job. */
+export const BACKUP_SECRET_ENV = [BACKUP_ENV.qdrantApiKey, BACKUP_ENV.awsSecretAccessKey, BACKUP_ENV.awsSessionToken] as const;
 
-export interface BackupJobPlan {
-  version: 1;
-  /** backupId(creationTimestamp, uid) of the QdrantBackup: fixed before the Job starts, so retries write the same keys. */
-  backupId: string;
-  mode: "Collection" | "FullStorage";
+const Name = (description?: string) => Type.String({ minLength: 1, ...(description ? { description } : {}) });
+const HttpUrl = Type.String({ pattern: "^https?://[^/]" });
+const Count = Type.Integer({ minimum: 0 });
+
+export const BackupJobPlan = Type.Object({
+  version: Type.Literal(1),
+  backupId: Name("backupId(creationTimestamp, uid) of the QdrantBackup: fixed before the Job starts, so retries write the same keys."),
+  mode: StringEnum(["Collection", "FullStorage"] as const),
   /** Collection mode: which collections, resolved by the Job when it starts. */
-  collections?: { names?: string[]; all?: boolean; pattern?: string };
-  qdrant: {
-    url: string;
-    timeoutSeconds: number;
-    discovery: { mode: "Cluster" | "Static" | "None"; restPort: number; scheme: "http" | "https"; urls?: string[] };
-    tls?: { serverName?: string; insecureSkipVerify?: boolean };
-  };
-  s3: {
-    bucket: string;
-    prefix?: string;
-    region: string;
-    endpoint?: string;
-    forcePathStyle: boolean;
-    serverSideEncryption?: { type: "AES256" | "aws:kms"; kmsKeyId?: string };
-    storageClass?: string;
-  };
+  collections: Type.Optional(
+    Type.Object({
+      names: Type.Optional(Type.Array(Name(), { minItems: 1 })),
+      all: Type.Optional(Type.Literal(true)),
+      pattern: Type.Optional(Name()),
+    }),
+  ),
+  qdrant: Type.Object({
+    url: HttpUrl,
+    timeoutSeconds: Type.Number({ exclusiveMinimum: 0 }),
+    discovery: Type.Object({
+      mode: StringEnum(["Cluster", "Static", "None"] as const),
+      restPort: Type.Integer({ minimum: 1, maximum: 65535 }),
+      scheme: StringEnum(["http", "https"] as const),
+      urls: Type.Optional(Type.Array(Type.String({ pattern: "^https?://" }), { minItems: 1 })),
+    }),
+    tls: Type.Optional(Type.Object({ serverName: Type.Optional(Type.String()), insecureSkipVerify: Type.Optional(Type.Boolean()) })),
+  }),
+  s3: Type.Object({
+    bucket: Name(),
+    prefix: Type.Optional(Type.String()),
+    region: Name(),
+    endpoint: Type.Optional(HttpUrl),
+    forcePathStyle: Type.Boolean(),
+    serverSideEncryption: Type.Optional(Type.Object({ type: StringEnum(["AES256", "aws:kms"] as const), kmsKeyId: Type.Optional(Type.String()) })),
+    storageClass: Type.Optional(Type.String()),
+  }),
   /** Recorded in every manifest, and part of every key (namespace, connection). */
-  source: {
-    namespace: string;
-    connection: string;
-    backupName: string;
-    backupUid: string;
-    scheduleName?: string;
-    scheduledTime?: string;
-    clusterId?: string;
-  };
-  operatorVersion: string;
-}
+  source: Type.Object({
+    namespace: Name(),
+    connection: Name(),
+    backupName: Name(),
+    backupUid: Name(),
+    scheduleName: Type.Optional(Type.String()),
+    scheduledTime: Type.Optional(Type.String()),
+    clusterId: Type.Optional(Type.String()),
+  }),
+  operatorVersion: Name(),
+});
+export type BackupJobPlan = Static<typeof BackupJobPlan>;
 
-export interface BackupJobFile {
-  peerId: string;
-  key: string;
-  size: number;
-  sha256: string;
-}
+export const BackupJobFile = Type.Object({ peerId: Type.String(), key: Type.String(), size: Count, sha256: Type.String({ pattern: "^[0-9a-f]{64}$" }) });
+export type BackupJobFile = Static<typeof BackupJobFile>;
 
-export interface BackupJobCollectionResult {
-  name: string;
-  manifestKey: string;
-  pointsCount: number;
-  sizeBytes: number;
+/** A status must never show a checksum that is not one: malformed file entries are left out, the rest kept. */
+const Files = Type.Array(BackupJobFile, { [DROP_INVALID_ITEMS]: true });
+
+export const BackupJobCollectionResult = Type.Object({
+  name: Type.String(),
+  manifestKey: Type.String(),
+  pointsCount: Count,
+  sizeBytes: Count,
   /** Dropped when the message would exceed 4 KiB; the manifest has them. */
-  files?: BackupJobFile[];
-}
+  files: Type.Optional(Files),
+});
+export type BackupJobCollectionResult = Static<typeof BackupJobCollectionResult>;
 
-export type BackupJobResult =
-  | {
-      ok: true;
-      backupId: string;
-      startTime: string;
-      completionTime: string;
-      sizeBytes: number;
-      /** Collection mode: one entry per collection, each with its own manifest. */
-      collections?: BackupJobCollectionResult[];
-      /** FullStorage mode: the backup's one manifest, its files (one per peer) and what the storage held. */
-      manifestKey?: string;
-      files?: BackupJobFile[];
-      storage?: { collections: Array<{ name: string; pointsCount?: number; aliases: string[] }> };
-    }
-  | {
-      ok: false;
-      /** CamelCase, from src/errors.ts (e.g. QdrantError, StorageAccessDenied, CollectionNotFound). */
-      reason: string;
-      /** What failed, in Qdrant's or S3's own words (e.g. "No space left on device"); secrets scrubbed. */
-      message: string;
-      retryable: boolean;
-    };
+export const BackupJobSuccess = Type.Object({
+  ok: Type.Literal(true),
+  backupId: Type.String(),
+  startTime: Type.String(),
+  completionTime: Type.String(),
+  sizeBytes: Count,
+  /** Collection mode: one entry per collection, each with its own manifest. */
+  collections: Type.Optional(Type.Array(BackupJobCollectionResult)),
+  /** FullStorage mode: the backup's one manifest, its files (one per peer) and what the storage held. */
+  manifestKey: Type.Optional(Type.String()),
+  files: Type.Optional(Files),
+  storage: Type.Optional(
+    Type.Object({
+      collections: Type.Array(
+        Type.Object({ name: Type.String(), pointsCount: Type.Optional(Count), aliases: Type.Array(Type.String(), { [DROP_INVALID_ITEMS]: true }) }),
+        { [DROP_INVALID_ITEMS]: true },
+      ),
+    }),
+  ),
+});
+export type BackupJobSuccess = Static<typeof BackupJobSuccess>;
 
-/** Termination messages beyond this are truncated by the kubelet. */
-export const MAX_RESULT_BYTES = 4096;
+export type BackupJobResult = BackupJobSuccess | JobFailure;
