@@ -8,9 +8,11 @@ import { backupController } from "../controllers/backup/controller.ts";
 import { BackupMetrics } from "../controllers/backup/metrics.ts";
 import { BACKUP_LABEL } from "../controllers/backup/names.ts";
 import { JOBS, type BackupObject, type JobObject } from "../controllers/backup/types.ts";
-import { backupLocationController, type BackupLocationObject } from "../controllers/backup-location/controller.ts";
+import { backupLocationController } from "../controllers/backup-location/controller.ts";
 import { backupScheduleController } from "../controllers/backup-schedule/controller.ts";
-import { qdrantConnectionController, type QdrantConnectionObject } from "../controllers/qdrant-connection/controller.ts";
+import { qdrantConnectionController } from "../controllers/qdrant-connection/controller.ts";
+import type { QdrantConnectionObject } from "../controllers/shared/resolve-connection.ts";
+import type { BackupLocationObject } from "../controllers/shared/resolve-location.ts";
 import {
   COLLECTION_ROLLOUTS,
   QDRANT_BACKUP_LOCATIONS,
@@ -21,24 +23,24 @@ import {
 } from "../controllers/resources.ts";
 import type { OperatorContext } from "../controllers/shared/context.ts";
 import { validationController } from "../controllers/validation/controller.ts";
-import { parseConfig, configHelp } from "../runtime/config.ts";
 import { ConfigError, LeaderElectionLostError } from "../runtime/errors.ts";
 import { EventRecorder } from "../runtime/events.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { Manager } from "../runtime/manager.ts";
 import { Redactor } from "../runtime/redact.ts";
+import { managerHelp, parseManagerConfig } from "./config.ts";
 import { clockFromEnv } from "./test-clock.ts";
 import { StatusWriter } from "../runtime/status-writer.ts";
-import { DEFAULT_JOB_IMAGE, OPERATOR_NAME, OPERATOR_VERSION, REPORTING_CONTROLLER } from "../version.ts";
+import { OPERATOR_NAME, OPERATOR_VERSION, REPORTING_CONTROLLER } from "../version.ts";
 
 export async function runManager(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
-    console.log(`usage: ${OPERATOR_NAME} manager [flags]\n\n${configHelp()}`);
+    console.log(`usage: ${OPERATOR_NAME} manager [flags]\n\n${managerHelp()}`);
     return 0;
   }
-  let config;
+  let config, operator;
   try {
-    config = parseConfig(argv, process.env, { leaseName: "qdrant-operator-leader", jobImage: DEFAULT_JOB_IMAGE });
+    ({ runtime: config, operator } = parseManagerConfig(argv, process.env));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(`${OPERATOR_NAME} manager: ${err.message}\n\nRun \`${OPERATOR_NAME} manager --help\` for the flags.`);
@@ -77,7 +79,7 @@ export async function runManager(argv: string[]): Promise<number> {
         connections: mgr.informerFor<QdrantConnectionObject>(QDRANT_CONNECTIONS),
         locations: mgr.informerFor<BackupLocationObject>(QDRANT_BACKUP_LOCATIONS),
       },
-      { defaultJobImage: config.defaultJobImage, metrics: new BackupMetrics(mgr.metrics.registry), runtimeMetrics: mgr.metrics },
+      { defaultJobImage: operator.defaultJobImage, metrics: new BackupMetrics(mgr.metrics.registry) },
     ),
   );
   for (const rt of [QDRANT_RESTORES, COLLECTION_ROLLOUTS]) {

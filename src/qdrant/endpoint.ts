@@ -1,9 +1,11 @@
 /**
  * Turns a QdrantConnection into something to call: the REST URL (given, or a Service's cluster DNS name),
- * the API key and CA from their Secrets, and the peer-discovery settings with their defaults.
+ * the API key and CA from their Secrets, and the peer-discovery settings with their defaults. The pure
+ * parts (the URL, the discovery defaults) are what a Job's plan carries too, so the manager and the Jobs
+ * reach the same address by one derivation.
  */
 import type { QdrantConnectionSpec } from "../api/v1alpha1/qdrant-connection.ts";
-import { tlsDispatcher, type QdrantEndpoint } from "./rest.ts";
+import { tlsDispatcher, type QdrantEndpoint, type TlsSettings } from "./rest.ts";
 import type { PeerDiscoverySettings } from "./peers.ts";
 
 export interface ResolvedConnection {
@@ -17,35 +19,70 @@ export type SecretReader = (ref: { name: string; key: string }, field: string) =
 /** Resolves a named Service port to its number; supplied by the caller. */
 export type ServicePortResolver = (namespace: string, service: string, port: string) => Promise<number>;
 
-export async function resolveConnection(spec: QdrantConnectionSpec, namespace: string, readSecret: SecretReader, resolvePort: ServicePortResolver): Promise<ResolvedConnection> {
-  const https = spec.url ? spec.url.startsWith("https://") : spec.tls !== undefined;
-  let url: string;
-  if (spec.url) {
-    url = spec.url.replace(/\/+$/, "");
-  } else {
-    const svc = spec.service!;
-    const ns = svc.namespace ?? namespace;
-    const port = typeof svc.port === "string" && !/^\d+$/.test(svc.port) ? await resolvePort(ns, svc.name, svc.port) : Number(svc.port ?? 6333);
-    url = `${https ? "https" : "http"}://${svc.name}.${ns}.svc:${port}`;
-  }
-  const apiKey = spec.apiKeySecretRef ? await readSecret(spec.apiKeySecretRef, "spec.apiKeySecretRef") : undefined;
-  let dispatcher;
-  if (https && spec.tls) {
-    const caPem = spec.tls.caSecretRef ? await readSecret(spec.tls.caSecretRef, "spec.tls.caSecretRef") : undefined;
-    dispatcher = tlsDispatcher({
-      ...(caPem ? { caPem } : {}),
-      ...(spec.tls.serverName ? { serverName: spec.tls.serverName } : {}),
-      ...(spec.tls.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
-    });
-  }
+const DEFAULT_PORT = 6333;
+const DEFAULT_TIMEOUT_SECONDS = 30;
+
+/** True when the connection names a Service port by name, which only the Service can turn into a number. */
+export function needsPortLookup(spec: QdrantConnectionSpec): boolean {
+  const port = spec.service?.port;
+  return spec.url === undefined && typeof port === "string" && !/^\d+$/.test(port);
+}
+
+/** https when the URL says so; for a Service, when the connection has a `tls` section. */
+export function usesTls(spec: QdrantConnectionSpec): boolean {
+  return spec.url !== undefined ? spec.url.startsWith("https://") : spec.tls !== undefined;
+}
+
+/**
+ * Qdrant's REST URL as a pod in the cluster reaches it: the spec's URL without a trailing slash, or the
+ * Service's cluster DNS name (`resolvedPort` is the number of a named port, looked up by the caller).
+ */
+export function connectionUrl(spec: QdrantConnectionSpec, namespace: string, resolvedPort?: number): string {
+  if (spec.url !== undefined) return spec.url.replace(/\/+$/, "");
+  const svc = spec.service;
+  if (!svc) throw new RangeError("a QdrantConnection has url or service");
+  const ns = svc.namespace ?? namespace;
+  const port = resolvedPort ?? (needsPortLookup(spec) ? undefined : Number(svc.port ?? DEFAULT_PORT));
+  if (port === undefined) throw new RangeError(`spec.service.port "${String(svc.port)}" is a name: resolve it first`);
+  return `${usesTls(spec) ? "https" : "http"}://${svc.name}.${ns}.svc:${port}`;
+}
+
+/** How every peer is found, with the spec's defaults (Cluster mode, port 6333, the connection's scheme). */
+export function peerDiscovery(spec: QdrantConnectionSpec): PeerDiscoverySettings {
   const peers = spec.peers;
   return {
-    endpoint: { url, timeoutMs: (spec.timeoutSeconds ?? 30) * 1000, ...(apiKey ? { apiKey } : {}), ...(dispatcher ? { dispatcher } : {}) },
-    discovery: {
-      mode: peers?.mode ?? "Cluster",
-      restPort: peers?.restPort ?? 6333,
-      scheme: peers?.scheme ?? (https ? "https" : "http"),
-      ...(peers?.urls ? { urls: peers.urls } : {}),
-    },
+    mode: peers?.mode ?? "Cluster",
+    restPort: peers?.restPort ?? DEFAULT_PORT,
+    scheme: peers?.scheme ?? (usesTls(spec) ? "https" : "http"),
+    ...(peers?.urls ? { urls: [...peers.urls] } : {}),
+  };
+}
+
+/** Timeout of ordinary calls, in seconds (spec.timeoutSeconds, default 30). */
+export function callTimeoutSeconds(spec: QdrantConnectionSpec): number {
+  return spec.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+}
+
+/** The TLS settings that are not secret (server name, skip-verify); the CA comes from its Secret. */
+export function tlsOptions(spec: QdrantConnectionSpec): Omit<TlsSettings, "caPem"> | undefined {
+  const tls = spec.tls;
+  if (!tls) return undefined;
+  const out = { ...(tls.serverName ? { serverName: tls.serverName } : {}), ...(tls.insecureSkipVerify ? { insecureSkipVerify: true } : {}) };
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+export async function resolveConnection(spec: QdrantConnectionSpec, namespace: string, readSecret: SecretReader, resolvePort: ServicePortResolver): Promise<ResolvedConnection> {
+  const svc = spec.service;
+  const port = needsPortLookup(spec) && svc ? await resolvePort(svc.namespace ?? namespace, svc.name, String(svc.port)) : undefined;
+  const url = connectionUrl(spec, namespace, port);
+  const apiKey = spec.apiKeySecretRef ? await readSecret(spec.apiKeySecretRef, "spec.apiKeySecretRef") : undefined;
+  let dispatcher;
+  if (usesTls(spec) && spec.tls) {
+    const caPem = spec.tls.caSecretRef ? await readSecret(spec.tls.caSecretRef, "spec.tls.caSecretRef") : undefined;
+    dispatcher = tlsDispatcher({ ...(caPem ? { caPem } : {}), ...tlsOptions(spec) });
+  }
+  return {
+    endpoint: { url, timeoutMs: callTimeoutSeconds(spec) * 1000, ...(apiKey ? { apiKey } : {}), ...(dispatcher ? { dispatcher } : {}) },
+    discovery: peerDiscovery(spec),
   };
 }

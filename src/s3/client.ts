@@ -1,9 +1,15 @@
 /**
- * The thin S3 adapter: a client for a QdrantBackupLocation (static credentials from a Secret, or the
- * SDK's default chain for the pod's own identity), and S3 errors turned into coded errors whose messages
+ * The thin S3 adapter: the one builder of S3 clients (the manager's, for a QdrantBackupLocation, and the
+ * Job's, from its environment), presigned GET URLs, and S3 errors turned into coded errors whose messages
  * say what to fix.
+ *
+ * One builder, because two drifted: the Job trusted the location's CA and the manager did not, so with a
+ * private-CA endpoint backups succeeded while every manager-side call (the location's check, pruning, the
+ * sweep, deletionPolicy Delete) failed on the certificate.
  */
-import { HeadBucketCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { Agent } from "node:https";
+import { GetObjectCommand, HeadBucketCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { S3Location } from "../api/v1alpha1/backup-location.ts";
 import type { Static } from "@sinclair/typebox";
 import { OperatorError } from "../errors.ts";
@@ -16,14 +22,107 @@ export interface StaticCredentials {
   sessionToken?: string;
 }
 
-export function s3ClientFor(spec: S3LocationSpec, credentials: StaticCredentials | undefined): S3Client {
+/** Where the bucket is, with the spec's defaults applied: what both the manager and the Job's plan use. */
+export interface S3Target {
+  region: string;
+  endpoint?: string;
+  forcePathStyle: boolean;
+}
+
+/** The defaults of a location's S3 fields (region us-east-1, virtual-hosted addressing), in one place. */
+export function s3Target(spec: Pick<S3LocationSpec, "region" | "endpoint" | "forcePathStyle">): S3Target {
+  return { region: spec.region ?? "us-east-1", ...(spec.endpoint ? { endpoint: spec.endpoint } : {}), forcePathStyle: spec.forcePathStyle ?? false };
+}
+
+export interface S3ClientSettings extends S3Target {
+  /** Static credentials; undefined means the SDK's default chain (IRSA, pod identity, AWS_* env). */
+  credentials?: StaticCredentials;
+  /** PEM bundle that signs a private endpoint's certificate (spec.s3.caSecretRef); replaces the system roots. */
+  caPem?: string;
+  /**
+   * "WHEN_REQUIRED" skips the SDK's per-request CRC32 where S3 does not demand one: the backup Job
+   * hashes every snapshot itself (SHA-256, checked against Qdrant's and kept in the manifest), so a
+   * second checksum per part costs CPU on its hot path and protects nothing.
+   */
+  requestChecksumCalculation?: "WHEN_REQUIRED" | "WHEN_SUPPORTED";
+}
+
+/** How many sockets one client keeps per host: the SDK's own default, kept when the agent is ours. */
+const MAX_SOCKETS = 50;
+
+/** The one way an S3 client is made. Destroy it after use: its keep-alive sockets hold the process open. */
+export function buildS3Client(settings: S3ClientSettings): S3Client {
   return new S3Client({
-    region: spec.region ?? "us-east-1",
-    ...(spec.endpoint ? { endpoint: spec.endpoint } : {}),
-    forcePathStyle: spec.forcePathStyle ?? false,
-    ...(credentials ? { credentials } : {}),
+    region: settings.region,
+    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+    forcePathStyle: settings.forcePathStyle,
+    ...(settings.credentials ? { credentials: settings.credentials } : {}),
+    ...(settings.caPem ? { requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: settings.caPem, keepAlive: true, maxSockets: MAX_SOCKETS }) }) } : {}),
+    ...(settings.requestChecksumCalculation ? { requestChecksumCalculation: settings.requestChecksumCalculation } : {}),
     maxAttempts: 3,
   });
+}
+
+/** Presigned URLs are valid at most a week (SigV4's limit). */
+export const MAX_PRESIGN_SECONDS = 7 * 86_400;
+
+interface CapturedRequest {
+  protocol: string;
+  hostname: string;
+  port?: number;
+  method: string;
+  path: string;
+  query?: Record<string, string | string[] | null>;
+  headers: Record<string, string>;
+}
+
+interface Presigner {
+  presign(request: CapturedRequest, options: { expiresIn: number; signingDate?: Date }): Promise<CapturedRequest>;
+}
+
+/**
+ * A presigned GET URL for one object, so that something without the credentials (Qdrant recovering a
+ * snapshot from a URL) can read it until it expires. Built with the client itself: its middleware turns
+ * the GetObject into the exact request it would send (endpoint, addressing style, key encoding), which
+ * is captured before signing and then signed into the query string by the client's own SigV4 signer;
+ * nothing is sent. Only `host` is signed, so any HTTP client can use the URL as is.
+ */
+export async function presignGetObject(client: S3Client, bucket: string, key: string, expiresInSeconds: number, signingDate?: Date): Promise<string> {
+  if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > MAX_PRESIGN_SECONDS) {
+    throw new RangeError(`a presigned URL lives 1 s to ${MAX_PRESIGN_SECONDS} s, not ${expiresInSeconds}`);
+  }
+  const command = new GetObjectCommand({ Bucket: bucket, Key: key });
+  let captured: CapturedRequest | undefined;
+  const stack = client.middlewareStack.clone();
+  stack.add(
+    () => async (args: { request: unknown }) => {
+      captured = args.request as CapturedRequest;
+      return { output: { $metadata: {} }, response: {} };
+    },
+    // The last middleware of the build step: the request is serialized and addressed; signing comes later.
+    { step: "build", priority: "low", name: "qdrantOperatorCapturePresignRequest" },
+  );
+  await command.resolveMiddleware(stack as never, client.config, {})({ input: command.input });
+  if (!captured) throw new Error("the S3 client built no request to presign");
+  const { protocol, hostname, port, method, path, query } = captured;
+  const signer = (await client.config.signer()) as unknown as Partial<Presigner>;
+  if (typeof signer.presign !== "function") throw new Error("the S3 client's signer cannot presign");
+  const request: CapturedRequest = {
+    protocol,
+    hostname,
+    ...(port !== undefined ? { port } : {}),
+    method,
+    path,
+    query: { ...query },
+    headers: { host: port !== undefined ? `${hostname}:${port}` : hostname, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
+  };
+  const signed = await signer.presign(request, { expiresIn: expiresInSeconds, ...(signingDate ? { signingDate } : {}) });
+  const url = new URL(`${signed.protocol}//${signed.hostname}${signed.port !== undefined ? `:${signed.port}` : ""}`);
+  // The serializer already percent-encoded the key; keep its path byte for byte.
+  const search = Object.entries(signed.query ?? {})
+    .flatMap(([k, v]) => (v === null ? [encodeURIComponent(k)] : (Array.isArray(v) ? v : [v]).map((x) => `${encodeURIComponent(k)}=${encodeURIComponent(x)}`)))
+    .join("&");
+  return `${url.origin}${signed.path}${search ? `?${search}` : ""}`;
 }
 
 /** Maps an SDK error of an operation on `bucket` to a coded error. */

@@ -1,39 +1,22 @@
 /**
  * QdrantBackupLocation: checks that the bucket exists and the credentials may use it, like Velero's
- * BackupStorageLocation validation, every five minutes. Ready says what to fix when they do not.
+ * BackupStorageLocation validation, every five minutes, with the client every other user of the location
+ * gets (shared/resolve-location.ts). Ready says what to fix when they do not.
  */
-import type { QdrantBackupLocationSpec, QdrantBackupLocationStatus } from "../../api/v1alpha1/backup-location.ts";
 import { describeProblems, validateSpec } from "../../api/validate.ts";
 import { isOperatorError } from "../../errors.ts";
 import { toKubeTime } from "../../runtime/conditions.ts";
 import { Controller, DONE, requeueAfter } from "../../runtime/controller.ts";
 import { enqueueObject, generationChanged } from "../../runtime/handlers.ts";
 import type { Informer } from "../../runtime/informer.ts";
-import type { KubeObject } from "../../runtime/resource.ts";
-import { checkBucket, s3ClientFor, type StaticCredentials } from "../../s3/client.ts";
+import { checkBucket } from "../../s3/client.ts";
 import { QDRANT_BACKUP_LOCATIONS } from "../resources.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { transitions, withConditions, type ConditionUpdate } from "../shared/conditions.ts";
-import { readSecretKey } from "../shared/secrets.ts";
-
-export interface BackupLocationObject extends KubeObject {
-  spec: QdrantBackupLocationSpec;
-  status?: QdrantBackupLocationStatus;
-}
+import { withLocationS3, type BackupLocationObject } from "../shared/resolve-location.ts";
 
 const RECHECK_MS = 5 * 60_000;
 const RETRY_MS = 30_000;
-
-/** Static credentials from the location's Secret, or undefined for the SDK's default chain. */
-export async function locationCredentials(ctx: OperatorContext, namespace: string, spec: QdrantBackupLocationSpec): Promise<StaticCredentials | undefined> {
-  const ref = spec.s3.credentials.secretRef;
-  if (!ref) return undefined;
-  const read = (key: string, field: string) => readSecretKey(ctx.client, ctx.redactor, namespace, { name: ref.name, key }, field);
-  const accessKeyId = await read(ref.accessKeyIdKey ?? "AWS_ACCESS_KEY_ID", "spec.s3.credentials.secretRef.accessKeyIdKey");
-  const secretAccessKey = await read(ref.secretAccessKeyKey ?? "AWS_SECRET_ACCESS_KEY", "spec.s3.credentials.secretRef.secretAccessKeyKey");
-  const sessionToken = ref.sessionTokenKey ? await read(ref.sessionTokenKey, "spec.s3.credentials.secretRef.sessionTokenKey") : undefined;
-  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
-}
 
 export function backupLocationController(ctx: OperatorContext, informer: Informer<BackupLocationObject>): Controller {
   const controller = new Controller({
@@ -60,12 +43,8 @@ export function backupLocationController(ctx: OperatorContext, informer: Informe
       }
       const s3 = obj.spec.s3;
       try {
-        const client = s3ClientFor(s3, await locationCredentials(ctx, key.namespace ?? "", obj.spec));
-        try {
-          await checkBucket(client, s3.bucket);
-        } finally {
-          client.destroy();
-        }
+        // The client the Job and every other manager call use: its credentials and its CA.
+        await withLocationS3(ctx, obj, ({ client, bucket }) => checkBucket(client, bucket), { self: true });
         await write({ type: "Ready", status: "True", reason: "Available", message: `Bucket ${s3.bucket} is reachable (${obj.spec.accessMode ?? "ReadWrite"}).` });
         return requeueAfter(RECHECK_MS);
       } catch (err) {

@@ -14,13 +14,10 @@
  * metadata (creationTimestamp + uid), never from its status, so a hand-edited status can never make
  * retention delete someone else's objects.
  */
-import { isNotFound } from "../../runtime/errors.ts";
 import { OperatorError } from "../../errors.ts";
-import { s3ClientFor } from "../../s3/client.ts";
 import { backupDataRef, deleteBackupData } from "../backup/delete-data.ts";
-import { locationCredentials, type BackupLocationObject } from "../backup-location/controller.ts";
-import { QDRANT_BACKUP_LOCATIONS } from "../resources.ts";
 import type { OperatorContext } from "../shared/context.ts";
+import { findLocation, locationNotFound, withLocationS3 } from "../shared/resolve-location.ts";
 import type { ScheduledBackupObject } from "./types.ts";
 
 /** Deletes the backup's data in the bucket (not the QdrantBackup object). Idempotent. */
@@ -32,29 +29,23 @@ export interface PruneDataResult {
 }
 
 /**
- * The production PruneBackupData: reads the backup's QdrantBackupLocation and its credentials, refuses a
- * ReadOnly location (a standby cluster reading a primary's bucket must never delete from it).
+ * The production PruneBackupData: reads the backup's QdrantBackupLocation (the schedule controller does
+ * not watch locations, so from the apiserver) and uses its client, credentials and CA
+ * (shared/resolve-location.ts); refuses a ReadOnly location (a standby cluster reading a primary's
+ * bucket must never delete from it).
  */
 export function s3PruneBackupData(ctx: OperatorContext): PruneBackupData {
   return async (backup) => {
     const namespace = backup.metadata?.namespace ?? "";
     const locName = backup.spec.locationRef.name;
-    let location: BackupLocationObject;
-    try {
-      location = await ctx.client.get<BackupLocationObject>(QDRANT_BACKUP_LOCATIONS, { namespace, name: locName });
-    } catch (err) {
-      if (isNotFound(err)) throw new OperatorError("REFERENCE_NOT_FOUND", `QdrantBackup ${backup.metadata?.name ?? ""}: spec.locationRef: QdrantBackupLocation ${namespace}/${locName} does not exist, so its data cannot be pruned`);
-      throw err;
-    }
+    const location = await findLocation(ctx, namespace, locName);
+    if (!location) throw new OperatorError("REFERENCE_NOT_FOUND", `QdrantBackup ${backup.metadata?.name ?? ""}: ${locationNotFound(namespace, locName)}, so its data cannot be pruned`);
     if (location.spec.accessMode === "ReadOnly") {
       throw new OperatorError("S3_ACCESS_DENIED", `QdrantBackupLocation ${locName} is ReadOnly: retention cannot prune ${backup.metadata?.name ?? ""}'s data; prune from the cluster that writes the bucket`);
     }
-    const client = s3ClientFor(location.spec.s3, await locationCredentials(ctx, namespace, location.spec));
-    try {
-      const deleted = await deleteBackupData(client, location.spec.s3.bucket, backupDataRef(backup, location.spec.s3.prefix));
+    return withLocationS3(ctx, location, async ({ client, bucket, prefix }) => {
+      const deleted = await deleteBackupData(client, bucket, backupDataRef(backup, prefix));
       return { deletedObjects: deleted.manifests + deleted.objects };
-    } finally {
-      client.destroy();
-    }
+    });
   };
 }

@@ -13,8 +13,8 @@ import type { QdrantConnectionSpec } from "../../api/v1alpha1/qdrant-connection.
 import { backupId } from "../../backup/layout/backup-id.ts";
 import { BACKUP_ENV, EXIT_CODES, type BackupJobPlan } from "../../jobs/backup/contract.ts";
 import { controllerReference } from "../../runtime/resource.ts";
-import type { BackupLocationObject } from "../backup-location/controller.ts";
-import type { QdrantConnectionObject } from "../qdrant-connection/controller.ts";
+import type { BackupLocationObject } from "../shared/resolve-location.ts";
+import type { QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import { BACKUP_LABEL, backupJobName, CONTAINER_NAME, labelValue, SCHEDULE_LABEL, SCHEDULED_TIME_ANNOTATION } from "./names.ts";
 import type { BackupObject } from "./types.ts";
 

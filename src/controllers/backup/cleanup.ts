@@ -9,10 +9,9 @@
  * unreachable, a reference deleted) is retried by later reconciles until it does.
  */
 import { isOperatorError } from "../../errors.ts";
-import { s3ClientFor } from "../../s3/client.ts";
-import { locationCredentials, type BackupLocationObject } from "../backup-location/controller.ts";
-import { resolveConnectionOf, type QdrantConnectionObject } from "../qdrant-connection/controller.ts";
 import type { OperatorContext } from "../shared/context.ts";
+import { connectionEndpoint, connectionNotFound, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
+import { locationNotFound, withLocationS3, type BackupLocationObject } from "../shared/resolve-location.ts";
 import { backupDataRef } from "./delete-data.ts";
 import { sweepFailedBackup, type SweepResult } from "./sweep.ts";
 import type { BackupObject, PodObject } from "./types.ts";
@@ -36,22 +35,18 @@ export async function cleanUpFailedRun(ctx: OperatorContext, obj: BackupObject, 
   if (running.length > 0) return { kind: "Wait", message: `Waiting for pod ${running[0]!.metadata?.name ?? ""} of the backup Job to end before deleting what its runs left.` };
   const { connection, location } = deps;
   const cannot = "so the snapshots and uploads a killed run may have left cannot be looked for";
-  if (!connection) return { kind: "Failed", message: `spec.connectionRef: QdrantConnection ${namespace}/${obj.spec.connectionRef.name} does not exist, ${cannot}; create it again` };
-  if (!location) return { kind: "Failed", message: `spec.locationRef: QdrantBackupLocation ${namespace}/${obj.spec.locationRef.name} does not exist, ${cannot}; create it again` };
+  if (!connection) return { kind: "Failed", message: `${connectionNotFound(namespace, obj.spec.connectionRef.name)}, ${cannot}; create it again` };
+  if (!location) return { kind: "Failed", message: `${locationNotFound(namespace, obj.spec.locationRef.name)}, ${cannot}; create it again` };
   if (location.spec.accessMode === "ReadOnly") {
     const none = { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 0 };
     return { kind: "Done", swept: none, message: `QdrantBackupLocation ${namespace}/${location.metadata?.name ?? ""} is ReadOnly now: nothing there is deleted, and what a killed run may have left is not looked for.` };
   }
   try {
-    const { endpoint } = await resolveConnectionOf(ctx, namespace, connection.spec);
-    const s3 = location.spec.s3;
-    const client = s3ClientFor(s3, await locationCredentials(ctx, namespace, location.spec));
-    try {
-      const swept = await sweepFailedBackup(client, s3.bucket, backupDataRef(obj, s3.prefix), (url) => ({ ...endpoint, url }));
+    const { endpoint } = await connectionEndpoint(ctx, connection);
+    return await withLocationS3(ctx, location, async ({ client, bucket, prefix }) => {
+      const swept = await sweepFailedBackup(client, bucket, backupDataRef(obj, prefix), (url) => ({ ...endpoint, url }));
       return { kind: "Done", swept, message: describe(swept) };
-    } finally {
-      client.destroy();
-    }
+    });
   } catch (err) {
     if (!isOperatorError(err)) throw err;
     return { kind: "Failed", message: `${ctx.redactor.scrub(err.message)}; retrying` };

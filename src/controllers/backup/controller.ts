@@ -26,14 +26,12 @@ import type { RuntimeMetrics } from "../../runtime/metrics.ts";
 import { controllerOf, keyOf, type KubeObject } from "../../runtime/resource.ts";
 import { GROUP } from "../../api/group.ts";
 import { OPERATOR_VERSION } from "../../version.ts";
-import type { BackupLocationObject } from "../backup-location/controller.ts";
-import type { QdrantConnectionObject } from "../qdrant-connection/controller.ts";
+import { checkLocationSecrets, type BackupLocationObject } from "../shared/resolve-location.ts";
+import { checkConnectionSecrets, connectionAddress, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import { QDRANT_BACKUPS } from "../resources.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { transitions } from "../shared/conditions.ts";
-import { readSecretKey } from "../shared/secrets.ts";
-import { servicePort } from "../shared/services.ts";
-import { buildBackupJob, needsPortLookup } from "./build-job.ts";
+import { buildBackupJob } from "./build-job.ts";
 import { finalizeBackup, ensureFinalizer } from "./finalize.ts";
 import { explainFailure } from "./explain-failure.ts";
 import { jobOutcome } from "./job-result.ts";
@@ -126,19 +124,17 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
           });
           return requeueAfter(WAIT_MS);
         }
-        let qdrantUrl: string | undefined;
+        let qdrantUrl: string;
         try {
-          await checkSecrets(namespace, connection, location);
-          if (needsPortLookup(connection.spec)) {
-            const svc = connection.spec.service!;
-            const port = await servicePort(ctx.client, svc.namespace ?? namespace, svc.name, String(svc.port));
-            qdrantUrl = `${connection.spec.tls ? "https" : "http"}://${svc.name}.${svc.namespace ?? namespace}.svc:${port}`;
-          }
+          // A Job whose Secret is missing would sit in CreateContainerConfigError with no end: check first.
+          await checkConnectionSecrets(ctx, connection);
+          await checkLocationSecrets(ctx, location);
+          qdrantUrl = (await connectionAddress(ctx, connection)).url;
         } catch (err) {
           if (!isOperatorError(err)) throw err;
           return waitFor(obj, err.reason, ctx.redactor.scrub(err.message));
         }
-        const desired = buildBackupJob(obj, connection, location, { defaultImage: opts.defaultJobImage, operatorVersion: OPERATOR_VERSION, ...(qdrantUrl ? { qdrantUrl } : {}) });
+        const desired = buildBackupJob(obj, connection, location, { defaultImage: opts.defaultJobImage, operatorVersion: OPERATOR_VERSION, qdrantUrl });
         try {
           job = await ctx.client.create<JobObject>(JOBS, desired as JobObject);
           log.info({ job: jobName }, "Created backup Job");
@@ -179,26 +175,6 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
     const name = job.metadata?.name ?? "";
     const { items } = await ctx.client.list<PodObject>(PODS, job.metadata?.namespace, { labelSelector: `job-name=${name}` });
     return items.filter((p) => p.metadata?.ownerReferences?.some((r) => r.uid === job.metadata?.uid));
-  }
-
-  /**
-   * A Job whose Secret is missing would sit in CreateContainerConfigError with no end; checking first
-   * turns that into a condition naming the field. The values read are registered with the redactor.
-   */
-  async function checkSecrets(namespace: string, connection: QdrantConnectionObject, location: BackupLocationObject): Promise<void> {
-    const c = connection.spec;
-    const read = (ref: { name: string; key: string }, field: string) => readSecretKey(ctx.client, ctx.redactor, namespace, ref, field);
-    if (c.apiKeySecretRef) await read(c.apiKeySecretRef, `QdrantConnection ${connection.metadata?.name ?? ""} spec.apiKeySecretRef`);
-    if (c.tls?.caSecretRef) await read(c.tls.caSecretRef, `QdrantConnection ${connection.metadata?.name ?? ""} spec.tls.caSecretRef`);
-    const s3 = location.spec.s3;
-    const creds = s3.credentials.secretRef;
-    const where = `QdrantBackupLocation ${location.metadata?.name ?? ""}`;
-    if (creds) {
-      await read({ name: creds.name, key: creds.accessKeyIdKey ?? "AWS_ACCESS_KEY_ID" }, `${where} spec.s3.credentials.secretRef.accessKeyIdKey`);
-      await read({ name: creds.name, key: creds.secretAccessKeyKey ?? "AWS_SECRET_ACCESS_KEY" }, `${where} spec.s3.credentials.secretRef.secretAccessKeyKey`);
-      if (creds.sessionTokenKey) await read({ name: creds.name, key: creds.sessionTokenKey }, `${where} spec.s3.credentials.secretRef.sessionTokenKey`);
-    }
-    if (s3.caSecretRef) await read(s3.caSecretRef, `${where} spec.s3.caSecretRef`);
   }
 
   /** Sweeps what a failed backup's Job left (cleanup.ts) and records it in the CleanedUp condition. */

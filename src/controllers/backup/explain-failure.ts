@@ -3,8 +3,8 @@
  * kept; the backup's spec has no URL, key or bucket, so the message also names the QdrantConnection or
  * QdrantBackupLocation and its field. A failure that was retried says how often, and what bounds it.
  */
-import type { BackupLocationObject } from "../backup-location/controller.ts";
-import type { QdrantConnectionObject } from "../qdrant-connection/controller.ts";
+import type { BackupLocationObject } from "../shared/resolve-location.ts";
+import type { QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import type { JobOutcome } from "./job-result.ts";
 import type { JobObject } from "./types.ts";
 

@@ -18,10 +18,9 @@ import { DONE, requeueAfter, type Result } from "../../runtime/controller.ts";
 import { isNotFound } from "../../runtime/errors.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { controllerOf, keyOf, resourcePath } from "../../runtime/resource.ts";
-import { s3ClientFor } from "../../s3/client.ts";
-import { locationCredentials, type BackupLocationObject } from "../backup-location/controller.ts";
 import { QDRANT_BACKUPS } from "../resources.ts";
 import type { OperatorContext } from "../shared/context.ts";
+import { locationNotFound, withLocationS3, type BackupLocationObject } from "../shared/resolve-location.ts";
 import { backupDataRef, deleteBackupData } from "./delete-data.ts";
 import { DATA_FINALIZER } from "./names.ts";
 import { JOBS, type BackupObject, type JobObject } from "./types.ts";
@@ -78,7 +77,7 @@ export async function finalizeBackup(ctx: OperatorContext, obj: BackupObject, de
   }
   const location = deps.locations.cache.get({ namespace, name: obj.spec.locationRef.name });
   if (!location) {
-    warn("DataNotDeleted", `spec.locationRef: QdrantBackupLocation ${namespace}/${obj.spec.locationRef.name} does not exist, so the data cannot be deleted; create it again, or remove the finalizer ${DATA_FINALIZER} to keep the data.`);
+    warn("DataNotDeleted", `${locationNotFound(namespace, obj.spec.locationRef.name)}, so the data cannot be deleted; create it again, or remove the finalizer ${DATA_FINALIZER} to keep the data.`);
     return requeueAfter(RETRY_MS);
   }
   if (location.spec.accessMode === "ReadOnly") {
@@ -86,24 +85,21 @@ export async function finalizeBackup(ctx: OperatorContext, obj: BackupObject, de
     await removeFinalizer(ctx, obj);
     return DONE;
   }
-  const s3 = location.spec.s3;
   try {
-    const client = s3ClientFor(s3, await locationCredentials(ctx, namespace, location.spec));
-    try {
-      const ref = backupDataRef(obj, s3.prefix);
+    // The location's own client: its credentials and its CA, as the Job that wrote the data had them.
+    await withLocationS3(ctx, location, async ({ client, bucket, prefix }) => {
+      const ref = backupDataRef(obj, prefix);
       const id = ref.backupId;
-      const deleted = await deleteBackupData(client, s3.bucket, ref);
+      const deleted = await deleteBackupData(client, bucket, ref);
       deps.log.info({ backupId: id, ...deleted }, "Deleted the backup's data");
       ctx.events.event({
         regarding: obj,
         type: "Normal",
         reason: "DataDeleted",
         action: "DeleteData",
-        note: `Deleted ${deleted.manifests} manifest${deleted.manifests === 1 ? "" : "s"} and ${deleted.objects} other object${deleted.objects === 1 ? "" : "s"} of backup ${id} from bucket ${s3.bucket}${deleted.abortedUploads > 0 ? `, and aborted ${deleted.abortedUploads} unfinished upload${deleted.abortedUploads === 1 ? "" : "s"}` : ""}.`,
+        note: `Deleted ${deleted.manifests} manifest${deleted.manifests === 1 ? "" : "s"} and ${deleted.objects} other object${deleted.objects === 1 ? "" : "s"} of backup ${id} from bucket ${bucket}${deleted.abortedUploads > 0 ? `, and aborted ${deleted.abortedUploads} unfinished upload${deleted.abortedUploads === 1 ? "" : "s"}` : ""}.`,
       });
-    } finally {
-      client.destroy();
-    }
+    });
   } catch (err) {
     if (!isOperatorError(err)) throw err;
     warn("DataNotDeleted", `${ctx.redactor.scrub(err.message)}; retrying (remove the finalizer ${DATA_FINALIZER} to keep the data instead).`);

@@ -3,42 +3,21 @@
  * version and every peer's REST address (from GET /cluster), which backups and restores then use. Checked
  * again every minute, so Ready follows Qdrant's availability.
  */
-import type { QdrantConnectionSpec, QdrantConnectionStatus } from "../../api/v1alpha1/qdrant-connection.ts";
+import type { QdrantConnectionStatus } from "../../api/v1alpha1/qdrant-connection.ts";
 import { describeProblems, validateSpec } from "../../api/validate.ts";
 import { isOperatorError } from "../../errors.ts";
-import { resolveConnection, type ResolvedConnection } from "../../qdrant/endpoint.ts";
 import { discoverTopology } from "../../qdrant/peers.ts";
 import { toKubeTime } from "../../runtime/conditions.ts";
 import { Controller, DONE, requeueAfter } from "../../runtime/controller.ts";
 import { enqueueObject, generationChanged } from "../../runtime/handlers.ts";
 import type { Informer } from "../../runtime/informer.ts";
-import type { KubeObject } from "../../runtime/resource.ts";
 import { QDRANT_CONNECTIONS } from "../resources.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { transitions, withConditions, type ConditionUpdate } from "../shared/conditions.ts";
-import { readSecretKey } from "../shared/secrets.ts";
-import { servicePort } from "../shared/services.ts";
-
-export interface QdrantConnectionObject extends KubeObject {
-  spec: QdrantConnectionSpec;
-  status?: QdrantConnectionStatus;
-}
+import { connectionEndpoint, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
 
 const RECHECK_MS = 60_000;
 const RETRY_MS = 15_000;
-
-/**
- * A QdrantConnection resolved with the manager's own reads (its Secrets, a named Service port): what the
- * connection check and the failed-backup sweep call Qdrant with.
- */
-export function resolveConnectionOf(ctx: OperatorContext, namespace: string, spec: QdrantConnectionSpec): Promise<ResolvedConnection> {
-  return resolveConnection(
-    spec,
-    namespace,
-    (ref, field) => readSecretKey(ctx.client, ctx.redactor, namespace, ref, field),
-    (ns, svc, port) => servicePort(ctx.client, ns, svc, port),
-  );
-}
 
 export function qdrantConnectionController(ctx: OperatorContext, informer: Informer<QdrantConnectionObject>): Controller {
   const controller = new Controller({
@@ -49,7 +28,6 @@ export function qdrantConnectionController(ctx: OperatorContext, informer: Infor
     async reconcile(key, { log }) {
       const obj = informer.cache.get(key);
       if (!obj) return DONE;
-      const namespace = key.namespace ?? "";
       const generation = obj.metadata?.generation;
       const now = ctx.clock.now();
       const write = async (status: QdrantConnectionStatus, ready: ConditionUpdate) => {
@@ -68,7 +46,7 @@ export function qdrantConnectionController(ctx: OperatorContext, informer: Infor
         return DONE;
       }
       try {
-        const resolved = await resolveConnectionOf(ctx, namespace, obj.spec);
+        const resolved = await connectionEndpoint(ctx, obj, { self: true });
         const topology = await discoverTopology(resolved.endpoint, resolved.discovery);
         const peers = topology.peers.length;
         log.debug({ version: topology.version, peers }, "Checked Qdrant");

@@ -1,0 +1,132 @@
+/**
+ * The one resolver of a QdrantBackupLocation reference, for every controller that reads or writes a
+ * bucket (the location's own check, pruning, a failed backup's sweep, deletionPolicy Delete, restores
+ * next): the object, the Secret keys it uses, a check that they all exist, a ready S3 client (endpoint,
+ * credentials, the location's CA) with a presigner, and the Job environment that hands the same
+ * credentials and CA to a Job.
+ *
+ * The manager's client and the Job's are built by the same builder (src/s3/client.ts) from the same
+ * spec, so a location that works for one works for the other: with a private-CA endpoint the manager
+ * used to ignore `caSecretRef`, which the Job mounted, and failed every call the Job's succeeded.
+ *
+ * Messages name the field: bare for the location's own conditions (`{ self: true }`), prefixed with the
+ * location (`QdrantBackupLocation s3 spec.s3.credentials.secretRef.name: …`) for an object referring to it.
+ */
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { QdrantBackupLocationSpec, QdrantBackupLocationStatus } from "../../api/v1alpha1/backup-location.ts";
+import { BACKUP_ENV } from "../../jobs/backup/contract.ts";
+import type { KubeObject } from "../../runtime/resource.ts";
+import { buildS3Client, presignGetObject, s3Target, type StaticCredentials } from "../../s3/client.ts";
+import { QDRANT_BACKUP_LOCATIONS } from "../resources.ts";
+import type { OperatorContext } from "./context.ts";
+import { findReferenced, type ObjectLookup } from "./resolve-object.ts";
+import { checkSecretKeys, jobEnvironmentFor, readSecretKey, type JobEnvironment, type SecretKeyUse } from "./secrets.ts";
+
+export interface BackupLocationObject extends KubeObject {
+  spec: QdrantBackupLocationSpec;
+  status?: QdrantBackupLocationStatus;
+}
+
+export interface ResolveOptions {
+  /** True for the location's own controller: fields are named without the location's name. */
+  self?: boolean;
+}
+
+/** Where a Job finds the S3 endpoint's CA: a Secret volume, its path in S3_CA_FILE. */
+export const S3_CA_DIR = "/etc/qdrant-operator/s3-ca";
+
+/** The keys a credentials Secret has when the spec names none (the AWS SDK's own variable names). */
+export const DEFAULT_ACCESS_KEY_ID_KEY = "AWS_ACCESS_KEY_ID";
+export const DEFAULT_SECRET_ACCESS_KEY_KEY = "AWS_SECRET_ACCESS_KEY";
+
+export function findLocation(ctx: OperatorContext, namespace: string, name: string, cache?: ObjectLookup<BackupLocationObject>): Promise<BackupLocationObject | undefined> {
+  return findReferenced(ctx, QDRANT_BACKUP_LOCATIONS, namespace, name, cache);
+}
+
+/** The message for a reference to a location that does not exist. */
+export function locationNotFound(namespace: string, name: string, field = "spec.locationRef"): string {
+  return `${field}: QdrantBackupLocation ${namespace}/${name} does not exist`;
+}
+
+/** The credentials' keys, each its own use (a Job gets each as an env variable). */
+function credentialKeys(spec: QdrantBackupLocationSpec): { accessKeyId: SecretKeyUse; secretAccessKey: SecretKeyUse; sessionToken?: SecretKeyUse } | undefined {
+  const ref = spec.s3.credentials.secretRef;
+  if (!ref) return undefined;
+  const field = "spec.s3.credentials.secretRef";
+  return {
+    accessKeyId: { ref: { name: ref.name, key: ref.accessKeyIdKey ?? DEFAULT_ACCESS_KEY_ID_KEY }, field: `${field}.accessKeyIdKey`, job: { env: BACKUP_ENV.awsAccessKeyId } },
+    secretAccessKey: { ref: { name: ref.name, key: ref.secretAccessKeyKey ?? DEFAULT_SECRET_ACCESS_KEY_KEY }, field: `${field}.secretAccessKeyKey`, job: { env: BACKUP_ENV.awsSecretAccessKey } },
+    ...(ref.sessionTokenKey ? { sessionToken: { ref: { name: ref.name, key: ref.sessionTokenKey }, field: `${field}.sessionTokenKey`, job: { env: BACKUP_ENV.awsSessionToken } } } : {}),
+  };
+}
+
+function caKey(spec: QdrantBackupLocationSpec): SecretKeyUse | undefined {
+  const ref = spec.s3.caSecretRef;
+  return ref ? { ref, field: "spec.s3.caSecretRef", job: { file: { volume: "s3-ca", dir: S3_CA_DIR, pathEnv: BACKUP_ENV.s3CaFile } } } : undefined;
+}
+
+/** Every Secret key the location uses: the static credentials (none for fromEnvironment) and the CA. */
+export function locationSecretKeys(spec: QdrantBackupLocationSpec): SecretKeyUse[] {
+  const creds = credentialKeys(spec);
+  const ca = caKey(spec);
+  return [...(creds ? [creds.accessKeyId, creds.secretAccessKey, ...(creds.sessionToken ? [creds.sessionToken] : [])] : []), ...(ca ? [ca] : [])];
+}
+
+const where = (location: BackupLocationObject, opts: ResolveOptions) => (opts.self ? "" : `QdrantBackupLocation ${location.metadata?.name ?? ""} `);
+const namespaceOf = (location: BackupLocationObject) => location.metadata?.namespace ?? "";
+
+/** Reads every Secret key the location uses; throws SECRET_NOT_FOUND naming the first missing one. */
+export function checkLocationSecrets(ctx: OperatorContext, location: BackupLocationObject, opts: ResolveOptions = {}): Promise<void> {
+  return checkSecretKeys(ctx.client, ctx.redactor, namespaceOf(location), locationSecretKeys(location.spec), where(location, opts));
+}
+
+/** A location's bucket with a client ready to use it. Destroy it when done (or use withLocationS3). */
+export interface LocationS3 {
+  client: S3Client;
+  bucket: string;
+  prefix?: string;
+  /** A presigned GET URL of `key` in the bucket, valid for `expiresInSeconds`. */
+  presignGet(key: string, expiresInSeconds: number): Promise<string>;
+  destroy(): void;
+}
+
+/** The location's S3 client: its endpoint and addressing, its credentials (or the default chain) and its CA. */
+export async function locationS3(ctx: OperatorContext, location: BackupLocationObject, opts: ResolveOptions = {}): Promise<LocationS3> {
+  const namespace = namespaceOf(location);
+  const prefix = where(location, opts);
+  const read = (use: SecretKeyUse) => readSecretKey(ctx.client, ctx.redactor, namespace, use.ref, `${prefix}${use.field}`);
+  const keys = credentialKeys(location.spec);
+  let credentials: StaticCredentials | undefined;
+  if (keys) {
+    const accessKeyId = await read(keys.accessKeyId);
+    const secretAccessKey = await read(keys.secretAccessKey);
+    const sessionToken = keys.sessionToken ? await read(keys.sessionToken) : undefined;
+    credentials = { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+  }
+  const ca = caKey(location.spec);
+  const caPem = ca ? await read(ca) : undefined;
+  const s3 = location.spec.s3;
+  const client = buildS3Client({ ...s3Target(s3), ...(credentials ? { credentials } : {}), ...(caPem ? { caPem } : {}) });
+  return {
+    client,
+    bucket: s3.bucket,
+    ...(s3.prefix ? { prefix: s3.prefix } : {}),
+    presignGet: (key, expiresInSeconds) => presignGetObject(client, s3.bucket, key, expiresInSeconds),
+    destroy: () => client.destroy(),
+  };
+}
+
+/** Runs `use` with the location's S3 client and destroys the client afterwards, whatever happens. */
+export async function withLocationS3<T>(ctx: OperatorContext, location: BackupLocationObject, use: (s3: LocationS3) => Promise<T>, opts: ResolveOptions = {}): Promise<T> {
+  const s3 = await locationS3(ctx, location, opts);
+  try {
+    return await use(s3);
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** The env (AWS_* from the credentials Secret) and CA volume a Job needs to use this location. */
+export function locationJobEnvironment(spec: QdrantBackupLocationSpec): JobEnvironment {
+  return jobEnvironmentFor(locationSecretKeys(spec));
+}
