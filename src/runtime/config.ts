@@ -1,8 +1,9 @@
 /**
  * The manager's configuration from flags and environment (a flag wins over its variable), validated in
  * one pass at start-up: every bad setting is reported at once, each naming the flag, the variable and what
- * it accepts, and the process exits before touching the cluster. Product defaults (lease name, job image)
- * come from the caller, so this module stays generic.
+ * it accepts, and the process exits before touching the cluster. Product defaults (the lease name) come
+ * from the caller, and so do the product's own settings: a {@link ConfigExtension} is parsed and
+ * validated in the same pass and listed in the same help, so this module stays generic.
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -21,7 +22,6 @@ export interface RuntimeConfig {
   leaderElection: { enabled: false } | { enabled: true; namespace: string; name: string; leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
   /** This replica's identity in the lease and in Events (reportingInstance). */
   identity: string;
-  defaultJobImage: string;
   /** Concurrent reconciles per controller. */
   workers: number;
   /** How long SIGTERM waits for in-flight reconciles before aborting them. */
@@ -32,16 +32,25 @@ export interface RuntimeConfig {
 
 export interface ConfigDefaults {
   leaseName: string;
-  jobImage: string;
   /** The pod's namespace when running in a cluster; default reads the service account's namespace file. */
   inClusterNamespace?: () => string | undefined;
 }
 
-interface Setting {
+/** One setting: its flag (without "--"), its environment variable, and the help line. */
+export interface Setting {
   flag: string;
   env: string;
   help: string;
-  boolean?: boolean;
+}
+
+/**
+ * Settings of the program built on the runtime (the operator's own), parsed with the runtime's in one
+ * pass: the same flag-over-variable rule, problems reported together with the runtime's.
+ */
+export interface ConfigExtension<E> {
+  settings: readonly Setting[];
+  /** `raw(s)` gives the flag's value, else the variable's; `bad(s, value, want)` records a problem. */
+  parse(raw: (s: Setting) => string | undefined, bad: (s: Setting, value: string, want: string) => void): E;
 }
 
 const SETTINGS = {
@@ -56,25 +65,20 @@ const SETTINGS = {
   renewDeadline: { flag: "renew-deadline", env: "RENEW_DEADLINE", help: "how long the leader retries renewing before giving up (default 10s)" },
   retryPeriod: { flag: "retry-period", env: "RETRY_PERIOD", help: "time between lease attempts (default 2s)" },
   identity: { flag: "identity", env: "POD_NAME", help: "this replica's name (default: hostname); a random suffix is added" },
-  jobImage: { flag: "default-job-image", env: "DEFAULT_JOB_IMAGE", help: "image for Jobs that do not name one" },
   workers: { flag: "workers", env: "MAX_CONCURRENT_RECONCILES", help: "concurrent reconciles per controller, 1-64 (default 2)" },
   shutdownTimeout: { flag: "shutdown-timeout", env: "SHUTDOWN_TIMEOUT", help: "how long SIGTERM waits for in-flight reconciles (default 30s)" },
   kubeconfig: { flag: "kubeconfig", env: "KUBECONFIG", help: "path to a kubeconfig (default: KUBECONFIG, ~/.kube/config, or in-cluster)" },
 } satisfies Record<string, Setting>;
 
-/** The flags and variables, one per line, for --help. */
-export function configHelp(): string {
-  return Object.values(SETTINGS)
+/** The flags and variables, one per line, for --help: the runtime's, then `extra` (an extension's). */
+export function configHelp(extra: readonly Setting[] = []): string {
+  return [...Object.values(SETTINGS), ...extra]
     .map((s) => `  --${s.flag.padEnd(27)} ${s.env.padEnd(27)} ${s.help}`)
     .join("\n");
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-// Image reference grammar of the OCI distribution spec: [registry[:port]/]path[:tag][@digest].
-const DOMAIN = String.raw`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?`;
-const PATH_COMPONENT = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
-const IMAGE = new RegExp(String.raw`^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`);
 
 /** "500ms", "15s", "2m", "1h" → milliseconds; undefined if malformed. */
 export function parseDuration(s: string): number | undefined {
@@ -92,18 +96,27 @@ function defaultInClusterNamespace(): string | undefined {
   }
 }
 
-/** Parses and validates; throws {@link ConfigError} naming every problem. */
+/** Parses and validates the runtime's settings; throws {@link ConfigError} naming every problem. */
 export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defaults: ConfigDefaults): RuntimeConfig {
+  return parseConfigWith(argv, env, defaults, { settings: [], parse: () => undefined }).runtime;
+}
+
+/**
+ * Parses and validates the runtime's settings and an extension's in one pass; throws
+ * {@link ConfigError} naming every problem of both.
+ */
+export function parseConfigWith<E>(argv: readonly string[], env: NodeJS.ProcessEnv, defaults: ConfigDefaults, extension: ConfigExtension<E>): { runtime: RuntimeConfig; extension: E } {
+  const all = [...Object.values(SETTINGS), ...extension.settings];
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
       args: [...argv],
-      options: Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: "string" as const }])),
+      options: Object.fromEntries(all.map((s) => [s.flag, { type: "string" as const }])),
       strict: true,
       allowPositionals: false,
     }).values;
   } catch (err) {
-    throw new ConfigError([`${(err as Error).message} (known flags: ${Object.values(SETTINGS).map((s) => "--" + s.flag).join(", ")})`]);
+    throw new ConfigError([`${(err as Error).message} (known flags: ${all.map((s) => "--" + s.flag).join(", ")})`]);
   }
   const problems: string[] = [];
   const raw = (s: Setting): string | undefined => {
@@ -167,9 +180,6 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, def
     leaderElection = { enabled: true, namespace: namespace ?? "", name, leaseDurationMs, renewDeadlineMs, retryPeriodMs };
   }
 
-  const defaultJobImage = raw(SETTINGS.jobImage) || defaults.jobImage;
-  if (!IMAGE.test(defaultJobImage) || defaultJobImage.length > 512) bad(SETTINGS.jobImage, defaultJobImage, 'must be an image reference such as "registry.example.com/team/app:1.2.3"');
-
   let workers = 2;
   const w = raw(SETTINGS.workers);
   if (w !== undefined && w !== "") {
@@ -178,17 +188,18 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, def
   }
 
   const identityBase = raw(SETTINGS.identity) || hostname();
+  const own = extension.parse(raw, bad);
   if (problems.length > 0) throw new ConfigError(problems);
-  return {
+  const runtime: RuntimeConfig = {
     namespaces,
     http,
     logLevel,
     logFormat,
     leaderElection,
     identity: `${identityBase}_${randomUUID().slice(0, 8)}`,
-    defaultJobImage,
     workers,
     shutdownTimeoutMs,
     kubeconfig: raw(SETTINGS.kubeconfig) || undefined,
   };
+  return { runtime, extension: own };
 }

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { configHelp, parseConfig, parseDuration } from "../../src/runtime/config.ts";
+import { configHelp, parseConfig, parseConfigWith, parseDuration, type ConfigExtension } from "../../src/runtime/config.ts";
 import { ConfigError } from "../../src/runtime/errors.ts";
 
-const defaults = { leaseName: "example-operator-leader", jobImage: "registry.example.com/team/job:1.0.0", inClusterNamespace: () => undefined };
+const defaults = { leaseName: "example-operator-leader", inClusterNamespace: () => undefined };
 
 function problems(argv: string[], env: NodeJS.ProcessEnv = {}): string[] {
   try {
@@ -24,13 +24,12 @@ test("defaults: all namespaces, :8080, info, json, leader election in the pod's 
   assert.equal(c.logFormat, "json");
   assert.deepEqual(c.leaderElection, { enabled: true, namespace: "operators", name: "example-operator-leader", leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
   assert.match(c.identity, /^op-0_[0-9a-f]{8}$/);
-  assert.equal(c.defaultJobImage, defaults.jobImage);
   assert.equal(c.shutdownTimeoutMs, 30_000);
 });
 
 test("flags win over environment variables", () => {
   const c = parseConfig(
-    ["--namespaces=a, b,a", "--http-address=127.0.0.1:9090", "--log-level", "debug", "--log-format=pretty", "--leader-elect=false", "--default-job-image=ghcr.io/x/y@sha256:" + "a".repeat(64)],
+    ["--namespaces=a, b,a", "--http-address=127.0.0.1:9090", "--log-level", "debug", "--log-format=pretty", "--leader-elect=false"],
     { WATCH_NAMESPACES: "zzz", LOG_LEVEL: "error", HTTP_ADDRESS: ":1" },
     defaults,
   );
@@ -52,15 +51,14 @@ test("environment variables configure everything", () => {
 });
 
 test("every bad setting is reported at once, naming flag, variable and what is accepted", () => {
-  const p = problems(["--namespaces=Good,-bad", "--log-level=loud", "--http-address=nope", "--lease-duration=10s", "--renew-deadline=15s", "--workers=0", "--default-job-image=Not An Image"], {});
-  assert.equal(p.length, 7, p.join("\n"));
+  const p = problems(["--namespaces=Good,-bad", "--log-level=loud", "--http-address=nope", "--lease-duration=10s", "--renew-deadline=15s", "--workers=0"], {});
+  assert.equal(p.length, 6, p.join("\n"));
   assert.match(p[0]!, /^--namespaces \(WATCH_NAMESPACES\) = "Good,-bad": "Good", "-bad" are not namespace names/);
   assert.ok(p.some((x) => /--log-level \(LOG_LEVEL\) = "loud": must be one of trace, debug, info, warn, error, fatal, silent/.test(x)));
   assert.ok(p.some((x) => /--http-address \(HTTP_ADDRESS\) = "nope": must be "host:port"/.test(x)));
   assert.ok(p.some((x) => /--leader-election-namespace \(LEADER_ELECTION_NAMESPACE\) is required/.test(x)));
   assert.ok(p.some((x) => /--lease-duration \(10000 ms\) must be longer than --renew-deadline \(15000 ms\)/.test(x)));
   assert.ok(p.some((x) => /--workers \(MAX_CONCURRENT_RECONCILES\) = "0"/.test(x)));
-  assert.ok(p.some((x) => /--default-job-image \(DEFAULT_JOB_IMAGE\) = "Not An Image"/.test(x)));
 });
 
 test("an unknown flag is an error that lists the known ones", () => {
@@ -87,5 +85,33 @@ test("durations", () => {
 
 test("help lists every flag with its variable", () => {
   const help = configHelp();
-  for (const f of ["--namespaces", "WATCH_NAMESPACES", "--http-address", "--log-format", "--leader-elect", "--default-job-image"]) assert.ok(help.includes(f), f);
+  for (const f of ["--namespaces", "WATCH_NAMESPACES", "--http-address", "--log-format", "--leader-elect"]) assert.ok(help.includes(f), f);
+  assert.ok(!help.includes("--default-job-image"), "the runtime knows no product setting");
+});
+
+/** A product's own setting, as an operator built on the runtime declares it. */
+const colour = { flag: "colour", env: "COLOUR", help: "red|blue (default red)" };
+const extension: ConfigExtension<{ colour: string }> = {
+  settings: [colour],
+  parse(raw, bad) {
+    const v = raw(colour) || "red";
+    if (v !== "red" && v !== "blue") bad(colour, v, "must be red or blue");
+    return { colour: v };
+  },
+};
+
+test("an extension's settings: flag over variable, listed in help, problems reported with the runtime's", () => {
+  assert.equal(parseConfigWith([], { POD_NAMESPACE: "ops" }, defaults, extension).extension.colour, "red");
+  assert.equal(parseConfigWith(["--colour=blue"], { POD_NAMESPACE: "ops", COLOUR: "red" }, defaults, extension).extension.colour, "blue");
+  assert.equal(parseConfigWith([], { POD_NAMESPACE: "ops", COLOUR: "blue" }, defaults, extension).extension.colour, "blue");
+  assert.ok(configHelp(extension.settings).includes("--colour"));
+  try {
+    parseConfigWith(["--colour=green", "--log-level=loud"], { POD_NAMESPACE: "ops" }, defaults, extension);
+    assert.fail("expected a ConfigError");
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    assert.equal(err.problems.length, 2, err.problems.join("\n"));
+    assert.ok(err.problems.some((x) => x === '--colour (COLOUR) = "green": must be red or blue'));
+  }
+  assert.throws(() => parseConfig(["--colour=blue"], { POD_NAMESPACE: "ops" }, defaults), /Unknown option '--colour'/, "without the extension the flag is unknown");
 });
