@@ -22,7 +22,6 @@ import { Controller, DONE, requeue, requeueAfter, type Result } from "../../runt
 import { isAlreadyExists, isNotFound } from "../../runtime/errors.ts";
 import { enqueueObject, enqueueOwner, generationChanged, mapObjects, resourceVersionChanged } from "../../runtime/handlers.ts";
 import type { Informer } from "../../runtime/informer.ts";
-import type { RuntimeMetrics } from "../../runtime/metrics.ts";
 import { controllerOf, keyOf, type KubeObject } from "../../runtime/resource.ts";
 import { GROUP } from "../../api/group.ts";
 import { OPERATOR_VERSION } from "../../version.ts";
@@ -54,7 +53,6 @@ export interface BackupControllerOptions {
   /** The manager's --default-job-image. */
   defaultJobImage: string;
   metrics?: BackupMetrics;
-  runtimeMetrics?: RuntimeMetrics;
 }
 
 /** A missing reference or Secret may appear later: look again this often. */
@@ -75,7 +73,6 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
     logger: ctx.logger,
     workers: ctx.workers,
     clock: ctx.clock,
-    ...(opts.runtimeMetrics ? { metrics: opts.runtimeMetrics } : {}),
     async reconcile(key, { log }): Promise<Result> {
       let obj = inf.backups.cache.get(key);
       if (!obj) return DONE;
