@@ -62,6 +62,7 @@ function asResult(v: unknown): BackupJobResult | undefined {
     ...(typeof o.manifestKey === "string" ? { manifestKey: o.manifestKey } : {}),
     ...(files ? { files } : {}),
     ...(storage ? { storage } : {}),
+    ...(o.truncated === true ? { truncated: true as const } : {}),
   };
 }
 

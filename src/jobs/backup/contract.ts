@@ -112,6 +112,8 @@ export const BackupJobSuccess = Type.Object({
   /** FullStorage mode: the backup's one manifest, its files (one per peer) and what the storage held. */
   manifestKey: Type.Optional(Type.String()),
   files: Type.Optional(Files),
+  /** Set when collections (or the storage's collections) were cut from the end to fit the termination message; the manifests list them all. */
+  truncated: Type.Optional(Type.Literal(true)),
   storage: Type.Optional(
     Type.Object({
       collections: Type.Array(
