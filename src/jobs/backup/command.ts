@@ -5,9 +5,8 @@
  * (src/jobs/protocol/run-command.ts). Logs are pino JSON on stdout.
  */
 import { readFileSync } from "node:fs";
-import { Agent } from "node:https";
-import { S3Client } from "@aws-sdk/client-s3";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { buildS3Client, s3Target } from "../../s3/client.ts";
 import { OPERATOR_NAME, OPERATOR_VERSION } from "../../version.ts";
 import { runJobCommand, type JobRunContext } from "../protocol/run-command.ts";
 import { BACKUP_ENV, BACKUP_SECRET_ENV, type BackupJobPlan, type BackupJobSuccess } from "./contract.ts";
@@ -46,21 +45,19 @@ async function backup({ env, log, cleanup }: JobRunContext): Promise<BackupJobSu
   }
 }
 
-/** Static credentials when the pod has them, else the SDK's default chain (IRSA, pod identity). */
+/**
+ * Static credentials when the pod has them, else the SDK's default chain (IRSA, pod identity); the CA
+ * from its mounted file. Built by the one builder the manager uses too (src/s3/client.ts).
+ */
 function s3ClientFromEnv(plan: BackupJobPlan, env: NodeJS.ProcessEnv): S3Client {
   const accessKeyId = env[BACKUP_ENV.awsAccessKeyId];
   const secretAccessKey = env[BACKUP_ENV.awsSecretAccessKey];
   const sessionToken = env[BACKUP_ENV.awsSessionToken];
   const caFile = env[BACKUP_ENV.s3CaFile];
-  return new S3Client({
-    region: plan.s3.region,
-    ...(plan.s3.endpoint ? { endpoint: plan.s3.endpoint } : {}),
-    forcePathStyle: plan.s3.forcePathStyle,
+  return buildS3Client({
+    ...s3Target(plan.s3),
     ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } } : {}),
-    ...(caFile ? { requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: readFileSync(caFile, "utf8"), keepAlive: true }) }) } : {}),
-    maxAttempts: 3,
-    // The Job hashes every snapshot (SHA-256, checked against Qdrant's checksum and kept in the manifest):
-    // a second per-part CRC32 adds CPU on the hot path and no protection.
+    ...(caFile ? { caPem: readFileSync(caFile, "utf8") } : {}),
     requestChecksumCalculation: "WHEN_REQUIRED",
   });
 }
