@@ -1,6 +1,11 @@
 /**
  * Runs the operator's manager (src/main.ts manager) as a real process against the test cluster, watching
  * only the given namespaces so parallel test files never reconcile each other's objects.
+ *
+ * It runs as the operator's ServiceAccount under the generated RBAC (deploy/rbac/, applied for those
+ * namespaces by operator-identity.ts), never as cluster admin: a call the code makes but no rbac.ts
+ * declares is refused, and the test then fails naming the verb and resource, even if the refusal did not
+ * otherwise break what the test checks (an Event not recorded, a retry that later succeeded).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
@@ -9,22 +14,26 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { REPO_ROOT } from "../env/paths.ts";
-import { eventually, testEnv } from "./testenv.ts";
+import { forbiddenCalls, forbiddenMessage, managerIdentity } from "./operator-identity.ts";
+import { eventually } from "./testenv.ts";
 
 export interface ManagerProcess {
   child: ChildProcess;
   logPath: string;
+  /** The kubeconfig it runs with: a token of the manager's ServiceAccount. */
+  kubeconfig: string;
   log(): Promise<string>;
   stop(): Promise<number | null>;
 }
 
 /** `opts.env` adds environment variables to the manager's (e.g. QDRANT_OPERATOR_CLOCK_OFFSET_MS). */
 export async function startManager(t: TestContext, namespaces: string[], extraArgs: string[] = [], opts: { env?: Record<string, string> } = {}): Promise<ManagerProcess> {
+  const kubeconfig = await managerIdentity(namespaces);
   const logPath = join(await mkdtemp(join(tmpdir(), "qdrant-operator-manager-")), "manager.log");
   const out = createWriteStream(logPath);
   const child = spawn(
     process.execPath,
-    [join(REPO_ROOT, "src", "main.ts"), "manager", `--namespaces=${namespaces.join(",")}`, "--leader-elect=false", "--http-address=127.0.0.1:0", `--kubeconfig=${testEnv().kubeconfig}`, ...extraArgs],
+    [join(REPO_ROOT, "src", "main.ts"), "manager", `--namespaces=${namespaces.join(",")}`, "--leader-elect=false", "--http-address=127.0.0.1:0", `--kubeconfig=${kubeconfig}`, ...extraArgs],
     { stdio: ["ignore", "pipe", "pipe"], ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) },
   );
   child.stdout.pipe(out);
@@ -33,15 +42,33 @@ export async function startManager(t: TestContext, namespaces: string[], extraAr
   const handle: ManagerProcess = {
     child,
     logPath,
+    kubeconfig,
     log: () => readFile(logPath, "utf8"),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       return exited;
     },
   };
+  const refused = async () => forbiddenCalls(await handle.log());
   t.after(async () => {
     await handle.stop();
+    const calls = await refused();
+    if (calls.length === 0) return;
+    // Printed as well as thrown: when the test itself already failed, the runner reports only that failure.
+    console.error(forbiddenMessage(calls, logPath));
+    throw new Error(forbiddenMessage(calls, logPath));
   });
-  await eventually("the manager to start its controllers", async () => ((await handle.log()).includes("Starting workers") ? true : undefined), 30_000);
+  let started: "started" | "exited";
+  try {
+    started = await eventually(
+      "the manager to start its controllers",
+      async () => ((await handle.log().catch(() => "")).includes("Starting workers") ? "started" : child.exitCode !== null || child.signalCode !== null ? "exited" : undefined),
+      30_000,
+    );
+  } catch (err) {
+    const calls = await refused();
+    throw calls.length > 0 ? new Error(forbiddenMessage(calls, logPath), { cause: err }) : err;
+  }
+  if (started === "exited") throw new Error(`the manager exited (${child.exitCode ?? child.signalCode}) before starting its controllers:\n${(await handle.log()).slice(-4000)}`);
   return handle;
 }
