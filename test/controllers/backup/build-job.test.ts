@@ -5,9 +5,10 @@ import type { QdrantBackupSpec } from "../../../src/api/v1alpha1/backup.ts";
 import type { QdrantBackupLocationSpec } from "../../../src/api/v1alpha1/backup-location.ts";
 import type { QdrantConnectionSpec } from "../../../src/api/v1alpha1/qdrant-connection.ts";
 import type { BackupLocationObject } from "../../../src/controllers/shared/resolve-location.ts";
-import { buildBackupJob, buildBackupPlan, connectionUrl, needsPortLookup, type JobBuildSettings } from "../../../src/controllers/backup/build-job.ts";
+import { buildBackupJob, buildBackupPlan, type JobBuildSettings } from "../../../src/controllers/backup/build-job.ts";
 import type { BackupObject } from "../../../src/controllers/backup/types.ts";
 import type { QdrantConnectionObject } from "../../../src/controllers/shared/resolve-connection.ts";
+import { connectionUrl, needsPortLookup } from "../../../src/qdrant/endpoint.ts";
 
 const UID = "4f0c1c2e-7a0b-4c43-9b7e-1d2f3a4b5c6d";
 
