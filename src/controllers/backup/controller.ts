@@ -39,6 +39,7 @@ import { backupJobName, SCHEDULE_LABEL } from "./names.ts";
 import { CLEANED_UP, isTerminal, needsCleanup, statusFor, type BackupStep } from "./status.ts";
 import { backupAhead, WAITING_FOR_TURN } from "./one-at-a-time.ts";
 import { cleanUpFailedRun } from "./cleanup.ts";
+import { completeCollections } from "./bucket-collections.ts";
 import { JOBS, PODS, type BackupObject, type JobObject, type PodObject } from "./types.ts";
 
 export interface BackupInformers {
@@ -149,7 +150,8 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
       }
       const finished = job.status?.conditions?.some((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True") ?? false;
       const pods = finished ? await podsOf(job) : [];
-      const outcome = explainFailure(jobOutcome(job, pods), job, connection, location);
+      // A result cut to fit its message is completed from the manifests (bucket-collections.ts).
+      const outcome = await completeCollections(ctx, obj, location, explainFailure(jobOutcome(job, pods), job, connection, location));
       await write(obj, { kind: "Job", jobName, backupId: id, outcome: outcome.phase === "Failed" ? { ...outcome, message: ctx.redactor.scrub(outcome.message) } : outcome });
       if (outcome.phase === "Running") return requeueAfter(RUNNING_RECHECK_MS);
       // A failed backup is swept by the next reconcile, which reads the status just written (its own

@@ -1,0 +1,108 @@
+/**
+ * A backup's whole list of collections when its Job's result was cut to fit the 4 KiB termination
+ * message (`truncated`, src/jobs/backup/result.ts). status.collections is what retention's protection
+ * and restores read from the cluster (src/backup/select/from-backups.ts): a backup of 200 collections
+ * whose status lists 40 would look, to a `latest` restore of the 41st, as if it did not hold it, and the
+ * newest backup of that collection would be pruned under the restore. So before the status says
+ * Succeeded, the controller reads the backup's manifests from the bucket — once per such backup, never
+ * per schedule reconcile — and records every collection.
+ *
+ * What is read: the collection directories under the backup's Qdrant (one LIST with delimiter "/"), then
+ * `<dir>/<backupId>/manifest.json` in each (a GET, or NoSuchKey for a collection this backup did not
+ * hold), at most MANIFEST_READS at a time; FullStorage: its one manifest. The entries added carry no file
+ * lists (the manifests have them, and a status must stay far below the apiserver's object size limit).
+ *
+ * A crash between the reads and the status write loses nothing: the Job and its result stay (the Job's
+ * TTL is a day), so the next reconcile reads them again.
+ */
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { Manifest } from "../../backup/layout/manifest.ts";
+import { MANIFEST_FILE, manifestKey } from "../../backup/layout/object-keys.ts";
+import { isOperatorError } from "../../errors.ts";
+import type { BackupJobCollectionResult } from "../../jobs/backup/contract.ts";
+import { existingManifest } from "../../jobs/backup/manifest-io.ts";
+import type { OperatorContext } from "../shared/context.ts";
+import { withLocationS3, type BackupLocationObject } from "../shared/resolve-location.ts";
+import { backupDataRef, backupDirs, type BackupDataRef } from "./delete-data.ts";
+import type { JobOutcome, SuccessResult } from "./job-result.ts";
+import type { BackupObject } from "./types.ts";
+
+/** GETs of manifests in flight at once. */
+const MANIFEST_READS = 8;
+
+export interface ReadManifest {
+  key: string;
+  manifest: Manifest;
+}
+
+/**
+ * The outcome with the whole list of collections when its result was cut; otherwise as it is. An S3
+ * failure that may pass is thrown (the reconcile is retried, the status stays Running meanwhile); one
+ * that will not (access denied, no bucket) leaves the cut list and says so in a Warning Event.
+ */
+export async function completeCollections(ctx: OperatorContext, backup: BackupObject, location: BackupLocationObject, outcome: JobOutcome): Promise<JobOutcome> {
+  if (!needsBucketCollections(outcome)) return outcome;
+  try {
+    const mode = backup.spec.mode ?? "Collection";
+    const manifests = await withLocationS3(ctx, location, ({ client, bucket, prefix }) => readBackupManifests(client, bucket, backupDataRef(backup, prefix), mode));
+    return { ...outcome, result: withBucketCollections(outcome.result, manifests) };
+  } catch (err) {
+    if (!isOperatorError(err) || err.retryable) throw err;
+    const listed = outcome.result.collections?.length ?? outcome.result.storage?.collections.length ?? 0;
+    ctx.events.event({
+      regarding: backup,
+      type: "Warning",
+      reason: "CollectionsNotListed",
+      action: "Backup",
+      note: `The Job's result lists ${listed} of the backup's collections (cut to fit its termination message), and the manifests could not be read to list the rest: ${ctx.redactor.scrub(err.message)}. Restores by latest may not see this backup.`,
+    });
+    return outcome;
+  }
+}
+
+/** True when the outcome is a success whose result says it lists only some collections. */
+export function needsBucketCollections(outcome: JobOutcome): outcome is Extract<JobOutcome, { phase: "Succeeded" }> & { result: SuccessResult } {
+  return outcome.phase === "Succeeded" && outcome.result?.truncated === true;
+}
+
+/**
+ * The result with every collection the manifests of this backup list: the result's own entries first
+ * (they came from the Job), then the ones only the bucket has, by name. No longer truncated.
+ */
+export function withBucketCollections(result: SuccessResult, manifests: readonly ReadManifest[]): SuccessResult {
+  const ours = manifests.filter((m) => m.manifest.backupId === result.backupId);
+  const { truncated: _cut, ...whole } = result;
+  if (result.storage) {
+    const full = ours.find((m) => m.manifest.mode === "FullStorage")?.manifest.storage;
+    return full ? { ...whole, storage: { collections: full.collections.map((c) => ({ name: c.name, ...(c.pointsCount !== undefined ? { pointsCount: c.pointsCount } : {}), aliases: [...c.aliases] })) } } : result;
+  }
+  const known = new Set((result.collections ?? []).map((c) => c.name));
+  const added: BackupJobCollectionResult[] = [];
+  for (const { key, manifest } of ours) {
+    const c = manifest.collection;
+    if (manifest.mode !== "Collection" || c === undefined || known.has(c.name)) continue;
+    known.add(c.name);
+    added.push({ name: c.name, manifestKey: key, pointsCount: c.pointsCount, sizeBytes: manifest.peers.reduce((n, p) => n + p.file.size, 0) });
+  }
+  added.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { ...whole, collections: [...(result.collections ?? []), ...added] };
+}
+
+/** The manifests of one backup id under its Qdrant's prefix (Collection mode: every collection's; FullStorage: the one). */
+export async function readBackupManifests(client: S3Client, bucket: string, ref: BackupDataRef, mode: "Collection" | "FullStorage"): Promise<ReadManifest[]> {
+  const keys =
+    mode === "FullStorage"
+      ? [manifestKey({ ...ref, fullStorage: true })]
+      : (await backupDirs(client, bucket, ref)).filter((dir) => dir.includes("/_collections/")).map((dir) => `${dir}${MANIFEST_FILE}`);
+  const out: ReadManifest[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < keys.length) {
+      const key = keys[next++]!;
+      const manifest = await existingManifest(client, bucket, key);
+      if (manifest) out.push({ key, manifest });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(MANIFEST_READS, keys.length) }, worker));
+  return out;
+}
