@@ -14,7 +14,8 @@ import { connectionEndpoint, connectionNotFound, type QdrantConnectionObject } f
 import { locationNotFound, withLocationS3, type BackupLocationObject } from "../shared/resolve-location.ts";
 import { backupDataRef } from "./delete-data.ts";
 import { sweepFailedBackup, type SweepResult } from "./sweep.ts";
-import type { BackupObject, PodObject } from "./types.ts";
+import type { PodObject } from "../shared/job-objects.ts";
+import type { BackupObject } from "./types.ts";
 
 export type CleanupOutcome =
   | { kind: "Done"; swept: SweepResult; message: string }

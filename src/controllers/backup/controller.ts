@@ -40,7 +40,8 @@ import { CLEANED_UP, isTerminal, needsCleanup, statusFor, type BackupStep } from
 import { backupAhead, WAITING_FOR_TURN } from "./one-at-a-time.ts";
 import { cleanUpFailedRun } from "./cleanup.ts";
 import { completeCollections } from "./bucket-collections.ts";
-import { JOBS, PODS, type BackupObject, type JobObject, type PodObject } from "./types.ts";
+import type { JobObject, PodObject } from "../shared/job-objects.ts";
+import { JOBS, PODS, type BackupObject } from "./types.ts";
 
 export interface BackupInformers {
   backups: Informer<BackupObject>;

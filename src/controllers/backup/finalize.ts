@@ -23,7 +23,8 @@ import type { OperatorContext } from "../shared/context.ts";
 import { locationNotFound, withLocationS3, type BackupLocationObject } from "../shared/resolve-location.ts";
 import { backupDataRef, deleteBackupData } from "./delete-data.ts";
 import { DATA_FINALIZER } from "./names.ts";
-import { JOBS, type BackupObject, type JobObject } from "./types.ts";
+import type { JobObject } from "../shared/job-objects.ts";
+import { JOBS, type BackupObject } from "./types.ts";
 
 const JOB_GONE_RECHECK_MS = 2_000;
 const RETRY_MS = 30_000;
