@@ -6,7 +6,7 @@
 import type { BackupLocationObject } from "../shared/resolve-location.ts";
 import type { QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import type { JobOutcome } from "./job-result.ts";
-import type { JobObject } from "./types.ts";
+import type { JobObject } from "../shared/job-objects.ts";
 
 export function explainFailure(outcome: JobOutcome, job: JobObject, connection: QdrantConnectionObject, location: BackupLocationObject): JobOutcome {
   if (outcome.phase !== "Failed") return outcome;

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { jobOutcome, MAX_TEXT, parseResultMessage, type JobOutcome, type ParsedMessage } from "../../../src/controllers/backup/job-result.ts";
-import type { ContainerStateTerminated, JobObject, PodObject } from "../../../src/controllers/backup/types.ts";
+import { jobOutcome, parseResultMessage, type JobOutcome } from "../../../src/controllers/backup/job-result.ts";
+import type { ContainerStateTerminated, JobObject, PodObject } from "../../../src/controllers/shared/job-objects.ts";
+import type { BackupJobResult } from "../../../src/jobs/backup/contract.ts";
+import { MAX_TEXT, type ParsedMessage as Parsed } from "../../../src/jobs/protocol/termination-message.ts";
+
+type ParsedMessage = Parsed<BackupJobResult>;
 
 const SUCCESS = {
   ok: true,

@@ -1,0 +1,43 @@
+/**
+ * The parts of batch/v1 Jobs and their Pods that the operator's controllers read, as plain JSON
+ * (timestamps are strings). Every kind of Job is read through these (job-outcome.ts).
+ */
+import type { KubeObject } from "../../runtime/resource.ts";
+
+export interface JobCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+/** The part of a batch/v1 Job's JSON a controller reads. */
+export interface JobObject extends KubeObject {
+  spec?: Record<string, unknown>;
+  status?: {
+    conditions?: JobCondition[];
+    startTime?: string;
+    completionTime?: string;
+    active?: number;
+    failed?: number;
+    succeeded?: number;
+  };
+}
+
+export interface ContainerStateTerminated {
+  exitCode: number;
+  reason?: string;
+  message?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** The part of a Pod's JSON a controller reads: its containers' terminated states. */
+export interface PodObject extends KubeObject {
+  status?: {
+    phase?: string;
+    startTime?: string;
+    containerStatuses?: Array<{ name: string; state?: { terminated?: ContainerStateTerminated }; lastState?: { terminated?: ContainerStateTerminated } }>;
+  };
+}
