@@ -1,19 +1,33 @@
 /**
- * The thin HTTP layer under the Qdrant adapter: API key header, per-call timeout, and Qdrant's error
- * envelope (`{"status": {"error": "…"}}`, or plain text on download routes) turned into coded errors.
- * Raw fetch rather than @qdrant/js-client-rest for the calls that client cannot make (GET /cluster is
- * raw-only there; snapshot streams are not possible with it at all).
+ * The raw HTTP layer under the Qdrant adapter (src/qdrant/client.ts): API key header, the signal a call
+ * runs under (its own timeout combined with the caller's abort signal), and Qdrant's error envelope
+ * (`{"status": {"error": "…"}}`, or plain text on download routes) turned into coded errors.
+ *
+ * Raw undici rather than @qdrant/js-client-rest for the calls that client cannot make well: snapshot
+ * streams (it reads every answer as text), GET /cluster and /collections/{c}/cluster (peer ids are u64s
+ * and must keep their exact decimal text), and calls with no client-side timeout at all.
  */
-import { Agent, fetch, type Dispatcher } from "undici";
+import { Agent, request, type Dispatcher } from "undici";
 import { OperatorError } from "../errors.ts";
 
 export interface QdrantEndpoint {
   /** REST base URL without a trailing slash. */
   url: string;
   apiKey?: string;
+  /** Client-side timeout of an ordinary call; long calls (snapshot create and download) have none. */
   timeoutMs: number;
-  /** For https with a private CA (QdrantConnection.spec.tls). */
+  /** For https with a private CA (QdrantConnection.spec.tls); undici's global dispatcher when absent. */
   dispatcher?: Dispatcher;
+}
+
+/** What every call of the adapter accepts. */
+export interface CallOptions {
+  /**
+   * Stops the call (and a download's body) when aborted: a reconcile passes its own signal, so a manager
+   * that lost its lease stops acting. An aborted call rejects with the signal's reason, never with a coded
+   * Qdrant error, so no caller mistakes it for Qdrant's failure (and writes a condition saying so).
+   */
+  signal?: AbortSignal | undefined;
 }
 
 export interface TlsSettings {
@@ -31,38 +45,110 @@ export function tlsConnectOptions(opts: TlsSettings): { ca?: string; servername?
   };
 }
 
-/** An undici dispatcher with those TLS settings. */
+/**
+ * An undici dispatcher with those TLS settings. Its own headers and body timeouts are off: every call's
+ * deadline is its signal (CallDeadline), so one dispatcher serves ordinary and long calls alike.
+ */
 export function tlsDispatcher(opts: TlsSettings): Dispatcher {
-  return new Agent({ connect: tlsConnectOptions(opts) });
+  return new Agent({ connect: tlsConnectOptions(opts), headersTimeout: 0, bodyTimeout: 0 });
 }
 
 /**
- * One JSON call. `ep.timeoutMs` 0 means no client-side timeout at all, for calls that take as long as
- * Qdrant needs (creating a large snapshot): pair it with a dispatcher whose headers and body timeouts
- * are 0 too. Every `peer_id` keeps its exact decimal text (Qdrant's peer ids are u64s, which lose
+ * The deadline of one call: its own timeout (none when `timeoutMs` is 0) combined with the caller's
+ * signals. `failure` tells apart why a call failed: the caller stopped it, it timed out, or the transport broke.
+ */
+export class CallDeadline {
+  readonly signal: AbortSignal | undefined;
+  readonly #timeout: AbortSignal | undefined;
+  readonly #timeoutMs: number;
+  readonly #callers: AbortSignal[];
+
+  constructor(timeoutMs: number, ...callers: Array<AbortSignal | undefined>) {
+    this.#timeoutMs = timeoutMs;
+    this.#callers = callers.filter((s): s is AbortSignal => s !== undefined);
+    this.#timeout = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
+    const all = this.#timeout ? [...this.#callers, this.#timeout] : this.#callers;
+    this.signal = all.length === 0 ? undefined : all.length === 1 ? all[0] : AbortSignal.any(all);
+  }
+
+  /** Throws the caller's reason if it has already stopped: no request is sent for a stopped reconcile. */
+  throwIfStopped(): void {
+    for (const s of this.#callers) s.throwIfAborted();
+  }
+
+  /** What to throw for a call that failed with `err` before Qdrant answered. */
+  failure(err: unknown, where: string): unknown {
+    const stopped = this.#callers.find((s) => s.aborted);
+    if (stopped) return stopped.reason;
+    if (this.#timeout?.aborted) return new OperatorError("QDRANT_UNREACHABLE", `${where}: no answer within ${this.#timeoutMs} ms`, { cause: err });
+    return new OperatorError("QDRANT_UNREACHABLE", `${where}: ${describeFetchError(err)}`, { cause: err });
+  }
+}
+
+/** The headers of every call: the API key when there is one. */
+export function authHeaders(ep: QdrantEndpoint, accept: string): Record<string, string> {
+  return { accept, ...(ep.apiKey ? { "api-key": ep.apiKey } : {}) };
+}
+
+export interface RawCallOptions extends CallOptions {
+  /** No client-side timeout (creating a large snapshot): only the caller's signal or a dead peer end it. */
+  noTimeout?: boolean;
+  /** The adapter's own bound signal, combined with the call's. */
+  bound?: AbortSignal;
+}
+
+/**
+ * Sends one request and returns the answer with its body still unread: the caller streams it (a
+ * snapshot download) or reads it whole (qdrantJson). Error answers are thrown as coded errors.
+ */
+export async function qdrantRequest(ep: QdrantEndpoint, method: Dispatcher.HttpMethod, path: string, opts: RawCallOptions & { body?: string; accept: string; contentType?: string }): Promise<Dispatcher.ResponseData> {
+  const deadline = new CallDeadline(opts.noTimeout ? 0 : ep.timeoutMs, opts.signal, opts.bound);
+  deadline.throwIfStopped();
+  const where = `${method} ${ep.url}${path}`;
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await request(`${ep.url}${path}`, {
+      method,
+      headers: { ...authHeaders(ep, opts.accept), ...(opts.contentType ? { "content-type": opts.contentType } : {}) },
+      ...(opts.body !== undefined ? { body: opts.body } : {}),
+      ...(ep.dispatcher ? { dispatcher: ep.dispatcher } : {}),
+      ...(deadline.signal ? { signal: deadline.signal } : {}),
+      // The deadline is the signal's; undici's own 300 s defaults would cut a long call short.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      // 256 KiB reads for snapshot streams; no cost for small JSON answers.
+      highWaterMark: 256 * 1024,
+    });
+  } catch (err) {
+    throw deadline.failure(err, where);
+  }
+  if (res.statusCode >= 200 && res.statusCode < 300) return res;
+  let text: string;
+  try {
+    text = await res.body.text();
+  } catch (err) {
+    throw deadline.failure(err, where);
+  }
+  throw qdrantError(res.statusCode, text, where);
+}
+
+/**
+ * One JSON call. Every `peer_id` keeps its exact decimal text (Qdrant's peer ids are u64s, which lose
  * digits as JS numbers beyond 2^53), so callers type it as a string.
  */
-export async function qdrantJson<T>(ep: QdrantEndpoint, method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: "application/json" };
-  if (ep.apiKey) headers["api-key"] = ep.apiKey;
-  if (body !== undefined) headers["content-type"] = "application/json";
+export async function qdrantJson<T>(ep: QdrantEndpoint, method: Dispatcher.HttpMethod, path: string, body?: unknown, opts: RawCallOptions = {}): Promise<T> {
   const where = `${method} ${ep.url}${path}`;
+  const res = await qdrantRequest(ep, method, path, {
+    ...opts,
+    accept: "application/json",
+    ...(body !== undefined ? { body: JSON.stringify(body), contentType: "application/json" } : {}),
+  });
   let text: string;
-  let res: Awaited<ReturnType<typeof fetch>>;
   try {
-    res = await fetch(`${ep.url}${path}`, {
-      method,
-      headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      ...(ep.dispatcher ? { dispatcher: ep.dispatcher } : {}),
-      ...(ep.timeoutMs > 0 ? { signal: AbortSignal.timeout(ep.timeoutMs) } : {}),
-    });
-    text = await res.text();
+    text = await res.body.text();
   } catch (err) {
-    const why = err instanceof Error && err.name === "TimeoutError" ? `no answer within ${ep.timeoutMs} ms` : describeFetchError(err);
-    throw new OperatorError("QDRANT_UNREACHABLE", `${where}: ${why}`, { cause: err });
+    throw new CallDeadline(0, opts.signal, opts.bound).failure(err, where);
   }
-  if (!res.ok) throw qdrantError(res.status, text, where);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text, exactPeerIds);
@@ -102,5 +188,7 @@ export function describeFetchError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = err.cause as { code?: string; message?: string } | undefined;
   if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ""}`;
+  const code = (err as { code?: string }).code;
+  if (code) return `${code} (${err.message})`;
   return cause?.message ? `${err.message}: ${cause.message}` : err.message;
 }

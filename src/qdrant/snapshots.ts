@@ -1,14 +1,32 @@
 /**
- * Snapshot deletion on one peer, shared by the backup Job (its own snapshots, as it goes) and the
- * manager's sweep of a failed backup (the snapshots a killed run's markers name). Snapshots are per peer,
- * so `ep.url` is that peer's own REST URL, never a load-balanced Service.
+ * Snapshot calls on one peer, raw HTTP (js-client cannot stream a snapshot file, and its calls always
+ * have a timeout): create with no client-side timeout (a large snapshot takes many minutes before Qdrant
+ * answers), download as a Node stream, delete. Snapshots are per peer, so `ep.url` is that peer's own
+ * REST URL, never a load-balanced Service. Reached through QdrantApi (client.ts).
+ *
+ * The long calls (create, download) are bounded only by the caller's signal, a dead peer (the connection
+ * resets) and, in a Job, its activeDeadlineSeconds.
  */
+import type { Readable } from "node:stream";
 import { isOperatorError } from "../errors.ts";
 import type { KeyScope } from "../backup/layout/object-keys.ts";
-import { qdrantJson, type QdrantEndpoint } from "./rest.ts";
+import { qdrantJson, qdrantRequest, type QdrantEndpoint, type RawCallOptions } from "./rest.ts";
 
 /** Whose snapshot: one collection's (`/collections/{c}/snapshots`) or the whole storage's (`/snapshots`). */
 export type SnapshotScope = KeyScope;
+
+export interface SnapshotDescription {
+  name: string;
+  size: number;
+  /** Lower-case hex SHA-256, when Qdrant reports one. */
+  checksum?: string;
+}
+
+export interface SnapshotDownload {
+  /** The snapshot's bytes, 256 KiB reads; errors when the peer or the caller's signal cuts it. */
+  body: Readable;
+  contentLength?: number;
+}
 
 export function snapshotsPath(scope: SnapshotScope): string {
   return "fullStorage" in scope ? "/snapshots" : `/collections/${encodeURIComponent(scope.collection)}/snapshots`;
@@ -19,13 +37,30 @@ export function scopeName(scope: SnapshotScope): string {
   return "fullStorage" in scope ? "the full storage" : `collection "${scope.collection}"`;
 }
 
+/** POST …/snapshots?wait=true with no client-side timeout: a large snapshot takes as long as it takes. */
+export async function createSnapshot(ep: QdrantEndpoint, scope: SnapshotScope, opts: RawCallOptions = {}): Promise<SnapshotDescription> {
+  const r = await qdrantJson<SnapshotDescription>(ep, "POST", `${snapshotsPath(scope)}?wait=true`, undefined, { ...opts, noTimeout: true });
+  return { name: r.name, size: r.size, ...(r.checksum ? { checksum: r.checksum.toLowerCase() } : {}) };
+}
+
 /** Deletes a snapshot; false when it was already gone (a retry, or someone else deleted it). */
-export async function deleteSnapshot(ep: QdrantEndpoint, scope: SnapshotScope, name: string): Promise<boolean> {
+export async function deleteSnapshot(ep: QdrantEndpoint, scope: SnapshotScope, name: string, opts: RawCallOptions = {}): Promise<boolean> {
   try {
-    await qdrantJson<boolean>(ep, "DELETE", `${snapshotsPath(scope)}/${encodeURIComponent(name)}?wait=true`);
+    await qdrantJson<boolean>(ep, "DELETE", `${snapshotsPath(scope)}/${encodeURIComponent(name)}?wait=true`, undefined, opts);
     return true;
   } catch (err) {
     if (isOperatorError(err, "QDRANT_NOT_FOUND")) return false;
     throw err;
   }
+}
+
+/**
+ * Starts a snapshot download, with no client-side timeout (hundreds of GiB take as long as they take).
+ * undici's `request` (not fetch) so the body is a Node stream of Buffers: no web-stream conversion per
+ * chunk on the hot path.
+ */
+export async function downloadSnapshot(ep: QdrantEndpoint, scope: SnapshotScope, name: string, opts: RawCallOptions = {}): Promise<SnapshotDownload> {
+  const res = await qdrantRequest(ep, "GET", `${snapshotsPath(scope)}/${encodeURIComponent(name)}`, { ...opts, noTimeout: true, accept: "application/octet-stream" });
+  const len = res.headers["content-length"];
+  return { body: res.body, ...(typeof len === "string" && /^\d+$/.test(len) ? { contentLength: Number(len) } : {}) };
 }

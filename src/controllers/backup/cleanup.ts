@@ -9,6 +9,7 @@
  * unreachable, a reference deleted) is retried by later reconciles until it does.
  */
 import { isOperatorError } from "../../errors.ts";
+import { QdrantApi } from "../../qdrant/client.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { connectionEndpoint, connectionNotFound, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import { locationNotFound, withLocationS3, type BackupLocationObject } from "../shared/resolve-location.ts";
@@ -45,7 +46,7 @@ export async function cleanUpFailedRun(ctx: OperatorContext, obj: BackupObject, 
   try {
     const { endpoint } = await connectionEndpoint(ctx, connection);
     return await withLocationS3(ctx, location, async ({ client, bucket, prefix }) => {
-      const swept = await sweepFailedBackup(client, bucket, backupDataRef(obj, prefix), (url) => ({ ...endpoint, url }));
+      const swept = await sweepFailedBackup(client, bucket, backupDataRef(obj, prefix), new QdrantApi(endpoint));
       return { kind: "Done", swept, message: describe(swept) };
     });
   } catch (err) {

@@ -11,13 +11,12 @@
  *
  * Runs only once the Job is Failed, when none of its pods runs any more, so it never races a writer.
  * Idempotent: markers are deleted only after their snapshot is, so a sweep that stops half-way (Qdrant
- * unreachable, a crash) is finished by the next one.
+ * unreachable, a crash, the reconcile's signal) is finished by the next one.
  */
 import type { S3Client } from "@aws-sdk/client-s3";
 import { MANIFEST_FILE } from "../../backup/layout/object-keys.ts";
 import { deleteMarker, listMarkers, PENDING_DIR } from "../../backup/store/pending-markers.ts";
-import type { QdrantEndpoint } from "../../qdrant/rest.ts";
-import { deleteSnapshot } from "../../qdrant/snapshots.ts";
+import type { QdrantApi } from "../../qdrant/client.ts";
 import { abortDirUploads, backupDirs, deleteKeys, listKeys, type BackupDataRef } from "./delete-data.ts";
 
 export interface SweepResult {
@@ -29,20 +28,26 @@ export interface SweepResult {
   incompleteObjects: number;
 }
 
-/** `peer(url)`: the connection's endpoint settings (key, TLS, timeout) aimed at one peer's URL. */
-export async function sweepFailedBackup(client: S3Client, bucket: string, ref: BackupDataRef, peer: (url: string) => QdrantEndpoint): Promise<SweepResult> {
+/**
+ * `qdrant`: the backup's connection (key, TLS, timeout); each snapshot is deleted at the peer URL its
+ * marker recorded. `signal` (the reconcile's) stops the Qdrant calls and the sweep between steps.
+ */
+export async function sweepFailedBackup(client: S3Client, bucket: string, ref: BackupDataRef, qdrant: QdrantApi, opts: { signal?: AbortSignal } = {}): Promise<SweepResult> {
+  const { signal } = opts;
   const out: SweepResult = { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 0 };
   for (const dir of await backupDirs(client, bucket, ref)) {
     // Uploads first: their keys are known from the markers, which go next.
     const before = await listKeys(client, bucket, dir);
     out.abortedUploads += await abortDirUploads(client, bucket, dir, before);
     for (const m of await listMarkers(client, bucket, dir)) {
+      signal?.throwIfAborted();
       const scope = m.collection === undefined ? { fullStorage: true as const } : { collection: m.collection };
-      if (await deleteSnapshot(peer(m.peerUrl), scope, m.snapshot)) out.snapshots++;
+      if (await qdrant.at(m.peerUrl).deleteSnapshot(scope, m.snapshot, { signal })) out.snapshots++;
       await deleteMarker(client, bucket, m.key);
       out.markers++;
     }
     if (before.length === 0 || before.includes(`${dir}${MANIFEST_FILE}`)) continue;
+    signal?.throwIfAborted();
     const incomplete = before.filter((k) => !k.startsWith(`${dir}${PENDING_DIR}`));
     await deleteKeys(client, bucket, incomplete);
     out.incompleteObjects += incomplete.length;

@@ -6,6 +6,7 @@
 import type { QdrantConnectionStatus } from "../../api/v1alpha1/qdrant-connection.ts";
 import { describeProblems, validateSpec } from "../../api/validate.ts";
 import { isOperatorError } from "../../errors.ts";
+import { QdrantApi } from "../../qdrant/client.ts";
 import { discoverTopology } from "../../qdrant/peers.ts";
 import { toKubeTime } from "../../runtime/conditions.ts";
 import { Controller, DONE, requeueAfter } from "../../runtime/controller.ts";
@@ -25,7 +26,7 @@ export function qdrantConnectionController(ctx: OperatorContext, informer: Infor
     logger: ctx.logger,
     workers: ctx.workers,
     clock: ctx.clock,
-    async reconcile(key, { log }) {
+    async reconcile(key, { log, signal }) {
       const obj = informer.cache.get(key);
       if (!obj) return DONE;
       const generation = obj.metadata?.generation;
@@ -47,7 +48,7 @@ export function qdrantConnectionController(ctx: OperatorContext, informer: Infor
       }
       try {
         const resolved = await connectionEndpoint(ctx, obj, { self: true });
-        const topology = await discoverTopology(resolved.endpoint, resolved.discovery);
+        const topology = await discoverTopology(new QdrantApi(resolved.endpoint, signal), resolved.discovery);
         const peers = topology.peers.length;
         log.debug({ version: topology.version, peers }, "Checked Qdrant");
         await write(

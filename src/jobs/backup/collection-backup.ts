@@ -9,7 +9,6 @@ import type { BackupKeyParts } from "../../backup/layout/object-keys.ts";
 import type { Manifest } from "../../backup/layout/manifest.ts";
 import type { BackupJobCollectionResult } from "./contract.ts";
 import type { Holder } from "./peer-snapshots.ts";
-import { collectionConfig, collectionPlacement, countExact } from "./qdrant-calls.ts";
 import type { RunContext } from "./run-context.ts";
 import { runSnapshotBackup } from "./snapshot-backup.ts";
 
@@ -31,8 +30,8 @@ export async function backupCollection(ctx: RunContext, collection: string, alia
     holders: await findHolders(ctx, collection),
     log: ctx.log.child({ collection }),
     describe: async () => ({
-      pointsCount: await countExact(ctx.access, plan.qdrant.url, collection),
-      config: await collectionConfig(ctx.access, plan.qdrant.url, collection),
+      pointsCount: await ctx.qdrant.count(collection, { exact: true }),
+      config: await ctx.qdrant.collectionConfig(collection),
     }),
     scope: ({ pointsCount, config }) => ({ mode: "Collection", collection: { name: collection, pointsCount, aliases, config } }),
     peer: (holder) => ({ shardIds: holder.shardIds }),
@@ -42,10 +41,11 @@ export async function backupCollection(ctx: RunContext, collection: string, alia
 
 /** The peers with a replica of some shard of the collection, each by its own REST URL. */
 async function findHolders(ctx: RunContext, collection: string): Promise<ShardHolder[]> {
-  const placements = await Promise.all(ctx.topology.peers.map(async (p) => ({ url: p.url, ...(await collectionPlacement(ctx.access, p.url, collection)) })));
+  const placements = await Promise.all(ctx.topology.peers.map(async (p) => ({ url: p.url, ...(await ctx.qdrant.at(p.url).collectionCluster(collection)) })));
   const byId = new Map<string, ShardHolder>();
   for (const p of placements) {
-    if (p.localShardIds.length > 0 && !byId.has(p.peerId)) byId.set(p.peerId, { peerId: p.peerId, url: p.url, shardIds: p.localShardIds });
+    const shardIds = p.localShards.map((s) => s.shardId);
+    if (shardIds.length > 0 && !byId.has(p.peerId)) byId.set(p.peerId, { peerId: p.peerId, url: p.url, shardIds });
   }
   if (byId.size === 0) throw new OperatorError("QDRANT_API_ERROR", `no peer of ${ctx.plan.qdrant.url} holds a shard of collection "${collection}"`);
   return [...byId.values()];

@@ -17,8 +17,7 @@ import type { ManifestFile } from "../../backup/layout/manifest.ts";
 import type { CleanupRegistry } from "../protocol/cleanup-registry.ts";
 import type { RunContext } from "./run-context.ts";
 import { abortDanglingUploads, deleteMarker, listMarkers, writeMarker } from "../../backup/store/pending-markers.ts";
-import { scopeName, type SnapshotScope } from "../../qdrant/snapshots.ts";
-import { createSnapshot, deleteSnapshot, type SnapshotDescription } from "./qdrant-calls.ts";
+import { scopeName, type SnapshotDescription, type SnapshotScope } from "../../qdrant/snapshots.ts";
 import { streamSnapshotToS3 } from "./stream-upload.ts";
 
 /** A peer whose data the backup needs, by its own REST URL. */
@@ -59,12 +58,12 @@ export class PeerSnapshots<H extends Holder> {
 
   /** Deletes the snapshots an earlier run of this backup id recorded, and aborts its uploads under `dir`. */
   async cleanUpEarlierRun(holders: readonly Holder[], keys: string[]): Promise<void> {
-    const { s3, plan, access, log } = this.#ctx;
+    const { s3, plan, qdrant, log } = this.#ctx;
     const bucket = plan.s3.bucket;
     for (const m of await listMarkers(s3, bucket, this.#dir)) {
       const url = holders.find((h) => h.peerId === m.peerId)?.url ?? m.peerUrl;
       const scope: SnapshotScope = m.collection === undefined ? { fullStorage: true } : { collection: m.collection };
-      const existed = await deleteSnapshot(access, url, scope, m.snapshot);
+      const existed = await qdrant.at(url).deleteSnapshot(scope, m.snapshot);
       log.info({ scope: scopeName(scope), peerId: m.peerId, snapshot: m.snapshot, existed }, "Deleted snapshot left by an earlier run");
       await deleteMarker(s3, bucket, m.key);
     }
@@ -80,16 +79,17 @@ export class PeerSnapshots<H extends Holder> {
   }
 
   async #createOn(holder: H): Promise<void> {
-    const { access, s3, plan, log, cleanup } = this.#ctx;
+    const { s3, plan, log, cleanup } = this.#ctx;
+    const peer = this.#ctx.qdrant.at(holder.url);
     const scope = this.#scope;
     const what = scopeName(scope);
     const startTime = new Date();
     log.info({ scope: what, peerId: holder.peerId, peerUrl: holder.url }, "Creating snapshot");
-    const snapshot = await createSnapshot(access, holder.url, scope);
+    const snapshot = await peer.createSnapshot(scope);
     const entry: Created<H> = { holder, snapshot, startTime, endTime: new Date(), deleted: false };
     this.#created.push(entry);
     entry.unregister = cleanup.add(`delete snapshot ${snapshot.name} on peer ${holder.peerId}`, async () => {
-      await deleteSnapshot(access, holder.url, scope, snapshot.name);
+      await peer.deleteSnapshot(scope, snapshot.name);
       if (entry.markerKey) await deleteMarker(s3, plan.s3.bucket, entry.markerKey);
     });
     log.info({ scope: what, peerId: holder.peerId, snapshot: snapshot.name, size: snapshot.size, checksum: snapshot.checksum }, "Created snapshot");
@@ -104,7 +104,7 @@ export class PeerSnapshots<H extends Holder> {
 
   /** Streams each created snapshot into the object `keyFor(peerId)`, peer after peer. */
   async uploadAll(keyFor: (peerId: string) => string): Promise<Array<UploadedSnapshot<H>>> {
-    const { access, s3, plan, log, cleanup } = this.#ctx;
+    const { qdrant, s3, plan, log, cleanup } = this.#ctx;
     const bucket = plan.s3.bucket;
     const out: Array<UploadedSnapshot<H>> = [];
     for (const c of this.#created) {
@@ -113,7 +113,7 @@ export class PeerSnapshots<H extends Holder> {
       const started = Date.now();
       let file;
       try {
-        file = await streamSnapshotToS3(access, c.holder.url, this.#scope, c.snapshot, {
+        file = await streamSnapshotToS3(qdrant.at(c.holder.url), this.#scope, c.snapshot, {
           s3,
           bucket,
           key,
@@ -136,12 +136,12 @@ export class PeerSnapshots<H extends Holder> {
 
   /** Deletes the snapshots not yet deleted, then their markers. `strict`: a failure fails the backup (success path). */
   async deleteAll(strict: boolean): Promise<void> {
-    const { access, s3, plan, log } = this.#ctx;
+    const { qdrant, s3, plan, log } = this.#ctx;
     const what = scopeName(this.#scope);
     for (const c of this.#created) {
       if (c.deleted) continue;
       try {
-        await deleteSnapshot(access, c.holder.url, this.#scope, c.snapshot.name);
+        await qdrant.at(c.holder.url).deleteSnapshot(this.#scope, c.snapshot.name);
         c.deleted = true;
         c.unregister?.();
         log.info({ scope: what, peerId: c.holder.peerId, snapshot: c.snapshot.name }, "Deleted snapshot");

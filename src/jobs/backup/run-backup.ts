@@ -7,6 +7,7 @@
 import { HeadBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { Logger } from "pino";
 import { OperatorError } from "../../errors.ts";
+import type { QdrantApi } from "../../qdrant/client.ts";
 import { discoverTopology } from "../../qdrant/peers.ts";
 import { s3Error } from "../../s3/client.ts";
 import type { CleanupRegistry } from "../protocol/cleanup-registry.ts";
@@ -14,14 +15,11 @@ import { backupCollection } from "./collection-backup.ts";
 import type { RunContext } from "./run-context.ts";
 import { backupStorage } from "./storage-backup.ts";
 import type { BackupJobCollectionResult, BackupJobPlan, BackupJobResult } from "./contract.ts";
-import { listAliases, listCollections, type QdrantAccess } from "./qdrant-calls.ts";
 
-export async function runBackup(plan: BackupJobPlan, access: QdrantAccess, s3: S3Client, log: Logger, cleanup: CleanupRegistry): Promise<Extract<BackupJobResult, { ok: true }>> {
+/** `qdrant`: the plan's Qdrant URL with the connection's key, TLS and timeout. */
+export async function runBackup(plan: BackupJobPlan, qdrant: QdrantApi, s3: S3Client, log: Logger, cleanup: CleanupRegistry): Promise<Extract<BackupJobResult, { ok: true }>> {
   const startTime = new Date();
-  const topology = await discoverTopology(
-    { url: plan.qdrant.url.replace(/\/+$/, ""), timeoutMs: access.timeoutMs, dispatcher: access.dispatcher, ...(access.apiKey ? { apiKey: access.apiKey } : {}) },
-    plan.qdrant.discovery,
-  );
+  const topology = await discoverTopology(qdrant, plan.qdrant.discovery);
   log.info({ mode: topology.mode, qdrantVersion: topology.version, peers: topology.peers }, "Discovered Qdrant peers");
 
   try {
@@ -30,13 +28,13 @@ export async function runBackup(plan: BackupJobPlan, access: QdrantAccess, s3: S
     throw s3Error(err, plan.s3.bucket, "HeadBucket");
   }
 
-  const ctx: RunContext = { plan, access, s3, topology, log, startTime, cleanup };
+  const ctx: RunContext = { plan, qdrant, s3, topology, log, startTime, cleanup };
   if (plan.mode === "FullStorage") {
     const storage = await backupStorage(ctx);
     return { ok: true, backupId: plan.backupId, startTime: startTime.toISOString(), completionTime: new Date().toISOString(), ...storage };
   }
 
-  const [existing, aliases] = await Promise.all([listCollections(access, plan.qdrant.url), listAliases(access, plan.qdrant.url)]);
+  const [existing, aliases] = await Promise.all([qdrant.listCollections(), qdrant.listAliases()]);
   const collections = selectCollections(plan.collections ?? {}, existing, aliases);
   log.info({ collections }, "Selected collections");
 

@@ -1,14 +1,15 @@
 /** What every step of one run of a backup plan works with. */
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Logger } from "pino";
+import type { QdrantApi } from "../../qdrant/client.ts";
 import type { Topology } from "../../qdrant/peers.ts";
 import type { CleanupRegistry } from "../protocol/cleanup-registry.ts";
 import type { BackupJobPlan } from "./contract.ts";
-import type { QdrantAccess } from "./qdrant-calls.ts";
 
 export interface RunContext {
   plan: BackupJobPlan;
-  access: QdrantAccess;
+  /** The plan's Qdrant URL; `qdrant.at(peer.url)` for one peer's own address. */
+  qdrant: QdrantApi;
   s3: S3Client;
   topology: Topology;
   log: Logger;

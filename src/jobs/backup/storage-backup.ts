@@ -17,7 +17,6 @@ import type { BackupKeyParts } from "../../backup/layout/object-keys.ts";
 import type { Manifest } from "../../backup/layout/manifest.ts";
 import type { BackupJobResult } from "./contract.ts";
 import type { Holder } from "./peer-snapshots.ts";
-import { collectionPlacement, countExact, listAliases, listCollections, peerIdOf } from "./qdrant-calls.ts";
 import type { RunContext } from "./run-context.ts";
 import { runSnapshotBackup } from "./snapshot-backup.ts";
 
@@ -46,7 +45,7 @@ export async function backupStorage(ctx: RunContext): Promise<StorageResult> {
 
 /** Every peer of the topology with its real (numeric) peer id, which the discovery names may not be. */
 async function everyPeer(ctx: RunContext): Promise<Holder[]> {
-  const found = await Promise.all(ctx.topology.peers.map(async (p) => ({ peerId: await peerIdOf(ctx.access, p.url), url: p.url })));
+  const found = await Promise.all(ctx.topology.peers.map(async (p) => ({ peerId: await ctx.qdrant.at(p.url).peerId(), url: p.url })));
   const byId = new Map<string, Holder>();
   for (const h of found) if (!byId.has(h.peerId)) byId.set(h.peerId, h);
   return [...byId.values()];
@@ -58,14 +57,14 @@ interface StorageContents {
 }
 
 async function storageContents(ctx: RunContext, holders: Holder[]): Promise<StorageContents> {
-  const url = ctx.plan.qdrant.url;
-  const [names, aliases] = await Promise.all([listCollections(ctx.access, url), listAliases(ctx.access, url)]);
+  const qdrant = ctx.qdrant;
+  const [names, aliases] = await Promise.all([qdrant.listCollections(), qdrant.listAliases()]);
   const collections: StorageContents["collections"] = [];
   const shardsByPeer: StorageContents["shardsByPeer"] = new Map(holders.map((h) => [h.peerId, []]));
   for (const name of [...names].sort()) {
     try {
-      const pointsCount = await countExact(ctx.access, url, name);
-      const placements = await Promise.all(holders.map(async (h) => ({ peerId: h.peerId, shardIds: (await collectionPlacement(ctx.access, h.url, name)).localShardIds })));
+      const pointsCount = await qdrant.count(name, { exact: true });
+      const placements = await Promise.all(holders.map(async (h) => ({ peerId: h.peerId, shardIds: (await qdrant.at(h.url).collectionCluster(name)).localShards.map((s) => s.shardId) })));
       collections.push({ name, pointsCount, aliases: aliases.filter((a) => a.collection === name).map((a) => a.alias).sort() });
       for (const p of placements) if (p.shardIds.length > 0) shardsByPeer.get(p.peerId)?.push({ name, shardIds: p.shardIds });
     } catch (err) {

@@ -12,8 +12,8 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { OperatorError } from "../../errors.ts";
 import { multipartUpload } from "../../s3/multipart-upload.ts";
 import { choosePartSize } from "./part-size.ts";
-import type { SnapshotScope } from "../../qdrant/snapshots.ts";
-import { downloadSnapshot, type QdrantAccess, type SnapshotDescription } from "./qdrant-calls.ts";
+import type { QdrantApi } from "../../qdrant/client.ts";
+import type { SnapshotDescription, SnapshotScope } from "../../qdrant/snapshots.ts";
 
 /** Parts uploaded in parallel per snapshot: enough to keep the link busy, few enough to bound memory. */
 export const UPLOAD_QUEUE_SIZE = 2;
@@ -36,13 +36,14 @@ export interface StreamedFile {
 /** Thrown from the Transform so the caller can tell our checks from transport failures. */
 class SnapshotMismatch extends Error {}
 
-export async function streamSnapshotToS3(access: QdrantAccess, peerUrl: string, scope: SnapshotScope, snapshot: SnapshotDescription, target: StreamTarget): Promise<StreamedFile> {
-  const { body, contentLength } = await downloadSnapshot(access, peerUrl, scope, snapshot.name);
+/** `peer`: the adapter at the peer that made the snapshot (snapshots are node-local). */
+export async function streamSnapshotToS3(peer: QdrantApi, scope: SnapshotScope, snapshot: SnapshotDescription, target: StreamTarget): Promise<StreamedFile> {
+  const { body, contentLength } = await peer.downloadSnapshot(scope, snapshot.name);
   const hash = createHash("sha256");
   let size = 0;
   let digest = "";
   let parts = 0;
-  const where = `snapshot ${snapshot.name} from ${peerUrl}`;
+  const where = `snapshot ${snapshot.name} from ${peer.url}`;
   let downloadError: Error | undefined;
   body.on("error", (err) => (downloadError ??= err));
   try {

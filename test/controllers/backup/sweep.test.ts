@@ -13,6 +13,7 @@ import { s3Client, useBucket } from "../../helpers/s3.ts";
 import { holdingProxy, listKeys, makePlan, multipartUploads, qdrant, seedCollection, startJobMidUpload } from "../../jobs/backup-harness.ts";
 import { manifestKey, snapshotKey } from "../../../src/backup/layout/object-keys.ts";
 import { sweepFailedBackup } from "../../../src/controllers/backup/sweep.ts";
+import { QdrantApi } from "../../../src/qdrant/client.ts";
 
 const MIB = 1024 * 1024;
 
@@ -56,7 +57,7 @@ describe("sweepFailedBackup", () => {
     assert.equal(onDisk.length, 2, `the person's and the killed run's snapshots: ${onDisk.join(", ")}`);
 
     const ref = { namespace: plan.source.namespace, connection: plan.source.connection, backupId: plan.backupId };
-    const swept = await sweepFailedBackup(s3, bucket, ref, (url) => ({ url, timeoutMs: 10_000 }));
+    const swept = await sweepFailedBackup(s3, bucket, ref, new QdrantApi({ url: emu.url, timeoutMs: 10_000 }));
     assert.deepEqual(swept, { snapshots: 1, markers: 1, abortedUploads: 1, incompleteObjects: 0 });
 
     assert.deepEqual(await multipartUploads(s3, bucket, docsKey), [], "no multipart upload");
@@ -65,7 +66,7 @@ describe("sweepFailedBackup", () => {
     assert.deepEqual(left, [`docs/${person.name}`], "only the person's snapshot is left on the peer");
 
     // Again: nothing left to do.
-    assert.deepEqual(await sweepFailedBackup(s3, bucket, ref, (url) => ({ url, timeoutMs: 10_000 })), { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 0 });
+    assert.deepEqual(await sweepFailedBackup(s3, bucket, ref, new QdrantApi({ url: emu.url, timeoutMs: 10_000 })), { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 0 });
   });
 
   it("deletes the objects of a directory without a manifest", async (t) => {
@@ -77,7 +78,7 @@ describe("sweepFailedBackup", () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "half a snapshot" }));
     const other = snapshotKey({ ...ref, backupId: makePlan(emu.url, bucket).backupId, collection: "docs" }, "1");
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: other, Body: "another backup's" }));
-    assert.deepEqual(await sweepFailedBackup(s3, bucket, ref, (url) => ({ url, timeoutMs: 10_000 })), { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 1 });
+    assert.deepEqual(await sweepFailedBackup(s3, bucket, ref, new QdrantApi({ url: emu.url, timeoutMs: 10_000 })), { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 1 });
     assert.deepEqual(await listKeys(s3, bucket), [other], "another backup's objects are not touched");
   });
 });
