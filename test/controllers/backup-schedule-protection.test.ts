@@ -22,6 +22,10 @@ interface BackupOpts {
   /** Hours before NOW it completed (and started 5 minutes earlier). */
   hoursAgo?: number;
   collections?: string[];
+  /** What status.collections lists, when not `collections` (a status cut short, or a backup of `all`). */
+  statusCollections?: string[];
+  /** spec.collections.all instead of names. */
+  all?: boolean;
   location?: string;
   /** "nightly" (default: the schedule's controller reference), another schedule's name, or "none". */
   owner?: string;
@@ -51,12 +55,12 @@ function qb(name: string, o: BackupOpts = {}): ScheduledBackupObject {
         : {}),
       ...(o.deleting ? { deletionTimestamp: NOW.toISOString() } : {}),
     },
-    spec: { connectionRef: { name: "qdrant" }, locationRef: { name: o.location ?? "s3" }, collections: { names: o.collections ?? ["policies"] } },
+    spec: { connectionRef: { name: "qdrant" }, locationRef: { name: o.location ?? "s3" }, collections: o.all ? { all: true } : { names: o.collections ?? ["policies"] } },
     status: {
       phase: o.phase ?? "Succeeded",
       startTime: new Date(done.getTime() - 5 * 60_000).toISOString(),
       ...(o.phase === undefined || o.phase === "Succeeded" || o.phase === "Failed" ? { completionTime: done.toISOString() } : {}),
-      collections: (o.collections ?? ["policies"]).map((name) => ({ name })),
+      collections: (o.statusCollections ?? o.collections ?? ["policies"]).map((name) => ({ name })),
       ...(o.statusId !== undefined ? { backupId: o.statusId } : {}),
     },
   };
@@ -153,6 +157,19 @@ test("latest resolves over the whole namespace: Succeeded, same location, the co
     { name: "notAfter before every backup", extra: { notAfter: "2020-01-01T00:00:00Z" }, want: [] },
     { name: "two completed in the same second: both", add: [qb("twin", { hoursAgo: 24, owner: "none" })], want: ["d1", "twin"] },
     { name: "another collection", extra: { collection: "orders" }, want: [] },
+    {
+      name: "a backup of all, its status listing every one of many collections (more than a Job's result holds)",
+      extra: { collection: "c-199" },
+      add: [qb("all", { hoursAgo: 2, all: true, statusCollections: Array.from({ length: 200 }, (_, i) => `c-${i}`) })],
+      want: ["all"],
+    },
+    { name: "a status cut short does not hide a collection spec.collections names", add: [qb("named", { hoursAgo: 2, collections: ["orders", "policies"], statusCollections: ["orders"] })], want: ["named"] },
+    {
+      name: "notAfter inside a backup's run: its manifest may be before it, so it and the newest surely before are both kept",
+      // d1 was created 24 h 10 min ago and completed 24 h ago: notAfter 24 h 5 min ago lies in its run.
+      extra: { notAfter: new Date(NOW.getTime() - 24 * HOUR - 5 * 60_000).toISOString() },
+      want: ["d2", "d1"],
+    },
     { name: "a restore in another namespace resolves in its own", ns: "staging", want: [] },
   ];
   for (const row of rows) {
