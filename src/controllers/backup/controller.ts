@@ -12,7 +12,9 @@
  *   defaults to a day), so the next reconcile reads it again.
  * - Status written Succeeded/Failed: terminal. Nothing is redone; only deletion is handled (finalize.ts),
  *   and a failed backup's sweep (cleanup.ts) until its CleanedUp condition is True.
- * Backups of one QdrantConnection take turns (one-at-a-time.ts).
+ * Backups take turns per Qdrant, with every other kind of work on it (one-at-a-time.ts, shared/turns/).
+ * Events cost index lookups, never a scan of the namespace's backups: a connection or location wakes the
+ * unfinished backups that name it, and a backup leaving the line wakes only the one whose turn it may be.
  */
 import type { Logger } from "pino";
 import { describeProblems, validateSpec } from "../../api/validate.ts";
@@ -20,9 +22,10 @@ import { isOperatorError } from "../../errors.ts";
 import { backupIdOf } from "../../backup/layout/backup-id.ts";
 import { Controller, DONE, requeue, requeueAfter, type Result } from "../../runtime/controller.ts";
 import { isAlreadyExists, isNotFound } from "../../runtime/errors.ts";
-import { enqueueObject, enqueueOwner, generationChanged, mapObjects, resourceVersionChanged } from "../../runtime/handlers.ts";
+import { enqueueIndexed, enqueueObject, enqueueOwner, generationChanged, resourceVersionChanged } from "../../runtime/handlers.ts";
 import type { Informer } from "../../runtime/informer.ts";
-import { controllerOf, keyOf, type KubeObject } from "../../runtime/resource.ts";
+import { namespacedValue } from "../../runtime/indexers.ts";
+import { controllerOf, type KubeObject } from "../../runtime/resource.ts";
 import { GROUP } from "../../api/group.ts";
 import { OPERATOR_VERSION } from "../../version.ts";
 import { checkLocationSecrets, type BackupLocationObject } from "../shared/resolve-location.ts";
@@ -37,7 +40,8 @@ import { jobOutcome } from "./job-result.ts";
 import type { BackupMetrics } from "./metrics.ts";
 import { backupJobName, SCHEDULE_LABEL } from "./names.ts";
 import { CLEANED_UP, isTerminal, needsCleanup, statusFor, type BackupStep } from "./status.ts";
-import { backupAhead, WAITING_FOR_TURN } from "./one-at-a-time.ts";
+import { BACKUP_KIND, BACKUP_TURNS, WAITING_FOR_TURN, waitingMessage } from "./one-at-a-time.ts";
+import { Turns } from "../shared/turns/turns.ts";
 import { cleanUpFailedRun } from "./cleanup.ts";
 import { completeCollections } from "./bucket-collections.ts";
 import type { JobObject, PodObject } from "../shared/job-objects.ts";
@@ -49,7 +53,19 @@ export interface BackupInformers {
   jobs: Informer<JobObject>;
   connections: Informer<QdrantConnectionObject>;
   locations: Informer<BackupLocationObject>;
+  /**
+   * The manager's one set of turns per Qdrant, shared with the other kinds of work on Qdrant; the
+   * controller registers backups with it. Without one, the backups take turns among themselves.
+   */
+  turns?: Turns;
 }
+
+/** Backup indexes: unfinished backups (and failed ones still to sweep) by "namespace/connection" and "namespace/location". */
+const BY_CONNECTION = "backups.connection";
+const BY_LOCATION = "backups.location";
+const live = (b: BackupObject) => !isTerminal(b.status) || needsCleanup(b.status);
+const byConnection = (b: BackupObject): string[] => (b.spec?.connectionRef?.name && live(b) ? [namespacedValue(b.metadata?.namespace, b.spec.connectionRef.name)] : []);
+const byLocation = (b: BackupObject): string[] => (b.spec?.locationRef?.name && live(b) ? [namespacedValue(b.metadata?.namespace, b.spec.locationRef.name)] : []);
 
 export interface BackupControllerOptions {
   /** The manager's --default-job-image. */
@@ -70,6 +86,13 @@ const PODS_RECHECK_MS = 5_000;
 const CLEANUP_RETRY_MS = 10 * 60_000;
 
 export function backupController(ctx: OperatorContext, inf: BackupInformers, opts: BackupControllerOptions): Controller {
+  const turns = inf.turns ?? new Turns(inf.connections);
+  // A Job of ours in the cache counts as running before the backup's status says so (a lost status write).
+  const jobStarted = (b: BackupObject) => {
+    const job = inf.jobs.cache.get({ namespace: b.metadata?.namespace ?? "", name: backupJobName(b.metadata?.name ?? "") });
+    return job !== undefined && controllerOf(job)?.uid === b.metadata?.uid;
+  };
+  turns.register(BACKUP_TURNS, inf.backups, { started: jobStarted });
   const controller = new Controller({
     name: "qdrantbackups",
     logger: ctx.logger,
@@ -113,14 +136,10 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
           await write(obj, { kind: "Failed", reason: "JobDeleted", message: `Job ${jobName} was deleted before it reported a result; create a new QdrantBackup to try again`, jobName, backupId: id });
           return DONE;
         }
-        const ahead = backupAhead(obj, inf.backups.cache.list(namespace));
+        const ahead = turns.ahead(BACKUP_KIND, obj);
         if (ahead) {
-          const other = ahead.metadata?.name ?? "";
-          await write(obj, {
-            kind: "Waiting",
-            reason: WAITING_FOR_TURN,
-            message: `QdrantBackup ${other} of the same QdrantConnection ${obj.spec.connectionRef.name} ${ahead.status?.phase === "Running" ? "is running" : "is ahead in line"}; one backup per Qdrant runs at a time, this one starts when ${other} has finished`,
-          });
+          // Unchanged while it waits (it names the one right before it), so waiting costs no writes.
+          await write(obj, { kind: "Waiting", reason: WAITING_FOR_TURN, message: waitingMessage(obj, ahead) });
           return requeueAfter(WAIT_MS);
         }
         let qdrantUrl: string;
@@ -229,25 +248,13 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
 
   controller.watch(inf.backups, (enqueue) => enqueueObject(enqueue, generationChanged));
   // A reference that appears (or changes) wakes the unfinished backups that name it, instead of their 30 s recheck.
-  const referring = (field: "connectionRef" | "locationRef") => (ref: KubeObject) =>
-    inf.backups.cache
-      .list(ref.metadata?.namespace)
-      .filter((b) => b.spec?.[field]?.name === ref.metadata?.name && (!isTerminal(b.status) || needsCleanup(b.status)))
-      .map((b) => keyOf(b));
-  controller.watch(inf.connections, (enqueue) => mapObjects(enqueue, referring("connectionRef"), generationChanged));
-  controller.watch(inf.locations, (enqueue) => mapObjects(enqueue, referring("locationRef"), generationChanged));
-  // Any change to a backup may be the turn of the backups of its connection waiting behind it.
-  controller.watch(inf.backups, (enqueue) =>
-    mapObjects<BackupObject>(
-      enqueue,
-      (b) =>
-        inf.backups.cache
-          .list(b.metadata?.namespace)
-          .filter((w) => w.metadata?.uid !== b.metadata?.uid && w.spec?.connectionRef?.name === b.spec?.connectionRef?.name && w.status?.conditions?.some((c) => c.type === "Ready" && c.reason === WAITING_FOR_TURN))
-          .map((w) => keyOf(w)),
-      resourceVersionChanged,
-    ),
-  );
+  inf.backups.addIndex(BY_CONNECTION, byConnection);
+  inf.backups.addIndex(BY_LOCATION, byLocation);
+  const self = (ref: KubeObject) => [namespacedValue(ref.metadata?.namespace, ref.metadata?.name ?? "")];
+  controller.watch(inf.connections, (enqueue) => enqueueIndexed(enqueue, inf.backups.cache, BY_CONNECTION, self, generationChanged));
+  controller.watch(inf.locations, (enqueue) => enqueueIndexed(enqueue, inf.backups.cache, BY_LOCATION, self, generationChanged));
+  // A backup (or other work on the same Qdrant) that stops running or leaves the line wakes the next in line.
+  turns.wake(controller, BACKUP_KIND);
   controller.watch(inf.jobs, (enqueue) => enqueueOwner<JobObject>(enqueue, { group: GROUP, kind: "QdrantBackup" }, { predicate: resourceVersionChanged }));
   return controller;
 }

@@ -1,43 +1,46 @@
 /**
- * One backup Job per QdrantConnection at a time. Qdrant names a snapshot `{collection}-{peer}-{second}`,
- * so two backups of one collection that start in the same second (two schedules on the same cron, a
- * "backup now" during a scheduled one) would get the same file on the peer: one Job deletes it under the
- * other. Snapshots are also heavy work for Qdrant, which is why Velero and CloudNativePG run backups of
- * one source one after another too.
+ * Backups take turns per Qdrant (src/controllers/shared/turns/: why, the line's order, the crash
+ * windows): this is what the turns need to know about a QdrantBackup, and the message of one waiting.
  *
- * Deterministic, so two reconciles of two new backups agree without a lock: a backup may start its Job
- * only when no other backup of the same connection (same namespace: connections are namespaced) is
- * running, and none that is older is ready to start. "Ready to start" means not waiting for something
- * else (a missing Secret or reference): such a backup would otherwise block every newer one.
- * Crash windows: a Job created whose Running status was not yet written still counts, as "ready to
- * start" and older, so the newer one keeps waiting.
+ * In line: a backup with no status yet (new, or its Job created and the status write lost), one waiting
+ * only for its turn, and a running one. Away (not holding the line): a backup waiting for something else
+ * (a missing Secret or reference). Out: finished, or being deleted.
  */
+import type { ItemState, TurnKind } from "../shared/turns/turns.ts";
+import type { TurnItem } from "../shared/turns/line.ts";
+import { isTerminal } from "./status.ts";
 import type { BackupObject } from "./types.ts";
 
-/** Waiting reasons of a backup that is ready to start as soon as its turn comes. */
+/** The Ready reason of a backup that is ready to start as soon as its turn comes. */
 export const WAITING_FOR_TURN = "WaitingForBackup";
 
-function isReady(b: BackupObject): boolean {
-  const phase = b.status?.phase;
-  if (phase === "Running") return true;
-  if (phase !== undefined && phase !== "Pending") return false;
-  const ready = b.status?.conditions?.find((c) => c.type === "Ready");
-  // No status yet (a new backup, or its Job just created), or waiting only for its turn.
-  return ready === undefined || ready.reason === WAITING_FOR_TURN || ready.reason === "Running";
-}
+export const BACKUP_KIND = "QdrantBackup";
 
-function olderThan(a: BackupObject, b: BackupObject): boolean {
-  const ta = Date.parse(a.metadata?.creationTimestamp ?? "");
-  const tb = Date.parse(b.metadata?.creationTimestamp ?? "");
-  if (ta !== tb) return ta < tb;
-  return (a.metadata?.name ?? "") < (b.metadata?.name ?? "");
-}
+export const BACKUP_TURNS: TurnKind<BackupObject> = {
+  kind: BACKUP_KIND,
+  connectionOf: (b) => b.spec?.connectionRef?.name,
+  stateOf(b): ItemState | undefined {
+    if (b.metadata?.deletionTimestamp !== undefined || isTerminal(b.status)) return undefined;
+    if (b.status?.phase === "Running") return "Running";
+    const ready = b.status?.conditions?.find((c) => c.type === "Ready");
+    // No status yet (a new backup, or its Job just created), or waiting only for its turn.
+    if (ready === undefined || ready.reason === WAITING_FOR_TURN || ready.reason === "Running") return "Ready";
+    // Invalid specs never get this far, but an InvalidSpec condition is not a wait for a turn either.
+    return "Away";
+  },
+};
 
-/** The backup `obj` must wait for, if any: a running one first, else the oldest ready one older than it. */
-export function backupAhead(obj: BackupObject, namespaceBackups: readonly BackupObject[]): BackupObject | undefined {
+/**
+ * The WaitingForBackup message of `obj` behind `ahead`. It names the item right before it in line, and
+ * not whether that one runs yet, so it stays the same until `obj`'s own turn comes: a waiting backup is
+ * written once when it queues, not at every move of the line (see line.ts's itemAhead).
+ */
+export function waitingMessage(obj: BackupObject, ahead: TurnItem): string {
+  const namespace = obj.metadata?.namespace ?? "";
   const connection = obj.spec.connectionRef.name;
-  const others = namespaceBackups.filter(
-    (b) => b.metadata?.uid !== obj.metadata?.uid && b.spec?.connectionRef?.name === connection && b.metadata?.deletionTimestamp === undefined && isReady(b),
-  );
-  return others.find((b) => b.status?.phase === "Running") ?? others.filter((b) => olderThan(b, obj)).sort((a, b) => (olderThan(a, b) ? -1 : 1))[0];
+  const who =
+    ahead.namespace === namespace && ahead.connection === connection
+      ? `${ahead.kind} ${ahead.name} of the same QdrantConnection ${connection}`
+      : `${ahead.kind} ${ahead.namespace === namespace ? "" : `${ahead.namespace}/`}${ahead.name} (QdrantConnection ${ahead.namespace}/${ahead.connection}, the same Qdrant as ${connection})`;
+  return `${who} is ahead in line; one backup per Qdrant runs at a time, this one starts when its turn comes`;
 }
