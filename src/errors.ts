@@ -21,6 +21,10 @@ export const ERROR_CODES = {
   COLLECTION_NOT_FOUND: { reason: "CollectionNotFound", retryable: false, summary: "a collection to back up does not exist" },
   JOB_TERMINATED: { reason: "Terminated", retryable: true, summary: "the Job's process was asked to stop (SIGTERM) before it finished" },
   SNAPSHOT_CORRUPT: { reason: "SnapshotCorrupt", retryable: true, summary: "a downloaded snapshot's size or checksum differs from what Qdrant reported" },
+  BACKUP_NOT_FOUND: { reason: "BackupNotFound", retryable: true, summary: "no backup matches a restore's source (it may appear later)" },
+  BACKUP_NOT_USABLE: { reason: "BackupNotUsable", retryable: true, summary: "the backups a restore's source matches are incomplete, unfinished, failed or being deleted" },
+  SOURCE_COLLECTION_REQUIRED: { reason: "SourceCollectionRequired", retryable: false, summary: "the backup holds several collections and the restore does not say which" },
+  COLLECTION_NOT_IN_BACKUP: { reason: "CollectionNotInBackup", retryable: false, summary: "the backup does not hold the collection the restore names" },
 } as const satisfies Record<string, { reason: string; retryable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -30,6 +30,7 @@
  * a restore reading the bucket would pick.
  */
 import { boundedLabel } from "../../api/names.ts";
+import type { ERROR_CODES } from "../../errors.ts";
 import { describeCandidate, type BackupCandidate } from "./candidate.ts";
 
 /** A restore's spec.source with what selecting needs beside it; all optional (old objects reach us too). */
@@ -51,8 +52,8 @@ export interface Rejection {
   message: string;
 }
 
-/** Condition reasons (registered in src/errors.ts). */
-export type SelectFailure = "InvalidSpec" | "BackupNotFound" | "BackupNotUsable" | "SourceCollectionRequired" | "CollectionNotInBackup";
+/** Condition reasons, from the registry (src/errors.ts). */
+export type SelectFailure = (typeof ERROR_CODES)["INVALID_SPEC" | "BACKUP_NOT_FOUND" | "BACKUP_NOT_USABLE" | "SOURCE_COLLECTION_REQUIRED" | "COLLECTION_NOT_IN_BACKUP"]["reason"];
 
 export type Selection =
   | { ok: true; backup: BackupCandidate; possible: BackupCandidate[]; rejected: Rejection[] }
