@@ -95,14 +95,14 @@ export async function presignGetObject(client: S3Client, bucket: string, key: st
   let captured: CapturedRequest | undefined;
   const stack = client.middlewareStack.clone();
   stack.add(
-    () => async (args: { request: unknown }) => {
+    () => (args: { request: unknown }) => {
       captured = args.request as CapturedRequest;
-      return { output: { $metadata: {} }, response: {} };
+      return Promise.resolve({ output: { $metadata: {} }, response: {} });
     },
     // The last middleware of the build step: the request is serialized and addressed; signing comes later.
     { step: "build", priority: "low", name: "qdrantOperatorCapturePresignRequest" },
   );
-  await command.resolveMiddleware(stack as never, client.config, {})({ input: command.input });
+  await command.resolveMiddleware(stack, client.config, {})({ input: command.input });
   if (!captured) throw new Error("the S3 client built no request to presign");
   const { protocol, hostname, port, method, path, query } = captured;
   const signer = (await client.config.signer()) as unknown as Partial<Presigner>;
