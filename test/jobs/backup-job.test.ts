@@ -193,8 +193,8 @@ describe("job backup, standalone Qdrant", () => {
     assert.equal(run.code, EXIT_CODES.PERMANENT);
     assert.ok(run.result && !run.result.ok);
     assert.equal(run.result.reason, "InvalidBackupPlan");
-    assert.match(run.result.message, /backupId "yesterday" is not a backup id/);
-    assert.match(run.result.message, /exactly one of names, all, pattern/);
+    assert.match(run.result.message, /plan\.backupId: "yesterday" is not a backup id/);
+    assert.match(run.result.message, /plan\.collections: must have exactly one of names, all, pattern/);
     const notJson = await runJob("{");
     assert.equal(notJson.code, EXIT_CODES.PERMANENT);
     assert.match(notJson.resultText, /BACKUP_PLAN is not JSON/);
