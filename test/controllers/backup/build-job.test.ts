@@ -8,7 +8,6 @@ import type { BackupLocationObject } from "../../../src/controllers/shared/resol
 import { buildBackupJob, buildBackupPlan, type JobBuildSettings } from "../../../src/controllers/backup/build-job.ts";
 import type { BackupObject } from "../../../src/controllers/backup/types.ts";
 import type { QdrantConnectionObject } from "../../../src/controllers/shared/resolve-connection.ts";
-import { connectionUrl, needsPortLookup } from "../../../src/qdrant/endpoint.ts";
 
 const UID = "4f0c1c2e-7a0b-4c43-9b7e-1d2f3a4b5c6d";
 
@@ -181,18 +180,3 @@ describe("buildBackupPlan", () => {
   });
 });
 
-describe("connectionUrl", () => {
-  const cases: Array<[string, QdrantConnectionSpec, number | undefined, string]> = [
-    ["a URL loses its trailing slash", { url: "http://q:6333/" }, undefined, "http://q:6333"],
-    ["a Service in the connection's namespace, default port", { service: { name: "qdrant" } }, undefined, "http://qdrant.prod.svc:6333"],
-    ["a Service elsewhere with a numeric port, TLS", { service: { name: "qdrant", namespace: "db", port: 6334 }, tls: {} }, undefined, "https://qdrant.db.svc:6334"],
-    ["a named port resolved by the caller", { service: { name: "qdrant", port: "http" } }, 8080, "http://qdrant.prod.svc:8080"],
-  ];
-  for (const [what, spec, port, want] of cases) test(what, () => assert.equal(connectionUrl(spec, "prod", port), want));
-
-  test("a named port must be resolved first", () => {
-    assert.equal(needsPortLookup({ service: { name: "qdrant", port: "http" } }), true);
-    assert.equal(needsPortLookup({ service: { name: "qdrant", port: "6333" } }), false);
-    assert.throws(() => connectionUrl({ service: { name: "qdrant", port: "http" } }, "prod"), /resolve it first/);
-  });
-});
