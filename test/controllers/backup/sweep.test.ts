@@ -81,4 +81,17 @@ describe("sweepFailedBackup", () => {
     assert.deepEqual(await sweepFailedBackup(s3, bucket, ref, new QdrantApi({ url: emu.url, timeoutMs: 10_000 })), { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 1 });
     assert.deepEqual(await listKeys(s3, bucket), [other], "another backup's objects are not touched");
   });
+
+  it("stops, deleting nothing, once the reconcile's signal is aborted (a manager that lost its lease)", async (t) => {
+    const bucket = await useBucket(t);
+    const s3 = s3Client();
+    const plan = makePlan(emu.url, bucket);
+    const ref = { namespace: plan.source.namespace, connection: plan.source.connection, backupId: plan.backupId };
+    const key = snapshotKey({ ...ref, collection: "docs" }, "1");
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "half a snapshot" }));
+    const lost = new AbortController();
+    lost.abort(new Error("lost the lease"));
+    await assert.rejects(sweepFailedBackup(s3, bucket, ref, new QdrantApi({ url: emu.url, timeoutMs: 10_000 }), { signal: lost.signal }), (err) => err === lost.signal.reason);
+    assert.deepEqual(await listKeys(s3, bucket), [key], "the incomplete backup is still there for the new leader's sweep");
+  });
 });
