@@ -8,7 +8,7 @@ import { test } from "node:test";
 import type { QdrantBackupScheduleSpec, Retention } from "../../src/api/v1alpha1/backup-schedule.ts";
 import { backupNameFor } from "../../src/backup/schedule/backup-name.ts";
 import { parseSchedule, type ParsedSchedule } from "../../src/backup/schedule/parse-schedule.ts";
-import { checkScheduleSpec, planScheduleRetention, planTick, summarizeBackups } from "../../src/controllers/backup-schedule/plan.ts";
+import { checkScheduleSpec, planScheduleRetention, planTick, summarizeBackups, tickBackups } from "../../src/controllers/backup-schedule/plan.ts";
 import { SCHEDULE_LABEL, SCHEDULED_TIME_ANNOTATION, type RestoreObject, type ScheduledBackupObject, type ScheduleObject } from "../../src/controllers/backup-schedule/types.ts";
 
 const UID = "11111111-2222-3333-4444-555555555555";
@@ -64,7 +64,7 @@ test("concurrency: Forbid / Replace / Allow with a running backup of the schedul
   ];
   for (const row of rows) {
     const s = schedule({ concurrencyPolicy: row.policy }, DUE);
-    const plan = planTick(s, parsed(s), [running], NOW);
+    const plan = planTick(s, parsed(s), tickBackups([running]), NOW);
     assert.equal(plan.create !== undefined, row.create, row.policy);
     assert.deepEqual(plan.deleteActive, row.deleteActive, row.policy);
     assert.deepEqual(plan.blockedBy, row.blockedBy, row.policy);
@@ -75,13 +75,13 @@ test("concurrency: Forbid / Replace / Allow with a running backup of the schedul
   // Default policy is Forbid; finished, pending-deletion and foreign backups do not hold a tick back.
   const s = schedule({}, DUE);
   const others = [backup("a", "Succeeded"), backup("b", "Failed"), backup("c", "Running", { deleting: true }), backup("d", "Running", { owner: OTHER_UID })];
-  assert.ok(planTick(s, parsed(s), others, NOW).create);
-  assert.equal(planTick(s, parsed(s), [backup("e", undefined)], NOW).create, undefined, "a backup without status yet is Pending, so active");
+  assert.ok(planTick(s, parsed(s), tickBackups(others), NOW).create);
+  assert.equal(planTick(s, parsed(s), tickBackups([backup("e", undefined)]), NOW).create, undefined, "a backup without status yet is Pending, so active");
 });
 
 test("the backup of a tick: deterministic name, owner reference, label, annotation, spec copied", () => {
   const s = schedule({ deletionPolicy: "Delete", backupLabels: { team: "search" }, job: { ttlSecondsAfterFinished: 60 } }, DUE);
-  const b = planTick(s, parsed(s), [], NOW).create;
+  const b = planTick(s, parsed(s), tickBackups([]), NOW).create;
   assert.ok(b);
   assert.equal(b.metadata?.name, "nightly-20260115-1200");
   assert.deepEqual(b.metadata?.ownerReferences, [{ apiVersion: "qdrant-operator.dev/v1alpha1", kind: "QdrantBackupSchedule", name: "nightly", uid: UID, controller: true, blockOwnerDeletion: true }]);
@@ -119,7 +119,7 @@ test("ticks: not due, due, missed runs after downtime, suspend, startingDeadline
     },
   ];
   for (const row of rows) {
-    const plan = planTick(row.s, parsed(row.s), [], row.now ?? NOW);
+    const plan = planTick(row.s, parsed(row.s), tickBackups([]), row.now ?? NOW);
     assert.equal(plan.decision.reason, row.want.reason, row.name);
     assert.equal(plan.create?.metadata?.name, row.want.create, row.name);
     assert.equal(plan.recordLastScheduleTime?.toISOString(), row.want.record, row.name);
@@ -132,13 +132,13 @@ test("ticks: not due, due, missed runs after downtime, suspend, startingDeadline
 test("AlreadyExists means done: ours is adopted, a foreign one is skipped; both record the tick", () => {
   const s = schedule({ concurrencyPolicy: "Forbid" }, DUE);
   // Ours, still running (an earlier reconcile created it and lost its status write): adopt, never "blocked by itself".
-  const ours = planTick(s, parsed(s), [backup(TICK_NAME, "Running")], NOW);
+  const ours = planTick(s, parsed(s), tickBackups([backup(TICK_NAME, "Running")]), NOW);
   assert.equal(ours.adopt, TICK_NAME);
   assert.equal(ours.create, undefined);
   assert.deepEqual(ours.blockedBy, []);
   assert.equal(ours.recordLastScheduleTime?.toISOString(), TICK.toISOString());
   for (const owner of [OTHER_UID, "none"]) {
-    const foreign = planTick(s, parsed(s), [backup(TICK_NAME, "Succeeded", { owner })], NOW);
+    const foreign = planTick(s, parsed(s), tickBackups([backup(TICK_NAME, "Succeeded", { owner })]), NOW);
     assert.equal(foreign.foreign, TICK_NAME, owner);
     assert.equal(foreign.adopt, undefined);
     assert.equal(foreign.create, undefined);

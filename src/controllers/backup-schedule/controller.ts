@@ -1,7 +1,9 @@
 /**
  * QdrantBackupSchedule: at each cron tick creates one QdrantBackup (named by schedule and tick, owned by
  * the schedule), and prunes the schedule's backups by retention. Level-triggered: every reconcile re-reads
- * the schedule, the namespace's QdrantBackups and QdrantRestores from the caches, decides with the pure
+ * the schedule, its own QdrantBackups and the QdrantRestores that name them from the caches' indexes
+ * (indexes.ts: what a reconcile or an event costs follows what the schedule owns, not what the namespace
+ * holds; only a restore with a `latest` source brings in the namespace's backups), decides with the pure
  * functions of plan.ts, acts, writes status, and requeues exactly at the next tick — no polling. Backup
  * events (a running backup ending) wake the owner's schedule, so a tick held back by Forbid runs as soon
  * as the backup it waited for ends, if still within startingDeadlineSeconds.
@@ -20,7 +22,8 @@ import { Controller, DONE, requeueAfter } from "../../runtime/controller.ts";
 import { isAlreadyExists, isNotFound } from "../../runtime/errors.ts";
 import { enqueueObject, enqueueOwner, generationChanged, resourceVersionChanged } from "../../runtime/handlers.ts";
 import type { Informer } from "../../runtime/informer.ts";
-import { keyToString, type ObjectKey } from "../../runtime/resource.ts";
+import { byControllerUid, CONTROLLER_UID_INDEX, namespacedValue } from "../../runtime/indexers.ts";
+import { keyToString, stringKeyOf, type ObjectKey } from "../../runtime/resource.ts";
 import { GROUP } from "../../api/group.ts";
 import { QDRANT_BACKUP_SCHEDULES, QDRANT_BACKUPS } from "../resources.ts";
 import { withConditions, transitions, type ConditionUpdate } from "../shared/conditions.ts";
@@ -28,6 +31,16 @@ import type { OperatorContext } from "../shared/context.ts";
 import { checkScheduleSpec, ownedBy, planScheduleRetention, planTick, summarizeBackups, type TickPlan } from "./plan.ts";
 import { s3PruneBackupData, type PruneBackupData } from "./prune-data.ts";
 import { protectionInputsChanged, schedulesAffectedBy } from "./protection.ts";
+import {
+  BACKUP_ID_INDEX,
+  byBackupId,
+  byBackupRef,
+  byLatestNamespace,
+  byReferencedId,
+  RESTORE_BACKUP_ID_INDEX,
+  RESTORE_BACKUP_REF_INDEX,
+  RESTORE_LATEST_INDEX,
+} from "./indexes.ts";
 import { HISTORY_LIMIT, SCHEDULED_TIME_ANNOTATION, type RestoreObject, type ScheduledBackupObject, type ScheduleObject } from "./types.ts";
 
 export interface BackupScheduleInformers {
@@ -94,15 +107,16 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
       }
 
       const namespace = key.namespace;
-      const inNamespace = informers.backups.cache.list(namespace);
-      const plan = planTick(schedule, spec.parsed, inNamespace, now);
-      const owned = new Map(inNamespace.filter((b) => ownedBy(b, schedule)).map((b) => [b.metadata?.name ?? "", b]));
+      const uid = schedule.metadata?.uid;
+      const mine = uid ? informers.backups.cache.byIndex(CONTROLLER_UID_INDEX, uid).filter((b) => ownedBy(b, schedule)) : [];
+      const plan = planTick(schedule, spec.parsed, { owned: mine, named: (name) => informers.backups.cache.get({ namespace, name }) }, now);
+      const owned = new Map(mine.map((b) => [b.metadata?.name ?? "", b]));
       await carryOut(plan, schedule, namespace, owned, event, log);
 
-      // Retention over what exists after this tick's actions. Restores of every watched namespace: one
-      // elsewhere may name a backup of ours by its (globally unique) id.
-      const restores = informers.restores.cache.list();
-      const retention = planScheduleRetention(schedule, [...owned.values()], restores, now, inNamespace);
+      // Retention over what exists after this tick's actions, with the restores that name its backups
+      // (from any watched namespace: one elsewhere may name a backup of ours by its globally unique id).
+      const { restores, namespaceBackups } = protectionInputs(namespace, [...owned.values()]);
+      const retention = planScheduleRetention(schedule, [...owned.values()], restores, now, namespaceBackups);
       reportHeld(keyToString(key), retention.held, owned, event, log);
       let prunedNow = 0;
       let deletedObjects = 0;
@@ -231,6 +245,30 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
     }
   }
 
+  /**
+   * The restores that may protect one of `owned` (by its name, by its id, or through `latest` in its
+   * namespace), and the backups protection must see: the owned ones, or, when a `latest` restore is in
+   * the namespace, all of the namespace's (latest may pick a newer manual backup over ours).
+   */
+  function protectionInputs(namespace: string, owned: readonly ScheduledBackupObject[]): { restores: RestoreObject[]; namespaceBackups: readonly ScheduledBackupObject[] } {
+    const restores = new Map<string, RestoreObject>();
+    const add = (rs: readonly RestoreObject[]) => {
+      for (const r of rs) restores.set(stringKeyOf(r), r);
+    };
+    for (const b of owned) {
+      add(informers.restores.cache.byIndex(RESTORE_BACKUP_REF_INDEX, namespacedValue(namespace, b.metadata?.name ?? "")));
+      for (const id of byBackupId(b)) add(informers.restores.cache.byIndex(RESTORE_BACKUP_ID_INDEX, id));
+    }
+    const latest = informers.restores.cache.byIndex(RESTORE_LATEST_INDEX, namespace);
+    add(latest);
+    return { restores: [...restores.values()], namespaceBackups: latest.length > 0 ? informers.backups.cache.list(namespace) : owned };
+  }
+
+  informers.backups.addIndex(CONTROLLER_UID_INDEX, byControllerUid);
+  informers.backups.addIndex(BACKUP_ID_INDEX, byBackupId);
+  informers.restores.addIndex(RESTORE_BACKUP_REF_INDEX, byBackupRef);
+  informers.restores.addIndex(RESTORE_BACKUP_ID_INDEX, byReferencedId);
+  informers.restores.addIndex(RESTORE_LATEST_INDEX, byLatestNamespace);
   controller.watch(informers.schedules, (enqueue) => enqueueObject(enqueue, generationChanged));
   // A backup's phase changing (Running → Succeeded) changes active, history and what retention may prune.
   controller.watch(informers.backups, (enqueue) => enqueueOwner(enqueue, { group: GROUP, kind: "QdrantBackupSchedule" }, { predicate: resourceVersionChanged }));
@@ -248,7 +286,10 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
 
   /** Wakes the schedules owning the backups the restore names (by name or by id, in any watched namespace), and for latest every schedule of its namespace. */
   function enqueueSchedulesOf(enqueue: (key: string) => void, restore: RestoreObject): void {
-    const affected = schedulesAffectedBy(restore, informers.backups.cache.list());
+    const named = byReferencedId(restore).flatMap((id) => informers.backups.cache.byIndex(BACKUP_ID_INDEX, id));
+    const ref = restore.spec?.source?.backupRef?.name;
+    const byRef = ref ? informers.backups.cache.get({ namespace: restore.metadata?.namespace ?? "", name: ref }) : undefined;
+    const affected = schedulesAffectedBy(restore, byRef ? [...named, byRef] : named);
     for (const key of affected.schedules) enqueue(key);
     for (const namespace of affected.allSchedulesIn) {
       for (const s of informers.schedules.cache.list(namespace)) enqueue(`${namespace}/${s.metadata?.name ?? ""}`);

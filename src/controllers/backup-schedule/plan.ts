@@ -106,10 +106,22 @@ export interface TickPlan {
 }
 
 /**
- * What this reconcile does about ticks. `backups` are the namespace's QdrantBackups (the cache's view);
- * foreign ones matter only when one holds the name of the tick's backup.
+ * The QdrantBackups planTick reads (the cache's view): the schedule's own (others in `owned` are
+ * ignored), and the one holding a given name, ours or foreign. Lookups, so that a tick costs what the
+ * schedule owns, not what its namespace holds.
  */
-export function planTick(schedule: ScheduleObject, parsed: ParsedSchedule, backups: readonly ScheduledBackupObject[], now: Date): TickPlan {
+export interface TickBackups {
+  owned: readonly ScheduledBackupObject[];
+  named(name: string): ScheduledBackupObject | undefined;
+}
+
+/** TickBackups over a plain list of the namespace's backups (tests, callers without a cache). */
+export function tickBackups(backups: readonly ScheduledBackupObject[]): TickBackups {
+  return { owned: backups, named: (name) => backups.find((b) => b.metadata?.name === name) };
+}
+
+/** What this reconcile does about ticks; foreign backups matter only when one holds the name of the tick's backup. */
+export function planTick(schedule: ScheduleObject, parsed: ParsedSchedule, backups: TickBackups, now: Date): TickPlan {
   const lastScheduleTime = schedule.status?.lastScheduleTime;
   const decision = decideTick({
     parsed,
@@ -129,12 +141,12 @@ export function planTick(schedule: ScheduleObject, parsed: ParsedSchedule, backu
     return { ...plan, recordLastScheduleTime: tick, ...(missed ? { missedRuns: missed } : {}) };
   }
   const name = backupNameFor(schedule.metadata?.name ?? "", tick);
-  const existing = backups.find((b) => b.metadata?.name === name);
+  const existing = backups.named(name);
   if (existing !== undefined) {
     const acted = { ...plan, recordLastScheduleTime: tick, ...(missed ? { missedRuns: missed } : {}) };
     return ownedBy(existing, schedule) ? { ...acted, adopt: name } : { ...acted, foreign: name };
   }
-  const active = backups
+  const active = backups.owned
     .filter((b) => ownedBy(b, schedule) && isActive(b))
     .map((b) => b.metadata?.name ?? "")
     .sort();
