@@ -17,7 +17,7 @@
  * state is not worth the risk.
  *
  * Fencing: {@link Manager.client}, the client controllers get, refuses every write
- * ({@link WriteRefusedError}) unless this process may act as leader: leader election is off, or the
+ * (WriteRefusedError) unless this process may act as leader: leader election is off, or the
  * lease is held and was renewed within the renew deadline (LeaderElector.holdsLease). The first write
  * attempted after that deadline also aborts in-flight reconciles, even if the renew loop has not yet
  * noticed. So once the lease is known lost nothing of this process reaches the apiserver as a change —
@@ -31,7 +31,7 @@ import type { Logger } from "pino";
 import { realClock, type Clock } from "./clock.ts";
 import type { RuntimeConfig } from "./config.ts";
 import type { Controller } from "./controller.ts";
-import { CacheSyncTimeoutError, LeaderElectionLostError, type WriteRefusedError } from "./errors.ts";
+import { CacheSyncTimeoutError, LeaderElectionLostError } from "./errors.ts";
 import { HealthServer } from "./http-server.ts";
 import { Informer } from "./informer.ts";
 import { KubeLeaseLock, LeaderElector, type LeaseLock } from "./leader-election.ts";
@@ -54,7 +54,7 @@ export interface ManagerOptions {
    * Needed by informerFor() and {@link Manager.client}; optional for managers whose informers are built
    * by hand (tests). Leader election writes its lease through it directly, unfenced.
    */
-  client?: RestClient;
+  client?: KubeClient;
   clock?: Clock;
   metrics?: RuntimeMetrics;
   /** Health and metrics server address; false for none. */
@@ -126,13 +126,13 @@ export class Manager {
   }
 
   #rawClient(): RestClient {
-    if (!this.#opts.client) throw new Error("this manager was created without a client");
+    if (!(this.#opts.client instanceof RestClient)) throw new Error("informerFor() needs a manager created with a RestClient");
     return this.#opts.client;
   }
 
   /**
    * Undefined when this process may write now; otherwise why not (the message of the
-   * {@link WriteRefusedError} its client throws). Noticing here that the lease has run out latches the
+   * WriteRefusedError its client throws). Noticing here that the lease has run out latches the
    * loss and aborts in-flight reconciles.
    */
   writeRefusal(): string | undefined {

@@ -163,7 +163,7 @@ export class FencedClient extends KubeClient {
 
 function abortError(signal: AbortSignal, method: string, path: string): Error {
   const reason: unknown = signal.reason;
-  const why = reason instanceof Error ? reason.message : String(reason ?? "aborted");
+  const why = reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "aborted";
   const err = new Error(`${method} ${path} not sent: ${why}`, { cause: reason });
   err.name = "AbortError";
   return err;

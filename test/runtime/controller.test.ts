@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { FakeClock, flushMicrotasks } from "../../src/runtime/clock.ts";
-import { Controller, DONE, requeueAfter, type Reconciler, type Result } from "../../src/runtime/controller.ts";
+import { Controller, DONE, requeue, requeueAfter, type Reconciler, type Result } from "../../src/runtime/controller.ts";
 import { ApiError, ConflictError, TerminalError } from "../../src/runtime/errors.ts";
 import { RuntimeMetrics } from "../../src/runtime/metrics.ts";
 import { ExponentialFailureRateLimiter } from "../../src/runtime/rate-limiter.ts";
+import { KubeClient, type RequestOptions } from "../../src/runtime/rest-client.ts";
+import type { ResourceType } from "../../src/runtime/resource.ts";
 import { deferred, sync, until } from "./fixtures/async.ts";
 import { captureLogs } from "./fixtures/logs.ts";
 
@@ -196,6 +198,64 @@ describe("controller", () => {
     assert.deepEqual(started, ["a"], "the queued key is not started after stop");
   });
 
+  test("requeue() reconciles again now, through the rate limiter, backing off while it repeats", async () => {
+    const times: number[] = [];
+    const { c, clock, metrics } = setup(sync((): Result => {
+      times.push(clock.now().getTime());
+      return times.length <= 2 ? requeue() : DONE;
+    }));
+    const t0 = clock.now().getTime();
+    c.enqueue("ns/a");
+    for (let i = 1; i <= 2; i++) {
+      await until(`attempt ${i}`, () => times.length === i && c.queue.inFlight() === 0);
+      clock.advance(clock.nextTimerIn()!);
+    }
+    await until("third", () => times.length === 3);
+    await until("settled", () => c.queue.inFlight() === 0);
+    assert.deepEqual(times.map((t) => t - t0), [0, 5, 15]);
+    assert.equal(c.queue.numRequeues("ns/a"), 0, "done forgets the backoff");
+    assert.equal(clock.pending(), 0);
+    assert.equal(await counter(metrics, "controller_runtime_reconcile_total", { result: "requeue" }), 2);
+    await c.stop(0);
+  });
+
+  test("requeueAfter refuses a delay that is not a positive number", () => {
+    for (const ms of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) assert.throws(() => requeueAfter(ms), /use requeue\(\) to reconcile again now/, String(ms));
+    assert.deepEqual(requeueAfter(1), { requeueAfter: 1 });
+  });
+
+  test("a hand-built requeueAfter of 0 is not done: it is logged as an error and requeued with backoff", async () => {
+    let n = 0;
+    const { c, clock, logs } = setup(sync((): Result => (++n === 1 ? { requeueAfter: 0 } : DONE)));
+    c.enqueue("ns/a");
+    await until("first", () => n === 1 && c.queue.inFlight() === 0);
+    clock.advance(clock.nextTimerIn()!);
+    await until("second", () => n === 2);
+    assert.ok(logs.records.some((r) => r.level === "error" && String(r.msg).includes("requeueAfter without a positive delay")));
+    await c.stop(0);
+  });
+
+  test("every Kubernetes request of a reconcile obeys its signal without being handed it", async () => {
+    const client = new HangingClient();
+    let outcome: unknown;
+    const { c } = setup(async () => {
+      await client.get(WIDGET, { namespace: "ns", name: "a" }).catch((err: unknown) => (outcome = err));
+      await client.create(WIDGET, { metadata: { name: "b", namespace: "ns" } }).catch(() => undefined);
+      return DONE;
+    });
+    c.enqueue("ns/a");
+    await until("the GET is in flight", () => client.sent.length === 1);
+    assert.ok(client.sent[0]!.signal, "the request carries the reconcile's signal");
+    c.abortInFlight("leader election lost");
+    await until("the reconcile returned", () => c.queue.inFlight() === 0);
+    assert.match(String(outcome), /leader election lost/);
+    assert.deepEqual(client.sent.map((s) => s.method), ["GET"], "a request made after the abort is not sent");
+    // Outside a reconcile there is no ambient signal.
+    void client.get(WIDGET, { namespace: "ns", name: "c" });
+    assert.equal(client.sent[1]!.signal, undefined);
+    await c.stop(0);
+  });
+
   test("after the drain timeout, stop() aborts the signal of in-flight reconciles", async () => {
     let aborted = false;
     const { c, clock } = setup(async (_key, ctx) => {
@@ -215,3 +275,14 @@ describe("controller", () => {
     assert.equal(aborted, true);
   });
 });
+
+const WIDGET: ResourceType = { group: "example.com", version: "v1", plural: "widgets", kind: "Widget", namespaced: true };
+
+/** Records each request and its signal; answers only by rejecting when the signal aborts. */
+class HangingClient extends KubeClient {
+  readonly sent: Array<{ method: string; signal: AbortSignal | undefined }> = [];
+  protected send<T>(method: string, _path: string, opts: RequestOptions): Promise<T> {
+    this.sent.push({ method, signal: opts.signal });
+    return new Promise<T>((_resolve, reject) => opts.signal?.addEventListener("abort", () => reject(opts.signal!.reason instanceof Error ? opts.signal!.reason : new Error("aborted"))));
+  }
+}

@@ -2,28 +2,31 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { FakeClock } from "../../src/runtime/clock.ts";
 import { Controller, DONE, type Reconciler } from "../../src/runtime/controller.ts";
-import { LeaderElectionLostError } from "../../src/runtime/errors.ts";
+import { LeaderElectionLostError, WriteRefusedError } from "../../src/runtime/errors.ts";
 import { enqueueObject } from "../../src/runtime/handlers.ts";
 import { Informer } from "../../src/runtime/informer.ts";
 import { Manager } from "../../src/runtime/manager.ts";
-import type { KubeObject } from "../../src/runtime/resource.ts";
+import type { KubeObject, ResourceType } from "../../src/runtime/resource.ts";
+import { KubeClient, type RequestOptions } from "../../src/runtime/rest-client.ts";
 import { deferred, sync, until } from "./fixtures/async.ts";
 import { CONFIGMAPS, FakeServer } from "./fixtures/fake-server.ts";
 import { captureLogs } from "./fixtures/logs.ts";
 import { MemoryLease } from "./fixtures/memory-lease.ts";
 
-function newManager(name: string, server: FakeServer, lease: MemoryLease, clock: FakeClock, reconcile: Reconciler, http = false) {
+function newManager(name: string, server: FakeServer, lease: MemoryLease, clock: FakeClock, reconcile: Reconciler, http = false, client?: KubeClient) {
   const logs = captureLogs();
   const lock = lease.lockFor();
   const mgr = new Manager({
     logger: logs.logger,
     clock,
+    ...(client ? { client } : {}),
     http: http ? { host: "127.0.0.1", port: 0 } : false,
     leaderElection: { lock, identity: name },
     shutdownTimeoutMs: 60_000,
   });
   const informer = new Informer<KubeObject>({ resource: CONFIGMAPS, listerWatcher: server, logger: logs.logger, clock, random: () => 0 });
-  const controller = new Controller({ name: "configmaps", reconcile, logger: logs.logger, clock, metrics: mgr.metrics });
+  // No metrics given: the manager hands its own to every controller it is given.
+  const controller = new Controller({ name: "configmaps", reconcile, logger: logs.logger, clock });
   controller.watch(informer, (enqueue) => enqueueObject(enqueue));
   mgr.addInformer(informer);
   mgr.addController(controller);
@@ -141,6 +144,52 @@ describe("manager", () => {
     assert.equal(m.mgr.isLeader(), false);
   });
 
+  test("the manager's client refuses writes on a standby and once the lease is lost, whatever a reconcile still tries", async () => {
+    const clock = new FakeClock();
+    const server = new FakeServer();
+    const lease = new MemoryLease();
+    server.put("ns", "a", "1");
+    const api = new RecordingClient(clock);
+    const holder: { mgr?: Manager } = {};
+    const refused: unknown[] = [];
+    // Writes every 100 ms for a minute, ignoring every error.
+    const writeForAMinute = async () => {
+      for (let i = 0; i < 600; i++) {
+        await holder.mgr!.client.create(WIDGETS, { metadata: { name: `w${i}`, namespace: "ns" } }).catch((err: unknown) => refused.push(err));
+        await new Promise<void>((r) => clock.setTimeout(r, 100));
+      }
+    };
+    // A reconcile that ignores its signal (its requests obey it anyway)…
+    const m = newManager("m1", server, lease, clock, async () => {
+      await writeForAMinute();
+      return DONE;
+    }, false, api);
+    holder.mgr = m.mgr;
+    const outcome = m.running.then(
+      () => "resolved",
+      (err: unknown) => err,
+    );
+    await elapse(clock, 1_000);
+    assert.ok(api.writes.length > 0, "the leader writes");
+    // …and work outside any reconcile, which no reconcile signal reaches: only the fence stops it.
+    const rogue = writeForAMinute();
+    const standby = new Manager({ logger: captureLogs().logger, clock, client: api, leaderElection: { lock: lease.lockFor(), identity: "m2" }, http: false });
+    await assert.rejects(standby.client.create(WIDGETS, { metadata: { name: "s", namespace: "ns" } }), WriteRefusedError, "a standby writes nothing");
+    assert.ok(await standby.client.get(WIDGETS, { namespace: "ns", name: "s" }), "reads pass");
+
+    m.lock.partitioned = true;
+    const lastRenewal = lease.writes.length;
+    const renewedAt = new Date(lease.record!.renewTime).getTime();
+    await elapse(clock, 20_000);
+    assert.equal(lease.writes.length, lastRenewal);
+    const last = Math.max(...api.writes);
+    assert.ok(last < renewedAt + 10_000, `last write ${last - renewedAt} ms after the last renewal; the renew deadline is 10000 ms`);
+    assert.ok(refused.some((e) => e instanceof WriteRefusedError), "writes after the loss were refused");
+    await elapse(clock, 150_000, 1_000); // the reconcile's minute, then the drain's deadlines
+    assert.ok((await outcome) instanceof LeaderElectionLostError);
+    await rogue;
+  });
+
   test("without leader election the controllers run as soon as the caches sync, and stop() drains them", async () => {
     const clock = new FakeClock();
     const server = new FakeServer();
@@ -163,3 +212,19 @@ describe("manager", () => {
     assert.throws(() => mgr.addInformer(informer), /before the manager starts/);
   });
 });
+
+const WIDGETS: ResourceType = { group: "example.com", version: "v1", plural: "widgets", kind: "Widget", namespaced: true };
+
+/** Answers every request at once; remembers when each write was sent (clock ms). */
+class RecordingClient extends KubeClient {
+  readonly writes: number[] = [];
+  readonly #clock: FakeClock;
+  constructor(clock: FakeClock) {
+    super();
+    this.#clock = clock;
+  }
+  protected send<T>(method: string, _path: string, _opts: RequestOptions): Promise<T> {
+    if (method !== "GET") this.writes.push(this.#clock.now().getTime());
+    return Promise.resolve({} as T);
+  }
+}
