@@ -5,6 +5,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 import { AdminClient } from "../emulator/admin-client.ts";
 import { startEmulator, type EmulatorHandle } from "../emulator/index.ts";
@@ -112,6 +113,28 @@ describe("QdrantApi", () => {
     const closed = new QdrantApi({ url: `http://127.0.0.1:${port}`, timeoutMs: 5_000 });
     await assert.rejects(closed.listCollections(), (err) => isOperatorError(err, "QDRANT_UNREACHABLE") && err.message.startsWith(`GET http://127.0.0.1:${port}/collections: ECONNREFUSED`));
     await assert.rejects(closed.version(), (err) => isOperatorError(err, "QDRANT_UNREACHABLE") && err.message.startsWith(`GET http://127.0.0.1:${port}/: ECONNREFUSED`));
+  });
+
+  it("keeps a URL's path (Qdrant behind a path prefix) on js-client and raw calls alike", async (t) => {
+    const upstream = new URL(emu.url);
+    const proxy = createHttpServer((req, res) => {
+      if (!req.url?.startsWith("/qdrant/")) {
+        res.writeHead(404).end("not under /qdrant");
+        return;
+      }
+      const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url.slice("/qdrant".length), headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(forward);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    t.after(() => new Promise((resolve) => proxy.close(resolve)));
+    const prefixed = new QdrantApi({ url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/qdrant/`, timeoutMs: 5_000 });
+    await prefixed.createCollection("prefixed", { vectors });
+    assert.ok((await prefixed.listCollections()).includes("prefixed"));
+    assert.equal(await prefixed.version(), "1.19.0");
+    assert.equal((await prefixed.collectionCluster("prefixed")).localShards.length, 1);
   });
 
   it("refuses a wrong API key with QdrantUnauthorized, on js-client and raw calls alike", async () => {
