@@ -112,6 +112,22 @@ describe("status and events against a real apiserver", () => {
     assert.equal(written, false, "an unchanged status is not written");
   });
 
+  test("a field the new status leaves out is removed on the apiserver; undefined is absent, and equal writes nothing", async (t) => {
+    const ns = await cluster.namespace(t);
+    let w = await client.create<Widget>(WIDGETS, { apiVersion: `${WIDGETS.group}/${WIDGETS.version}`, kind: "Widget", metadata: { name: "w4", namespace: ns } });
+    const status = new StatusWriter(client);
+    const conditions = setCondition(undefined, { type: "Ready", status: "True", reason: "Reconciled", message: "ok" }, new Date("2030-01-01T00:00:00Z"));
+    ({ obj: w } = await status.updateStatusIfChanged(WIDGETS, w, { observedGeneration: 1, conditions }));
+    assert.equal(w.status?.observedGeneration, 1);
+    const { written: undefinedIsAbsent } = await status.updateStatusIfChanged(WIDGETS, w, { observedGeneration: 1, conditions, extra: undefined });
+    assert.equal(undefinedIsAbsent, false, "{extra: undefined} equals a status without extra");
+    const { written } = await status.updateStatusIfChanged(WIDGETS, w, { conditions });
+    assert.equal(written, true);
+    const stored = await client.get<Widget>(WIDGETS, { namespace: ns, name: "w4" });
+    assert.equal(stored.status?.observedGeneration, undefined, `observedGeneration removed: ${JSON.stringify(stored.status)}`);
+    assert.deepEqual(stored.status?.conditions, conditions, "the rest is kept");
+  });
+
   test("repeated Events become one Event with a series; notes carry no secret", async (t) => {
     const ns = await cluster.namespace(t);
     const w = await client.create<Widget>(WIDGETS, { apiVersion: `${WIDGETS.group}/${WIDGETS.version}`, kind: "Widget", metadata: { name: "w3", namespace: ns } });
