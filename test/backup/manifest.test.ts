@@ -71,6 +71,13 @@ test("a full-storage manifest, and one with an object lock", () => {
   assert.equal(r.manifest.objectLock?.retainUntil, "2027-01-15T00:00:00Z");
 });
 
+test("a backup of all that left out collections the operator was building says which and why", () => {
+  const excluded = [{ name: "docs_drill", reason: "the temporary collection of restore drill QdrantRestore search/drill" }];
+  const r = parseManifest(serializeManifest({ ...sample(), excluded }, KEY), { key: KEY });
+  assert.ok(r.ok, r.ok ? "" : r.error);
+  assert.deepEqual(r.manifest.excluded, excluded);
+});
+
 test("fields a later operator adds are accepted (forward compatible within v1)", () => {
   const m = { ...sample(), futureField: { anything: true }, qdrant: { version: "1.20.0", distributed: false, build: "abc" } };
   const r = parseManifest(JSON.stringify(m));
@@ -99,6 +106,8 @@ test("corrupt manifests get an error that says what is wrong", () => {
     ["bad backup id", (m) => (m.backupId = "latest"), /backupId "latest" is not a backup id/],
     ["collection mode without a collection", (m) => delete (m as Partial<Manifest>).collection, /mode Collection needs a collection section/],
     ["collection mode with a storage section", (m) => (m.storage = { collections: [] }), /mode Collection cannot have a storage section/],
+    ["an excluded collection without a reason", (m) => (m.excluded = [{ name: "x" } as { name: string; reason: string }]), /excluded\[0\]\.reason is missing/],
+    ["full-storage mode leaving a collection out", (m) => ((m.mode = "FullStorage"), delete (m as Partial<Manifest>).collection, (m.storage = { collections: [] }), (m.excluded = [{ name: "x", reason: "y" }])), /mode FullStorage cannot have excluded collections/],
     ["full-storage mode without storage", (m) => (m.mode = "FullStorage"), /mode FullStorage needs a storage section; mode FullStorage cannot have a collection section/],
     ["a peer without shard ids", (m) => delete (m.peers[0] as Partial<Manifest["peers"][0]>).shardIds, /peers\[0\]\.shardIds is required in mode Collection/],
     ["a peer listed twice", (m) => ((m.peers[1] as Manifest["peers"][0]).peerId = "111"), /peers\[1\]: peer 111 is listed twice/],

@@ -11,6 +11,8 @@
  *   Qdrant made it, which is the checksum Qdrant's recover verifies;
  * - `mode: FullStorage` with a `storage` section (collections and their aliases) instead of `collection`;
  * - `objectLock` (S3 Object Lock retain-until), which retention must respect.
+ * `excluded` says which collections a backup of `all` or a pattern left out on purpose, and why, so a
+ * reader of the bucket can tell "not backed up" from "did not exist".
  * Unknown fields are allowed (a later operator may add optional ones); a breaking change is a new
  * version string, and parseManifest refuses versions it does not know.
  */
@@ -113,6 +115,12 @@ export const Manifest = Type.Object({
   }),
   collection: Type.Optional(ManifestCollection),
   storage: Type.Optional(ManifestStorage),
+  excluded: Type.Optional(
+    Type.Array(Type.Object({ name: CollectionName("A collection the backup's selector matched."), reason: Type.String({ minLength: 1, description: "Why it was left out." }) }), {
+      description:
+        "Collection mode with `all` or a pattern: the collections the selector matched and the backup left out because the operator was building them (a restore drill's temporary collection, a rollout's green collection before promotion). The same list in every manifest of the backup.",
+    }),
+  ),
   peers: Type.Array(ManifestPeer, { minItems: 1, description: "One snapshot file per peer." }),
   timings: Type.Object({
     startTime: Time("When the backup started."),
@@ -193,6 +201,8 @@ function consistencyProblems(m: Manifest, key: string | undefined): string[] {
   } else {
     if (m.storage === undefined) out.push("mode FullStorage needs a storage section");
     if (m.collection !== undefined) out.push("mode FullStorage cannot have a collection section");
+    // A storage snapshot holds every collection: it cannot leave one out.
+    if (m.excluded !== undefined) out.push("mode FullStorage cannot have excluded collections");
   }
   const peerIds = new Set<string>();
   const keys = new Set<string>();
