@@ -11,6 +11,7 @@ import { backupId } from "../../backup/layout/backup-id.ts";
 import { BACKUP_ENV, type BackupJobPlan } from "../../jobs/backup/contract.ts";
 import { backupPlan } from "../../jobs/backup/plan.ts";
 import { callTimeoutSeconds, connectionUrl, peerDiscovery, tlsOptions } from "../../qdrant/endpoint.ts";
+import { s3Target } from "../../s3/client.ts";
 import { jobTemplate } from "../shared/job-template.ts";
 import { connectionJobEnvironment, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import { locationJobEnvironment, type BackupLocationObject } from "../shared/resolve-location.ts";
@@ -65,9 +66,7 @@ export function buildBackupPlan(backup: BackupObject, connection: QdrantConnecti
     s3: {
       bucket: s3.bucket,
       ...(s3.prefix ? { prefix: s3.prefix } : {}),
-      region: s3.region ?? "us-east-1",
-      ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
-      forcePathStyle: s3.forcePathStyle ?? false,
+      ...s3Target(s3),
       ...(s3.serverSideEncryption ? { serverSideEncryption: { ...s3.serverSideEncryption } } : {}),
       ...(s3.storageClass ? { storageClass: s3.storageClass } : {}),
     },

@@ -3,7 +3,7 @@
  * kept; the backup's spec has no URL, key or bucket, so the message also names the QdrantConnection or
  * QdrantBackupLocation and its field. A failure that was retried says how often, and what bounds it.
  */
-import type { BackupLocationObject } from "../shared/resolve-location.ts";
+import { DEFAULT_ACCESS_KEY_ID_KEY, DEFAULT_SECRET_ACCESS_KEY_KEY, type BackupLocationObject } from "../shared/resolve-location.ts";
 import type { QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import type { JobOutcome } from "./job-result.ts";
 import type { JobObject } from "../shared/job-objects.ts";
@@ -34,7 +34,7 @@ export function explainFailure(outcome: JobOutcome, job: JobObject, connection: 
       explained = `spec.collections (in the Qdrant of ${conn}): ${message}`;
       break;
     case "StorageAccessDenied": {
-      const from = creds ? `Secret ${namespace}/${creds.name} (keys ${creds.accessKeyIdKey ?? "AWS_ACCESS_KEY_ID"}, ${creds.secretAccessKeyKey ?? "AWS_SECRET_ACCESS_KEY"})` : "the Job pod's own identity (no spec.s3.credentials.secretRef)";
+      const from = creds ? `Secret ${namespace}/${creds.name} (keys ${creds.accessKeyIdKey ?? DEFAULT_ACCESS_KEY_ID_KEY}, ${creds.secretAccessKeyKey ?? DEFAULT_SECRET_ACCESS_KEY_KEY})` : "the Job pod's own identity (no spec.s3.credentials.secretRef)";
       explained = `${loc} ${message}; the credentials come from ${from}`;
       break;
     }
