@@ -7,6 +7,7 @@ import type { QdrantConnectionSpec } from "../../../src/api/v1alpha1/qdrant-conn
 import type { BackupLocationObject } from "../../../src/controllers/shared/resolve-location.ts";
 import { buildBackupJob, buildBackupPlan, type JobBuildSettings } from "../../../src/controllers/backup/build-job.ts";
 import type { BackupObject } from "../../../src/controllers/backup/types.ts";
+import { isOperatorError } from "../../../src/errors.ts";
 import type { QdrantConnectionObject } from "../../../src/controllers/shared/resolve-connection.ts";
 
 const UID = "4f0c1c2e-7a0b-4c43-9b7e-1d2f3a4b5c6d";
@@ -173,6 +174,14 @@ describe("buildBackupPlan", () => {
     const plan = buildBackupPlan(backup({ mode: "FullStorage", collections: undefined }), connection(), location(), SETTINGS);
     assert.equal(plan.mode, "FullStorage");
     assert.equal(plan.collections, undefined);
+  });
+
+  test("a plan the Job would refuse is refused before the Job exists, naming the field", () => {
+    // Static peers without URLs: the CRD's CEL rule refuses it, but objects written before a schema change reach the controller too.
+    assert.throws(
+      () => buildBackupJob(backup(), connection({ peers: { mode: "Static" } }), location(), SETTINGS),
+      (err: unknown) => isOperatorError(err, "BACKUP_PLAN_INVALID") && /plan\.qdrant\.discovery\.urls: must list the peers/.test(err.message),
+    );
   });
 
   test("needs the uid and creation time the apiserver assigns", () => {
