@@ -1,5 +1,8 @@
 /**
- * Keeps secrets out of logs and Events. Two layers:
+ * Keeps secrets out of logs, Events and messages, in the manager and in every Job's process alike (a
+ * Job registers the secrets its pod got by secretKeyRef, and its failure messages, which anyone who may
+ * read Pods can read in the termination message, are scrubbed by the same instance: one redactor, one
+ * marker). Two layers:
  *
  * 1. By key: pino's redact paths censor fields whose names say they are secret (password, apiKey,
  *    token, secretAccessKey, an Authorization header…) wherever a log call passes them.
