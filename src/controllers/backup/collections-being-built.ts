@@ -12,12 +12,8 @@
  * passes one that matches connections by the Qdrant they reach, not by their namespaced name). Sorted by
  * name; one entry per name, its reasons joined.
  */
+import type { ExcludedCollection } from "../../jobs/backup/contract.ts";
 
-/** One collection a backup leaves out, and why (recorded in the plan, the manifests and the result). */
-export interface ExcludedCollection {
-  name: string;
-  reason: string;
-}
 
 /** Only what is read here; all optional (objects stored before a schema change reach the caches too). */
 export interface BuildingRestore {

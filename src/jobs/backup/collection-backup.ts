@@ -7,7 +7,7 @@
 import { OperatorError } from "../../errors.ts";
 import type { BackupKeyParts } from "../../backup/layout/object-keys.ts";
 import type { Manifest } from "../../backup/layout/manifest.ts";
-import type { BackupJobCollectionResult } from "./contract.ts";
+import type { BackupJobCollectionResult, ExcludedCollection } from "./contract.ts";
 import type { Holder } from "./peer-snapshots.ts";
 import type { RunContext } from "./run-context.ts";
 import { runSnapshotBackup } from "./snapshot-backup.ts";
@@ -16,7 +16,8 @@ interface ShardHolder extends Holder {
   shardIds: number[];
 }
 
-export async function backupCollection(ctx: RunContext, collection: string, aliases: string[]): Promise<BackupJobCollectionResult> {
+/** `excluded`: what the backup left out (leaveOut in run-backup.ts), recorded in every manifest it writes. */
+export async function backupCollection(ctx: RunContext, collection: string, aliases: string[], excluded: readonly ExcludedCollection[] = []): Promise<BackupJobCollectionResult> {
   const { plan } = ctx;
   const parts: BackupKeyParts = {
     ...(plan.s3.prefix !== undefined ? { prefix: plan.s3.prefix } : {}),
@@ -33,7 +34,7 @@ export async function backupCollection(ctx: RunContext, collection: string, alia
       pointsCount: await ctx.qdrant.count(collection, { exact: true }),
       config: await ctx.qdrant.collectionConfig(collection),
     }),
-    scope: ({ pointsCount, config }) => ({ mode: "Collection", collection: { name: collection, pointsCount, aliases, config } }),
+    scope: ({ pointsCount, config }) => ({ mode: "Collection", collection: { name: collection, pointsCount, aliases, config }, ...(excluded.length > 0 ? { excluded: excluded.map((e) => ({ ...e })) } : {}) }),
     peer: (holder) => ({ shardIds: holder.shardIds }),
   });
   return resultFrom(manifest, key);

@@ -39,6 +39,10 @@ const Name = (description?: string) => Type.String({ minLength: 1, ...(descripti
 const HttpUrl = Type.String({ pattern: "^https?://[^/]" });
 const Count = Type.Integer({ minimum: 0 });
 
+/** A collection a backup leaves out on purpose, and why (in the plan, every manifest and the result). */
+export const ExcludedCollection = Type.Object({ name: Name(), reason: Name() });
+export type ExcludedCollection = Static<typeof ExcludedCollection>;
+
 export const BackupJobPlan = Type.Object({
   version: Type.Literal(1),
   backupId: Name("backupId(creationTimestamp, uid) of the QdrantBackup: fixed before the Job starts, so retries write the same keys."),
@@ -82,6 +86,12 @@ export const BackupJobPlan = Type.Object({
     clusterId: Type.Optional(Type.String()),
   }),
   operatorVersion: Name(),
+  /**
+   * Collections the operator is building on this Qdrant (a drill's temporary collection, a rollout's
+   * green one before promotion), which `all` and a pattern leave out; names in `collections.names` are
+   * backed up whatever this says. Computed by the controller (src/controllers/backup/collections-being-built.ts).
+   */
+  exclude: Type.Optional(Type.Array(ExcludedCollection)),
 });
 export type BackupJobPlan = Static<typeof BackupJobPlan>;
 
@@ -112,6 +122,8 @@ export const BackupJobSuccess = Type.Object({
   /** FullStorage mode: the backup's one manifest, its files (one per peer) and what the storage held. */
   manifestKey: Type.Optional(Type.String()),
   files: Type.Optional(Files),
+  /** Collection mode, `all` or a pattern: the collections it matched and left out (the plan's exclude that existed). */
+  excluded: Type.Optional(Type.Array(ExcludedCollection)),
   /** Set when collections (or the storage's collections) were cut from the end to fit the termination message; the manifests list them all. */
   truncated: Type.Optional(Type.Literal(true)),
   storage: Type.Optional(

@@ -14,7 +14,7 @@ import type { CleanupRegistry } from "../protocol/cleanup-registry.ts";
 import { backupCollection } from "./collection-backup.ts";
 import type { RunContext } from "./run-context.ts";
 import { backupStorage } from "./storage-backup.ts";
-import type { BackupJobCollectionResult, BackupJobPlan, BackupJobResult } from "./contract.ts";
+import type { BackupJobCollectionResult, BackupJobPlan, BackupJobResult, ExcludedCollection } from "./contract.ts";
 
 /** `qdrant`: the plan's Qdrant URL with the connection's key, TLS and timeout. */
 export async function runBackup(plan: BackupJobPlan, qdrant: QdrantApi, s3: S3Client, log: Logger, cleanup: CleanupRegistry): Promise<Extract<BackupJobResult, { ok: true }>> {
@@ -35,12 +35,13 @@ export async function runBackup(plan: BackupJobPlan, qdrant: QdrantApi, s3: S3Cl
   }
 
   const [existing, aliases] = await Promise.all([qdrant.listCollections(), qdrant.listAliases()]);
-  const collections = selectCollections(plan.collections ?? {}, existing, aliases);
-  log.info({ collections }, "Selected collections");
+  const sel = plan.collections ?? {};
+  const { collections, excluded } = leaveOut(sel, selectCollections(sel, existing, aliases), plan.exclude);
+  log.info({ collections, ...(excluded.length > 0 ? { excluded } : {}) }, "Selected collections");
 
   const results: BackupJobCollectionResult[] = [];
   for (const c of collections) {
-    results.push(await backupCollection(ctx, c, aliases.filter((a) => a.collection === c).map((a) => a.alias).sort()));
+    results.push(await backupCollection(ctx, c, aliases.filter((a) => a.collection === c).map((a) => a.alias).sort(), excluded));
   }
   return {
     ok: true,
@@ -49,7 +50,25 @@ export async function runBackup(plan: BackupJobPlan, qdrant: QdrantApi, s3: S3Cl
     completionTime: new Date().toISOString(),
     sizeBytes: results.reduce((n, r) => n + r.sizeBytes, 0),
     collections: results,
+    ...(excluded.length > 0 ? { excluded } : {}),
   };
+}
+
+/**
+ * What `all` or a pattern selected, without the collections the plan's exclude names (the operator is
+ * building them); `excluded` is those it did select, with their reasons. Explicit names are never left
+ * out: naming a collection is the user's choice. Leaving everything out fails like selecting nothing.
+ */
+export function leaveOut(sel: NonNullable<BackupJobPlan["collections"]>, selected: string[], exclude: readonly ExcludedCollection[] = []): { collections: string[]; excluded: ExcludedCollection[] } {
+  if (sel.names !== undefined || exclude.length === 0) return { collections: selected, excluded: [] };
+  const why = new Map(exclude.map((e) => [e.name, e.reason]));
+  const excluded = selected.filter((n) => why.has(n)).map((name) => ({ name, reason: why.get(name)! }));
+  const collections = selected.filter((n) => !why.has(n));
+  if (collections.length === 0) {
+    const what = sel.all === true ? "collections.all" : `collections.pattern ${JSON.stringify(sel.pattern)}`;
+    throw new OperatorError("COLLECTION_NOT_FOUND", `${what}: every collection it selects is one the operator is building (${excluded.map((e) => `${e.name}: ${e.reason}`).join("; ")})`);
+  }
+  return { collections, excluded };
 }
 
 /**

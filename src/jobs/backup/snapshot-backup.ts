@@ -23,8 +23,8 @@ export interface SnapshotBackup<H extends Holder, D> {
   log: Logger;
   /** Read right after the snapshots: the nearest this can get to their point in time. */
   describe: () => Promise<D>;
-  /** The manifest's scope section (`collection` or `storage`) and each peer's own fields. */
-  scope: (described: D) => Pick<Manifest, "mode" | "collection" | "storage">;
+  /** The manifest's scope section (`collection` or `storage`, and what Collection mode left out) and each peer's own fields. */
+  scope: (described: D) => Pick<Manifest, "mode" | "collection" | "storage" | "excluded">;
   peer: (holder: H, described: D) => Partial<ManifestPeer>;
 }
 
