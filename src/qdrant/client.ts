@@ -63,6 +63,8 @@ export class QdrantApi {
   readonly endpoint: QdrantEndpoint;
   readonly #bound: AbortSignal | undefined;
   #openApi: OpenApi | undefined;
+  /** `at` is called per call on a peer; one object (and one js-client) per address. */
+  readonly #peers = new Map<string, QdrantApi>();
 
   constructor(endpoint: QdrantEndpoint, signal?: AbortSignal) {
     this.endpoint = { ...endpoint, url: endpoint.url.replace(/\/+$/, "") };
@@ -76,7 +78,11 @@ export class QdrantApi {
 
   /** The same key, TLS, timeout and bound signal, at another REST address (one peer's own URL). */
   at(url: string): QdrantApi {
-    return new QdrantApi({ ...this.endpoint, url }, this.#bound);
+    const key = url.replace(/\/+$/, "");
+    if (key === this.url) return this;
+    let peer = this.#peers.get(key);
+    if (!peer) this.#peers.set(key, (peer = new QdrantApi({ ...this.endpoint, url: key }, this.#bound)));
+    return peer;
   }
 
   /** The same address, every call also stopped by `signal` (a reconcile's). */

@@ -97,11 +97,20 @@ export interface RawCallOptions extends CallOptions {
   bound?: AbortSignal;
 }
 
-/**
- * Sends one request and returns the answer with its body still unread: the caller streams it (a
- * snapshot download) or reads it whole (qdrantJson). Error answers are thrown as coded errors.
- */
-export async function qdrantRequest(ep: QdrantEndpoint, method: Dispatcher.HttpMethod, path: string, opts: RawCallOptions & { body?: string; accept: string; contentType?: string }): Promise<Dispatcher.ResponseData> {
+interface RequestOptions extends RawCallOptions {
+  body?: string;
+  accept: string;
+  contentType?: string;
+}
+
+/** One request sent, its answer's body still unread, with the deadline that also bounds reading it. */
+interface Sent {
+  res: Dispatcher.ResponseData;
+  deadline: CallDeadline;
+  where: string;
+}
+
+async function send(ep: QdrantEndpoint, method: Dispatcher.HttpMethod, path: string, opts: RequestOptions): Promise<Sent> {
   const deadline = new CallDeadline(opts.noTimeout ? 0 : ep.timeoutMs, opts.signal, opts.bound);
   deadline.throwIfStopped();
   const where = `${method} ${ep.url}${path}`;
@@ -122,14 +131,24 @@ export async function qdrantRequest(ep: QdrantEndpoint, method: Dispatcher.HttpM
   } catch (err) {
     throw deadline.failure(err, where);
   }
-  if (res.statusCode >= 200 && res.statusCode < 300) return res;
-  let text: string;
+  if (res.statusCode >= 200 && res.statusCode < 300) return { res, deadline, where };
+  throw qdrantError(res.statusCode, await readText({ res, deadline, where }), where);
+}
+
+async function readText({ res, deadline, where }: Sent): Promise<string> {
   try {
-    text = await res.body.text();
+    return await res.body.text();
   } catch (err) {
     throw deadline.failure(err, where);
   }
-  throw qdrantError(res.statusCode, text, where);
+}
+
+/**
+ * Sends one request and returns the answer with its body still unread, for the caller to stream (a
+ * snapshot download; the caller's signal still cuts the body). Error answers are thrown as coded errors.
+ */
+export async function qdrantRequest(ep: QdrantEndpoint, method: Dispatcher.HttpMethod, path: string, opts: RequestOptions): Promise<Dispatcher.ResponseData> {
+  return (await send(ep, method, path, opts)).res;
 }
 
 /**
@@ -137,23 +156,17 @@ export async function qdrantRequest(ep: QdrantEndpoint, method: Dispatcher.HttpM
  * digits as JS numbers beyond 2^53), so callers type it as a string.
  */
 export async function qdrantJson<T>(ep: QdrantEndpoint, method: Dispatcher.HttpMethod, path: string, body?: unknown, opts: RawCallOptions = {}): Promise<T> {
-  const where = `${method} ${ep.url}${path}`;
-  const res = await qdrantRequest(ep, method, path, {
+  const sent = await send(ep, method, path, {
     ...opts,
     accept: "application/json",
     ...(body !== undefined ? { body: JSON.stringify(body), contentType: "application/json" } : {}),
   });
-  let text: string;
-  try {
-    text = await res.body.text();
-  } catch (err) {
-    throw new CallDeadline(0, opts.signal, opts.bound).failure(err, where);
-  }
+  const text = await readText(sent);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text, exactPeerIds);
   } catch (err) {
-    throw new OperatorError("QDRANT_API_ERROR", `${where}: the answer is not JSON (${(err as Error).message})`);
+    throw new OperatorError("QDRANT_API_ERROR", `${sent.where}: the answer is not JSON (${(err as Error).message})`);
   }
   // GET / answers unwrapped; everything else in the {result, status, time} envelope.
   return (path === "/" ? parsed : (parsed as { result: T }).result) as T;

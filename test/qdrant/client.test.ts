@@ -197,7 +197,8 @@ describe("QdrantApi and the abort signal", () => {
 
   it("stops every call of an adapter bound to a reconcile's signal, at every peer address", async () => {
     const abort = new AbortController();
-    const bound = new QdrantApi({ url: emu.url, timeoutMs: 60_000 }).withSignal(abort.signal).at(emu.url);
+    // Bound at the connection's address, called at a peer's own (here the emulator; the connection's is never called).
+    const bound = new QdrantApi({ url: "http://127.0.0.1:1", timeoutMs: 60_000 }).withSignal(abort.signal).at(emu.url);
     const { pending } = await abortWhileHeld({ method: "GET", path: "/cluster" }, abort, () => bound.clusterStatus());
     await assert.rejects(pending, isAbort(LOST));
     await assert.rejects(bound.listCollections(), isAbort(LOST), "a stopped adapter sends nothing more");
