@@ -5,7 +5,7 @@
  * copy) all call Qdrant through it.
  *
  * Two transports underneath, chosen per call:
- * - @qdrant/js-client-rest (js-client.ts) for collections, aliases, count and query;
+ * - @qdrant/js-client-rest (js-client.ts) for collections, aliases and points (count, query, upsert, scroll);
  * - raw undici (rest.ts, snapshots.ts) where js-client cannot: snapshot streams, `/cluster` and
  *   `/collections/{c}/cluster` (u64 peer ids kept as exact text), and calls with no client-side timeout.
  *
@@ -14,10 +14,10 @@
  * stops every call it has in flight. An aborted call rejects with the signal's reason (see CallOptions).
  *
  * Built so far: what backups use, plus the calls restores and rollouts will need that js-client makes
- * trivially (create/delete collection, one-request alias switch, count, query, upsert, scroll). Still to come, on this
- * object: snapshot upload (`POST /collections/{c}/snapshots/upload?priority=&checksum=`, a streamed
- * multipart body, raw), recovery from a URL (`PUT /collections/{c}/snapshots/recover`, raw: it waits
- * with no client-side timeout) and collection info for gates.
+ * trivially (create/delete collection, one-request alias switch, count, query, upsert, scroll). Still to
+ * come, on this object and raw: snapshot upload (`POST /collections/{c}/snapshots/upload?priority=&checksum=`,
+ * a streamed multipart body) and recovery from a URL (`PUT /collections/{c}/snapshots/recover`, which
+ * waits with no client-side timeout), both with `noTimeout` as createSnapshot has.
  */
 import type { Schemas } from "@qdrant/js-client-rest";
 import { openApiFor, viaJsClient, type OpenApi } from "./js-client.ts";
