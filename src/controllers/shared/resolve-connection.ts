@@ -16,18 +16,13 @@ import type { TlsSettings } from "../../qdrant/rest.ts";
 import type { KubeObject } from "../../runtime/resource.ts";
 import { QDRANT_CONNECTIONS } from "../resources.ts";
 import type { OperatorContext } from "./context.ts";
-import { findReferenced, type ObjectLookup } from "./resolve-object.ts";
+import { fieldPrefix, findReferenced, type ObjectLookup, type ResolveOptions } from "./resolve-object.ts";
 import { checkSecretKeys, jobEnvironmentFor, readSecretKey, type JobEnvironment, type SecretKeyUse } from "./secrets.ts";
 import { servicePort } from "./services.ts";
 
 export interface QdrantConnectionObject extends KubeObject {
   spec: QdrantConnectionSpec;
   status?: QdrantConnectionStatus;
-}
-
-export interface ResolveOptions {
-  /** True for the connection's own controller: fields are named without the connection's name. */
-  self?: boolean;
 }
 
 /** Where a Job finds Qdrant's CA: a Secret volume, its path in QDRANT_CA_FILE. */
@@ -50,7 +45,7 @@ export function connectionSecretKeys(spec: QdrantConnectionSpec): SecretKeyUse[]
   return out;
 }
 
-const where = (connection: QdrantConnectionObject, opts: ResolveOptions) => (opts.self ? "" : `QdrantConnection ${connection.metadata?.name ?? ""} `);
+const where = (connection: QdrantConnectionObject, opts: ResolveOptions) => fieldPrefix("QdrantConnection", connection, opts);
 const namespaceOf = (connection: QdrantConnectionObject) => connection.metadata?.namespace ?? "";
 
 /** Reads every Secret key the connection uses; throws SECRET_NOT_FOUND naming the first missing one. */

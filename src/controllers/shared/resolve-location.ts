@@ -19,17 +19,12 @@ import type { KubeObject } from "../../runtime/resource.ts";
 import { buildS3Client, presignGetObject, s3Target, type StaticCredentials } from "../../s3/client.ts";
 import { QDRANT_BACKUP_LOCATIONS } from "../resources.ts";
 import type { OperatorContext } from "./context.ts";
-import { findReferenced, type ObjectLookup } from "./resolve-object.ts";
+import { fieldPrefix, findReferenced, type ObjectLookup, type ResolveOptions } from "./resolve-object.ts";
 import { checkSecretKeys, jobEnvironmentFor, readSecretKey, type JobEnvironment, type SecretKeyUse } from "./secrets.ts";
 
 export interface BackupLocationObject extends KubeObject {
   spec: QdrantBackupLocationSpec;
   status?: QdrantBackupLocationStatus;
-}
-
-export interface ResolveOptions {
-  /** True for the location's own controller: fields are named without the location's name. */
-  self?: boolean;
 }
 
 /** Where a Job finds the S3 endpoint's CA: a Secret volume, its path in S3_CA_FILE. */
@@ -72,7 +67,7 @@ export function locationSecretKeys(spec: QdrantBackupLocationSpec): SecretKeyUse
   return [...(creds ? [creds.accessKeyId, creds.secretAccessKey, ...(creds.sessionToken ? [creds.sessionToken] : [])] : []), ...(ca ? [ca] : [])];
 }
 
-const where = (location: BackupLocationObject, opts: ResolveOptions) => (opts.self ? "" : `QdrantBackupLocation ${location.metadata?.name ?? ""} `);
+const where = (location: BackupLocationObject, opts: ResolveOptions) => fieldPrefix("QdrantBackupLocation", location, opts);
 const namespaceOf = (location: BackupLocationObject) => location.metadata?.namespace ?? "";
 
 /** Reads every Secret key the location uses; throws SECRET_NOT_FOUND naming the first missing one. */

@@ -1,4 +1,8 @@
-/** Finding the object a reference names: in the manager's informer cache when it has one, else by a GET. */
+/**
+ * What the reference resolvers (resolve-connection.ts, resolve-location.ts) share: finding the object a
+ * reference names (in the manager's informer cache when it has one, else by a GET), and how their
+ * messages name a field.
+ */
 import { isNotFound } from "../../runtime/errors.ts";
 import type { KubeObject, ResourceType } from "../../runtime/resource.ts";
 import type { OperatorContext } from "./context.ts";
@@ -21,4 +25,17 @@ export async function findReferenced<T extends KubeObject>(ctx: OperatorContext,
     if (isNotFound(err)) return undefined;
     throw err;
   }
+}
+
+export interface ResolveOptions {
+  /** True for the referenced object's own controller: fields are named without the object's kind and name. */
+  self?: boolean;
+}
+
+/**
+ * What a message puts before a field of `obj`: nothing for its own conditions (`spec.apiKeySecretRef.name:
+ * …`), its kind and name for an object that refers to it (`QdrantConnection qdrant spec.apiKeySecretRef.name: …`).
+ */
+export function fieldPrefix(kind: string, obj: KubeObject, opts: ResolveOptions): string {
+  return opts.self ? "" : `${kind} ${obj.metadata?.name ?? ""} `;
 }

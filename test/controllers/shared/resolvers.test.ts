@@ -9,7 +9,7 @@ import type { QdrantBackupLocationSpec } from "../../../src/api/v1alpha1/backup-
 import type { QdrantConnectionSpec } from "../../../src/api/v1alpha1/qdrant-connection.ts";
 import type { OperatorContext } from "../../../src/controllers/shared/context.ts";
 import { checkConnectionSecrets, connectionAddress, connectionEndpoint, connectionJobEnvironment, type QdrantConnectionObject } from "../../../src/controllers/shared/resolve-connection.ts";
-import { checkLocationSecrets, locationJobEnvironment, locationS3, locationSecretKeys, type BackupLocationObject } from "../../../src/controllers/shared/resolve-location.ts";
+import { checkLocationSecrets, findLocation, locationJobEnvironment, locationS3, locationSecretKeys, type BackupLocationObject } from "../../../src/controllers/shared/resolve-location.ts";
 import { mergeJobEnvironments } from "../../../src/controllers/shared/secrets.ts";
 import { isOperatorError } from "../../../src/errors.ts";
 import { ApiError } from "../../../src/runtime/errors.ts";
@@ -148,5 +148,27 @@ describe("clients and addresses", () => {
     const err = await rejection(connectionAddress(fakeContext({}, { qdrant: [{ name: "grpc", port: 6334 }] }), connection({ url: undefined, service: { name: "qdrant", port: "rest" } })));
     assert.ok(isOperatorError(err, "REFERENCE_NOT_FOUND"), String(err));
     assert.match(err.message, /Service prod\/qdrant has no port named "rest"/);
+  });
+});
+
+describe("the object", () => {
+  test("from the informer's cache when there is one (a miss is a miss), else from the apiserver (404 is none)", async () => {
+    const s3 = location();
+    const asked: string[] = [];
+    const ctx = {
+      client: {
+        get: (_rt: unknown, key: { namespace: string; name: string }) => {
+          asked.push(`${key.namespace}/${key.name}`);
+          return key.name === "s3" ? Promise.resolve(s3) : Promise.reject(new ApiError("GET", key.name, 404, { reason: "NotFound" }));
+        },
+      },
+    } as unknown as OperatorContext;
+    const cache = { get: (key: { namespace: string; name: string }) => (key.name === "cached" ? s3 : undefined) };
+    assert.equal(await findLocation(ctx, "prod", "cached", cache), s3);
+    assert.equal(await findLocation(ctx, "prod", "s3", cache), undefined);
+    assert.deepEqual(asked, [], "a cache is never bypassed");
+    assert.equal(await findLocation(ctx, "prod", "s3"), s3);
+    assert.equal(await findLocation(ctx, "prod", "gone"), undefined);
+    assert.deepEqual(asked, ["prod/s3", "prod/gone"]);
   });
 });
