@@ -1,14 +1,18 @@
 /**
  * Leader election between real manager processes (test/runtime/fixtures/manager-process.ts) on a real
  * apiserver: exactly one reconciles; after the leader is SIGKILLed the standby takes over once the lease
- * expires; a SIGTERMed leader releases the lease so the next one takes over at once; and neither logs nor
- * Events ever contain the secret the processes were given.
+ * expires; a SIGTERMed leader releases the lease so the next one takes over at once; neither logs nor
+ * Events ever contain the secret the processes were given; and a leader whose renewals are held (a proxy
+ * in front of its apiserver) sends no write after its lease has expired, while the standby takes over.
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test, type TestContext } from "node:test";
 import { RestClient } from "../../src/runtime/rest-client.ts";
+import { ApiProxy } from "./fixtures/api-proxy.ts";
 import { eventually, startTestCluster, type TestCluster } from "./fixtures/cluster.ts";
 
 const REPO = join(import.meta.dirname, "..", "..");
@@ -44,7 +48,8 @@ interface ManagerProc {
   seen(pred: (l: Line) => boolean): number | undefined;
 }
 
-function startManager(t: TestContext, name: string, ns: string): ManagerProc {
+/** `kubeconfig`: another way to the apiserver than the admin kubeconfig (a proxy). */
+function startManager(t: TestContext, name: string, ns: string, kubeconfig = cluster.kubeconfigPath): ManagerProc {
   const child = spawn(
     process.execPath,
     [
@@ -58,7 +63,7 @@ function startManager(t: TestContext, name: string, ns: string): ManagerProc {
       "--http-address=127.0.0.1:0",
       "--shutdown-timeout=5s",
     ],
-    { cwd: REPO, env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath, POD_NAME: name, TEST_SECRET: SECRET }, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: REPO, env: { ...process.env, KUBECONFIG: kubeconfig, POD_NAME: name, TEST_SECRET: SECRET }, stdio: ["ignore", "pipe", "pipe"] },
   );
   const lines: Line[] = [];
   const raw: string[] = [];
@@ -165,4 +170,48 @@ test("two managers: one reconciles; SIGKILL → takeover after the lease; SIGTER
   const failed = events.items.filter((e) => e.reason === "ReconcileFailed");
   assert.ok(failed.length >= 1 && failed.every((e) => e.note === "upstream rejected the key [REDACTED]"), JSON.stringify(failed));
   assert.ok(!JSON.stringify(events).includes(SECRET), "no Event contains the secret");
+});
+
+test("a leader whose renewals are held sends no write after its lease expired; the standby takes over", async (t) => {
+  const ns = await cluster.namespace(t, "le-fence");
+  const dir = await mkdtemp(join(tmpdir(), "le-fence-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const proxy = new ApiProxy(cluster.kubeConfig());
+  const url = await proxy.start();
+  t.after(() => proxy.stop());
+  const leader = startManager(t, "m1", ns, await proxy.kubeconfig(url, dir));
+  await eventually("m1 to acquire the lease", () => leader.seen(acquired));
+  const standby = startManager(t, "m2", ns);
+  await eventually("m2 to see m1 lead", () => standby.lines.find((l) => l.msg === "New leader elected"));
+
+  // A reconcile that writes every 100 ms for a minute and ignores its signal.
+  await createConfigMap(ns, "busy", { busy: "60000" });
+  const busyWrites = () => proxy.otherWrites().filter((w) => w.path.includes("/configmaps/busy"));
+  await eventually("m1 to be writing", () => (busyWrites().length >= 5 ? true : undefined));
+  proxy.holdLeaseWrites = true;
+  const heldAt = Date.now();
+
+  await eventually("m2 to take over", () => standby.seen(acquired));
+  assert.equal(await leader.exit, 1, "the deposed leader exits non-zero");
+  assert.ok(proxy.heldLeaseWrites > 0, "m1 tried to renew");
+  const renewal = proxy.leaseRenewals().at(-1)!;
+  const lease = JSON.parse(renewal.body!) as { spec: { holderIdentity: string; renewTime: string; leaseDurationSeconds: number } };
+  assert.match(lease.spec.holderIdentity, /^m1_/);
+  const expiry = new Date(lease.spec.renewTime).getTime() + lease.spec.leaseDurationSeconds * 1000;
+  const writes = proxy.otherWrites();
+  const last = Math.max(...writes.map((w) => w.at));
+  t.diagnostic(`m1's last write ${last - new Date(lease.spec.renewTime).getTime()} ms after its last renewal; the lease expired ${expiry - new Date(lease.spec.renewTime).getTime()} ms after it; m2 took over ${standby.seen(acquired)! - heldAt} ms after the hold`);
+  assert.ok(writes.some((w) => w.at > heldAt && w.path.includes("/configmaps/busy")), "m1 went on writing while its lease was still valid");
+  assert.deepEqual(
+    writes.filter((w) => w.at >= expiry).map((w) => `${w.method} ${w.path} at expiry+${w.at - expiry} ms`),
+    [],
+    "no write of m1 reached the apiserver after its lease expired",
+  );
+  assert.ok(leader.lines.some((l) => l.msg === "Leadership lost; refusing writes and aborting in-flight reconciles"));
+  await eventually("m2 to run the busy reconcile", async () => {
+    const cm = await client.request<{ metadata: { annotations?: Record<string, string> } }>("GET", `/api/v1/namespaces/${ns}/configmaps/busy`);
+    return cm.metadata.annotations?.tick === "0" ? undefined : true;
+  });
+  standby.child.kill("SIGTERM");
+  assert.equal(await standby.exit, 0);
 });
