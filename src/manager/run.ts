@@ -79,6 +79,9 @@ export async function runManager(argv: string[]): Promise<number> {
         jobs: mgr.informerFor<JobObject>(JOBS, { selectors: { labelSelector: BACKUP_LABEL } }),
         connections: mgr.informerFor<QdrantConnectionObject>(QDRANT_CONNECTIONS),
         locations: mgr.informerFor<BackupLocationObject>(QDRANT_BACKUP_LOCATIONS),
+        // What the operator builds (drills, rollouts' green collections): backups of all leave it out.
+        restores: mgr.informerFor(QDRANT_RESTORES),
+        rollouts: mgr.informerFor(COLLECTION_ROLLOUTS),
       },
       { defaultJobImage: operator.defaultJobImage, metrics: new BackupMetrics(mgr.metrics.registry) },
     ),

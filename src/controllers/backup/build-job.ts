@@ -8,7 +8,7 @@
  */
 import type { V1Job } from "@kubernetes/client-node";
 import { backupId } from "../../backup/layout/backup-id.ts";
-import { BACKUP_ENV, type BackupJobPlan } from "../../jobs/backup/contract.ts";
+import { BACKUP_ENV, type BackupJobPlan, type ExcludedCollection } from "../../jobs/backup/contract.ts";
 import { backupPlan } from "../../jobs/backup/plan.ts";
 import { callTimeoutSeconds, connectionUrl, peerDiscovery, tlsOptions } from "../../qdrant/endpoint.ts";
 import { s3Target } from "../../s3/client.ts";
@@ -36,6 +36,11 @@ export interface JobBuildSettings {
    * derived from the connection's spec (connectionUrl).
    */
   qdrantUrl?: string;
+  /**
+   * Collections the operator is building on this Qdrant (collections-being-built.ts): a backup of `all`
+   * or a pattern leaves them out; one of explicit names does not get the list at all.
+   */
+  exclude?: readonly ExcludedCollection[];
 }
 
 /** The plan the Job executes (nothing secret in it). */
@@ -79,6 +84,7 @@ export function buildBackupPlan(backup: BackupObject, connection: QdrantConnecti
       ...(scheduledTime ? { scheduledTime } : {}),
     },
     operatorVersion: settings.operatorVersion,
+    ...(mode === "Collection" && sel && sel.names === undefined && settings.exclude?.length ? { exclude: settings.exclude.map((e) => ({ ...e })) } : {}),
   };
 }
 

@@ -44,6 +44,9 @@ import { BACKUP_KIND, BACKUP_TURNS, WAITING_FOR_TURN, waitingMessage } from "./o
 import { Turns } from "../shared/turns/turns.ts";
 import { cleanUpFailedRun } from "./cleanup.ts";
 import { completeCollections } from "./bucket-collections.ts";
+import { collectionsBeingBuilt, type BuildingRestore, type BuildingRollout } from "./collections-being-built.ts";
+import type { ExcludedCollection } from "../../jobs/backup/contract.ts";
+import { qdrantNames } from "../shared/turns/qdrant-identity.ts";
 import type { JobObject, PodObject } from "../shared/job-objects.ts";
 import { JOBS, PODS, type BackupObject } from "./types.ts";
 
@@ -58,6 +61,14 @@ export interface BackupInformers {
    * controller registers backups with it. Without one, the backups take turns among themselves.
    */
   turns?: Turns;
+  /**
+   * What the operator builds on a Qdrant (drills' temporary collections, unpromoted rollouts' green
+   * ones), which a backup of `all` or a pattern leaves out (collections-being-built.ts). Read when the
+   * Job is created: a drill or rollout that starts later is not known to that Job. Without them, nothing
+   * is left out.
+   */
+  restores?: Informer<BuildingRestore & KubeObject>;
+  rollouts?: Informer<BuildingRollout & KubeObject>;
 }
 
 /** Backup indexes: unfinished backups (and failed ones still to sweep) by "namespace/connection" and "namespace/location". */
@@ -152,10 +163,11 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
           if (!isOperatorError(err)) throw err;
           return waitFor(obj, err.reason, ctx.redactor.scrub(err.message));
         }
-        const desired = buildBackupJob(obj, connection, location, { defaultImage: opts.defaultJobImage, operatorVersion: OPERATOR_VERSION, qdrantUrl });
+        const exclude = beingBuiltOn(connection);
+        const desired = buildBackupJob(obj, connection, location, { defaultImage: opts.defaultJobImage, operatorVersion: OPERATOR_VERSION, qdrantUrl, exclude });
         try {
           job = await ctx.client.create<JobObject>(JOBS, desired as JobObject);
-          log.info({ job: jobName }, "Created backup Job");
+          log.info({ job: jobName, ...(exclude.length > 0 && obj.spec.collections?.names === undefined ? { exclude } : {}) }, "Created backup Job");
           ctx.events.event({ regarding: obj, related: job, type: "Normal", reason: "Created", action: "CreateJob", note: `Created Job ${jobName} for backup ${id}.` });
         } catch (err) {
           if (!isAlreadyExists(err)) throw err;
@@ -179,6 +191,19 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
       return outcome.phase === "Failed" ? requeue() : DONE;
     },
   });
+
+  /** The collections the operator builds on `connection`'s Qdrant: restores and rollouts through any connection that reaches it. */
+  function beingBuiltOn(connection: QdrantConnectionObject): ExcludedCollection[] {
+    if (!inf.restores && !inf.rollouts) return [];
+    const namespace = connection.metadata?.namespace ?? "";
+    const names = new Set(qdrantNames(namespace, connection.spec, connection.status));
+    const onThisQdrant = (ns: string, name: string): boolean => {
+      if (ns === namespace && name === connection.metadata?.name) return true;
+      const other = inf.connections.cache.get({ namespace: ns, name });
+      return other !== undefined && qdrantNames(ns, other.spec, other.status).some((n) => names.has(n));
+    };
+    return collectionsBeingBuilt(inf.restores?.cache.list() ?? [], inf.rollouts?.cache.list() ?? [], onThisQdrant);
+  }
 
   async function getJob(namespace: string, name: string): Promise<JobObject | undefined> {
     try {

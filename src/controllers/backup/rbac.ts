@@ -1,6 +1,6 @@
 /** What the QdrantBackup controller needs from the apiserver (see src/rbac/permission.ts). */
 import { allow, type PermissionSet } from "../../rbac/permission.ts";
-import { JOBS, PODS, QDRANT_BACKUP_LOCATIONS, QDRANT_BACKUPS, QDRANT_CONNECTIONS, SECRETS } from "../resources.ts";
+import { COLLECTION_ROLLOUTS, JOBS, PODS, QDRANT_BACKUP_LOCATIONS, QDRANT_BACKUPS, QDRANT_CONNECTIONS, QDRANT_RESTORES, SECRETS } from "../resources.ts";
 
 export const RBAC: PermissionSet = {
   owner: "backup",
@@ -12,6 +12,8 @@ export const RBAC: PermissionSet = {
     allow(QDRANT_BACKUPS, ["update"], "owns its Job with blockOwnerDeletion", { subresource: "finalizers" }),
     allow(QDRANT_CONNECTIONS, ["list", "watch"], "informer: the backup's connection"),
     allow(QDRANT_BACKUP_LOCATIONS, ["list", "watch"], "informer: the backup's location"),
+    allow(QDRANT_RESTORES, ["list", "watch"], "informer: drills' temporary collections, which backups of all or a pattern leave out"),
+    allow(COLLECTION_ROLLOUTS, ["list", "watch"], "informer: rollouts' green collections before promotion, which backups of all or a pattern leave out"),
     allow(JOBS, ["list", "watch"], "informer: the backups' Jobs (by label)"),
     allow(JOBS, ["get", "create", "delete"], "runs the backup as a Job (GET when the cache lags), deletes it when the backup is deleted"),
     allow(PODS, ["list"], "reads a finished Job's pods for the result in their termination message"),

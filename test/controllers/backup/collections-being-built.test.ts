@@ -1,7 +1,12 @@
-/** Which collections a backup of `all` or a pattern leaves out because the operator is building them. */
+/** Which collections a backup of `all` or a pattern leaves out because the operator is building them, and which plans carry the list. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { QdrantBackupSpec } from "../../../src/api/v1alpha1/backup.ts";
+import { buildBackupJob, buildBackupPlan } from "../../../src/controllers/backup/build-job.ts";
 import { collectionsBeingBuilt, type BuildingRestore, type BuildingRollout } from "../../../src/controllers/backup/collections-being-built.ts";
+import type { BackupObject } from "../../../src/controllers/backup/types.ts";
+import type { BackupLocationObject } from "../../../src/controllers/shared/resolve-location.ts";
+import type { QdrantConnectionObject } from "../../../src/controllers/shared/resolve-connection.ts";
 
 const restore = (name: string, o: { ns?: string; policy?: string; connection?: string; collection?: string; target?: string } = {}): BuildingRestore => ({
   metadata: { namespace: o.ns ?? "prod", name },
@@ -57,4 +62,29 @@ test("drills' temporary collections and unpromoted rollouts' green collections o
   for (const row of rows) {
     assert.deepEqual(collectionsBeingBuilt(row.restores ?? [], row.rollouts ?? [], here).map((e) => [e.name, e.reason]), row.want, row.name);
   }
+});
+
+test("the plan carries exclude for all and patterns only: explicit names are the user's choice, and a storage snapshot cannot leave anything out", () => {
+  const exclude = [{ name: "docs_v2", reason: "the green collection of CollectionRollout prod/v2, not promoted yet" }];
+  const backup = (spec: Partial<QdrantBackupSpec>): BackupObject => ({
+    apiVersion: "qdrant-operator.dev/v1alpha1",
+    kind: "QdrantBackup",
+    metadata: { name: "b", namespace: "prod", uid: "4f0c1c2e-7a0b-4c43-9b7e-1d2f3a4b5c6d", creationTimestamp: "2026-01-15T02:00:04Z" },
+    spec: { connectionRef: { name: "qdrant" }, locationRef: { name: "s3" }, ...spec },
+  });
+  const connection: QdrantConnectionObject = { metadata: { name: "qdrant", namespace: "prod" }, spec: { url: "http://qdrant.prod.svc:6333" } };
+  const location: BackupLocationObject = { metadata: { name: "s3", namespace: "prod" }, spec: { s3: { bucket: "backups", credentials: { secretRef: { name: "s3" } } } } };
+  const settings = { defaultImage: "img", operatorVersion: "0.1.0", exclude };
+  const rows: Array<[string, Partial<QdrantBackupSpec>, unknown]> = [
+    ["all", { collections: { all: true } }, exclude],
+    ["a pattern", { collections: { pattern: "docs.*" } }, exclude],
+    ["explicit names", { collections: { names: ["docs_v2"] } }, undefined],
+    ["full storage", { mode: "FullStorage" }, undefined],
+  ];
+  for (const [name, spec, want] of rows) assert.deepEqual(buildBackupPlan(backup(spec), connection, location, settings).exclude, want, name);
+  assert.equal(buildBackupPlan(backup({ collections: { all: true } }), connection, location, { ...settings, exclude: [] }).exclude, undefined, "nothing to leave out: no field");
+  // The Job's own check accepts the plan it gets.
+  const job = buildBackupJob(backup({ collections: { all: true } }), connection, location, settings);
+  const plan = JSON.parse(job.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === "BACKUP_PLAN")?.value ?? "{}") as { exclude?: unknown };
+  assert.deepEqual(plan.exclude, exclude);
 });
