@@ -9,6 +9,7 @@
  */
 import { Agent, request, type Dispatcher } from "undici";
 import { OperatorError } from "../errors.ts";
+import { reconcileSignal } from "../runtime/reconcile-signal.ts";
 
 export interface QdrantEndpoint {
   /** REST base URL without a trailing slash. */
@@ -55,7 +56,10 @@ export function tlsDispatcher(opts: TlsSettings): Dispatcher {
 
 /**
  * The deadline of one call: its own timeout (none when `timeoutMs` is 0) combined with the caller's
- * signals. `failure` tells apart why a call failed: the caller stopped it, it timed out, or the transport broke.
+ * signals and the ambient signal of the reconcile the call is made for (src/runtime/reconcile-signal.ts),
+ * so that a manager's Qdrant call obeys a lost lease even where no one passed the signal down. Made
+ * when the call starts, in the caller's async context. `failure` tells apart why a call failed: the
+ * caller stopped it, it timed out, or the transport broke.
  */
 export class CallDeadline {
   readonly signal: AbortSignal | undefined;
@@ -65,7 +69,7 @@ export class CallDeadline {
 
   constructor(timeoutMs: number, ...callers: Array<AbortSignal | undefined>) {
     this.#timeoutMs = timeoutMs;
-    this.#callers = callers.filter((s): s is AbortSignal => s !== undefined);
+    this.#callers = [...new Set([...callers, reconcileSignal()])].filter((s): s is AbortSignal => s !== undefined);
     this.#timeout = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
     const all = this.#timeout ? [...this.#callers, this.#timeout] : this.#callers;
     this.signal = all.length === 0 ? undefined : all.length === 1 ? all[0] : AbortSignal.any(all);

@@ -12,6 +12,7 @@ import { startEmulator, type EmulatorHandle } from "../emulator/index.ts";
 import { eventually } from "../helpers/eventually.ts";
 import { isOperatorError } from "../../src/errors.ts";
 import { QdrantApi } from "../../src/qdrant/client.ts";
+import { runWithSignal } from "../../src/runtime/reconcile-signal.ts";
 
 /** A port nothing listens on: one the OS just handed out and that was closed again. */
 async function closedPort(): Promise<number> {
@@ -202,6 +203,13 @@ describe("QdrantApi and the abort signal", () => {
     const { pending } = await abortWhileHeld({ method: "GET", path: "/cluster" }, abort, () => bound.clusterStatus());
     await assert.rejects(pending, isAbort(LOST));
     await assert.rejects(bound.listCollections(), isAbort(LOST), "a stopped adapter sends nothing more");
+  });
+
+  it("stops a call made inside a reconcile when the reconcile's ambient signal aborts, with no signal passed", async () => {
+    const abort = new AbortController();
+    const qdrant = new QdrantApi({ url: emu.url, timeoutMs: 60_000 });
+    const { pending } = await abortWhileHeld({ method: "GET", path: "/collections" }, abort, () => runWithSignal(abort.signal, () => qdrant.listCollections()));
+    await assert.rejects(pending, isAbort(LOST));
   });
 
   it("stops a snapshot download mid-body", async () => {
