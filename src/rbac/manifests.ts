@@ -43,11 +43,15 @@ export interface ExplainedRole {
 }
 
 /**
- * Secrets hold every credential of every team in a watched namespace: the operator reads the one key a
- * resource names (`get`), and listing or watching would hand it all of them.
+ * What no declaration may ask for. Secrets hold every credential of every team in a watched namespace:
+ * the operator reads the one key a resource names (`get`), and listing or watching would hand it all of
+ * them. Pods are made by the job controller from the operator's Jobs, and RBAC objects are the cluster
+ * admin's: writing either would let the operator run or grant more than it was given.
  */
 const FORBIDDEN: Array<{ group: string; resource: RegExp; verbs: readonly Verb[]; because: string }> = [
   { group: "", resource: /^secrets(\/.*)?$/, verbs: ["list", "watch", "create", "update", "patch", "delete"], because: "the operator only gets the Secret a resource names" },
+  { group: "", resource: /^pods(\/.*)?$/, verbs: ["create", "update", "patch", "delete"], because: "the operator's pods are its Jobs', made by the job controller" },
+  { group: "rbac.authorization.k8s.io", resource: /.*/, verbs: VERBS, because: "the operator grants nothing" },
 ];
 
 /** Throws naming each declaration that asks for something the operator must not have. */

@@ -39,14 +39,16 @@ test("Secrets are only ever read one by one: get, never list or watch", async ()
   }
 });
 
-test("a declaration asking to list or watch Secrets is refused, naming who asked", () => {
+test("a declaration asking to list or watch Secrets, write Pods or touch RBAC is refused, naming who asked", () => {
   const greedy: PermissionSet = { owner: "greedy", permissions: [allow(SECRETS, ["get", "list", "watch"], "wants them all")] };
   assert.throws(() => checkPermissions([greedy]), /greedy: may not list, watch secrets/);
   assert.throws(() => rulesFor([greedy], "watched"), /forbidden permissions declared/);
   assert.throws(() => renderRbac([greedy]), /forbidden permissions declared/);
   const wild: PermissionSet = { owner: "wild", permissions: [allow({ group: "", plural: "*" }, ["get"], "everything")] };
   assert.throws(() => checkPermissions([wild]), /wild: \/\*: wildcards are never granted/);
-  assert.doesNotThrow(() => checkPermissions([{ owner: "reader", permissions: [allow(SECRETS, ["get"], "one key")] }]));
+  const runner: PermissionSet = { owner: "runner", permissions: [allow({ group: "", plural: "pods" }, ["list", "create"], "runs pods itself"), allow({ group: "rbac.authorization.k8s.io", plural: "rolebindings" }, ["get"], "reads bindings")] };
+  assert.throws(() => checkPermissions([runner]), /runner: may not create pods[^]*runner: may not get rolebindings/);
+  assert.doesNotThrow(() => checkPermissions([{ owner: "reader", permissions: [allow(SECRETS, ["get"], "one key"), allow({ group: "", plural: "pods" }, ["list"], "results")] }]));
 });
 
 test("declarations merge into one rule per resource, verbs in a fixed order, each reason kept", () => {
