@@ -7,7 +7,7 @@ export const RBAC: PermissionSet = {
   permissions: [
     allow(QDRANT_CONNECTIONS, ["list", "watch"], "its informer"),
     allow(QDRANT_CONNECTIONS, ["patch"], "writes Ready, version, mode and peers", { subresource: "status" }),
-    allow(SECRETS, ["get"], "reads the API key and CA of spec.apiKeySecretRef / tls (never lists or watches Secrets)"),
+    allow(SECRETS, ["get"], "reads the API key and CA Secrets the connection names, one by one"),
     allow({ group: "", plural: "services" }, ["get"], "resolves spec.service's named port"),
   ],
 };
