@@ -8,15 +8,16 @@ import { readFileSync } from "node:fs";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { buildS3Client, s3Target } from "../../s3/client.ts";
 import { OPERATOR_NAME, OPERATOR_VERSION } from "../../version.ts";
+import { JOB_SECRET_ENV } from "../protocol/env.ts";
 import { runJobCommand, type JobRunContext } from "../protocol/run-command.ts";
-import { BACKUP_ENV, BACKUP_SECRET_ENV, type BackupJobPlan, type BackupJobSuccess } from "./contract.ts";
+import { BACKUP_ENV, type BackupJobPlan, type BackupJobSuccess } from "./contract.ts";
 import { parsePlan } from "./plan.ts";
 import { openMountedConnection } from "../../qdrant/mounted-connection.ts";
 import { smallerBackupResults } from "./result.ts";
 import { runBackup } from "./run-backup.ts";
 
 export function backupCommand(env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  return runJobCommand({ name: "backup", title: "Backup", stopped: "the backup", secretEnv: BACKUP_SECRET_ENV, run: backup, smaller: smallerBackupResults }, env);
+  return runJobCommand({ name: "backup", title: "Backup", stopped: "the backup", secretEnv: JOB_SECRET_ENV, run: backup, smaller: smallerBackupResults }, env);
 }
 
 async function backup({ env, log, cleanup }: JobRunContext): Promise<BackupJobSuccess> {

@@ -13,27 +13,12 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { StringEnum } from "../../api/schema-helpers.ts";
+import { JOB_ENV } from "../protocol/env.ts";
 import type { JobFailure } from "../protocol/failure.ts";
 import { DROP_INVALID_ITEMS } from "../protocol/schema-check.ts";
-import { RESULT_FILE_ENV } from "../protocol/termination-message.ts";
 
-/** Environment variables of the backup Job's container. */
-export const BACKUP_ENV = {
-  plan: "BACKUP_PLAN",
-  qdrantApiKey: "QDRANT_API_KEY",
-  awsAccessKeyId: "AWS_ACCESS_KEY_ID",
-  awsSecretAccessKey: "AWS_SECRET_ACCESS_KEY",
-  awsSessionToken: "AWS_SESSION_TOKEN",
-  /** Path of a PEM file (a mounted Secret) with Qdrant's CA. */
-  qdrantCaFile: "QDRANT_CA_FILE",
-  /** Path of a PEM file (a mounted Secret) with the S3 endpoint's CA. */
-  s3CaFile: "S3_CA_FILE",
-  /** Where to write the result; defaults to /dev/termination-log. */
-  resultFile: RESULT_FILE_ENV,
-} as const;
-
-/** The variables whose values are secrets: scrubbed from every log line and message of the Job. */
-export const BACKUP_SECRET_ENV = [BACKUP_ENV.qdrantApiKey, BACKUP_ENV.awsSecretAccessKey, BACKUP_ENV.awsSessionToken] as const;
+/** Environment variables of the backup Job's container: its plan, and every Job's (src/jobs/protocol/env.ts). */
+export const BACKUP_ENV = { plan: "BACKUP_PLAN", ...JOB_ENV } as const;
 
 const Name = (description?: string) => Type.String({ minLength: 1, ...(description ? { description } : {}) });
 const HttpUrl = Type.String({ pattern: "^https?://[^/]" });

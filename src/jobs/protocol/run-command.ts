@@ -19,7 +19,8 @@ import { OPERATOR_NAME, OPERATOR_VERSION } from "../../version.ts";
 import { CleanupRegistry } from "./cleanup-registry.ts";
 import { exitCodeFor } from "./exit-codes.ts";
 import { failureResult, type JobFailure } from "./failure.ts";
-import { DEFAULT_RESULT_FILE, encodeResult, RESULT_FILE_ENV, writeResultFile } from "./termination-message.ts";
+import { JOB_ENV } from "./env.ts";
+import { DEFAULT_RESULT_FILE, encodeResult, writeResultFile } from "./termination-message.ts";
 
 export interface JobRunContext {
   env: NodeJS.ProcessEnv;
@@ -34,7 +35,7 @@ export interface JobCommand<R extends { ok: true }> {
   name: string;
   /** The noun of the log messages: "Backup" gives "Backup failed: …". */
   title: string;
-  /** Environment variables that hold secrets (filled from Secrets by secretKeyRef). */
+  /** Environment variables that hold secrets (filled from Secrets by secretKeyRef); JOB_SECRET_ENV and the kind's own. */
   secretEnv: readonly string[];
   /** Reads and checks the plan, then does the work; throws an OperatorError on failure. */
   run(ctx: JobRunContext): Promise<R>;
@@ -52,7 +53,7 @@ export async function runJobCommand<R extends { ok: true }>(command: JobCommand<
   const redactor = new Redactor();
   for (const name of command.secretEnv) redactor.register(env[name]);
   const log = createLogger({ redactor, base: { job: command.name } });
-  const resultFile = env[RESULT_FILE_ENV] || DEFAULT_RESULT_FILE;
+  const resultFile = env[JOB_ENV.resultFile] || DEFAULT_RESULT_FILE;
   const cleanup = new CleanupRegistry();
   const write = (result: R | JobFailure) => {
     try {

@@ -16,8 +16,6 @@ import { JobFailure, MAX_FAILURE_MESSAGE, REASON_PATTERN } from "./failure.ts";
 export const MAX_TERMINATION_MESSAGE_BYTES = 4096;
 /** Where the kubelet reads the message from (terminationMessagePath's default); RESULT_FILE overrides it. */
 export const DEFAULT_RESULT_FILE = "/dev/termination-log";
-/** The environment variable that moves the result file (tests run the command outside a pod). */
-export const RESULT_FILE_ENV = "RESULT_FILE";
 
 const fits = (text: string): boolean => Buffer.byteLength(text, "utf8") <= MAX_TERMINATION_MESSAGE_BYTES;
 
