@@ -3,7 +3,7 @@
  * SIGKILLed mid-upload of its second collection (first collection complete), then the sweep runs as the
  * manager would once the Job has failed for good.
  */
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { AdminClient } from "../../emulator/admin-client.ts";
@@ -69,13 +69,19 @@ describe("sweepFailedBackup", () => {
     assert.deepEqual(await sweepFailedBackup(s3, bucket, ref, new QdrantApi({ url: emu.url, timeoutMs: 10_000 })), { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 0 });
   });
 
-  it("deletes the objects of a directory without a manifest", async (t) => {
+  /** A bucket holding one snapshot object of a backup that has no manifest. */
+  async function incompleteBackup(t: TestContext) {
     const bucket = await useBucket(t);
     const s3 = s3Client();
     const plan = makePlan(emu.url, bucket);
     const ref = { namespace: plan.source.namespace, connection: plan.source.connection, backupId: plan.backupId };
     const key = snapshotKey({ ...ref, collection: "docs" }, "1");
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "half a snapshot" }));
+    return { bucket, s3, ref, key };
+  }
+
+  it("deletes the objects of a directory without a manifest", async (t) => {
+    const { bucket, s3, ref } = await incompleteBackup(t);
     const other = snapshotKey({ ...ref, backupId: makePlan(emu.url, bucket).backupId, collection: "docs" }, "1");
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: other, Body: "another backup's" }));
     assert.deepEqual(await sweepFailedBackup(s3, bucket, ref, new QdrantApi({ url: emu.url, timeoutMs: 10_000 })), { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 1 });
@@ -83,12 +89,7 @@ describe("sweepFailedBackup", () => {
   });
 
   it("stops, deleting nothing, once the reconcile's signal is aborted (a manager that lost its lease)", async (t) => {
-    const bucket = await useBucket(t);
-    const s3 = s3Client();
-    const plan = makePlan(emu.url, bucket);
-    const ref = { namespace: plan.source.namespace, connection: plan.source.connection, backupId: plan.backupId };
-    const key = snapshotKey({ ...ref, collection: "docs" }, "1");
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "half a snapshot" }));
+    const { bucket, s3, ref, key } = await incompleteBackup(t);
     const lost = new AbortController();
     lost.abort(new Error("lost the lease"));
     await assert.rejects(sweepFailedBackup(s3, bucket, ref, new QdrantApi({ url: emu.url, timeoutMs: 10_000 }), { signal: lost.signal }), (err) => err === lost.signal.reason);
