@@ -15,7 +15,7 @@ import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { REPO_ROOT } from "../env/paths.ts";
 import { forbiddenCalls, forbiddenMessage, managerIdentity } from "./operator-identity.ts";
-import { eventually } from "./testenv.ts";
+import { eventually, namespaceDeletionStarted } from "./testenv.ts";
 
 export interface ManagerProcess {
   child: ChildProcess;
@@ -49,7 +49,7 @@ export async function startManager(t: TestContext, namespaces: string[], extraAr
       return exited;
     },
   };
-  const refused = async () => forbiddenCalls(await handle.log());
+  const refused = async () => forbiddenCalls(await handle.log(), namespaceDeletionStarted);
   t.after(async () => {
     await handle.stop();
     const calls = await refused();

@@ -171,19 +171,34 @@ export async function managerIdentity(namespaces: readonly string[]): Promise<st
 
 /**
  * The apiserver's RBAC refusals in a manager's log, one line each ("patch qdrantbackups/status in API
- * group qdrant-operator.dev"). Only the apiserver's own wording counts (`… cannot <verb> resource …`, or
- * a watch refused with 403): Qdrant and S3 answer 403 too, and tests provoke those on purpose.
+ * group qdrant-operator.dev (namespace ns)"). Only the apiserver's own wording counts (`… cannot <verb>
+ * resource …`, or a watch refused with 403): Qdrant and S3 answer 403 too, and tests provoke those on
+ * purpose. `tornDownAt(namespace)` says since when a namespace is being deleted (its RoleBinding with
+ * it): a refusal there logged after that is the test's teardown, not a missing permission.
  */
-export function forbiddenCalls(log: string): string[] {
+export function forbiddenCalls(log: string, tornDownAt: (namespace: string) => number | undefined = () => undefined): string[] {
   const found = new Set<string>();
+  const afterTeardown = (namespace: string | undefined, time: number | undefined) => {
+    const since = namespace === undefined ? undefined : tornDownAt(namespace);
+    return since !== undefined && (time === undefined || time >= since);
+  };
   for (const line of log.split("\n")) {
+    let time: number | undefined;
+    try {
+      const logged = (JSON.parse(line) as { time?: string | number }).time;
+      time = logged === undefined ? undefined : new Date(logged).getTime();
+    } catch {
+      // not a log record (a stack trace on stderr): no time
+    }
     const text = line.replaceAll('\\"', '"');
     for (const m of text.matchAll(/cannot (\w+) resource "([^"]+)"(?: in API group "([^"]*)")?(?: in the namespace "([^"]*)")?/g)) {
+      if (afterTeardown(m[4], time)) continue;
       found.add(`${m[1]} ${m[2]}${m[3] ? ` in API group ${m[3]}` : " in the core group"}${m[4] ? ` (namespace ${m[4]})` : " (cluster-wide)"}`);
     }
     if (text.includes("Watch failed") && /"statusCode":403/.test(text)) {
       const informer = /"informer":"([^"]+)"/.exec(text)?.[1];
       const namespace = /"namespace":"([^"]+)"/.exec(text)?.[1];
+      if (afterTeardown(namespace, time)) continue;
       found.add(`watch ${informer ?? "(a resource: see the log)"}${namespace ? ` (namespace ${namespace})` : " (cluster-wide)"}`);
     }
   }

@@ -35,6 +35,16 @@ export function isNotFound(err: unknown): boolean {
 }
 
 let counter = 0;
+const deletionStarted = new Map<string, number>();
+
+/**
+ * When the test's end began deleting a namespace of {@link useNamespace} (ms since the epoch): from then
+ * on the namespace controller removes its objects, the manager's RoleBinding among them, so a refusal a
+ * still-running manager logs there is teardown, not a missing permission.
+ */
+export function namespaceDeletionStarted(name: string): number | undefined {
+  return deletionStarted.get(name);
+}
 
 /**
  * Creates a namespace for one test and deletes it when the test ends (the namespace controller then
@@ -45,6 +55,7 @@ export async function useNamespace(t: TestContext, prefix = "t"): Promise<string
   const name = `${prefix}-${process.pid}-${++counter}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 63);
   await core.createNamespace({ body: { metadata: { name, labels: { "qdrant-operator.test/suite": "true" } } } });
   t.after(async () => {
+    deletionStarted.set(name, Date.now());
     await core.deleteNamespace({ name }).catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
     });
