@@ -65,7 +65,11 @@ export interface ReconcileContext {
   /** A child logger carrying controller, namespace, name and reconcileID. */
   log: Logger;
   reconcileID: string;
-  /** Aborted when the manager stops and the drain deadline has passed, or leadership is lost. */
+  /**
+   * Aborted when the manager stops and the drain deadline has passed, or leadership is lost. Every
+   * Kubernetes request of the reconcile obeys it already (it is their ambient signal); pass it to
+   * clients of other systems (Qdrant, S3), and stop long work when it aborts.
+   */
   signal: AbortSignal;
 }
 

@@ -134,6 +134,16 @@ describe("event aggregation", () => {
     assert.equal(client.sent[0]!.body.note, "denied for key [REDACTED]");
   });
 
+  test("an Event recorded under an aborted signal (a reconcile of a deposed leader) is not sent", async () => {
+    const { client, rec } = setup();
+    const aborted = new AbortController();
+    aborted.abort(new Error("leader election lost"));
+    rec.event({ regarding, type: "Normal", reason: "Created", action: "Create", note: "late" }, { signal: aborted.signal });
+    rec.event({ regarding, type: "Normal", reason: "Created", action: "Create", note: "in time" });
+    await rec.flush();
+    assert.deepEqual(client.sent.map((s) => s.body.note), ["in time"]);
+  });
+
   test("a reason that is not CamelCase is a programming error", () => {
     const { rec } = setup();
     assert.throws(() => rec.event({ regarding, type: "Normal", reason: "not-camel", action: "x", note: "" }), /CamelCase/);
