@@ -1,8 +1,8 @@
 /**
  * A QdrantBackupLocation whose S3 endpoint is served over TLS by a private CA (`spec.s3.caSecretRef`),
  * with the real manager: the location is Ready, a backup succeeds, retention prunes an old backup's
- * objects, and deletionPolicy Delete's finalizer deletes a backup's objects. Every one of these but the
- * backup itself is a call from the manager, which used to ignore the CA the Job mounted (so backups
+ * objects, a failed backup's sweep finishes, and deletionPolicy Delete's finalizer deletes a backup's
+ * objects. Every one of these but the backup itself is a call from the manager, which used to ignore the CA the Job mounted (so backups
  * succeeded while everything else failed on the certificate); the manager and the Job now build their
  * clients with one builder from one resolver (src/controllers/shared/resolve-location.ts).
  *
@@ -21,7 +21,7 @@ import { kubectl } from "../test/helpers/kubectl.ts";
 import { startManager } from "../test/helpers/manager.ts";
 import { startTlsMinio } from "../test/helpers/minio-tls.ts";
 import { eventually, useNamespace } from "../test/helpers/testenv.ts";
-import { apply, backupObj, getJson, secret, waitForPhase } from "./helpers/backup-world.ts";
+import { apply, backupObj, condition, getBackup, getJson, secret, waitForPhase } from "./helpers/backup-world.ts";
 
 const PREFIX = "qdrant/private-ca";
 const DAY = 86_400_000;
@@ -39,7 +39,7 @@ async function keysIn(s3: S3Client, bucket: string): Promise<string[]> {
   return (out.Contents ?? []).map((o) => o.Key ?? "").sort();
 }
 
-test("a location with a private-CA S3 endpoint: Ready, a backup, a prune and a Delete finalizer all work", async (t) => {
+test("a location with a private-CA S3 endpoint: Ready, a backup, a prune, the failed-backup sweep and a Delete finalizer all work", async (t) => {
   await ensureCrds();
   const ns = await useNamespace(t, "e2e-private-ca");
   const minio = await startTlsMinio(t);
@@ -116,4 +116,14 @@ test("a location with a private-CA S3 endpoint: Ready, a backup, a prune and a D
   await kubectl(["delete", "-n", ns, "qdrantbackup", "manual", "--wait=false"]);
   await eventually("QdrantBackup manual gone", async () => ((await getJson(ns, "qdrantbackup", "manual")) === undefined ? true : undefined), 60_000);
   assert.deepEqual(await keysIn(minio.client, bucket), [...keysOf.get("newer")!].sort(), "only the newer backup's objects are left");
+
+  // 5. A backup that fails (its collection does not exist): the manager's sweep reads the bucket with the CA too.
+  await apply(ns, [backupObj("missing", { collections: { names: ["absent"] } })]);
+  await waitForPhase(ns, "missing", "Failed", 120_000);
+  const swept = await eventually("the failed backup's sweep", async () => {
+    const b = await getBackup(ns, "missing");
+    const c = condition(b, "CleanedUp");
+    return c && c.reason !== "WaitingForPods" ? c : undefined;
+  }, 60_000);
+  assert.equal(swept.status, "True", `CleanedUp: ${JSON.stringify(swept)}`);
 });
