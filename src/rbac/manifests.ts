@@ -69,6 +69,8 @@ export function checkPermissions(sets: readonly PermissionSet[]): void {
   if (problems.length > 0) throw new Error(`forbidden permissions declared:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
 }
 
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** The rules of one scope: one per resource, verbs merged in {@link VERBS} order, sorted by group and resource. */
 export function rulesFor(sets: readonly PermissionSet[], scope: PermissionScope): ExplainedRule[] {
   checkPermissions(sets);
@@ -83,7 +85,8 @@ export function rulesFor(sets: readonly PermissionSet[], scope: PermissionScope)
     }
   }
   return [...byResource.values()]
-    .sort((a, b) => (a.group === b.group ? a.resource.localeCompare(b.resource) : a.group.localeCompare(b.group)))
+    // Code-point order, not the locale's: the files must come out the same on every machine.
+    .sort((a, b) => (a.group === b.group ? compare(a.resource, b.resource) : compare(a.group, b.group)))
     .map((e) => ({ rule: { apiGroups: [e.group], resources: [e.resource], verbs: VERBS.filter((v) => e.verbs.has(v)) }, why: e.why }));
 }
 
