@@ -97,7 +97,9 @@ function fromJob(base: QdrantBackupStatus, conds: (...u: ConditionUpdate[]) => Q
       const what = r.collections
         ? `${collections.length} collection${collections.length === 1 ? "" : "s"}`
         : `the full storage (${collections.length} collection${collections.length === 1 ? "" : "s"}, ${r.files?.length ?? 0} peer snapshot${r.files?.length === 1 ? "" : "s"})`;
-      const message = `Backed up ${what} (${r.sizeBytes} bytes) as ${r.backupId}.`;
+      // What a backup of all or a pattern left out is in its manifests (excluded); the message names it.
+      const left = r.excluded?.length ? ` Left out ${r.excluded.length === 1 ? "a collection" : `${r.excluded.length} collections`} the operator is building: ${r.excluded.map((e) => e.name).join(", ")}.` : "";
+      const message = `Backed up ${what} (${r.sizeBytes} bytes) as ${r.backupId}.${left}`;
       return {
         ...base,
         ...ids,
