@@ -9,8 +9,9 @@
  *   the client creates for itself.
  * Other settings: the API key goes as a plain header (the client's `apiKey` option switches to https and
  * warns on http), the version check at construction is off (its GET / would be a call outside any
- * deadline; the connection check reads the version itself), and a URL path becomes the client's prefix
- * (the client keeps only the URL's host and port).
+ * deadline; the connection check reads the version itself), a URL path becomes the client's prefix
+ * (the client keeps only the URL's host and port), and a URL without a port gets its scheme's (the
+ * client's default is 6333).
  */
 import { QdrantClient, QdrantClientResourceExhaustedError, QdrantClientUnexpectedResponseError } from "@qdrant/js-client-rest";
 import { getGlobalDispatcher } from "undici";
@@ -25,6 +26,8 @@ export function openApiFor(ep: QdrantEndpoint): OpenApi {
   const prefix = u.pathname.replace(/\/+$/, "");
   const client = new QdrantClient({
     url: `${u.protocol}//${u.host}`,
+    // Without a port in the URL the client would take 6333, not the scheme's.
+    port: u.port ? Number(u.port) : u.protocol === "https:" ? 443 : 80,
     ...(prefix ? { prefix } : {}),
     timeout: Number.POSITIVE_INFINITY,
     checkCompatibility: false,
