@@ -17,7 +17,7 @@ export const SCHEDULE_LABEL = `${GROUP}/schedule`;
 export const SCHEDULED_TIME_ANNOTATION = `${GROUP}/scheduled-time`;
 /** Holds a QdrantBackup with deletionPolicy Delete until its objects are gone from the bucket. */
 export const DATA_FINALIZER = `${GROUP}/backup-data`;
-/** The container of the backup Job's pod: podFailurePolicy names it. */
+/** The container of the backup Job's pod: its podFailurePolicy names it, and the outcome reader reads its termination message. */
 export const CONTAINER_NAME = "backup";
 
 /**
