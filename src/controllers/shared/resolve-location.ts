@@ -80,7 +80,11 @@ export interface LocationS3 {
   client: S3Client;
   bucket: string;
   prefix?: string;
-  /** A presigned GET URL of `key` in the bucket, valid for `expiresInSeconds`. */
+  /**
+   * A presigned GET URL of `key` in the bucket, valid for `expiresInSeconds`: for a reader without the
+   * credentials (Qdrant recovering a snapshot from a URL). It carries no CA: with a private-CA endpoint,
+   * that reader must trust the endpoint's certificate on its own.
+   */
   presignGet(key: string, expiresInSeconds: number): Promise<string>;
   destroy(): void;
 }
