@@ -38,7 +38,7 @@ export interface TlsSettings {
 }
 
 /** undici connect options that trust `caPem` (and check `serverName`), or skip verification when asked. */
-export function tlsConnectOptions(opts: TlsSettings): { ca?: string; servername?: string; rejectUnauthorized: boolean } {
+function tlsConnectOptions(opts: TlsSettings): { ca?: string; servername?: string; rejectUnauthorized: boolean } {
   return {
     ...(opts.caPem ? { ca: opts.caPem } : {}),
     ...(opts.serverName ? { servername: opts.serverName } : {}),
@@ -90,7 +90,7 @@ export class CallDeadline {
 }
 
 /** The headers of every call: the API key when there is one. */
-export function authHeaders(ep: QdrantEndpoint, accept: string): Record<string, string> {
+function authHeaders(ep: QdrantEndpoint, accept: string): Record<string, string> {
   return { accept, ...(ep.apiKey ? { "api-key": ep.apiKey } : {}) };
 }
 
@@ -201,7 +201,7 @@ function errorText(body: string): string {
 }
 
 /** fetch's "fetch failed" hides the reason in `cause`; surface ECONNREFUSED and friends. */
-export function describeFetchError(err: unknown): string {
+function describeFetchError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = err.cause as { code?: string; message?: string } | undefined;
   if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ""}`;
