@@ -9,7 +9,7 @@
  * it is prefixed with the connection (`QdrantConnection qdrant spec.apiKeySecretRef.name: …`).
  */
 import type { QdrantConnectionSpec, QdrantConnectionStatus } from "../../api/v1alpha1/qdrant-connection.ts";
-import { BACKUP_ENV } from "../../jobs/backup/contract.ts";
+import { JOB_ENV } from "../../jobs/protocol/env.ts";
 import { callTimeoutSeconds, connectionUrl, needsPortLookup, peerDiscovery, resolveConnection, tlsOptions, type ResolvedConnection } from "../../qdrant/endpoint.ts";
 import type { PeerDiscoverySettings } from "../../qdrant/peers.ts";
 import type { TlsSettings } from "../../qdrant/rest.ts";
@@ -40,8 +40,8 @@ export function connectionNotFound(namespace: string, name: string, field = "spe
 /** Every Secret key the connection uses: the API key (an env variable in a Job) and the CA (a file). */
 export function connectionSecretKeys(spec: QdrantConnectionSpec): SecretKeyUse[] {
   const out: SecretKeyUse[] = [];
-  if (spec.apiKeySecretRef) out.push({ ref: spec.apiKeySecretRef, field: "spec.apiKeySecretRef", job: { env: BACKUP_ENV.qdrantApiKey } });
-  if (spec.tls?.caSecretRef) out.push({ ref: spec.tls.caSecretRef, field: "spec.tls.caSecretRef", job: { file: { volume: "qdrant-ca", dir: QDRANT_CA_DIR, pathEnv: BACKUP_ENV.qdrantCaFile } } });
+  if (spec.apiKeySecretRef) out.push({ ref: spec.apiKeySecretRef, field: "spec.apiKeySecretRef", job: { env: JOB_ENV.qdrantApiKey } });
+  if (spec.tls?.caSecretRef) out.push({ ref: spec.tls.caSecretRef, field: "spec.tls.caSecretRef", job: { file: { volume: "qdrant-ca", dir: QDRANT_CA_DIR, pathEnv: JOB_ENV.qdrantCaFile } } });
   return out;
 }
 

@@ -14,7 +14,7 @@
  */
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { QdrantBackupLocationSpec, QdrantBackupLocationStatus } from "../../api/v1alpha1/backup-location.ts";
-import { BACKUP_ENV } from "../../jobs/backup/contract.ts";
+import { JOB_ENV } from "../../jobs/protocol/env.ts";
 import type { KubeObject } from "../../runtime/resource.ts";
 import { buildS3Client, presignGetObject, s3Target, type StaticCredentials } from "../../s3/client.ts";
 import { QDRANT_BACKUP_LOCATIONS } from "../resources.ts";
@@ -49,15 +49,15 @@ function credentialKeys(spec: QdrantBackupLocationSpec): { accessKeyId: SecretKe
   if (!ref) return undefined;
   const field = "spec.s3.credentials.secretRef";
   return {
-    accessKeyId: { ref: { name: ref.name, key: ref.accessKeyIdKey ?? DEFAULT_ACCESS_KEY_ID_KEY }, field: `${field}.accessKeyIdKey`, job: { env: BACKUP_ENV.awsAccessKeyId } },
-    secretAccessKey: { ref: { name: ref.name, key: ref.secretAccessKeyKey ?? DEFAULT_SECRET_ACCESS_KEY_KEY }, field: `${field}.secretAccessKeyKey`, job: { env: BACKUP_ENV.awsSecretAccessKey } },
-    ...(ref.sessionTokenKey ? { sessionToken: { ref: { name: ref.name, key: ref.sessionTokenKey }, field: `${field}.sessionTokenKey`, job: { env: BACKUP_ENV.awsSessionToken } } } : {}),
+    accessKeyId: { ref: { name: ref.name, key: ref.accessKeyIdKey ?? DEFAULT_ACCESS_KEY_ID_KEY }, field: `${field}.accessKeyIdKey`, job: { env: JOB_ENV.awsAccessKeyId } },
+    secretAccessKey: { ref: { name: ref.name, key: ref.secretAccessKeyKey ?? DEFAULT_SECRET_ACCESS_KEY_KEY }, field: `${field}.secretAccessKeyKey`, job: { env: JOB_ENV.awsSecretAccessKey } },
+    ...(ref.sessionTokenKey ? { sessionToken: { ref: { name: ref.name, key: ref.sessionTokenKey }, field: `${field}.sessionTokenKey`, job: { env: JOB_ENV.awsSessionToken } } } : {}),
   };
 }
 
 function caKey(spec: QdrantBackupLocationSpec): SecretKeyUse | undefined {
   const ref = spec.s3.caSecretRef;
-  return ref ? { ref, field: "spec.s3.caSecretRef", job: { file: { volume: "s3-ca", dir: S3_CA_DIR, pathEnv: BACKUP_ENV.s3CaFile } } } : undefined;
+  return ref ? { ref, field: "spec.s3.caSecretRef", job: { file: { volume: "s3-ca", dir: S3_CA_DIR, pathEnv: JOB_ENV.s3CaFile } } } : undefined;
 }
 
 /** Every Secret key the location uses: the static credentials (none for fromEnvironment) and the CA. */
