@@ -2,8 +2,8 @@
  * Makes sense of a bucket listing: which backups are complete (their directory holds a manifest), which
  * are incomplete (objects but no manifest: a run that crashed, or a prune that deleted the manifest
  * first and stopped), and which keys are not ours. Pure, over the keys a ListObjectsV2 returned, so the
- * rule "no manifest, no backup" lives in one tested place and `backups list`, `latest` restores and the
- * cleanup sweep all apply it the same way.
+ * rule "no manifest, no backup" lives in one tested place and `backups list`, restores (through
+ * candidatesFromListing in src/backup/select/) and the cleanup sweep all apply it the same way.
  *
  * A backup still being written is "incomplete" too: a sweep deletes an incomplete backup's objects only
  * once no QdrantBackup is running with that id (or after a grace period), never from the listing alone.
