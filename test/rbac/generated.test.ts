@@ -3,7 +3,8 @@
  * the rules hold what the operator must never be granted out of them, whoever declares it.
  */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
@@ -25,6 +26,18 @@ test("every controller folder declares its permissions, and the generator reads 
   const sets = await loadDeclarations();
   assert.deepEqual(sets.map((s) => s.owner), ["manager", ...folders]);
   for (const s of sets) assert.ok(s.permissions.length > 0, `${s.owner} declares nothing`);
+});
+
+test("a controller folder without an rbac.ts, or one that exports no RBAC, stops the generator", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "qdrant-operator-controllers-"));
+  await mkdir(join(dir, "restore"));
+  await writeFile(join(dir, "restore", "controller.ts"), "export {};\n");
+  await mkdir(join(dir, "shared"));
+  await writeFile(join(dir, "shared", "helpers.ts"), "export {};\n");
+  assert.deepEqual(await controllerFolders(dir), ["restore"]);
+  await assert.rejects(loadDeclarations(dir), /src\/controllers\/restore\/ has a controller but no rbac.ts/);
+  await writeFile(join(dir, "restore", "rbac.ts"), "export const PERMISSIONS = [];\n");
+  await assert.rejects(loadDeclarations(dir), /src\/controllers\/restore\/rbac.ts must export RBAC: PermissionSet/);
 });
 
 test("Secrets are only ever read one by one: get, never list or watch", async () => {
