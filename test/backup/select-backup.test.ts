@@ -178,7 +178,7 @@ test("failure messages name what is missing and why each candidate was rejected"
     [`backup ${id} of collection policies is incomplete: its objects have no manifest`, `backup ${idAt(-6, 2)} of collection policies was not made by QdrantBackupSchedule nightly`],
   );
   const multi = selectBackup({ namespace: NS, backupRef: { name: "b" } }, [cand({ id, origin: "Cluster", name: "b", collection: "a" }), cand({ id, origin: "Cluster", name: "b", collection: "c" })]);
-  assert.equal(!multi.ok && multi.message, `QdrantBackup prod/b holds 2 backups (a, c): set spec.sourceCollection to the one to restore`);
+  assert.equal(!multi.ok && multi.message, `QdrantBackup prod/b holds 2 collections (a, c): set spec.sourceCollection to the one to restore`);
   const running = selectBackup({ namespace: NS, backupRef: { name: "b" } }, [cand({ id, origin: "Cluster", name: "b", state: "Running" })]);
   assert.equal(!running.ok && running.message, `backup ${id} of collection policies (QdrantBackup prod/b) has not finished`);
 });

@@ -101,7 +101,7 @@ function pickCollection(source: RestoreSource, what: string, matched: BackupCand
     picks = matched.filter((c) => (c.mode === "FullStorage" ? (c.storageCollections?.includes(wanted) ?? true) : c.collection === wanted));
     if (picks.length === 0) return fail("CollectionNotInBackup", `spec.sourceCollection: ${what} holds no collection ${wanted} (it holds ${held.join(", ")})`, []);
   } else {
-    if (matched.length > 1) return fail("SourceCollectionRequired", `${what} holds ${matched.length} backups (${held.join(", ")}): set spec.sourceCollection to the one to restore`, []);
+    if (matched.length > 1) return fail("SourceCollectionRequired", `${what} holds ${matched.length} collections (${held.join(", ")}): set spec.sourceCollection to the one to restore`, []);
     picks = matched;
   }
   const rejected = picks.map(stateRejection).filter((r): r is Rejection => r !== undefined);
