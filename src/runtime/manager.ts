@@ -41,6 +41,7 @@ import { FencedClient, RestClient, type KubeClient } from "./rest-client.ts";
 import type { KubeObject, ResourceType } from "./resource.ts";
 
 export interface LeaderElectionSettings {
+  /** Must not write through {@link Manager.client}: that client refuses writes until the lease is held. */
   lock: LeaseLock;
   identity: string;
   leaseDurationMs?: number;
