@@ -1,5 +1,7 @@
 /** The operator's own settings (src/manager/config.ts), parsed beside the runtime's. */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { test } from "node:test";
 import { managerHelp, parseManagerConfig } from "../../src/manager/config.ts";
 import { ConfigError } from "../../src/runtime/errors.ts";
@@ -37,4 +39,14 @@ test("--help lists the operator's flag with its variable, after the runtime's", 
   const help = managerHelp();
   assert.match(help, /--default-job-image\s+DEFAULT_JOB_IMAGE\s+image for Jobs/);
   assert.ok(help.indexOf("--namespaces") < help.indexOf("--default-job-image"));
+});
+
+test("the CLI: `manager --help` lists --default-job-image; a bad one exits 2 naming it, before touching a cluster", () => {
+  const main = join(import.meta.dirname, "..", "..", "src", "main.ts");
+  const help = spawnSync(process.execPath, [main, "manager", "--help"], { encoding: "utf8" });
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /--default-job-image\s+DEFAULT_JOB_IMAGE/);
+  const bad = spawnSync(process.execPath, [main, "manager", "--leader-elect=false"], { encoding: "utf8", env: { ...process.env, DEFAULT_JOB_IMAGE: "Not An Image", KUBECONFIG: "/nonexistent" } });
+  assert.equal(bad.status, 2, bad.stdout + bad.stderr);
+  assert.match(bad.stderr, /--default-job-image \(DEFAULT_JOB_IMAGE\) = "Not An Image"/);
 });
