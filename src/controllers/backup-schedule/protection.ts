@@ -91,8 +91,9 @@ export function protectedBackups(backups: readonly ScheduledBackupObject[], rest
     if (id !== undefined) byId.set(id, b);
   }
   const namespaces = new Set(backups.map((b) => b.metadata?.namespace ?? ""));
-  // Built once for every latest-restore: each is one selection over the same candidates.
-  const candidates = restores.some((r) => r.spec?.source?.latest) ? candidatesFromBackups(backups) : [];
+  // Built once, and only when a latest-restore of these namespaces needs them: each is one selection
+  // over the same candidates.
+  const candidates = restores.some((r) => r.spec?.source?.latest && namespaces.has(r.metadata?.namespace ?? "")) ? candidatesFromBackups(backups) : [];
   const out = new Map<string, Set<string>>();
   const protect = (name: string, reason: string) => {
     const reasons = out.get(name) ?? new Set<string>();
