@@ -134,4 +134,36 @@ describe("leader election", () => {
     assert.throws(() => new LeaderElector({ ...base, leaseDurationMs: 10_000, renewDeadlineMs: 10_000 }), /leaseDuration/);
     assert.throws(() => new LeaderElector({ ...base, renewDeadlineMs: 2_000, retryPeriodMs: 2_000 }), /renewDeadline/);
   });
+  test("holdsLease ends at the renew deadline after the last successful renewal began, even while a renewal hangs", async () => {
+    const clock = new FakeClock();
+    const lease = new MemoryLease();
+    const inner = lease.lockFor();
+    let hang = false;
+    let unhang: (() => void) | undefined;
+    // A renewal that ignores its abort: the renew loop waits for it; the time-based answer must not.
+    const lock: LeaseLock = {
+      describe: () => inner.describe(),
+      get: (signal) => inner.get(signal),
+      create: (record, signal) => inner.create(record, signal),
+      update: (record, rv, signal) => (hang ? new Promise<void>((_resolve, reject) => (unhang = () => reject(new Error("connection reset")))) : inner.update(record, rv, signal)),
+    };
+    const stop = new AbortController();
+    const elector = new LeaderElector({ lock, identity: "a", logger: captureLogs().logger, clock, onStartedLeading: () => {}, onStoppedLeading: () => {} });
+    const ended = elector.run(stop.signal);
+    await elapse(clock, 4_100);
+    assert.equal(elector.holdsLease(), true);
+    const renewals = lease.writes.length;
+    hang = true;
+    const lastRenewal = new Date(lease.record!.renewTime).getTime();
+    await elapse(clock, lastRenewal + 9_900 - clock.now().getTime());
+    assert.equal(lease.writes.length, renewals, "no renewal since");
+    assert.equal(elector.holdsLease(), true, "within the renew deadline");
+    await elapse(clock, 200);
+    assert.equal(elector.holdsLease(), false, "past the renew deadline");
+    assert.equal(elector.isLeader(), true, "the renew loop is still waiting for its hung request");
+    unhang!();
+    await elapse(clock, 3_000);
+    assert.equal(await ended, "lost");
+    stop.abort();
+  });
 });
