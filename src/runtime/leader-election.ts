@@ -150,13 +150,17 @@ export class LeaderElector {
     return end;
   }
 
-  /** One acquire-or-renew round, abandoned after `timeoutMs`; true when this candidate holds the lease. */
+  /**
+   * One acquire-or-renew round, abandoned after `timeoutMs` (even by a lock that ignores its signal:
+   * the round is raced against the deadline); true when this candidate holds the lease.
+   */
   async #attempt(timeoutMs: number): Promise<boolean> {
     const abort = new AbortController();
     const started = this.#clock.now().getTime();
     const cancel = this.#clock.setTimeout(() => abort.abort(new Error("lease request timed out")), timeoutMs);
+    const deadline = new Promise<never>((_resolve, reject) => abort.signal.addEventListener("abort", () => reject(abort.signal.reason as Error), { once: true }));
     try {
-      const held = await this.#tryAcquireOrRenew(abort.signal);
+      const held = await Promise.race([this.#tryAcquireOrRenew(abort.signal), deadline]);
       if (held) this.#renewedAt = started;
       return held;
     } catch (err) {
