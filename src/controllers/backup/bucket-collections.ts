@@ -1,6 +1,7 @@
 /**
  * A backup's whole list of collections when its Job's result was cut to fit the 4 KiB termination
- * message (`truncated`, src/jobs/backup/result.ts). status.collections is what retention's protection
+ * message (`truncated`, src/jobs/backup/result.ts), or when the Job completed and its result could not
+ * be read at all. status.collections is what retention's protection
  * and restores read from the cluster (src/backup/select/from-backups.ts): a backup of 200 collections
  * whose status lists 40 would look, to a `latest` restore of the 41st, as if it did not hold it, and the
  * newest backup of that collection would be pruned under the restore. So before the status says
@@ -36,33 +37,61 @@ export interface ReadManifest {
 }
 
 /**
- * The outcome with the whole list of collections when its result was cut; otherwise as it is. An S3
- * failure that may pass is thrown (the reconcile is retried, the status stays Running meanwhile); one
- * that will not (access denied, no bucket) leaves the cut list and says so in a Warning Event.
+ * The outcome with the whole list of collections when its result was cut, or with a result read from
+ * the manifests when the Job completed without one the controller could read (its termination message
+ * empty or not JSON: the note says so); otherwise as it is. An S3 failure that may pass is thrown (the
+ * reconcile is retried, the status stays Running meanwhile); one that will not (access denied, no
+ * bucket) leaves what the Job said and says so in a Warning Event.
  */
 export async function completeCollections(ctx: OperatorContext, backup: BackupObject, location: BackupLocationObject, outcome: JobOutcome): Promise<JobOutcome> {
   if (!needsBucketCollections(outcome)) return outcome;
+  const mode = backup.spec.mode ?? "Collection";
   try {
-    const mode = backup.spec.mode ?? "Collection";
-    const manifests = await withLocationS3(ctx, location, ({ client, bucket, prefix }) => readBackupManifests(client, bucket, backupDataRef(backup, prefix), mode));
-    return { ...outcome, result: withBucketCollections(outcome.result, manifests) };
+    const ref = (prefix: string | undefined) => backupDataRef(backup, prefix);
+    const manifests = await withLocationS3(ctx, location, ({ client, bucket, prefix }) => readBackupManifests(client, bucket, ref(prefix), mode));
+    if (outcome.result) return { ...outcome, result: withBucketCollections(outcome.result, manifests) };
+    const result = resultFromManifests(ref(undefined).backupId, mode, manifests);
+    return result ? { ...outcome, result, note: `${outcome.note ?? "The Job completed without a readable result"} The status lists what they say.` } : outcome;
   } catch (err) {
     if (!isOperatorError(err) || err.retryable) throw err;
-    const listed = outcome.result.collections?.length ?? outcome.result.storage?.collections.length ?? 0;
+    const listed = outcome.result?.collections?.length ?? outcome.result?.storage?.collections.length ?? 0;
     ctx.events.event({
       regarding: backup,
       type: "Warning",
       reason: "CollectionsNotListed",
       action: "Backup",
-      note: `The Job's result lists ${listed} of the backup's collections (cut to fit its termination message), and the manifests could not be read to list the rest: ${ctx.redactor.scrub(err.message)}. Restores by latest may not see this backup.`,
+      note: `The Job's result lists ${listed} of the backup's collections (${outcome.result ? "cut to fit its termination message" : "it had no readable result"}), and the manifests could not be read to list the rest: ${ctx.redactor.scrub(err.message)}. Restores by latest may not see this backup.`,
     });
     return outcome;
   }
 }
 
-/** True when the outcome is a success whose result says it lists only some collections. */
-export function needsBucketCollections(outcome: JobOutcome): outcome is Extract<JobOutcome, { phase: "Succeeded" }> & { result: SuccessResult } {
-  return outcome.phase === "Succeeded" && outcome.result?.truncated === true;
+/** True when the outcome is a success whose result lists only some collections, or that has no result. */
+export function needsBucketCollections(outcome: JobOutcome): outcome is Extract<JobOutcome, { phase: "Succeeded" }> {
+  return outcome.phase === "Succeeded" && (outcome.result === undefined || outcome.result.truncated === true);
+}
+
+/**
+ * The result a Job would have reported, from the backup's manifests alone (mode `mode`, id `backupId`):
+ * the collections by name (Collection mode) or the one manifest, its files and the storage's collections
+ * (FullStorage); times from the manifests. Undefined when the bucket holds none of its manifests.
+ */
+export function resultFromManifests(backupId: string, mode: "Collection" | "FullStorage", manifests: readonly ReadManifest[]): SuccessResult | undefined {
+  const ours = manifests.filter((m) => m.manifest.backupId === backupId && m.manifest.mode === mode);
+  if (ours.length === 0) return undefined;
+  const size = (m: Manifest) => m.peers.reduce((n, p) => n + p.file.size, 0);
+  const times = (k: "startTime" | "completionTime") => ours.map((m) => m.manifest.timings[k]).sort();
+  const base = { ok: true as const, backupId, startTime: times("startTime")[0]!, completionTime: times("completionTime").at(-1)!, sizeBytes: ours.reduce((n, m) => n + size(m.manifest), 0) };
+  if (mode === "FullStorage") {
+    const { key, manifest } = ours[0]!;
+    return {
+      ...base,
+      manifestKey: key,
+      files: manifest.peers.map((p) => ({ peerId: p.peerId, key: p.file.key, size: p.file.size, sha256: p.file.sha256 })),
+      storage: { collections: (manifest.storage?.collections ?? []).map((c) => ({ name: c.name, ...(c.pointsCount !== undefined ? { pointsCount: c.pointsCount } : {}), aliases: [...c.aliases] })) },
+    };
+  }
+  return withBucketCollections({ ...base, collections: [], truncated: true }, ours);
 }
 
 /**

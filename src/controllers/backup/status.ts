@@ -99,7 +99,8 @@ function fromJob(base: QdrantBackupStatus, conds: (...u: ConditionUpdate[]) => Q
         : `the full storage (${collections.length} collection${collections.length === 1 ? "" : "s"}, ${r.files?.length ?? 0} peer snapshot${r.files?.length === 1 ? "" : "s"})`;
       // What a backup of all or a pattern left out is in its manifests (excluded); the message names it.
       const left = r.excluded?.length ? ` Left out ${r.excluded.length === 1 ? "a collection" : `${r.excluded.length} collections`} the operator is building: ${r.excluded.map((e) => e.name).join(", ")}.` : "";
-      const message = `Backed up ${what} (${r.sizeBytes} bytes) as ${r.backupId}.${left}`;
+      // A result read from the manifests keeps the note on why the Job's own could not be read.
+      const message = `Backed up ${what} (${r.sizeBytes} bytes) as ${r.backupId}.${left}${outcome.note ? ` ${outcome.note}` : ""}`;
       return {
         ...base,
         ...ids,

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { backupId } from "../../../src/backup/layout/backup-id.ts";
 import { MANIFEST_VERSION, type Manifest } from "../../../src/backup/layout/manifest.ts";
 import { manifestKey, snapshotKey, type BackupKeyParts } from "../../../src/backup/layout/object-keys.ts";
-import { needsBucketCollections, withBucketCollections, type ReadManifest } from "../../../src/controllers/backup/bucket-collections.ts";
+import { needsBucketCollections, resultFromManifests, withBucketCollections, type ReadManifest } from "../../../src/controllers/backup/bucket-collections.ts";
 import type { SuccessResult } from "../../../src/controllers/backup/job-result.ts";
 
 const UID = "4f0c1c2e-7a0b-4c43-9b7e-1d2f3a4b5c6d";
@@ -42,11 +42,11 @@ const result = (collections: string[], truncated: boolean): SuccessResult => ({
   ...(truncated ? { truncated: true as const } : {}),
 });
 
-test("only a success whose result says it was cut reads the bucket", () => {
+test("a success whose result says it was cut, or that has none, reads the bucket", () => {
   const rows: Array<[string, Parameters<typeof needsBucketCollections>[0], boolean]> = [
     ["cut", { phase: "Succeeded", result: result(["a"], true) }, true],
     ["whole", { phase: "Succeeded", result: result(["a"], false) }, false],
-    ["no result", { phase: "Succeeded", note: "unreadable" }, false],
+    ["no result", { phase: "Succeeded", note: "unreadable" }, true],
     ["running", { phase: "Running" }, false],
     ["failed", { phase: "Failed", reason: "QdrantError", message: "x" }, false],
   ];
@@ -60,4 +60,21 @@ test("the manifests' collections join the result's: the result's first, then the
   assert.equal(got.sizeBytes, 100, "the Job's total stays");
   // Nothing more in the bucket: the same list, no longer marked cut.
   assert.deepEqual(withBucketCollections(result(["a"], true), []).collections, [entry("a")]);
+});
+
+test("a Job that completed without a readable result: the result the manifests give, or none when the bucket has none of them", () => {
+  const got = resultFromManifests(ID, "Collection", [read("b"), read("a"), read("zz", OTHER_ID)]);
+  assert.deepEqual(got, {
+    ok: true,
+    backupId: ID,
+    startTime: "2026-01-15T02:00:04Z",
+    completionTime: "2026-01-15T02:01:00Z",
+    sizeBytes: 40,
+    collections: [
+      { name: "a", manifestKey: read("a").key, pointsCount: 7, sizeBytes: 20 },
+      { name: "b", manifestKey: read("b").key, pointsCount: 7, sizeBytes: 20 },
+    ],
+  });
+  assert.equal(resultFromManifests(ID, "Collection", [read("zz", OTHER_ID)]), undefined);
+  assert.equal(resultFromManifests(ID, "FullStorage", [read("a")]), undefined, "a collection's manifest is not a storage backup's");
 });
