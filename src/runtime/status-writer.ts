@@ -6,6 +6,11 @@
  * Every write carries the resourceVersion the reconcile read, so a write based on a stale read fails with
  * 409 instead of silently undoing someone else's status change. That 409 surfaces as {@link ConflictError},
  * which the controller turns into a quiet requeue: the next reconcile re-reads and recomputes.
+ *
+ * Controllers state the whole status they want ({@link StatusWriter.updateStatusIfChanged}); the writer
+ * sends the merge patch from the status they read to it (merge-patch.ts), nulls included. The
+ * resourceVersion precondition is what makes that diff safe: a patch computed against a stale status
+ * would remove fields it never saw, and is refused instead.
  */
 import { ConflictError, isConflict } from "./errors.ts";
 import { mergePatchBetween } from "./merge-patch.ts";
