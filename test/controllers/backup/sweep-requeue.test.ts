@@ -75,4 +75,7 @@ test("a failed backup reaches its sweep with no event after the reconcile that w
   assert.equal(swept.status, "False");
   assert.equal(swept.reason, "WaitingForPods");
   assert.match(swept.message, new RegExp(`pod ${jobName}-x1`));
+  await events.flush();
+  const unsignalled = api.requests.filter((r) => r.signal === undefined).map((r) => `${r.method} ${r.path}`);
+  assert.deepEqual(unsignalled, [], "every Kubernetes request of the controller carried the reconcile's signal");
 });
