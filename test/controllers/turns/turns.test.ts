@@ -82,7 +82,7 @@ describe("Turns", () => {
     assert.throws(() => turns.register(OTHER, others), /registered already/);
   });
 
-  test("an item that stops running or leaves the line wakes only the next in line, of the controller's kind; joining wakes nobody", async (t) => {
+  test("an item that stops running, or the head leaving the line, wakes only the next in line, of the controller's kind; others leaving or joining wake nobody", async (t) => {
     const connections = informer<ConnectionLike>(QDRANT_CONNECTIONS);
     const works = await liveInformer<Work>(QDRANT_BACKUPS);
     const others = await liveInformer<Work>({ ...QDRANT_BACKUPS, plural: "others", kind: "Other" });
@@ -105,10 +105,16 @@ describe("Turns", () => {
 
     works.send("MODIFIED", work("a", "running", "qdrant", undefined, "2026-01-15T01:00:00Z"));
     assert.deepEqual(woken, [], "the next in line is of the other kind: its own controller wakes it");
+    // Its controller asks, is told it may start, and finds its Secret missing.
+    assert.equal(turns.ahead("Other", work("b", "second", "qdrant", "Ready", "2026-01-15T02:00:00Z")), undefined);
     others.send("MODIFIED", work("b", "second", "qdrant", "Away", "2026-01-15T02:00:00Z"));
-    assert.deepEqual(woken, ["a/third"], "second left the line: third's turn");
+    assert.deepEqual(woken, ["a/third"], "the head left the line: third's turn");
     works.send("MODIFIED", work("a", "third", "qdrant", "Running", "2026-01-15T03:00:00Z"));
     works.send("ADDED", work("b", "fourth", "qdrant", "Ready", "2026-01-15T04:00:00Z"));
+    works.send("ADDED", work("b", "fifth", "qdrant", "Ready", "2026-01-15T05:00:00Z"));
+    works.send("MODIFIED", work("b", "fifth", "qdrant", undefined, "2026-01-15T05:00:00Z"));
+    works.send("DELETED", work("b", "fifth", "qdrant", undefined, "2026-01-15T05:00:00Z"));
+    assert.deepEqual(woken, ["a/third"], "a waiter that was never told it may start leaves: nobody's turn changes");
     works.send("DELETED", work("a", "third", "qdrant", "Running", "2026-01-15T03:00:00Z"));
     assert.deepEqual(woken, ["a/third", "b/fourth"], "a running item deleted: the next one's turn");
   });

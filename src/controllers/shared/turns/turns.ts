@@ -12,11 +12,15 @@
  * - each kind's informer gets an index of its unfinished items by "namespace/connection";
  * - the connections' informer an index by Qdrant name, walked to find the connections of one Qdrant.
  *
- * Who is woken: an item's turn can only come when an item of its line stops running or leaves the line
- * (finishes, is deleted, starts waiting for something else). Such an event wakes the one item whose turn
- * it may be (line.ts's nextInLine), not every waiter, and an item joining the line wakes nobody (it can
- * only make others wait longer, and the one it overtakes has either started or not yet looked). Waiters
- * also recheck on their own interval, which covers what no event signals: a connection's last check
+ * Who is woken: an item's turn can only come when an item of its line stops running, or when the item
+ * that was told it may start (the head) leaves the line without running (it found its Secret missing, it
+ * was deleted). Such an event wakes the one item whose turn it may be (line.ts's nextInLine), not every
+ * waiter; any other item leaving the line (a backup that fails before its turn, one of a long line's
+ * waiters deleted) wakes nobody and costs no look at the line, so a burst of such events is flat in the
+ * line's length; an item joining the line wakes nobody either (it can only make others wait longer).
+ * Which items were told they may start is this process's memory: after a restart, or for a head deleted
+ * before this process asked about it, the next in line learns of its turn at its own recheck. Waiters
+ * recheck on their own interval, which also covers what no event signals: a connection's last check
  * splitting one Qdrant's line into two.
  *
  * Crash and race windows:
@@ -100,16 +104,16 @@ function itemIndexOf(def: TurnKind<KubeObject>): (obj: KubeObject) => readonly s
   return fn;
 }
 
-/** An item stopped running, or left the line (Ready → Away or out): someone else's turn may have come. */
-function leftOrStopped(old: ItemState | undefined, now: ItemState | undefined): boolean {
-  if (old === "Running") return now !== "Running";
-  return old === "Ready" && (now === "Away" || now === undefined);
+function headId(kind: string, obj: KubeObject): string {
+  return `${kind}/${obj.metadata?.namespace ?? ""}/${obj.metadata?.name ?? ""}`;
 }
 
 export class Turns {
   readonly #connections: Informer<ConnectionLike>;
   readonly #kinds = new Map<string, Registered>();
   readonly #woken: Array<{ controller: Controller; kind: string }> = [];
+  /** "kind/namespace/name" of the items `ahead` last told they may start. */
+  readonly #heads = new Set<string>();
 
   constructor(connections: Informer<ConnectionLike>) {
     this.#connections = connections;
@@ -175,7 +179,11 @@ export class Turns {
     if (!connection) return undefined;
     const namespace = obj.metadata?.namespace ?? "";
     const me = { kind, namespace, name: obj.metadata?.name ?? "", createdAt: obj.metadata?.creationTimestamp ?? "" };
-    return itemAhead(me, this.lineOf(namespace, connection));
+    const ahead = itemAhead(me, this.lineOf(namespace, connection));
+    const id = headId(kind, obj);
+    if (ahead) this.#heads.delete(id);
+    else this.#heads.add(id);
+    return ahead;
   }
 
   /**
@@ -196,13 +204,19 @@ export class Turns {
         const next = nextInLine(this.lineOf(obj.metadata?.namespace ?? "", connection));
         if (next?.kind === kind) enqueue(`${next.namespace}/${next.name}`);
       };
+      const changed = (old: KubeObject, now: ItemState | undefined, obj: KubeObject) => {
+        const was = def.stateOf(old);
+        const id = headId(def.kind, obj);
+        const stopped = was === "Running" && now !== "Running";
+        const headLeft = was === "Ready" && (now === "Away" || now === undefined) && this.#heads.has(id);
+        if (!stopped && !headLeft) return;
+        // Forgotten once every controller's handler has seen this event.
+        queueMicrotask(() => this.#heads.delete(id));
+        wakeNext(obj);
+      };
       return {
-        onUpdate: (old, obj) => {
-          if (leftOrStopped(def.stateOf(old), def.stateOf(obj))) wakeNext(obj);
-        },
-        onDelete: (obj) => {
-          if (leftOrStopped(def.stateOf(obj), undefined)) wakeNext(obj);
-        },
+        onUpdate: (old, obj) => changed(old, def.stateOf(obj), obj),
+        onDelete: (obj) => changed(obj, undefined, obj),
       };
     });
   }
