@@ -13,6 +13,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { S3Location } from "../api/v1alpha1/backup-location.ts";
 import type { Static } from "@sinclair/typebox";
 import { OperatorError } from "../errors.ts";
+import { effectiveSignal } from "../runtime/reconcile-signal.ts";
 
 export type S3LocationSpec = Static<typeof S3Location>;
 
@@ -50,9 +51,14 @@ export interface S3ClientSettings extends S3Target {
 /** How many sockets one client keeps per host: the SDK's own default, kept when the agent is ours. */
 const MAX_SOCKETS = 50;
 
-/** The one way an S3 client is made. Destroy it after use: its keep-alive sockets hold the process open. */
+/**
+ * The one way an S3 client is made. Destroy it after use: its keep-alive sockets hold the process open.
+ * Every request obeys the reconcile's signal (src/runtime/reconcile-signal.ts) besides any `abortSignal`
+ * its caller passes: a manager that lost its lease stops pruning and deleting mid-way, the way its
+ * Kubernetes and Qdrant calls stop. Outside a reconcile (the Jobs) there is no ambient signal.
+ */
 export function buildS3Client(settings: S3ClientSettings): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     region: settings.region,
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     forcePathStyle: settings.forcePathStyle,
@@ -61,6 +67,13 @@ export function buildS3Client(settings: S3ClientSettings): S3Client {
     ...(settings.requestChecksumCalculation ? { requestChecksumCalculation: settings.requestChecksumCalculation } : {}),
     maxAttempts: 3,
   });
+  const send = client.send.bind(client) as (command: unknown, options?: { abortSignal?: AbortSignal }) => Promise<unknown>;
+  const withSignal = (command: unknown, options?: { abortSignal?: AbortSignal }) => {
+    const signal = effectiveSignal(options?.abortSignal);
+    return send(command, signal ? { ...options, abortSignal: signal } : options);
+  };
+  client.send = withSignal as S3Client["send"];
+  return client;
 }
 
 /** Presigned URLs are valid at most a week (SigV4's limit). */
