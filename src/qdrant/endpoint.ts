@@ -5,6 +5,7 @@
  * reach the same address by one derivation.
  */
 import type { QdrantConnectionSpec } from "../api/v1alpha1/qdrant-connection.ts";
+import type { Dispatcher } from "undici";
 import { tlsDispatcher, type QdrantEndpoint, type TlsSettings } from "./rest.ts";
 import type { PeerDiscoverySettings } from "./peers.ts";
 
@@ -79,10 +80,38 @@ export async function resolveConnection(spec: QdrantConnectionSpec, namespace: s
   let dispatcher;
   if (usesTls(spec) && spec.tls) {
     const caPem = spec.tls.caSecretRef ? await readSecret(spec.tls.caSecretRef, "spec.tls.caSecretRef") : undefined;
-    dispatcher = tlsDispatcher({ ...(caPem ? { caPem } : {}), ...tlsOptions(spec) });
+    dispatcher = sharedTlsDispatcher({ ...(caPem ? { caPem } : {}), ...tlsOptions(spec) });
   }
   return {
     endpoint: { url, timeoutMs: callTimeoutSeconds(spec) * 1000, ...(apiKey ? { apiKey } : {}), ...(dispatcher ? { dispatcher } : {}) },
     discovery: peerDiscovery(spec),
   };
+}
+
+/** How many distinct TLS settings keep a pool; more than the connections a manager watches is waste. */
+const MAX_SHARED_DISPATCHERS = 64;
+const sharedDispatchers = new Map<string, Dispatcher>();
+
+/**
+ * The manager resolves a connection on every check (each minute) and every sweep: one dispatcher per
+ * distinct TLS setting, reused, so a reconcile neither opens a connection pool of its own nor leaves one
+ * behind. Least recently used first out when full; `close()` lets an evicted pool's in-flight calls end.
+ * The Jobs make and close their own (mounted-connection.ts): they live for one run.
+ */
+function sharedTlsDispatcher(settings: TlsSettings): Dispatcher {
+  const key = JSON.stringify([settings.caPem ?? "", settings.serverName ?? "", settings.insecureSkipVerify === true]);
+  const found = sharedDispatchers.get(key);
+  if (found) {
+    sharedDispatchers.delete(key);
+    sharedDispatchers.set(key, found);
+    return found;
+  }
+  const made = tlsDispatcher(settings);
+  sharedDispatchers.set(key, made);
+  if (sharedDispatchers.size > MAX_SHARED_DISPATCHERS) {
+    const [oldest] = sharedDispatchers;
+    sharedDispatchers.delete(oldest![0]);
+    void oldest![1].close().catch(() => undefined);
+  }
+  return made;
 }

@@ -55,5 +55,15 @@ test("resolveConnection reads the key and the CA, looks up a named port, and nam
   assert.equal(resolved.endpoint.timeoutMs, 7000);
   assert.ok(resolved.endpoint.dispatcher);
   assert.deepEqual(fields, ["spec.apiKeySecretRef", "spec.tls.caSecretRef"]);
-  await (resolved.endpoint.dispatcher as { close(): Promise<void> }).close();
+});
+
+test("resolving a TLS connection again reuses its connection pool; another CA gets its own", async () => {
+  const spec = (ca: string) => ({ url: "https://q:6333", tls: { caSecretRef: { name: ca, key: "ca.crt" } } });
+  const resolve = (ca: string) => resolveConnection(spec(ca), "prod", (ref) => Promise.resolve(`pem of ${ref.name}`), () => Promise.reject(new Error("no Service")));
+  const first = await resolve("ca-1");
+  const again = await resolve("ca-1");
+  const other = await resolve("ca-2");
+  assert.ok(first.endpoint.dispatcher);
+  assert.equal(again.endpoint.dispatcher, first.endpoint.dispatcher, "one pool per TLS setting, not one per reconcile");
+  assert.notEqual(other.endpoint.dispatcher, first.endpoint.dispatcher);
 });
