@@ -20,12 +20,12 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { Manifest } from "../../backup/layout/manifest.ts";
 import { MANIFEST_FILE, manifestKey } from "../../backup/layout/object-keys.ts";
 import { isOperatorError } from "../../errors.ts";
-import type { BackupJobCollectionResult } from "../../jobs/backup/contract.ts";
+import type { BackupJobCollectionResult, BackupJobSuccess } from "../../jobs/backup/contract.ts";
 import { existingManifest } from "../../jobs/backup/manifest-io.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { withLocationS3, type BackupLocationObject } from "../shared/resolve-location.ts";
 import { backupDataRef, backupDirs, type BackupDataRef } from "./delete-data.ts";
-import type { JobOutcome, SuccessResult } from "./job-result.ts";
+import type { JobOutcome } from "./job-result.ts";
 import type { BackupObject } from "./types.ts";
 
 /** GETs of manifests in flight at once. */
@@ -76,7 +76,7 @@ export function needsBucketCollections(outcome: JobOutcome): outcome is Extract<
  * the collections by name (Collection mode) or the one manifest, its files and the storage's collections
  * (FullStorage); times from the manifests. Undefined when the bucket holds none of its manifests.
  */
-export function resultFromManifests(backupId: string, mode: "Collection" | "FullStorage", manifests: readonly ReadManifest[]): SuccessResult | undefined {
+export function resultFromManifests(backupId: string, mode: "Collection" | "FullStorage", manifests: readonly ReadManifest[]): BackupJobSuccess | undefined {
   const ours = manifests.filter((m) => m.manifest.backupId === backupId && m.manifest.mode === mode);
   if (ours.length === 0) return undefined;
   const size = (m: Manifest) => m.peers.reduce((n, p) => n + p.file.size, 0);
@@ -98,7 +98,7 @@ export function resultFromManifests(backupId: string, mode: "Collection" | "Full
  * The result with every collection the manifests of this backup list: the result's own entries first
  * (they came from the Job), then the ones only the bucket has, by name. No longer truncated.
  */
-export function withBucketCollections(result: SuccessResult, manifests: readonly ReadManifest[]): SuccessResult {
+export function withBucketCollections(result: BackupJobSuccess, manifests: readonly ReadManifest[]): BackupJobSuccess {
   const ours = manifests.filter((m) => m.manifest.backupId === result.backupId);
   const { truncated: _cut, ...whole } = result;
   if (result.storage) {

@@ -10,8 +10,6 @@ import type { JobObject, PodObject } from "../shared/job-objects.ts";
 import { readJobOutcome, type JobOutcome as AnyJobOutcome } from "../shared/job-outcome.ts";
 import { CONTAINER_NAME } from "./names.ts";
 
-/** A backup's success, as the status reads it. */
-export type SuccessResult = BackupJobSuccess;
 export type JobOutcome = AnyJobOutcome<BackupJobSuccess>;
 
 const results = resultReader(BackupJobSuccess, "BackupFailed");

@@ -9,7 +9,7 @@ import { backupId } from "../../../src/backup/layout/backup-id.ts";
 import { MANIFEST_VERSION, type Manifest } from "../../../src/backup/layout/manifest.ts";
 import { manifestKey, snapshotKey, type BackupKeyParts } from "../../../src/backup/layout/object-keys.ts";
 import { needsBucketCollections, resultFromManifests, withBucketCollections, type ReadManifest } from "../../../src/controllers/backup/bucket-collections.ts";
-import type { SuccessResult } from "../../../src/controllers/backup/job-result.ts";
+import type { BackupJobSuccess } from "../../../src/jobs/backup/contract.ts";
 
 const UID = "4f0c1c2e-7a0b-4c43-9b7e-1d2f3a4b5c6d";
 const ID = backupId(new Date("2026-01-15T02:00:04Z"), UID);
@@ -32,7 +32,7 @@ function read(name: string, id = ID, size = 10): ReadManifest {
 }
 
 const entry = (name: string) => ({ name, manifestKey: read(name).key, pointsCount: 7, sizeBytes: 20 });
-const result = (collections: string[], truncated: boolean): SuccessResult => ({
+const result = (collections: string[], truncated: boolean): BackupJobSuccess => ({
   ok: true,
   backupId: ID,
   startTime: "2026-01-15T02:00:04Z",
