@@ -46,7 +46,6 @@ import { cleanUpFailedRun } from "./cleanup.ts";
 import { completeCollections } from "./bucket-collections.ts";
 import { collectionsBeingBuilt, type BuildingRestore, type BuildingRollout } from "./collections-being-built.ts";
 import type { ExcludedCollection } from "../../jobs/backup/contract.ts";
-import { qdrantNames } from "../shared/turns/qdrant-identity.ts";
 import type { JobObject, PodObject } from "../shared/job-objects.ts";
 import { JOBS, PODS, type BackupObject } from "./types.ts";
 
@@ -195,13 +194,9 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
   /** The collections the operator builds on `connection`'s Qdrant: restores and rollouts through any connection that reaches it. */
   function beingBuiltOn(connection: QdrantConnectionObject): ExcludedCollection[] {
     if (!inf.restores && !inf.rollouts) return [];
-    const namespace = connection.metadata?.namespace ?? "";
-    const names = new Set(qdrantNames(namespace, connection.spec, connection.status));
-    const onThisQdrant = (ns: string, name: string): boolean => {
-      if (ns === namespace && name === connection.metadata?.name) return true;
-      const other = inf.connections.cache.get({ namespace: ns, name });
-      return other !== undefined && qdrantNames(ns, other.spec, other.status).some((n) => names.has(n));
-    };
+    // The same Qdrant as the turns see it (shared/turns/qdrant-identity.ts): every connection whose names overlap, transitively.
+    const sameQdrant = new Set(turns.connectionsOfQdrant(connection.metadata?.namespace ?? "", connection.metadata?.name ?? ""));
+    const onThisQdrant = (ns: string, name: string): boolean => sameQdrant.has(`${ns}/${name}`);
     return collectionsBeingBuilt(inf.restores?.cache.list() ?? [], inf.rollouts?.cache.list() ?? [], onThisQdrant);
   }
 
