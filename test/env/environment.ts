@@ -131,7 +131,7 @@ export async function startEnvironment(opts: StartEnvironmentOptions = {}): Prom
     }
     let minio: MinioServer | undefined;
     if (!externalS3 && bins) {
-      minio = await startMinio(bins, runDir);
+      minio = await startMinio(bins.minio, runDir);
       stops.push(() => minio!.stop());
       logs.minio = minio.process.logPath;
     }

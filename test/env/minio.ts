@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import type { Binaries } from "./build.ts";
+import { fetch, type Dispatcher } from "undici";
 import { freePort } from "./ports.ts";
 import { startProcess, waitUntilReady, type ManagedProcess } from "./proc.ts";
 
@@ -35,21 +35,32 @@ export function randomSecret(bytes = 18): string {
   return randomBytes(bytes).toString("base64url");
 }
 
-export async function startMinio(bins: Binaries, runDir: string): Promise<MinioServer> {
+export interface MinioOptions {
+  /** The process's name in logs and the run dir's pid list. */
+  name?: string;
+  /**
+   * Serve TLS: MinIO reads `public.crt` and `private.key` from this directory. `readyDispatcher` is a
+   * client that trusts the certificate, for the readiness check.
+   */
+  tls?: { certsDir: string; readyDispatcher: Dispatcher };
+}
+
+/** Starts MinIO from `minioBin` with its data under `runDir/minio`; plain HTTP unless `opts.tls`. */
+export async function startMinio(minioBin: string, runDir: string, opts: MinioOptions = {}): Promise<MinioServer> {
   const dataDir = join(runDir, "minio");
   await mkdir(dataDir, { recursive: true });
   const [port, consolePort] = [await freePort(), await freePort()];
   const info: S3Info = {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `${opts.tls ? "https" : "http"}://127.0.0.1:${port}`,
     region: S3_REGION,
     accessKeyId: `root-${randomSecret(6)}`,
     secretAccessKey: randomSecret(),
   };
   const proc = startProcess({
-    name: "minio",
-    command: bins.minio,
+    name: opts.name ?? "minio",
+    command: minioBin,
     runDir,
-    args: ["server", "--quiet", "--address", `127.0.0.1:${port}`, "--console-address", `127.0.0.1:${consolePort}`, dataDir],
+    args: ["server", "--quiet", ...(opts.tls ? ["--certs-dir", opts.tls.certsDir] : []), "--address", `127.0.0.1:${port}`, "--console-address", `127.0.0.1:${consolePort}`, dataDir],
     env: {
       PATH: process.env.PATH,
       HOME: runDir,
@@ -61,8 +72,9 @@ export async function startMinio(bins: Binaries, runDir: string): Promise<MinioS
       MINIO_CI_CD: "1",
     },
   });
+  const dispatcher = opts.tls?.readyDispatcher;
   try {
-    await waitUntilReady(proc, "/minio/health/ready", async () => (await fetch(`${info.endpoint}/minio/health/ready`)).ok);
+    await waitUntilReady(proc, `/minio/health/ready${opts.tls ? " over TLS" : ""}`, async () => (await fetch(`${info.endpoint}/minio/health/ready`, dispatcher ? { dispatcher } : {})).ok);
   } catch (err) {
     await proc.stop();
     throw err;

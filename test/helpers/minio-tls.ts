@@ -11,12 +11,10 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { TestContext } from "node:test";
 import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
-import { Agent, fetch } from "undici";
+import { Agent } from "undici";
 import { buildS3Client } from "../../src/s3/client.ts";
-import { randomSecret, S3_REGION, type S3Info } from "../env/minio.ts";
+import { startMinio, type S3Info } from "../env/minio.ts";
 import { createCertificateAuthority } from "../env/pki.ts";
-import { freePort } from "../env/ports.ts";
-import { startProcess, waitUntilReady } from "../env/proc.ts";
 import { testEnv } from "./testenv.ts";
 
 export interface TlsMinio extends S3Info {
@@ -34,39 +32,21 @@ export async function startTlsMinio(t: TestContext): Promise<TlsMinio> {
   const minio = join(dirname(local.minioUser), "minio");
   const runDir = await mkdtemp(join(tmpdir(), "qdrant-operator-minio-tls-"));
   const certsDir = join(runDir, "certs");
-  const dataDir = join(runDir, "data");
-  await Promise.all([mkdir(join(runDir, "logs")), mkdir(certsDir), mkdir(dataDir)]);
+  await Promise.all([mkdir(join(runDir, "logs")), mkdir(certsDir)]);
 
   const ca = await createCertificateAuthority("qdrant-operator-test-s3-ca");
   const serving = await ca.sign({ commonName: "127.0.0.1", usage: "server", ipAddresses: ["127.0.0.1"], dnsNames: ["localhost"] });
   await writeFile(join(certsDir, "public.crt"), serving.cert);
   await writeFile(join(certsDir, "private.key"), serving.key, { mode: 0o600 });
 
-  const [port, consolePort] = [await freePort(), await freePort()];
-  const info: S3Info = { endpoint: `https://127.0.0.1:${port}`, region: S3_REGION, accessKeyId: `root-${randomSecret(6)}`, secretAccessKey: randomSecret() };
-  const proc = startProcess({
-    name: "minio-tls",
-    command: minio,
-    runDir,
-    args: ["server", "--quiet", "--certs-dir", certsDir, "--address", `127.0.0.1:${port}`, "--console-address", `127.0.0.1:${consolePort}`, dataDir],
-    env: {
-      PATH: process.env.PATH,
-      HOME: runDir,
-      MINIO_ROOT_USER: info.accessKeyId,
-      MINIO_ROOT_PASSWORD: info.secretAccessKey,
-      MINIO_REGION: S3_REGION,
-      MINIO_BROWSER: "off",
-      MINIO_UPDATE: "off",
-      MINIO_CI_CD: "1",
-    },
-  });
-  t.after(async () => {
-    await proc.stop();
-    await rm(runDir, { recursive: true, force: true });
-  });
   const trusting = new Agent({ connect: { ca: ca.cert } });
   t.after(() => trusting.close());
-  await waitUntilReady(proc, "/minio/health/ready over TLS", async () => (await fetch(`${info.endpoint}/minio/health/ready`, { dispatcher: trusting })).ok);
+  const server = await startMinio(minio, runDir, { name: "minio-tls", tls: { certsDir, readyDispatcher: trusting } });
+  t.after(async () => {
+    await server.stop();
+    await rm(runDir, { recursive: true, force: true });
+  });
+  const info = server.info;
 
   const client = buildS3Client({ region: info.region, endpoint: info.endpoint, forcePathStyle: true, credentials: { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey }, caPem: ca.cert });
   t.after(() => client.destroy());
