@@ -29,7 +29,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { API_VERSION } from "../src/api/group.ts";
-import { SCHEDULE_LABEL } from "../src/controllers/backup/names.ts";
+import { SCHEDULE_LABEL } from "../src/api/labels.ts";
 import { QDRANT_BACKUP_LOCATIONS, QDRANT_BACKUP_SCHEDULES, QDRANT_BACKUPS, QDRANT_CONNECTIONS, SECRETS } from "../src/controllers/resources.ts";
 import { controllerReference, type KubeObject, type ResourceType } from "../src/runtime/resource.ts";
 import { RestClient } from "../src/runtime/rest-client.ts";

@@ -14,7 +14,7 @@ import type { BackupCandidate } from "../../src/backup/select/candidate.ts";
 import { candidatesFromBackups, type ClusterBackup } from "../../src/backup/select/from-backups.ts";
 import { candidatesFromListing } from "../../src/backup/select/from-listing.ts";
 import { selectBackup, type RestoreSource, type Selection } from "../../src/backup/select/select-backup.ts";
-import { SCHEDULE_LABEL } from "../../src/controllers/backup/names.ts";
+import { SCHEDULE_LABEL } from "../../src/api/labels.ts";
 
 const HOUR = 3_600_000;
 const T0 = Date.parse("2026-01-15T00:00:00Z");

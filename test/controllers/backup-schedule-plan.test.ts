@@ -9,7 +9,8 @@ import type { QdrantBackupScheduleSpec, Retention } from "../../src/api/v1alpha1
 import { backupNameFor } from "../../src/backup/schedule/backup-name.ts";
 import { parseSchedule, type ParsedSchedule } from "../../src/backup/schedule/parse-schedule.ts";
 import { checkScheduleSpec, planScheduleRetention, planTick, summarizeBackups, tickBackups } from "../../src/controllers/backup-schedule/plan.ts";
-import { SCHEDULE_LABEL, SCHEDULED_TIME_ANNOTATION, type RestoreObject, type ScheduledBackupObject, type ScheduleObject } from "../../src/controllers/backup-schedule/types.ts";
+import { SCHEDULE_LABEL, SCHEDULED_TIME_ANNOTATION } from "../../src/api/labels.ts";
+import { type RestoreObject, type ScheduledBackupObject, type ScheduleObject } from "../../src/controllers/backup-schedule/types.ts";
 
 const UID = "11111111-2222-3333-4444-555555555555";
 const OTHER_UID = "99999999-2222-3333-4444-555555555555";

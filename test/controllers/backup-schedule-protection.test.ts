@@ -9,7 +9,8 @@ import { test } from "node:test";
 import { backupId } from "../../src/backup/layout/backup-id.ts";
 import { planScheduleRetention } from "../../src/controllers/backup-schedule/plan.ts";
 import { protectedBackups, protectionInputsChanged, resolveLatest, schedulesAffectedBy } from "../../src/controllers/backup-schedule/protection.ts";
-import { SCHEDULE_LABEL, type RestoreObject, type ScheduledBackupObject, type ScheduleObject } from "../../src/controllers/backup-schedule/types.ts";
+import { SCHEDULE_LABEL } from "../../src/api/labels.ts";
+import { type RestoreObject, type ScheduledBackupObject, type ScheduleObject } from "../../src/controllers/backup-schedule/types.ts";
 
 const SCHEDULE_UID = "11111111-2222-3333-4444-555555555555";
 const NOW = new Date("2026-01-15T12:00:30Z");

@@ -14,7 +14,7 @@
  */
 import type { QdrantBackupSpec, QdrantBackupStatus } from "../../api/v1alpha1/backup.ts";
 import { controllerOf, type KubeObject } from "../../runtime/resource.ts";
-import { SCHEDULE_LABEL } from "../../controllers/backup/names.ts";
+import { SCHEDULE_LABEL } from "../../api/labels.ts";
 import { backupIdOf } from "../layout/backup-id.ts";
 import type { BackupCandidate, CandidateState, CompletionWindow } from "./candidate.ts";
 

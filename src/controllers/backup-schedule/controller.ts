@@ -41,7 +41,8 @@ import {
   RESTORE_BACKUP_REF_INDEX,
   RESTORE_LATEST_INDEX,
 } from "./indexes.ts";
-import { HISTORY_LIMIT, SCHEDULED_TIME_ANNOTATION, type RestoreObject, type ScheduledBackupObject, type ScheduleObject } from "./types.ts";
+import { SCHEDULED_TIME_ANNOTATION } from "../../api/labels.ts";
+import { HISTORY_LIMIT, type RestoreObject, type ScheduledBackupObject, type ScheduleObject } from "./types.ts";
 
 export interface BackupScheduleInformers {
   schedules: Informer<ScheduleObject>;

@@ -24,7 +24,8 @@ import { parseSchedule, type ParsedSchedule } from "../../backup/schedule/parse-
 import { toKubeTime } from "../../runtime/conditions.ts";
 import { controllerOf, controllerReference } from "../../runtime/resource.ts";
 import { protectedBackups } from "./protection.ts";
-import { SCHEDULE_LABEL, SCHEDULED_TIME_ANNOTATION, type RestoreObject, type ScheduledBackupObject, type ScheduleObject } from "./types.ts";
+import { SCHEDULE_LABEL, SCHEDULED_TIME_ANNOTATION } from "../../api/labels.ts";
+import { type RestoreObject, type ScheduledBackupObject, type ScheduleObject } from "./types.ts";
 
 export type SpecCheck = { ok: true; parsed: ParsedSchedule } | { ok: false; reason: "InvalidSpec"; message: string };
 

@@ -34,11 +34,5 @@ export interface RestoreObject extends KubeObject {
   status?: { backupId?: string; phase?: string };
 }
 
-/**
- * On every QdrantBackup a schedule creates: which schedule (a label, so `kubectl get qb -l` finds them)
- * and the tick it is for (RFC 3339, UTC). Defined once with the backup controller, which reads them.
- */
-export { SCHEDULE_LABEL, SCHEDULED_TIME_ANNOTATION } from "../backup/names.ts";
-
 /** status.history keeps this many backups, newest first. */
 export const HISTORY_LIMIT = 10;

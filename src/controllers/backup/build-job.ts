@@ -16,7 +16,8 @@ import { jobTemplate } from "../shared/job-template.ts";
 import { connectionJobEnvironment, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import { locationJobEnvironment, type BackupLocationObject } from "../shared/resolve-location.ts";
 import { mergeJobEnvironments } from "../shared/secrets.ts";
-import { BACKUP_LABEL, backupJobName, CONTAINER_NAME, labelValue, SCHEDULE_LABEL, SCHEDULED_TIME_ANNOTATION } from "./names.ts";
+import { SCHEDULE_LABEL, SCHEDULED_TIME_ANNOTATION } from "../../api/labels.ts";
+import { BACKUP_LABEL, backupJobName, CONTAINER_NAME, labelValue } from "./names.ts";
 import type { BackupObject } from "./types.ts";
 
 /**

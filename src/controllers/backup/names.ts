@@ -11,10 +11,6 @@ import { boundedLabel } from "../../api/names.ts";
 
 /** On the Job and its pod: which QdrantBackup it belongs to (a label value, so ≤ 63: see labelValue). */
 export const BACKUP_LABEL = `${GROUP}/backup`;
-/** Set by the schedule controller on the QdrantBackups it creates. */
-export const SCHEDULE_LABEL = `${GROUP}/schedule`;
-/** Set by the schedule controller: the tick (RFC 3339) this backup is for. */
-export const SCHEDULED_TIME_ANNOTATION = `${GROUP}/scheduled-time`;
 /** Holds a QdrantBackup with deletionPolicy Delete until its objects are gone from the bucket. */
 export const DATA_FINALIZER = `${GROUP}/backup-data`;
 /** The container of the backup Job's pod: its podFailurePolicy names it, and the outcome reader reads its termination message. */
