@@ -192,6 +192,73 @@ describe("snapshot recovery", () => {
   });
 });
 
+describe("recover error paths, as Qdrant's source orders them", () => {
+  // Each case follows lib/storage/src/content_manager/snapshots/download.rs (`download_snapshot`) and
+  // Qdrant's own tests/openapi/test_snapshot.py; README "Recovery errors" lists which are verified.
+  let target: TestTarget;
+  let work: string;
+  before(async () => {
+    target = await startTarget();
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "emu-recover-errors-"));
+  });
+  after(async () => {
+    await target.close();
+    fs.rmSync(work, { recursive: true, force: true });
+    assert.ok(target.assertAllValid() > 0, "no JSON response was checked");
+  });
+
+  it("answers a missing absolute file with 400 before asking whether it is inside the snapshots directory", async () => {
+    const client = target.client();
+    for (const location of ["file:///whatever.snapshot", "file://localhost/whatever.snapshot"]) {
+      const e = await clientError(client.recoverSnapshot(uniqueName("x"), { location }));
+      assert.equal(e.status, 400, location);
+      assert.equal(e.error, 'Bad request: Snapshot file "/whatever.snapshot" does not exist', location);
+    }
+    const dotHost = await clientError(client.recoverSnapshot(uniqueName("x"), { location: "file://./etc/passwd" }));
+    assert.equal(dotHost.status, 400);
+    assert.equal(dotHost.error, "Bad request: Invalid snapshot URI, file path must be absolute or on localhost");
+  });
+
+  it("refuses a symlink inside the snapshots directory that leads outside it, naming the canonical directory", async (t) => {
+    if (emulatorOnly(t, "writes into the emulator's snapshots directory")) return;
+    const root = path.join(target.emulator?.dataDir ?? "", "peer-1", "snapshots");
+    const outside = path.join(work, "outside.snapshot");
+    fs.writeFileSync(outside, "not a snapshot");
+    const link = path.join(root, `${uniqueName("link")}.snapshot`);
+    fs.symlinkSync(outside, link);
+    try {
+      const e = await clientError(target.client().recoverSnapshot(uniqueName("x"), { location: `file://${link}` }));
+      assert.equal(e.status, 403);
+      assert.equal(e.error, `Forbidden: Snapshot file path must be inside the snapshots directory ${JSON.stringify(fs.realpathSync(root))}`);
+    } finally {
+      fs.rmSync(link);
+    }
+  });
+
+  it("names the scheme of an unsupported location as the parsed URL prints it", async () => {
+    const e = await clientError(target.client().recoverSnapshot(uniqueName("x"), { location: "S3://bucket/key.snapshot" }));
+    assert.equal(e.status, 400);
+    assert.equal(e.error, "Bad request: URL s3://bucket/key.snapshot with scheme s3 is not supported");
+  });
+
+  it("answers an unreachable http location with reqwest's error as a 500", async () => {
+    const location = "http://127.0.0.1:1/x.snapshot";
+    const e = await clientError(target.client().recoverSnapshot(uniqueName("x"), { location }));
+    assert.equal(e.status, 500);
+    assert.equal(e.error, `Service internal error: Http request error: error sending request for url (${location})`);
+  });
+
+  it("answers an archive without a collection config (an empty upload) with 400 and creates nothing", async () => {
+    const empty = path.join(work, "empty.snapshot");
+    fs.writeFileSync(empty, "");
+    const name = uniqueName("empty");
+    const r = await uploadSnapshot(`${target.url}/collections/${name}/snapshots/upload`, empty);
+    assert.equal(r.status, 400, r.text);
+    assert.equal(errorText(r), "Wrong input: Snapshot archive does not contain a collection config");
+    assert.deepEqual(await target.client().collectionExists(name), { exists: false });
+  });
+});
+
 describe("recovery from a remote that needs an api key", () => {
   it("sends `api_key` to the remote and reports the remote's refusal otherwise", async (t) => {
     if (emulatorOnly(t, "starts a second server on demand")) return;

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import type { Cluster } from "./cluster.ts";
 import type { CollectionConfig, Json } from "./collection-config.ts";
 import type { ReplicaState } from "./consensus.ts";
-import { serviceError, type QdrantError } from "./errors.ts";
+import { badInput, serviceError, type QdrantError } from "./errors.ts";
 import type { PeerNode } from "./peer.ts";
 import { CorruptShardError, ShardStore, type IndexEntry } from "./shard-store.ts";
 import { extractEntry, readEntry, readTarEntries, TarFormatError, TarWriter, type TarEntry } from "./tar.ts";
@@ -141,6 +141,11 @@ async function openArchive(file: string, kind: Manifest["kind"]): Promise<{ entr
     throw err;
   }
   const entries = new Map(list.map((e) => [e.name, e]));
+  if (kind === "collection" && entries.get("config.json")?.type !== "file") {
+    // Collection::restore_snapshot (lib/collection/src/collection/snapshots.rs) checks for the config
+    // before loading it, so a readable tar without one (an empty file too) is bad input, not an I/O error.
+    throw badInput("Snapshot archive does not contain a collection config");
+  }
   const manifestEntry = entries.get(MANIFEST);
   if (manifestEntry === undefined) {
     // A complete archive always ends with the manifest: without it the file was cut or is not ours.

@@ -47,22 +47,45 @@ export interface FetchedSnapshot {
   sha256?: string;
 }
 
-/** A `file://` location must name an existing file inside the peer's snapshots directory. */
+/** Rust's `{:?}` of a path: a double-quoted string with quotes, backslashes, newlines and tabs escaped. */
+export function rustDebugPath(p: string): string {
+  return `"${p.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\t/g, "\\t")}"`;
+}
+
+/**
+ * A `file://` location, checked in the order of Qdrant's `download_snapshot`
+ * (lib/storage/src/content_manager/snapshots/download.rs, `"file"` arm, and its `validate_snapshot_path`):
+ * 1. `Url::to_file_path` fails for a host other than `localhost`: 400 `Invalid snapshot URI, …`;
+ * 2. the path does not exist (`Path::exists`, which follows symlinks): 400 `Snapshot file "…" does not exist`,
+ *    whether or not the path is inside the snapshots directory;
+ * 3. both paths are canonicalised (symlinks and `..` resolved) and the file must lie under the
+ *    canonical snapshots directory (`toc.snapshots_path()`, the root, not the collection's subdirectory):
+ *    otherwise 403 `Snapshot file path must be inside the snapshots directory "<canonical root>"`.
+ * The canonical path is what gets recovered.
+ */
 export function resolveFileLocation(peer: PeerNode, url: URL): string {
   if (url.host !== "" && url.host !== "localhost") {
     throw badRequest("Invalid snapshot URI, file path must be absolute or on localhost");
   }
   const file = decodeURIComponent(url.pathname);
-  const root = path.resolve(peer.snapshotsDir);
-  const inside = (p: string): boolean => p === root || p.startsWith(root + path.sep);
-  if (!inside(path.resolve(file))) {
-    throw forbidden(`Snapshot file path must be inside the snapshots directory ${JSON.stringify(root)}`);
+  if (!fs.existsSync(file)) throw badRequest(`Snapshot file ${rustDebugPath(file)} does not exist`);
+  let real: string;
+  try {
+    real = fs.realpathSync(file);
+  } catch (err) {
+    throw badRequest(`Failed to resolve snapshot path ${rustDebugPath(file)}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (!fs.existsSync(file)) throw badRequest(`Snapshot file ${JSON.stringify(file)} does not exist`);
-  if (!inside(fs.realpathSync(file))) {
-    throw forbidden(`Snapshot file path must be inside the snapshots directory ${JSON.stringify(root)}`);
+  let root: string;
+  try {
+    root = fs.realpathSync(peer.snapshotsDir);
+  } catch (err) {
+    throw serviceError(`Failed to resolve snapshots directory ${rustDebugPath(peer.snapshotsDir)}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return file;
+  // `Path::starts_with` compares whole components, so `/snap` does not contain `/snapshots-2/x`.
+  if (real !== root && !real.startsWith(root + path.sep)) {
+    throw forbidden(`Snapshot file path must be inside the snapshots directory ${rustDebugPath(root)}`);
+  }
+  return real;
 }
 
 /** Downloads an http(s) snapshot into the peer's temp dir, hashing it on the way. */
@@ -73,9 +96,10 @@ async function download(peer: PeerNode, url: URL, apiKey: string | undefined): P
   let res: Response;
   try {
     res = await fetch(url, { headers: apiKey !== undefined ? { "api-key": apiKey } : {} });
-  } catch (err) {
-    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
-    throw serviceError(`Failed to download snapshot from ${url.href}: ${cause}`);
+  } catch {
+    // `From<reqwest::Error> for StorageError` (lib/storage/src/content_manager/errors.rs) wraps it as
+    // "Http request error: {err}"; reqwest prints a connect failure as "error sending request for url (…)".
+    throw serviceError(`Http request error: error sending request for url (${url.href})`);
   }
   if (!res.ok || res.body === null) {
     await res.body?.cancel();
@@ -92,7 +116,8 @@ async function download(peer: PeerNode, url: URL, apiKey: string | undefined): P
     await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), tap, fs.createWriteStream(file));
   } catch (err) {
     await fsp.rm(file, { force: true });
-    throw serviceError(`Failed to download snapshot from ${url.href}: ${err instanceof Error ? err.message : String(err)}`);
+    // Qdrant unpacks while it streams (download_tar.rs): a broken stream surfaces as an unpack failure.
+    throw serviceError(`Failed to unpack tar archive: ${err instanceof Error ? err.message : String(err)}`);
   }
   return { file, temporary: true, sha256: hash.digest("hex") };
 }
@@ -108,7 +133,8 @@ export async function fetchLocation(peer: PeerNode, location: string, apiKey: st
   const scheme = url.protocol.replace(/:$/, "");
   if (scheme === "file") return { file: resolveFileLocation(peer, url), temporary: false };
   if (scheme === "http" || scheme === "https") return download(peer, url, apiKey);
-  throw badRequest(`URL ${location} with scheme ${scheme} is not supported`);
+  // `Url`'s Display is the serialised URL (scheme lower-cased), as WHATWG's `href` is.
+  throw badRequest(`URL ${url.href} with scheme ${scheme} is not supported`);
 }
 
 /** Verifies the (optional) expected checksum of a fetched snapshot: 400 on mismatch, before any change. */

@@ -173,9 +173,10 @@ export async function readTarEntries(file: string): Promise<TarEntry[]> {
     let pos = 0;
     let paxPath: string | undefined;
     for (;;) {
-      if (pos + BLOCK > total) {
-        throw new TarFormatError(pos === total ? "unexpected end of archive" : "failed to read entire block");
-      }
+      // Like Rust's `tar` crate (which Qdrant unpacks with), end of input at a block boundary ends the
+      // archive cleanly, even without the two zero blocks; an empty file is an archive with no entries.
+      if (pos === total) break;
+      if (pos + BLOCK > total) throw new TarFormatError("failed to read entire block");
       await fh.read(block, 0, BLOCK, pos);
       if (block.every((b) => b === 0)) break;
       let sum = 0;
