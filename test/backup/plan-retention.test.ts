@@ -180,10 +180,17 @@ const ROWS: Row[] = [
   },
   {
     name: "days are the schedule's days: in Tokyo these two are the same day",
-    backups: [ok("late", "2026-06-14T23:30:00Z"), ok("early", "2026-06-14T16:00:00Z")],
+    // "prev" (a Tokyo day earlier) is the oldest, so "early" is not kept as the oldest backup either.
+    backups: [ok("late", "2026-06-14T23:30:00Z"), ok("early", "2026-06-14T16:00:00Z"), ok("prev", "2026-06-13T10:00:00Z")],
     retention: { keepDaily: 2 },
     timeZone: "Asia/Tokyo",
-    want: { keep: [{ name: "late", reasons: ["newest successful", "keepDaily 2026-06-15"] }], prune: [{ name: "early", reason: "kept by no retention rule" }] },
+    want: {
+      keep: [
+        { name: "late", reasons: ["newest successful", "keepDaily 2026-06-15"] },
+        { name: "prev", reasons: ["keepDaily 2026-06-13"] },
+      ],
+      prune: [{ name: "early", reason: "kept by no retention rule" }],
+    },
   },
   {
     name: "… and in UTC two days",
@@ -208,6 +215,64 @@ const ROWS: Row[] = [
         { name: "prev-sun", reasons: ["keepWeekly 2026-W23"] },
       ],
       prune: [{ name: "sat", reason: "kept by no retention rule" }],
+    },
+  },
+  {
+    name: "a young history keeps its first backup: a period rule with a slot left keeps the oldest, as restic ≥ 0.16 does",
+    // Two days of backups under keepDaily 7: the newest of each day, and the very first one. A failed
+    // backup older still is not "the oldest": only successful backups fill slots.
+    backups: [ok("d2-b", "2026-06-14T14:00:00Z"), ok("d2-a", "2026-06-14T02:00:00Z"), ok("d1-b", "2026-06-13T14:00:00Z"), ok("d1-a", "2026-06-13T02:00:00Z"), failed("f0", "2026-06-12T02:00:00Z")],
+    retention: { keepDaily: 7, failedBackupsToKeep: 0 },
+    want: {
+      keep: [
+        { name: "d2-b", reasons: ["newest successful", "keepDaily 2026-06-14"] },
+        { name: "d1-b", reasons: ["keepDaily 2026-06-13"] },
+        { name: "d1-a", reasons: ["keepDaily 2026-06-13 (oldest backup, slots left)"] },
+      ],
+      prune: [
+        { name: "d2-a", reason: "kept by no retention rule" },
+        { name: "f0", reason: "failed, and older than the 0 newest failed backups kept (failedBackupsToKeep)" },
+      ],
+    },
+  },
+  {
+    name: "… the oldest takes a slot, so it is kept only while the rule has one left",
+    backups: [ok("d2-b", "2026-06-14T14:00:00Z"), ok("d2-a", "2026-06-14T02:00:00Z"), ok("d1-b", "2026-06-13T14:00:00Z"), ok("d1-a", "2026-06-13T02:00:00Z")],
+    retention: { keepDaily: 2 },
+    want: {
+      keep: [
+        { name: "d2-b", reasons: ["newest successful", "keepDaily 2026-06-14"] },
+        { name: "d1-b", reasons: ["keepDaily 2026-06-13"] },
+      ],
+      prune: [
+        { name: "d2-a", reason: "kept by no retention rule" },
+        { name: "d1-a", reason: "kept by no retention rule" },
+      ],
+    },
+  },
+  {
+    name: "… each period rule on its own: the one with a slot left keeps the oldest, the full one does not",
+    // All in one ISO week (W24) and month: keepDaily 1 is used up by the newest; keepWeekly 3 still has two.
+    backups: [ok("sat", "2026-06-13T02:00:00Z"), ok("fri", "2026-06-12T02:00:00Z"), ok("thu", "2026-06-11T02:00:00Z")],
+    retention: { keepDaily: 1, keepWeekly: 3 },
+    want: {
+      keep: [
+        { name: "sat", reasons: ["newest successful", "keepDaily 2026-06-13", "keepWeekly 2026-W24"] },
+        { name: "thu", reasons: ["keepWeekly 2026-W24 (oldest backup, slots left)"] },
+      ],
+      prune: [{ name: "fri", reason: "kept by no retention rule" }],
+    },
+  },
+  {
+    name: "… and neither keepLast nor maxAge has such a rule: past maxAge the oldest goes",
+    backups: [ok("new", ago(DAY)), ok("mid", ago(2 * DAY)), ok("old", ago(40 * DAY))],
+    retention: { keepLast: 1, maxAge: "30d" },
+    want: {
+      keep: [
+        { name: "new", reasons: ["newest successful", "keepLast #1", "within maxAge 30d"] },
+        { name: "mid", reasons: ["within maxAge 30d"] },
+      ],
+      prune: [{ name: "old", reason: "older than maxAge 30d and kept by no keep rule" }],
     },
   },
   {
@@ -324,14 +389,15 @@ test("days are local days: the day boundary is midnight in the schedule's zone",
   // In Berlin (UTC+1 in January) "early" is 00:30 on the 14th, the same local day as "late" (23:30);
   // in UTC it is 23:30 on the 13th, the same day as "prev".
   const backups = [ok("late", "2026-01-14T22:30:00Z"), ok("early", "2026-01-13T23:30:00Z"), ok("prev", "2026-01-13T22:30:00Z")];
-  assert.deepEqual(planRetention(backups, { keepDaily: 3 }, NOW, "Europe/Berlin"), {
+  assert.deepEqual(planRetention(backups, { keepDaily: 2 }, NOW, "Europe/Berlin"), {
     keep: [
       { name: "late", reasons: ["newest successful", "keepDaily 2026-01-14"] },
       { name: "prev", reasons: ["keepDaily 2026-01-13"] },
     ],
     prune: [{ name: "early", reason: "kept by no retention rule" }],
   });
-  assert.deepEqual(planRetention(backups, { keepDaily: 3 }, NOW, "UTC"), {
+  // keepDaily 2 is used up by "early", so "prev" is not kept as the oldest backup.
+  assert.deepEqual(planRetention(backups, { keepDaily: 2 }, NOW, "UTC"), {
     keep: [
       { name: "late", reasons: ["newest successful", "keepDaily 2026-01-14"] },
       { name: "early", reasons: ["keepDaily 2026-01-13"] },

@@ -99,4 +99,30 @@ test("the runbook tiers over 7½ months of hourly backups", () => {
   // 24 hourly + 5 more daily + 2 more weekly + 4 more monthly + 1 more yearly.
   assert.equal(plan.keep.length, 36);
   assert.equal(plan.prune.length, backups.length - 36);
+  // An old history: every rule has used its slots before the first backup, which therefore goes.
+  assert.ok(plan.prune.some((p) => p.name === "h-2025110100"));
+  assert.ok(![...kept.values()].flat().some((r) => r.includes("oldest")));
+});
+
+test("the runbook tiers over a young history (2½ days of hourly backups) keep its first backup, as restic ≥ 0.16 does", () => {
+  // Hourly backups from 2026-06-13T00:00Z (a Saturday) to 2026-06-15T12:00Z, and NOW is 12:30.
+  const backups: RetentionCandidate[] = [];
+  const name = (t: number) => `h-${new Date(t).toISOString().slice(0, 13).replace(/[-T]/g, "")}`;
+  for (let t = Date.parse("2026-06-13T00:00:00Z"); t <= Date.parse("2026-06-15T12:00:00Z"); t += HOUR) backups.push(ok(name(t), new Date(t).toISOString()));
+  const plan = planRetention(backups, { keepHourly: 24, keepDaily: 7, keepWeekly: 4, keepMonthly: 6, keepYearly: 2 }, NOW);
+  const kept = new Map(plan.keep.map((k) => [k.name, k.reasons]));
+  // Every period rule has slots left at the first backup, and each keeps it, saying why.
+  assert.deepEqual(kept.get("h-2026061300"), [
+    "keepDaily 2026-06-13 (oldest backup, slots left)",
+    "keepWeekly 2026-W24 (oldest backup, slots left)",
+    "keepMonthly 2026-06 (oldest backup, slots left)",
+    "keepYearly 2026 (oldest backup, slots left)",
+  ]);
+  // The rest is as before: 24 hourly (down to the 14th 13:00), the 13th's last as daily; and nothing else.
+  assert.deepEqual(
+    [...kept.keys()].filter((n) => !n.startsWith("h-202606151") && !n.startsWith("h-202606150") && !n.startsWith("h-20260614")),
+    ["h-2026061323", "h-2026061300"],
+  );
+  assert.equal(plan.keep.length, 26);
+  assert.equal(plan.prune.length, backups.length - 26);
 });

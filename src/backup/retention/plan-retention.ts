@@ -7,6 +7,11 @@
  * - Only Succeeded backups fill slots. keepLast N keeps the N newest. keepHourly/Daily/Weekly/Monthly/
  *   Yearly N keep the newest backup of each of the N most recent periods that have a backup (periods
  *   without one do not use up a slot), periods read in the schedule's time zone; weeks are ISO weeks.
+ * - A period rule that still has a slot left when it reaches the oldest successful backup keeps that one
+ *   too, even though a newer backup of its period is kept already: a young history keeps its first
+ *   backup instead of only the newest of each period. This is restic's `forget` since 0.16 (PR #4366),
+ *   which K8up runs; the kept reason says "(oldest backup, slots left)". keepLast needs no such rule
+ *   (with a slot left it keeps the oldest anyway), and maxAge has none (restic's --keep-within neither).
  * - maxAge keeps successful backups no older than it; older ones go unless a keep rule keeps them.
  *   Rules add up: a backup is kept if any rule keeps it.
  * - Failed backups never take a slot, so they never push a good one out; the failedBackupsToKeep newest
@@ -126,13 +131,15 @@ export function planRetention(backups: readonly RetentionCandidate[], retention:
       const slots = count(r[field]);
       let lastKey: string | undefined;
       let used = 0;
-      for (const item of good) {
+      for (const [index, item] of good.entries()) {
         if (used === slots) break;
         const key = periodKey(kind, new Date(item.time as number), timeZone);
-        if (key === lastKey) continue;
+        // The oldest backup takes a slot the rule still has even when its period is already kept (restic ≥ 0.16).
+        const oldest = index === good.length - 1;
+        if (key === lastKey && !oldest) continue;
+        item.reasons.push(key === lastKey ? `${field} ${key} (oldest backup, slots left)` : `${field} ${key}`);
         lastKey = key;
         used++;
-        item.reasons.push(`${field} ${key}`);
       }
     }
     if (maxAgeMs !== undefined) {
