@@ -92,6 +92,8 @@ export interface StartEnvironmentOptions {
   log?: (line: string) => void;
   /** Image → local command map extensions for the node agent. */
   images?: Record<string, { entrypoint?: string[]; cmd?: string[]; env?: Record<string, string> }>;
+  /** The Qdrant emulator requires this API key (`npm run dev`: the example Secret's); ignored with QDRANT_URL. */
+  qdrantApiKey?: string;
 }
 
 export async function startEnvironment(opts: StartEnvironmentOptions = {}): Promise<RunningEnvironment> {
@@ -137,7 +139,7 @@ export async function startEnvironment(opts: StartEnvironmentOptions = {}): Prom
     }
     let qdrant: QdrantHandle | undefined;
     if (!externalQdrant) {
-      qdrant = await startQdrant(runDir);
+      qdrant = await startQdrant(runDir, { apiKey: opts.qdrantApiKey });
       stops.push(() => qdrant!.stop());
       Object.assign(logs, qdrant.logs);
     }
