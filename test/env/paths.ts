@@ -1,4 +1,5 @@
 /** Where the test environment keeps its recipes, its cached binaries and its per-run directories. */
+import { createHash } from "node:crypto";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -11,8 +12,20 @@ export const RECIPES_DIR = join(REPO_ROOT, "test", "env", "go");
 /** Built binaries live here, keyed by recipe hash, so a fresh clone on a warm machine builds nothing. */
 export const CACHE_DIR = process.env.QDRANT_OPERATOR_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "qdrant-operator");
 
-/** Every run directory starts with this prefix under the system temp dir, so stale ones can be found. */
-export const RUN_DIR_PREFIX = join(tmpdir(), "qdrant-operator-testenv-");
+/**
+ * A short name for one checkout (a hash of its root's path). The temp dir is shared by every clone on the
+ * machine; the state and run dirs below carry this key, so `testenv down` or a stale-run sweep in one
+ * clone never touches the environment another clone (or its running `npm test`) is using.
+ */
+export function checkoutKey(root: string): string {
+  return `c${createHash("sha256").update(root).digest("hex").slice(0, 12)}`;
+}
 
-/** The long-lived environment of `testenv up` keeps its state here. */
-export const SHARED_STATE_DIR = join(tmpdir(), "qdrant-operator-testenv");
+/** This checkout's prefix for its temp dirs: `$TMPDIR/qdrant-operator-testenv-<checkout key>`. */
+const CHECKOUT_TEMP = join(tmpdir(), `qdrant-operator-testenv-${checkoutKey(REPO_ROOT)}`);
+
+/** Every run directory of this checkout starts with this prefix, so its stale ones (and only its) can be found. */
+export const RUN_DIR_PREFIX = `${CHECKOUT_TEMP}-run-`;
+
+/** The long-lived environment of this checkout's `testenv up` keeps its state here. */
+export const SHARED_STATE_DIR = CHECKOUT_TEMP;
