@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   S3_UNREACHABLE: { reason: "StorageUnreachable", retryable: true, summary: "the object storage did not answer" },
   S3_ACCESS_DENIED: { reason: "StorageAccessDenied", retryable: false, summary: "the object storage refused the credentials" },
   S3_BUCKET_NOT_FOUND: { reason: "BucketNotFound", retryable: false, summary: "the bucket does not exist" },
+  S3_ENCRYPTION_REFUSED: { reason: "ServerSideEncryptionRefused", retryable: false, summary: "the object storage refused a write with the location's server-side encryption" },
   S3_ERROR: { reason: "StorageError", retryable: true, summary: "the object storage answered with an error" },
   BACKUP_PLAN_INVALID: { reason: "InvalidBackupPlan", retryable: false, summary: "the backup Job's plan is invalid" },
   COLLECTION_NOT_FOUND: { reason: "CollectionNotFound", retryable: false, summary: "a collection to back up does not exist" },

@@ -8,7 +8,7 @@
  * sweep, deletionPolicy Delete) failed on the certificate.
  */
 import { Agent } from "node:https";
-import { GetObjectCommand, HeadBucketCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetBucketLocationCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { S3Location } from "../api/v1alpha1/backup-location.ts";
 import type { Static } from "@sinclair/typebox";
@@ -138,7 +138,17 @@ export async function presignGetObject(client: S3Client, bucket: string, key: st
   return `${url.origin}${signed.path}${search ? `?${search}` : ""}`;
 }
 
-/** Maps an SDK error of an operation on `bucket` to a coded error. */
+/** S3's codes for credentials it does not know or whose signature is wrong: the key or secret is wrong, not the policy. */
+const BAD_CREDENTIALS = ["InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken"];
+
+/**
+ * Maps an SDK error of an operation on `bucket` to a coded error.
+ *
+ * A refused HeadBucket is ambiguous: S3 answers 403, never 404, to credentials that may not list every
+ * bucket (a user whose policy names only its own bucket), so a missing bucket and a forbidden one look
+ * alike, and a HEAD's answer carries no code to tell a wrong secret apart. The message says so and names
+ * both fields, instead of blaming the access key for a typo in the bucket's name.
+ */
 export function s3Error(err: unknown, bucket: string, what: string): OperatorError {
   if (err instanceof S3ServiceException) {
     const status = err.$metadata.httpStatusCode;
@@ -146,8 +156,19 @@ export function s3Error(err: unknown, bucket: string, what: string): OperatorErr
       return new OperatorError("S3_BUCKET_NOT_FOUND", `spec.s3.bucket: bucket "${bucket}" does not exist`, { cause: err });
     }
     const code = s3Code(err);
-    if (status === 403 || ["InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "Forbidden"].includes(err.name)) {
-      return new OperatorError("S3_ACCESS_DENIED", `spec.s3.credentials: ${what} on bucket "${bucket}" was refused (${code ?? `HTTP ${status ?? "?"}`}); check the access key, secret and the bucket's policy`, { cause: err });
+    const answer = code ?? `HTTP ${status ?? "?"}`;
+    if (code !== undefined && BAD_CREDENTIALS.includes(code)) {
+      return new OperatorError("S3_ACCESS_DENIED", `spec.s3.credentials: ${what} on bucket "${bucket}" was refused (${answer}); check the access key and secret`, { cause: err });
+    }
+    if (status === 403 || code === "AccessDenied" || code === "Forbidden") {
+      if (what === "HeadBucket") {
+        return new OperatorError(
+          "S3_ACCESS_DENIED",
+          `spec.s3.bucket, spec.s3.credentials: HeadBucket on bucket "${bucket}" was refused (${answer}): the bucket is missing, or not permitted for these credentials; check the bucket's name, the access key and secret, and the bucket's policy`,
+          { cause: err },
+        );
+      }
+      return new OperatorError("S3_ACCESS_DENIED", `spec.s3.credentials: ${what} on bucket "${bucket}" was refused (${answer}); check the access key, secret and the bucket's policy`, { cause: err });
     }
     return new OperatorError("S3_ERROR", `${what} on bucket "${bucket}": ${code ? `${code} ` : ""}(HTTP ${status ?? "?"})`, { cause: err });
   }
@@ -169,11 +190,92 @@ export function s3Words(err: S3ServiceException): string | undefined {
   return m && m !== "UnknownError" && m !== "Unknown" ? m : undefined;
 }
 
-/** Checks the bucket exists and the credentials may use it. */
+/**
+ * Checks the bucket exists and the credentials may use it. A refused HEAD says nothing more than 403, so
+ * one GET (GetBucketLocation, whose error answer has a body) learns S3's code: a wrong key or secret is
+ * then told apart from a bucket that is missing or not permitted.
+ */
 export async function checkBucket(client: S3Client, bucket: string): Promise<void> {
   try {
     await client.send(new HeadBucketCommand({ Bucket: bucket }));
   } catch (err) {
+    if (err instanceof S3ServiceException && err.$metadata.httpStatusCode === 403 && s3Code(err) === undefined) {
+      try {
+        await client.send(new GetBucketLocationCommand({ Bucket: bucket }));
+      } catch (second) {
+        if (second instanceof S3ServiceException && s3Code(second) !== undefined && BAD_CREDENTIALS.includes(s3Code(second)!)) throw s3Error(second, bucket, "HeadBucket");
+      }
+    }
     throw s3Error(err, bucket, "HeadBucket");
   }
+}
+
+/** A location's server-side encryption, as the spec says it. */
+export interface ServerSideEncryption {
+  type: "AES256" | "aws:kms";
+  kmsKeyId?: string;
+}
+
+/** The field of a location's spec that a refused encryption is about. */
+export function encryptionField(sse: ServerSideEncryption): string {
+  return sse.type === "aws:kms" ? "spec.s3.serverSideEncryption.kmsKeyId" : "spec.s3.serverSideEncryption.type";
+}
+
+/**
+ * Writes one small object at `key` with the encryption a backup's objects get, and deletes it: whether a
+ * key id is needed, and which keys exist, depends on the storage (AWS S3 uses the account's `aws/s3` key
+ * when aws:kms names none; MinIO refuses SSE unless a KMS is configured, and then needs a key it knows),
+ * so only a write answers it. When that write is refused, the same write without encryption tells whose
+ * fault it is: if it succeeds, the encryption was refused (S3_ENCRYPTION_REFUSED, naming the field);
+ * otherwise the encrypted write's own error is thrown, as any write's would be.
+ *
+ * Crash window: a process killed between the write and the delete leaves the probe object; the next
+ * check writes and deletes the same key.
+ */
+export async function checkEncryptedWrite(client: S3Client, bucket: string, key: string, sse: ServerSideEncryption): Promise<void> {
+  const put = (encrypted: boolean) =>
+    client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: "qdrant-operator location check\n",
+        ContentType: "text/plain",
+        ...(encrypted ? { ServerSideEncryption: sse.type, ...(sse.kmsKeyId ? { SSEKMSKeyId: sse.kmsKeyId } : {}) } : {}),
+      }),
+    );
+  const remove = async () => {
+    try {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (err) {
+      throw s3Error(err, bucket, "DeleteObject");
+    }
+  };
+  try {
+    await put(true);
+  } catch (refused) {
+    if (!(refused instanceof S3ServiceException)) throw s3Error(refused, bucket, "PutObject");
+    try {
+      await put(false);
+    } catch {
+      throw s3Error(refused, bucket, "PutObject");
+    }
+    await remove();
+    throw encryptionRefused(refused, sse);
+  }
+  await remove();
+}
+
+function encryptionRefused(err: S3ServiceException, sse: ServerSideEncryption): OperatorError {
+  const answer = [s3Code(err) ?? `HTTP ${err.$metadata.httpStatusCode ?? "?"}`, s3Words(err)].filter(Boolean).join(": ");
+  const what =
+    sse.type === "AES256"
+      ? "an AES256 (SSE-S3) write"
+      : sse.kmsKeyId
+        ? `an aws:kms write with key "${sse.kmsKeyId}"`
+        : "an aws:kms write without a key id";
+  const fix =
+    sse.type === "AES256"
+      ? "configure the storage's encryption, or remove spec.s3.serverSideEncryption"
+      : "name a KMS key that the storage's KMS has and these credentials may use (AWS S3 uses the account's aws/s3 key when none is named; MinIO needs a configured KMS and a key it knows), or remove spec.s3.serverSideEncryption";
+  return new OperatorError("S3_ENCRYPTION_REFUSED", `${encryptionField(sse)}: the storage refused ${what} (${answer}), while the same write without encryption succeeds; ${fix}`, { cause: err });
 }

@@ -2,6 +2,11 @@
  * QdrantBackupLocation: checks that the bucket exists and the credentials may use it, like Velero's
  * BackupStorageLocation validation, every five minutes, with the client every other user of the location
  * gets (shared/resolve-location.ts). Ready says what to fix when they do not.
+ *
+ * A writable location with server-side encryption also writes (and deletes) one small object with that
+ * encryption (encryptionProbeKey): whether aws:kms needs a key id, and which keys exist, is the storage's
+ * answer, not the schema's, and without the probe each backup found out on its first upload. Backups wait
+ * on that verdict (shared/resolve-location.ts checkLocationUsable) instead of failing one by one.
  */
 import { describeProblems, validateSpec } from "../../api/validate.ts";
 import { isOperatorError } from "../../errors.ts";
@@ -9,11 +14,11 @@ import { toKubeTime } from "../../runtime/conditions.ts";
 import { Controller, DONE, requeueAfter } from "../../runtime/controller.ts";
 import { enqueueObject, generationChanged } from "../../runtime/handlers.ts";
 import type { Informer } from "../../runtime/informer.ts";
-import { checkBucket } from "../../s3/client.ts";
+import { checkBucket, checkEncryptedWrite } from "../../s3/client.ts";
 import { QDRANT_BACKUP_LOCATIONS } from "../resources.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { transitions, withConditions, type ConditionUpdate } from "../shared/conditions.ts";
-import { withLocationS3, type BackupLocationObject } from "../shared/resolve-location.ts";
+import { encryptionProbeKey, withLocationS3, type BackupLocationObject } from "../shared/resolve-location.ts";
 
 const RECHECK_MS = 5 * 60_000;
 const RETRY_MS = 30_000;
@@ -44,8 +49,18 @@ export function backupLocationController(ctx: OperatorContext, informer: Informe
       const s3 = obj.spec.s3;
       try {
         // The client the Job and every other manager call use: its credentials and its CA.
-        await withLocationS3(ctx, obj, ({ client, bucket }) => checkBucket(client, bucket), { self: true });
-        await write({ type: "Ready", status: "True", reason: "Available", message: `Bucket ${s3.bucket} is reachable (${obj.spec.accessMode ?? "ReadWrite"}).` });
+        const sse = obj.spec.accessMode === "ReadOnly" ? undefined : s3.serverSideEncryption;
+        await withLocationS3(
+          ctx,
+          obj,
+          async ({ client, bucket }) => {
+            await checkBucket(client, bucket);
+            if (sse) await checkEncryptedWrite(client, bucket, encryptionProbeKey(obj), sse);
+          },
+          { self: true },
+        );
+        const encrypted = sse ? `, writes with ${sse.type}${sse.kmsKeyId ? ` key ${sse.kmsKeyId}` : ""} accepted` : "";
+        await write({ type: "Ready", status: "True", reason: "Available", message: `Bucket ${s3.bucket} is reachable (${obj.spec.accessMode ?? "ReadWrite"}${encrypted}).` });
         return requeueAfter(RECHECK_MS);
       } catch (err) {
         if (!isOperatorError(err)) throw err;

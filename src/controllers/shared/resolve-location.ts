@@ -16,7 +16,8 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { QdrantBackupLocationSpec, QdrantBackupLocationStatus } from "../../api/v1alpha1/backup-location.ts";
 import { JOB_ENV } from "../../jobs/protocol/env.ts";
 import type { KubeObject } from "../../runtime/resource.ts";
-import { buildS3Client, presignGetObject, s3Target, type StaticCredentials } from "../../s3/client.ts";
+import { ERROR_CODES, isOperatorError, OperatorError } from "../../errors.ts";
+import { buildS3Client, checkEncryptedWrite, presignGetObject, s3Target, type StaticCredentials } from "../../s3/client.ts";
 import { QDRANT_BACKUP_LOCATIONS } from "../resources.ts";
 import type { OperatorContext } from "./context.ts";
 import { fieldPrefix, findReferenced, type ObjectLookup, type ResolveOptions } from "./resolve-object.ts";
@@ -73,6 +74,47 @@ const namespaceOf = (location: BackupLocationObject) => location.metadata?.names
 /** Reads every Secret key the location uses; throws SECRET_NOT_FOUND naming the first missing one. */
 export function checkLocationSecrets(ctx: OperatorContext, location: BackupLocationObject, opts: ResolveOptions = {}): Promise<void> {
   return checkSecretKeys(ctx.client, ctx.redactor, namespaceOf(location), locationSecretKeys(location.spec), where(location, opts));
+}
+
+/**
+ * Where the location's check writes its server-side-encryption probe: under the location's prefix, in
+ * a directory whose name (`_`) no namespace can have, so the backup layout reads it as a foreign key and
+ * never touches it; the location's uid keeps two locations on one prefix apart.
+ */
+export function encryptionProbeKey(location: BackupLocationObject): string {
+  const prefix = (location.spec.s3.prefix ?? "").replace(/^\/+|\/+$/g, "");
+  return `${prefix ? `${prefix}/` : ""}_location-checks/${location.metadata?.uid ?? location.metadata?.name ?? "location"}`;
+}
+
+const ENCRYPTION_REFUSED = ERROR_CODES.S3_ENCRYPTION_REFUSED.reason;
+/** Said to an object that waits on the location (a backup writes "…; the backup starts once it exists"). */
+const WAITS = "; a Job writes only to a location whose encryption the storage accepts";
+
+/**
+ * What a Job that writes to the location needs before it is created: every Secret key (as
+ * checkLocationSecrets), and a server-side encryption the storage accepts. The location's own check
+ * (backup-location/controller.ts) probes the encryption every few minutes; its verdict at the current
+ * generation is used as it stands. Before that check has run on this generation (a location and a backup
+ * applied together), the probe is made here, once, so the Job never finds out on its first upload.
+ * Throws S3_ENCRYPTION_REFUSED (not retryable) naming the field; any other failure of the probe is left
+ * to the Job, whose own first call reports it (the bucket, the credentials).
+ */
+export async function checkLocationUsable(ctx: OperatorContext, location: BackupLocationObject, opts: ResolveOptions = {}): Promise<void> {
+  await checkLocationSecrets(ctx, location, opts);
+  const sse = location.spec.accessMode === "ReadOnly" ? undefined : location.spec.s3.serverSideEncryption;
+  if (!sse) return;
+  const prefix = where(location, opts);
+  const ready = location.status?.conditions?.find((c) => c.type === "Ready");
+  if (ready !== undefined && ready.observedGeneration === location.metadata?.generation) {
+    if (ready.status === "False" && ready.reason === ENCRYPTION_REFUSED) throw new OperatorError("S3_ENCRYPTION_REFUSED", `${prefix}${ready.message}${WAITS}`);
+    if (ready.status === "True") return;
+  }
+  try {
+    await withLocationS3(ctx, location, ({ client, bucket }) => checkEncryptedWrite(client, bucket, encryptionProbeKey(location), sse), opts);
+  } catch (err) {
+    if (isOperatorError(err, "S3_ENCRYPTION_REFUSED")) throw new OperatorError("S3_ENCRYPTION_REFUSED", `${prefix}${ctx.redactor.scrub(err.message)}${WAITS}`, { cause: err });
+    if (!isOperatorError(err)) throw err;
+  }
 }
 
 /** A location's bucket with a client ready to use it. Destroy it when done (or use withLocationS3). */
