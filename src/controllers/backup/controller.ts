@@ -28,7 +28,7 @@ import { namespacedValue } from "../../runtime/indexers.ts";
 import { controllerOf, type KubeObject } from "../../runtime/resource.ts";
 import { GROUP } from "../../api/group.ts";
 import { OPERATOR_VERSION } from "../../version.ts";
-import { checkLocationSecrets, type BackupLocationObject } from "../shared/resolve-location.ts";
+import { checkLocationUsable, type BackupLocationObject } from "../shared/resolve-location.ts";
 import { checkConnectionSecrets, connectionAddress, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import { QDRANT_BACKUPS } from "../resources.ts";
 import type { OperatorContext } from "../shared/context.ts";
@@ -157,7 +157,7 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
         try {
           // A Job whose Secret is missing would sit in CreateContainerConfigError with no end: check first.
           await checkConnectionSecrets(ctx, connection);
-          await checkLocationSecrets(ctx, location);
+          await checkLocationUsable(ctx, location);
           qdrantUrl = (await connectionAddress(ctx, connection)).url;
         } catch (err) {
           if (!isOperatorError(err)) throw err;
