@@ -18,6 +18,14 @@ export interface UpdateResult {
   status: "acknowledged" | "completed";
 }
 
+/** A point with its score, before it is rendered as a ScoredPoint. */
+export interface ScoredCandidate {
+  key: string;
+  point: StoredPoint;
+  version: number;
+  score: number;
+}
+
 export interface PointInput {
   id: unknown;
   vector: unknown;
@@ -64,7 +72,7 @@ export class CollectionView {
     return rec === undefined ? undefined : decodePoint(rec.body);
   }
 
-  private readWithVersion(key: string): { point: StoredPoint; version: number } | undefined {
+  readWithVersion(key: string): { point: StoredPoint; version: number } | undefined {
     const rec = this.cluster.readStore(this.name, this.shardFor(key), this.via).read(key);
     return rec === undefined ? undefined : { point: decodePoint(rec.body), version: rec.version };
   }
@@ -229,40 +237,46 @@ export class CollectionView {
     using: string,
     opts: { filter?: unknown; limit: number; offset: number; threshold?: number; withPayload: unknown; withVector: unknown },
   ): Json[] {
+    const accept = (key: string, point: StoredPoint): boolean =>
+      matchesFilter(opts.filter, { key, payload: point.payload, vectorNames: Object.keys(point.vector) });
+    return this.scoreNearest(vector, using, undefined, accept, opts.threshold)
+      .slice(opts.offset, opts.offset + opts.limit)
+      .map((r) => this.scoredOut(r.key, r.point, r.version, r.score, opts.withPayload, opts.withVector));
+  }
+
+  /**
+   * Scores `keys` (every point when undefined) that `accept` lets through against `vector` on the named
+   * vector `using`, best first in the metric's direction; equal scores in id order (Qdrant leaves ties
+   * unordered). `threshold` drops points worse than it.
+   */
+  scoreNearest(
+    vector: number[],
+    using: string,
+    keys: string[] | undefined,
+    accept: (key: string, point: StoredPoint) => boolean,
+    threshold?: number,
+  ): ScoredCandidate[] {
     const spec = vectorSpecs(this.config).get(using);
     if (spec === undefined) throw badInput(`Not existing vector name error: ${using}`);
     if (vector.length !== spec.size) {
       throw badInput(`Vector dimension error: expected dim: ${spec.size}, got ${vector.length}`);
     }
     const query = prepareVector(vector, spec.distance);
-    const scored: Array<{ key: string; p: StoredPoint; version: number; score: number }> = [];
-    for (const key of this.allKeys()) {
+    const scored: ScoredCandidate[] = [];
+    for (const key of keys ?? this.allKeys()) {
       const rec = this.readWithVersion(key);
-      if (rec === undefined) continue;
-      const { point, version } = rec;
-      if (!matchesFilter(opts.filter, { key, payload: point.payload, vectorNames: Object.keys(point.vector) })) continue;
-      const stored = point.vector[using];
+      if (rec === undefined || !accept(key, rec.point)) continue;
+      const stored = rec.point.vector[using];
       if (!Array.isArray(stored)) continue;
       const s = score(stored as number[], query, spec.distance);
-      if (opts.threshold !== undefined && !passesThreshold(s, opts.threshold, spec.distance)) continue;
-      scored.push({ key, p: point, version, score: s });
+      if (threshold !== undefined && !passesThreshold(s, threshold, spec.distance)) continue;
+      scored.push({ key, point: rec.point, version: rec.version, score: s });
     }
     const better = higherIsBetter(spec.distance);
-    scored.sort((a, b) => (better ? b.score - a.score : a.score - b.score) || compareKeys(a.key, b.key));
-    return scored.slice(opts.offset, opts.offset + opts.limit).map((r) => this.scoredOut(r.key, r.p, r.version, r.score, opts.withPayload, opts.withVector));
+    return scored.sort((a, b) => (better ? b.score - a.score : a.score - b.score) || compareKeys(a.key, b.key));
   }
 
   scoredOut(key: string, p: StoredPoint, version: number, s: number, withPayload: unknown, withVector: unknown): Json {
     return withSelected({ id: p.id, version, score: s }, this.config, p, withPayload, withVector);
-  }
-
-  /** Points in id order with score 0: a query without `query`. */
-  byId(filter: unknown, limit: number, offset: number, withPayload: unknown, withVector: unknown): Json[] {
-    return this.matchingKeys(filter)
-      .slice(offset, offset + limit)
-      .flatMap((key) => {
-        const rec = this.readWithVersion(key);
-        return rec === undefined ? [] : [this.scoredOut(key, rec.point, rec.version, 0, withPayload, withVector)];
-      });
   }
 }

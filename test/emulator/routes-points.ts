@@ -1,12 +1,13 @@
 /**
- * Point routes: upsert (list and batch forms), retrieve, delete, payload updates, scroll, count, and
- * exact-scoring query/search. Updates answer `acknowledged` unless `wait=true` (Qdrant's default is
- * `wait=false`, still with a 200); the emulator applies them synchronously either way.
+ * Point routes: upsert (list and batch forms), retrieve, delete, payload updates, scroll, count, the
+ * Query API (query-engine.ts) and the legacy search. Updates answer `acknowledged` unless `wait=true`
+ * (Qdrant's default is `wait=false`, still with a 200); the emulator applies them synchronously either way.
  */
 import type { Json } from "./collection-config.ts";
 import { badRequest, formatError, notFound } from "./errors.ts";
+import { QueryEngine } from "./query-engine.ts";
 import { queryBool, readJsonObject } from "./http-util.ts";
-import { parsePathPointId, parsePointId, pointKey } from "./point-id.ts";
+import { parsePathPointId } from "./point-id.ts";
 import { CollectionView, type PointInput, type UpdateResult } from "./points-service.ts";
 import { isObject, resolvedCollection } from "./route-helpers.ts";
 import { route, type Route, type RouteContext } from "./router.ts";
@@ -27,30 +28,6 @@ function intOr(v: unknown, dflt: number, field: string): number {
 
 function isNumberArray(v: unknown): v is number[] {
   return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "number");
-}
-
-/** One QueryRequest → ScoredPoint[]. Prefetch, fusion, recommend and the like are outside the emulation. */
-function runQuery(v: CollectionView, body: Json): Json[] {
-  if (body.prefetch !== undefined && body.prefetch !== null) throw badRequest("prefetch is not supported by the Qdrant emulator");
-  if (body.lookup_from !== undefined && body.lookup_from !== null) throw badRequest("lookup_from is not supported by the Qdrant emulator");
-  const limit = intOr(body.limit, 10, "limit");
-  const offset = intOr(body.offset, 0, "offset");
-  const withPayload = body.with_payload ?? false;
-  const withVector = body.with_vector ?? body.with_vectors ?? false;
-  const using = typeof body.using === "string" ? body.using : "";
-  let q = body.query;
-  if (q === undefined || q === null) return v.byId(body.filter, limit, offset, withPayload, withVector);
-  if (isObject(q) && "nearest" in q) q = q.nearest;
-  let vector: number[];
-  if (isNumberArray(q)) vector = q;
-  else if (typeof q === "number" || typeof q === "string") {
-    const key = pointKey(parsePointId(q));
-    const stored = v.readPoint(key)?.vector[using];
-    if (!Array.isArray(stored)) throw notFound(`No point with id ${String(q)} found`);
-    vector = stored as number[];
-  } else throw badRequest("only nearest-vector queries are supported by the Qdrant emulator");
-  const threshold = typeof body.score_threshold === "number" ? body.score_threshold : undefined;
-  return v.nearest(vector, using, { filter: body.filter, limit, offset, threshold, withPayload, withVector });
 }
 
 /** The legacy `POST …/points/search` body (removed from the 1.19 spec, still routed by Qdrant). */
@@ -157,13 +134,13 @@ export function pointRoutes(): Route[] {
     }),
     route("POST", `${base}/query`, "read", async (ctx) => {
       const v = view(ctx);
-      return { ok: { points: runQuery(v, await readJsonObject(ctx.req)) } };
+      return { ok: { points: new QueryEngine(v).run(await readJsonObject(ctx.req)) } };
     }),
     route("POST", `${base}/query/batch`, "read", async (ctx) => {
       const v = view(ctx);
       const body = await readJsonObject(ctx.req);
       if (!Array.isArray(body.searches)) throw formatError("missing field `searches`");
-      return { ok: body.searches.map((s) => ({ points: runQuery(v, isObject(s) ? s : {}) })) };
+      return { ok: body.searches.map((s) => ({ points: new QueryEngine(v).run(isObject(s) ? s : {}) })) };
     }),
     route("POST", `${base}/search`, "read", async (ctx) => {
       const v = view(ctx);
