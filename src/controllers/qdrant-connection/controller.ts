@@ -1,7 +1,8 @@
 /**
  * QdrantConnection: checks that Qdrant answers with the configured address and key, and records its
  * version and every peer's REST address (from GET /cluster), which backups and restores then use. Checked
- * again every minute, so Ready follows Qdrant's availability.
+ * again every minute, so Ready follows Qdrant's availability. A failed check names the field to fix, in
+ * the words a failed backup uses (shared/explain-connection.ts).
  */
 import type { QdrantConnectionStatus } from "../../api/v1alpha1/qdrant-connection.ts";
 import { describeProblems, validateSpec } from "../../api/validate.ts";
@@ -15,6 +16,7 @@ import type { Informer } from "../../runtime/informer.ts";
 import { QDRANT_CONNECTIONS } from "../resources.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { transitions, withConditions, type ConditionUpdate } from "../shared/conditions.ts";
+import { explainConnectionFailure } from "../shared/explain-connection.ts";
 import { connectionEndpoint, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
 
 const RECHECK_MS = 60_000;
@@ -58,7 +60,9 @@ export function qdrantConnectionController(ctx: OperatorContext, informer: Infor
         return requeueAfter(RECHECK_MS);
       } catch (err) {
         if (!isOperatorError(err)) throw err;
-        await write({ ...obj.status, lastCheckTime: toKubeTime(now) }, { type: "Ready", status: "False", reason: err.reason, message: ctx.redactor.scrub(err.message) });
+        // The wording a failed backup uses too, naming the field to fix (spec.url, spec.apiKeySecretRef, spec.tls.caSecretRef).
+        const message = explainConnectionFailure(err.reason, err.message, obj, { self: true, from: "the manager" }) ?? err.message;
+        await write({ ...obj.status, lastCheckTime: toKubeTime(now) }, { type: "Ready", status: "False", reason: err.reason, message: ctx.redactor.scrub(message) });
         return requeueAfter(RETRY_MS);
       }
     },
