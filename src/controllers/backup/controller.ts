@@ -18,7 +18,7 @@
  */
 import type { Logger } from "pino";
 import { describeProblems, validateSpec } from "../../api/validate.ts";
-import { isOperatorError } from "../../errors.ts";
+import { ERROR_CODES, isOperatorError } from "../../errors.ts";
 import { backupIdOf } from "../../backup/layout/backup-id.ts";
 import { Controller, DONE, requeue, requeueAfter, type Result } from "../../runtime/controller.ts";
 import { isAlreadyExists, isNotFound } from "../../runtime/errors.ts";
@@ -33,6 +33,8 @@ import { checkConnectionSecrets, connectionAddress, type QdrantConnectionObject 
 import { QDRANT_BACKUPS } from "../resources.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { transitions } from "../shared/conditions.ts";
+import { checkJobSettings, describeChildProblems } from "../shared/child-validation.ts";
+import { describeInvalidChild, JOB_FIELDS } from "../shared/invalid-child.ts";
 import { buildBackupJob } from "./build-job.ts";
 import { finalizeBackup, ensureFinalizer } from "./finalize.ts";
 import { explainFailure } from "./explain-failure.ts";
@@ -128,6 +130,13 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
         await write(obj, { kind: "Invalid", message: describeProblems(problems) });
         return DONE;
       }
+      // What the apiserver would refuse in the Job (a limit below its request, a pod label too long):
+      // the spec is immutable, so the backup can never run; it fails now, naming our field.
+      const jobProblems = checkJobSettings(obj.spec.job);
+      if (jobProblems.length > 0) {
+        await write(obj, { kind: "Failed", reason: ERROR_CODES.INVALID_SPEC.reason, message: describeChildProblems(jobProblems) });
+        return DONE;
+      }
       // Before the Job exists, so no data is ever written without the finalizer that deletes it.
       obj = await ensureFinalizer(ctx, obj);
 
@@ -170,6 +179,13 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
           log.info({ job: jobName, ...(exclude.length > 0 && obj.spec.collections?.names === undefined ? { exclude } : {}) }, "Created backup Job");
           ctx.events.event({ regarding: obj, related: job, type: "Normal", reason: "Created", action: "CreateJob", note: `Created Job ${jobName} for backup ${id}.` });
         } catch (err) {
+          // Refused as invalid (what checkJobSettings missed): the same spec builds the same Job, so no retry.
+          const invalid = describeInvalidChild(err, `Job ${jobName}`, JOB_FIELDS);
+          if (invalid !== undefined) {
+            log.info({ job: jobName, message: invalid }, "Job refused as invalid");
+            await write(obj, { kind: "Failed", reason: ERROR_CODES.INVALID_SPEC.reason, message: ctx.redactor.scrub(invalid), backupId: id });
+            return DONE;
+          }
           if (!isAlreadyExists(err)) throw err;
           // Created by an earlier reconcile whose status write was lost, or by someone else: decided below.
           job = await getJob(namespace, jobName);

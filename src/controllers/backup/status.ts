@@ -6,6 +6,7 @@
  * Job ran also gets `CleanedUp` once the manager has swept what the Job's runs may have left.
  */
 import type { QdrantBackupStatus } from "../../api/v1alpha1/backup.ts";
+import { ERROR_CODES } from "../../errors.ts";
 import { withConditions, type ConditionUpdate } from "../shared/conditions.ts";
 import type { CleanupOutcome } from "./cleanup.ts";
 import type { JobOutcome } from "./job-result.ts";
@@ -18,7 +19,7 @@ export type BackupStep =
   | { kind: "Invalid"; message: string }
   /** Waiting for something that may appear (a reference, a Secret): not terminal. */
   | { kind: "Waiting"; reason: string; message: string }
-  /** Failed before or without a Job result (a ReadOnly location, a foreign Job, a lost Job). */
+  /** Failed before or without a Job result (a ReadOnly location, a foreign Job, a lost Job, a Job the apiserver refuses: InvalidSpec). */
   | { kind: "Failed"; reason: string; message: string; jobName?: string; backupId?: string }
   /** The Job exists: its outcome decides. */
   | { kind: "Job"; jobName: string; backupId: string; outcome: JobOutcome }
@@ -64,13 +65,19 @@ export function needsCleanup(status: QdrantBackupStatus | undefined): boolean {
   return status.conditions?.find((c) => c.type === CLEANED_UP)?.status !== "True";
 }
 
+/**
+ * A failed backup. Failed for InvalidSpec (spec.job holds what the apiserver refuses in a Job, found
+ * before the create or by its 422: child-validation.ts, invalid-child.ts) is not Accepted either: the
+ * spec is immutable, so that backup can never run, and being terminal it is never retried.
+ */
 function failed(base: QdrantBackupStatus, conds: (...u: ConditionUpdate[]) => QdrantBackupStatus["conditions"], reason: string, message: string, extra: Partial<QdrantBackupStatus>): QdrantBackupStatus {
+  const accepted: ConditionUpdate = reason === ERROR_CODES.INVALID_SPEC.reason ? { type: "Accepted", status: "False", reason, message } : ACCEPTED;
   return {
     ...base,
     ...extra,
     phase: "Failed",
     failure: { reason, message },
-    conditions: conds(ACCEPTED, { type: "Ready", status: "False", reason, message }, { type: "Failed", status: "True", reason, message }),
+    conditions: conds(accepted, { type: "Ready", status: "False", reason, message }, { type: "Failed", status: "True", reason, message }),
   };
 }
 

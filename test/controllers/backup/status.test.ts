@@ -72,6 +72,17 @@ describe("statusFor", () => {
     assert.deepEqual(s.failure, { reason: "LocationReadOnly", message: "location is ReadOnly" });
   });
 
+  test("failed for InvalidSpec (a Job the apiserver refuses): terminal, not Accepted, nothing to sweep", () => {
+    const message = "spec.job.resources.limits.memory: the limit 256Mi is below the request 1Gi (spec.job.resources.requests.memory); a limit must be at least its request";
+    const s = statusFor(undefined, { kind: "Failed", reason: "InvalidSpec", message }, 1, T0);
+    assert.equal(s.phase, "Failed");
+    assert.equal(isTerminal(s), true);
+    assert.equal(needsCleanup(s), false);
+    assert.deepEqual(s.failure, { reason: "InvalidSpec", message });
+    for (const [type, status] of [["Accepted", "False"], ["Ready", "False"], ["Failed", "True"]] as const) assert.deepEqual([cond(s, type)?.status, cond(s, type)?.reason, cond(s, type)?.message], [status, "InvalidSpec", message], type);
+    assert.equal(cond(statusFor(undefined, { kind: "Failed", reason: "LocationReadOnly", message: "m" }, 1, T0), "Accepted")?.status, "True", "other failures keep the spec accepted");
+  });
+
   test("a FullStorage success: the one manifest, the per-peer files and the storage's collections", () => {
     const files = [1, 2].map((p) => ({ peerId: String(p), key: `q/ns/main/_storage/${ID}/peer-${p}.snapshot`, size: 10 * p, sha256: String(p).repeat(64) }));
     const result = {
