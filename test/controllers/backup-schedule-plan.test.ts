@@ -154,6 +154,11 @@ test("spec problems name the field and say what to fix", () => {
     [{ timeZone: "Mars/Olympus" }, /^spec\.timeZone: unknown time zone "Mars\/Olympus": use an IANA name/],
     [{ retention: { maxAge: "0d" } }, /^spec\.retention\.maxAge: must be more than zero/],
     [{ concurrencyPolicy: "Sometimes" as "Allow" }, /spec\.concurrencyPolicy/],
+    // What the apiserver would refuse in each tick's QdrantBackup or its Job, by our field.
+    [{ backupLabels: { team: "x".repeat(64) } }, /^spec\.backupLabels\["team"\]: a label value must be no more than 63 characters \(it has 64\)$/],
+    [{ backupLabels: { "bad key": "v" } }, /^spec\.backupLabels\["bad key"\]: invalid key: /],
+    [{ job: { resources: { limits: { memory: "256Mi" }, requests: { memory: "1Gi" } } } }, /^spec\.job\.resources\.limits\.memory: the limit 256Mi is below the request 1Gi/],
+    [{ job: { podLabels: { team: "x".repeat(64) } } }, /^spec\.job\.podLabels\["team"\]: a label value must be no more than 63 characters/],
   ];
   for (const [spec, want] of rows) {
     const r = checkScheduleSpec(schedule(spec));
@@ -164,6 +169,7 @@ test("spec problems name the field and say what to fix", () => {
     }
   }
   assert.ok(checkScheduleSpec(schedule({ timeZone: "Europe/Berlin", retention: { maxAge: "30d" } })).ok);
+  assert.ok(checkScheduleSpec(schedule({ backupLabels: { team: "search", "example.com/tier": "" }, job: { resources: { limits: { memory: "1Gi" }, requests: { memory: "1024Mi" } } } })).ok);
 });
 
 test("status summary: active, lastSuccessfulTime, history newest first and capped", () => {

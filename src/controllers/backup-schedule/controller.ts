@@ -28,7 +28,9 @@ import { GROUP } from "../../api/group.ts";
 import { QDRANT_BACKUP_SCHEDULES, QDRANT_BACKUPS } from "../resources.ts";
 import { withConditions, transitions, type ConditionUpdate } from "../shared/conditions.ts";
 import type { OperatorContext } from "../shared/context.ts";
-import { checkScheduleSpec, ownedBy, planScheduleRetention, planTick, summarizeBackups, type TickPlan } from "./plan.ts";
+import { describeInvalidChild } from "../shared/invalid-child.ts";
+import { lastBackupCondition, lastBackupEvent, newestFinished } from "./last-backup.ts";
+import { BACKUP_FIELDS, checkScheduleSpec, ownedBy, planScheduleRetention, planTick, summarizeBackups, type TickPlan } from "./plan.ts";
 import { s3PruneBackupData, type PruneBackupData } from "./prune-data.ts";
 import { protectionInputsChanged, schedulesAffectedBy } from "./protection.ts";
 import {
@@ -88,31 +90,41 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
       const event = (type: "Normal" | "Warning", reason: string, action: string, note: string, related?: ScheduledBackupObject) =>
         ctx.events.event({ regarding: schedule, type, reason, action, note, ...(related ? { related } : {}) });
 
-      const spec = checkScheduleSpec(schedule);
-      if (!spec.ok) {
-        if (transitions(current, "Ready", "False", spec.reason)) {
-          event("Warning", spec.reason, "Validate", spec.message);
-          log.info({ message: spec.message }, "Spec is invalid");
+      /**
+       * Accepted=False: no ticks until the spec changes (the watch wakes on a new generation). Ready says
+       * the schedule cannot create its backups, with no next tick (the status writer removes the field).
+       */
+      const invalid = async (message: string, ready: string): Promise<typeof DONE> => {
+        if (transitions(current, "Ready", "False", "InvalidSpec")) {
+          event("Warning", "InvalidSpec", "Validate", message);
+          log.info({ message }, "Spec is invalid");
         }
         const conditions = withConditions(
           current,
           generation,
           now,
-          { type: "Accepted", status: "False", reason: spec.reason, message: spec.message },
-          { type: "Ready", status: "False", reason: spec.reason, message: spec.message },
+          { type: "Accepted", status: "False", reason: "InvalidSpec", message },
+          { type: "Ready", status: "False", reason: "InvalidSpec", message: ready },
         );
-        // No next tick for a schedule that cannot be read (the status writer removes the field).
         const { nextScheduleTime: _none, ...rest } = schedule.status ?? {};
         await ctx.status.updateStatusIfChanged(QDRANT_BACKUP_SCHEDULES, schedule, { ...rest, observedGeneration: generation, conditions });
         return DONE;
-      }
+      };
+
+      const spec = checkScheduleSpec(schedule);
+      if (!spec.ok) return invalid(spec.message, spec.message);
+      // The apiserver refused this generation's backup (a 422 checkScheduleSpec missed): the same spec
+      // builds the same refused backup, so nothing is retried until the spec changes.
+      if (childRefused(schedule)) return DONE;
 
       const namespace = key.namespace;
       const uid = schedule.metadata?.uid;
       const mine = uid ? informers.backups.cache.byIndex(CONTROLLER_UID_INDEX, uid).filter((b) => ownedBy(b, schedule)) : [];
       const plan = planTick(schedule, spec.parsed, { owned: mine, named: (name) => informers.backups.cache.get({ namespace, name }) }, now);
       const owned = new Map(mine.map((b) => [b.metadata?.name ?? "", b]));
-      await carryOut(plan, schedule, namespace, owned, event, log);
+      const acted = await carryOut(plan, schedule, namespace, owned, event, log);
+      // The tick is not recorded (lastScheduleTime): once the spec is fixed, it is caught up if still in time.
+      if (acted.refused !== undefined) return invalid(acted.refused, `Cannot create its QdrantBackups: ${acted.refused}; fix the spec, and the next tick creates one.`);
 
       // Retention over what exists after this tick's actions, with the restores that name its backups
       // (from any watched namespace: one elsewhere may name a backup of ours by its globally unique id).
@@ -156,11 +168,14 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
         ...(retention.wouldPrune !== undefined ? { wouldPrune: retention.wouldPrune } : {}),
         prunedTotal: (previousPrune?.prunedTotal ?? 0) + prunedNow,
       };
+      const lastBackup = lastBackupCondition([...owned.values()]);
+      const lastBackupNews = lastBackupEvent(current, lastBackup);
+      if (lastBackupNews) event(lastBackupNews.type, lastBackupNews.reason, "Schedule", lastBackupNews.note, newestFinished([...owned.values()]));
       const lastScheduleTime = plan.recordLastScheduleTime ? toKubeTime(plan.recordLastScheduleTime) : schedule.status?.lastScheduleTime;
       const status = {
         ...schedule.status,
         observedGeneration: generation,
-        conditions: withConditions(current, generation, now, { type: "Accepted", status: "True", reason: "Validated", message: "The spec is valid." }, ready),
+        conditions: withConditions(current, generation, now, { type: "Accepted", status: "True", reason: "Validated", message: "The spec is valid." }, ready, ...(lastBackup ? [lastBackup] : [])),
         ...(lastScheduleTime !== undefined ? { lastScheduleTime } : {}),
         nextScheduleTime: toKubeTime(next),
         ...(summary.lastSuccessfulTime !== undefined ? { lastSuccessfulTime: summary.lastSuccessfulTime } : {}),
@@ -211,7 +226,10 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
     }
   }
 
-  /** Acts on a TickPlan: Replace's deletions, the create (AlreadyExists → adopt or skip), and its Events. */
+  /**
+   * Acts on a TickPlan: Replace's deletions, the create (AlreadyExists → adopt or skip), and its Events.
+   * `refused`: the apiserver refused the tick's backup as invalid (422), in our fields' words.
+   */
   async function carryOut(
     plan: TickPlan,
     schedule: ScheduleObject,
@@ -219,8 +237,9 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
     owned: Map<string, ScheduledBackupObject>,
     event: (type: "Normal" | "Warning", reason: string, action: string, note: string, related?: ScheduledBackupObject) => void,
     log: { info: (o: object, m: string) => void },
-  ): Promise<void> {
-    if (plan.missedRuns) event("Warning", "MissedRuns", "Schedule", plan.missedRuns);
+  ): Promise<{ refused?: string }> {
+    // A catch-up's MissedRuns says "created one catch-up backup": said once that backup exists (below).
+    if (plan.missedRuns && !plan.create) event("Warning", "MissedRuns", "Schedule", plan.missedRuns);
     if (plan.foreign) event("Warning", "BackupNameTaken", "Schedule", foreignNote(plan.foreign));
     if (plan.blockedBy.length > 0) {
       event("Normal", "Skipped", "Schedule", `concurrencyPolicy Forbid: ${plan.blockedBy.join(", ")} still running; the tick runs when ${plan.blockedBy.length === 1 ? "it ends" : "they end"}, if within startingDeadlineSeconds.`);
@@ -230,20 +249,28 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
       event("Normal", "Replaced", "Schedule", `concurrencyPolicy Replace: deleted running QdrantBackup ${name} to start the next one.`, owned.get(name));
       owned.delete(name);
     }
-    if (!plan.create) return;
+    if (!plan.create) return {};
     const name = plan.create.metadata?.name ?? "";
     try {
       const created = await ctx.client.create(QDRANT_BACKUPS, plan.create);
       owned.set(name, created);
       log.info({ backup: name }, "Created QdrantBackup");
       event("Normal", "Created", "Schedule", `Created QdrantBackup ${name} for ${plan.create.metadata?.annotations?.[SCHEDULED_TIME_ANNOTATION] ?? ""}.`, created);
+      if (plan.missedRuns) event("Warning", "MissedRuns", "Schedule", plan.missedRuns);
     } catch (err) {
+      // Refused as invalid (what checkScheduleSpec missed): every tick would build the same refused backup.
+      const refused = describeInvalidChild(err, `QdrantBackup ${name}`, BACKUP_FIELDS);
+      if (refused !== undefined) {
+        log.info({ backup: name, message: refused }, "QdrantBackup refused as invalid");
+        return { refused };
+      }
       if (!isAlreadyExists(err)) throw err;
       // The cache had not seen it yet: ours (adopt, as planTick would have) or someone else's (skip).
       const existing = await ctx.client.get<ScheduledBackupObject>(QDRANT_BACKUPS, { namespace, name });
       if (ownedBy(existing, schedule)) owned.set(name, existing);
       else event("Warning", "BackupNameTaken", "Schedule", foreignNote(name));
     }
+    return {};
   }
 
   /**
@@ -298,6 +325,15 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
   }
 
   return controller;
+}
+
+/**
+ * True when this generation's Accepted=False came from the apiserver refusing a backup (the spec's own
+ * checks pass, yet the schedule was found invalid at this very generation): see carryOut's `refused`.
+ */
+function childRefused(schedule: ScheduleObject): boolean {
+  const accepted = schedule.status?.conditions?.find((c) => c.type === "Accepted");
+  return accepted?.status === "False" && accepted.reason === "InvalidSpec" && accepted.observedGeneration === schedule.metadata?.generation;
 }
 
 function foreignNote(name: string): string {

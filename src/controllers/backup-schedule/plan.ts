@@ -23,6 +23,8 @@ import { decideTick, type TickDecision } from "../../backup/schedule/decide-tick
 import { parseSchedule, type ParsedSchedule } from "../../backup/schedule/parse-schedule.ts";
 import { toKubeTime } from "../../runtime/conditions.ts";
 import { controllerOf, controllerReference } from "../../runtime/resource.ts";
+import { checkJobSettings, checkLabels, describeChildProblems } from "../shared/child-validation.ts";
+import type { FieldMap } from "../shared/invalid-child.ts";
 import { protectedBackups } from "./protection.ts";
 import { SCHEDULE_LABEL, SCHEDULED_TIME_ANNOTATION } from "../../api/labels.ts";
 import { type RestoreObject, type ScheduledBackupObject, type ScheduleObject } from "./types.ts";
@@ -43,8 +45,20 @@ export function checkScheduleSpec(schedule: ScheduleObject): SpecCheck {
   if (problems.length > 0 || parsed === undefined) return { ok: false, reason: "InvalidSpec", message: describeProblems(problems) };
   const retention = checkRetention(schedule.spec.retention);
   if (retention.length > 0) return { ok: false, reason: "InvalidSpec", message: retention.map((p) => `${p.field}: ${p.message}`).join("; ") };
+  // What the apiserver would refuse in each tick's QdrantBackup (its labels) or that backup's Job.
+  const child = [...checkLabels(schedule.spec.backupLabels, "spec.backupLabels"), ...checkJobSettings(schedule.spec.job)];
+  if (child.length > 0) return { ok: false, reason: "InvalidSpec", message: describeChildProblems(child) };
   return { ok: true, parsed: parsed.schedule };
 }
+
+/**
+ * Which of the schedule's fields produced each field of a tick's QdrantBackup (desiredBackup), for a 422
+ * on its create: the labels are spec.backupLabels, the spec is copied field for field.
+ */
+export const BACKUP_FIELDS: FieldMap = [
+  ["metadata.labels", "spec.backupLabels"],
+  ["spec", "spec"],
+];
 
 /** True when `backup`'s controller reference is this schedule (by uid: a re-created same-named schedule is another one). */
 export function ownedBy(backup: ScheduledBackupObject, schedule: ScheduleObject): boolean {
