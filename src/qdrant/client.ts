@@ -9,6 +9,9 @@
  * - raw undici (rest.ts, snapshots.ts) where js-client cannot: snapshot streams, `/cluster` and
  *   `/collections/{c}/cluster` (u64 peer ids kept as exact text), and calls with no client-side timeout.
  *
+ * A name that goes into a URL path is refused when it is `.`, `..` or empty and percent-encoded otherwise
+ * (path.ts): no call ever resolves to another endpoint (`/collections/../snapshots`).
+ *
  * Every call takes an optional AbortSignal, combined with the call's own timeout and with the signal the
  * object was bound to (`withSignal`): a reconcile binds its signal once, so a manager that lost its lease
  * stops every call it has in flight. An aborted call rejects with the signal's reason (see CallOptions).
@@ -21,6 +24,7 @@
  */
 import type { Schemas } from "@qdrant/js-client-rest";
 import { openApiFor, viaJsClient, type OpenApi } from "./js-client.ts";
+import { collectionPath } from "./path.ts";
 import { CallDeadline, qdrantJson, type CallOptions, type QdrantEndpoint, type RawCallOptions } from "./rest.ts";
 import { createSnapshot, deleteSnapshot, downloadSnapshot, type SnapshotDescription, type SnapshotDownload, type SnapshotScope } from "./snapshots.ts";
 
@@ -56,8 +60,6 @@ export type Filter = Schemas["Filter"];
 export type PointStruct = Schemas["PointStruct"];
 export type ScrollRequest = Schemas["ScrollRequest"];
 export type ScrollResult = Schemas["ScrollResult"];
-
-const enc = encodeURIComponent;
 
 export class QdrantApi {
   readonly endpoint: QdrantEndpoint;
@@ -123,13 +125,13 @@ export class QdrantApi {
   }
 
   async collectionExists(collection: string, opts: CallOptions = {}): Promise<boolean> {
-    const r = await this.#js(opts, "GET", `/collections/${enc(collection)}/exists`, (api, init) => api.collectionExists({ collection_name: collection }, init));
+    const r = await this.#js(opts, "GET", `${collectionPath(collection)}/exists`, (api, init) => api.collectionExists({ collection_name: collection }, init));
     return r.exists;
   }
 
   /** GET /collections/{c}: the collection's info (status, counts, config). */
-  collectionInfo(collection: string, opts: CallOptions = {}): Promise<Schemas["CollectionInfo"]> {
-    return this.#js(opts, "GET", `/collections/${enc(collection)}`, (api, init) => api.getCollection({ collection_name: collection }, init));
+  async collectionInfo(collection: string, opts: CallOptions = {}): Promise<Schemas["CollectionInfo"]> {
+    return this.#js(opts, "GET", collectionPath(collection), (api, init) => api.getCollection({ collection_name: collection }, init));
   }
 
   /** The collection's config as Qdrant reports it (what a backup's manifest keeps). */
@@ -139,12 +141,12 @@ export class QdrantApi {
 
   /** PUT /collections/{c}. Qdrant refuses (409) a name that exists. */
   async createCollection(collection: string, config: CollectionConfig, opts: CallOptions = {}): Promise<void> {
-    await this.#js(opts, "PUT", `/collections/${enc(collection)}`, (api, init) => api.createCollection({ collection_name: collection, ...config }, init));
+    await this.#js(opts, "PUT", collectionPath(collection), (api, init) => api.createCollection({ collection_name: collection, ...config }, init));
   }
 
   /** DELETE /collections/{c}; false when there was no such collection. */
-  deleteCollection(collection: string, opts: CallOptions = {}): Promise<boolean> {
-    return this.#js(opts, "DELETE", `/collections/${enc(collection)}`, (api, init) => api.deleteCollection({ collection_name: collection }, init));
+  async deleteCollection(collection: string, opts: CallOptions = {}): Promise<boolean> {
+    return this.#js(opts, "DELETE", collectionPath(collection), (api, init) => api.deleteCollection({ collection_name: collection }, init));
   }
 
   /** GET /collections/{c}/cluster, raw so that peer ids keep their exact decimal text. */
@@ -153,7 +155,7 @@ export class QdrantApi {
       peer_id: string;
       local_shards: Array<{ shard_id: number; points_count?: number; state: string }>;
       remote_shards?: Array<{ shard_id: number; peer_id: string; state: string }>;
-    }>(this.endpoint, "GET", `/collections/${enc(collection)}/cluster`, undefined, this.#raw(opts));
+    }>(this.endpoint, "GET", `${collectionPath(collection)}/cluster`, undefined, this.#raw(opts));
     return {
       peerId: String(r.peer_id),
       localShards: r.local_shards.map((s) => ({ shardId: s.shard_id, pointsCount: s.points_count ?? 0, state: s.state })).sort((a, b) => a.shardId - b.shardId),
@@ -181,25 +183,25 @@ export class QdrantApi {
 
   /** PUT /collections/{c}/points?wait=true: the points are applied when this returns (a rollout's copy). */
   async upsert(collection: string, points: PointStruct[], opts: CallOptions = {}): Promise<void> {
-    await this.#js(opts, "PUT", `/collections/${enc(collection)}/points`, (api, init) => api.upsertPoints({ collection_name: collection, wait: true, points }, init));
+    await this.#js(opts, "PUT", `${collectionPath(collection)}/points`, (api, init) => api.upsertPoints({ collection_name: collection, wait: true, points }, init));
   }
 
   /** POST /collections/{c}/points/scroll: one page; `next_page_offset` continues it. */
-  scroll(collection: string, request: ScrollRequest, opts: CallOptions = {}): Promise<ScrollResult> {
-    return this.#js(opts, "POST", `/collections/${enc(collection)}/points/scroll`, (api, init) => api.scrollPoints({ collection_name: collection, ...request }, init));
+  async scroll(collection: string, request: ScrollRequest, opts: CallOptions = {}): Promise<ScrollResult> {
+    return this.#js(opts, "POST", `${collectionPath(collection)}/points/scroll`, (api, init) => api.scrollPoints({ collection_name: collection, ...request }, init));
   }
 
   /** POST /collections/{c}/points/count; exact unless asked otherwise. */
   async count(collection: string, query: { exact?: boolean; filter?: Filter } = {}, opts: CallOptions = {}): Promise<number> {
-    const r = await this.#js(opts, "POST", `/collections/${enc(collection)}/points/count`, (api, init) =>
+    const r = await this.#js(opts, "POST", `${collectionPath(collection)}/points/count`, (api, init) =>
       api.countPoints({ collection_name: collection, exact: query.exact ?? true, ...(query.filter ? { filter: query.filter } : {}) }, init),
     );
     return r.count;
   }
 
   /** POST /collections/{c}/points/query: the Query API (what a rollout's gates and a drill's check run). */
-  query(collection: string, request: QueryRequest, opts: CallOptions = {}): Promise<QueryResponse> {
-    return this.#js(opts, "POST", `/collections/${enc(collection)}/points/query`, (api, init) => api.queryPoints({ collection_name: collection, ...request }, init));
+  async query(collection: string, request: QueryRequest, opts: CallOptions = {}): Promise<QueryResponse> {
+    return this.#js(opts, "POST", `${collectionPath(collection)}/points/query`, (api, init) => api.queryPoints({ collection_name: collection, ...request }, init));
   }
 
   // --- snapshots on this peer (raw) ---

@@ -118,9 +118,10 @@ async function send(ep: QdrantEndpoint, method: Dispatcher.HttpMethod, path: str
   const deadline = new CallDeadline(opts.noTimeout ? 0 : ep.timeoutMs, opts.signal, opts.bound);
   deadline.throwIfStopped();
   const where = `${method} ${ep.url}${path}`;
+  const url = unchangedUrl(ep, path, where);
   let res: Dispatcher.ResponseData;
   try {
-    res = await request(`${ep.url}${path}`, {
+    res = await request(url, {
       method,
       headers: { ...authHeaders(ep, opts.accept), ...(opts.contentType ? { "content-type": opts.contentType } : {}) },
       ...(opts.body !== undefined ? { body: opts.body } : {}),
@@ -137,6 +138,19 @@ async function send(ep: QdrantEndpoint, method: Dispatcher.HttpMethod, path: str
   }
   if (res.statusCode >= 200 && res.statusCode < 300) return { res, deadline, where };
   throw qdrantError(res.statusCode, await readText({ res, deadline, where }), where);
+}
+
+/**
+ * `ep.url` + `path` as a URL, refused when parsing would change its path: a `.` or `..` segment that
+ * reached here (path.ts refuses the names that make one) would send the call to another endpoint, e.g.
+ * `/collections/../snapshots` to the full-storage snapshots. The last guard, for every raw call.
+ */
+function unchangedUrl(ep: QdrantEndpoint, path: string, where: string): URL {
+  const url = new URL(`${ep.url}${path}`);
+  const base = new URL(ep.url).pathname.replace(/\/+$/, "");
+  const asked = `${base}${path.replace(/[?#].*$/, "")}`;
+  if (url.pathname !== asked) throw new OperatorError("INVALID_SPEC", `${where}: refused, the URL's path would resolve to ${url.pathname}`);
+  return url;
 }
 
 async function readText({ res, deadline, where }: Sent): Promise<string> {

@@ -10,6 +10,7 @@
 import type { Readable } from "node:stream";
 import { isOperatorError } from "../errors.ts";
 import type { KeyScope } from "../backup/layout/object-keys.ts";
+import { collectionPath, pathSegment } from "./path.ts";
 import { qdrantJson, qdrantRequest, type QdrantEndpoint, type RawCallOptions } from "./rest.ts";
 
 /** Whose snapshot: one collection's (`/collections/{c}/snapshots`) or the whole storage's (`/snapshots`). */
@@ -29,7 +30,12 @@ export interface SnapshotDownload {
 }
 
 export function snapshotsPath(scope: SnapshotScope): string {
-  return "fullStorage" in scope ? "/snapshots" : `/collections/${encodeURIComponent(scope.collection)}/snapshots`;
+  return "fullStorage" in scope ? "/snapshots" : `${collectionPath(scope.collection)}/snapshots`;
+}
+
+/** A snapshot's name as a path segment: the name is Qdrant's (from its answer), so a bad one is Qdrant's error. */
+function snapshotSegment(name: string): string {
+  return pathSegment(name, "snapshot name", "QDRANT_API_ERROR");
 }
 
 /** Which scope, in words for logs and messages. */
@@ -46,7 +52,7 @@ export async function createSnapshot(ep: QdrantEndpoint, scope: SnapshotScope, o
 /** Deletes a snapshot; false when it was already gone (a retry, or someone else deleted it). */
 export async function deleteSnapshot(ep: QdrantEndpoint, scope: SnapshotScope, name: string, opts: RawCallOptions = {}): Promise<boolean> {
   try {
-    await qdrantJson<boolean>(ep, "DELETE", `${snapshotsPath(scope)}/${encodeURIComponent(name)}?wait=true`, undefined, opts);
+    await qdrantJson<boolean>(ep, "DELETE", `${snapshotsPath(scope)}/${snapshotSegment(name)}?wait=true`, undefined, opts);
     return true;
   } catch (err) {
     if (isOperatorError(err, "QDRANT_NOT_FOUND")) return false;
@@ -60,7 +66,7 @@ export async function deleteSnapshot(ep: QdrantEndpoint, scope: SnapshotScope, n
  * chunk on the hot path.
  */
 export async function downloadSnapshot(ep: QdrantEndpoint, scope: SnapshotScope, name: string, opts: RawCallOptions = {}): Promise<SnapshotDownload> {
-  const res = await qdrantRequest(ep, "GET", `${snapshotsPath(scope)}/${encodeURIComponent(name)}`, { ...opts, noTimeout: true, accept: "application/octet-stream" });
+  const res = await qdrantRequest(ep, "GET", `${snapshotsPath(scope)}/${snapshotSegment(name)}`, { ...opts, noTimeout: true, accept: "application/octet-stream" });
   const len = res.headers["content-length"];
   return { body: res.body, ...(typeof len === "string" && /^\d+$/.test(len) ? { contentLength: Number(len) } : {}) };
 }
