@@ -11,6 +11,11 @@ import { Type, type SchemaOptions, type TUnsafe } from "@sinclair/typebox";
 export interface CelRule {
   rule: string;
   message: string;
+  /**
+   * A CEL expression that builds the message from the value; `message` is the fallback when it fails.
+   * Its estimated cost is budgeted apart and tightly: `string(int)` alone exceeds it.
+   */
+  messageExpression?: string;
   /** JSONPath-ish path, relative to the node, that the error names (e.g. ".schedule"). */
   fieldPath?: string;
   reason?: "FieldValueInvalid" | "FieldValueForbidden" | "FieldValueRequired" | "FieldValueDuplicate";
@@ -32,11 +37,44 @@ export function ObjectName(description: string) {
 }
 
 /**
- * A Qdrant collection name under Qdrant's strict rules (create and upload): 1–255 characters, none of
- * < > : " / \ | ? * and no control characters.
+ * What Qdrant refuses in a new collection's name: `validate_collection_name` in qdrant/qdrant
+ * lib/common/common/src/validation.rs forbids < > : " / \ | ? * NUL and 0x1F, and `StrictCollectionPath`
+ * in src/actix/api/mod.rs bounds the length to 1–255. We refuse every control character (0x00–0x1F),
+ * not only those two: they break log lines and object keys, and no one names a collection with a tab.
+ * The class body of a regular expression, valid in JavaScript (ajv) and RE2 (the apiserver) alike.
+ */
+const FORBIDDEN_IN_NAME = '<>:"/\\\\|?*\\x00-\\x1f';
+
+/** What `kubectl apply` says about a `.` or `..` name (after the field's path). */
+export const DOT_NAME_MESSAGE = '"." and ".." cannot be collection or alias names: in a URL path they mean "this" and "the parent" (/collections/../snapshots is the full-storage snapshot endpoint)';
+
+/** What `kubectl apply` says about a name with a character Qdrant refuses. */
+export const FORBIDDEN_NAME_MESSAGE = 'must not contain < > : " / \\ | ? * or a control character (Qdrant\'s collection name rules)';
+
+/**
+ * A Qdrant collection or alias name, as Qdrant accepts it for a new collection, and never `.` or `..`:
+ * Qdrant's rules allow those, but as a URL path segment they mean "here" and "the parent", so
+ * `/collections/../snapshots` would be the full-storage snapshot endpoint. (The adapter refuses them
+ * too, src/qdrant/path.ts, for objects stored before this rule.)
+ *
+ * Two layers, on purpose: the `pattern` is what the controller's ajv checks (it runs no CEL), so an
+ * object stored before a schema change is answered with InvalidSpec; the CEL rules are what a user
+ * reads from `kubectl apply`, in words that say what to fix. The pattern admits `...` and longer runs of
+ * dots (not dot-segments) and every name with a character other than a dot.
  */
 export function CollectionName(description: string) {
-  return Type.String({ description, minLength: 1, maxLength: 255, pattern: '^[^<>:"/\\\\|?*\\x00-\\x1f]+$' });
+  const c = `[^${FORBIDDEN_IN_NAME}]`;
+  const notDot = `[^.${FORBIDDEN_IN_NAME}]`;
+  return Type.String({
+    description,
+    minLength: 1,
+    maxLength: 255,
+    pattern: `^(\\.{3,}|${c}*${notDot}${c}*)$`,
+    ...cel(
+      { rule: "self != '.' && self != '..'", message: DOT_NAME_MESSAGE },
+      { rule: `!self.matches('[${FORBIDDEN_IN_NAME.replaceAll("\\", "\\\\")}]')`, message: FORBIDDEN_NAME_MESSAGE },
+    ),
+  });
 }
 
 /** A duration such as "90m", "36h", "30d" or "1w2d": units s, m, h, d, w. */

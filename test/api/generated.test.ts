@@ -12,10 +12,16 @@ test("the committed CRDs are what `npm run generate:crds` writes", async () => {
 
 test("the controller's validator names the field of a bad spec", () => {
   const cases: Array<[string, unknown, string]> = [
-    ["QdrantBackupSchedule", { schedule: "x", connectionRef: { name: "q" }, locationRef: { name: "s3" } }, "spec.schedule: must match pattern"],
+    ["QdrantBackupSchedule", { schedule: "@daily", timeZone: "+01:00", connectionRef: { name: "q" }, locationRef: { name: "s3" } }, "spec.timeZone: must match pattern"],
     ["QdrantBackupSchedule", { schedule: "@daily", connectionRef: { name: "q" } }, "spec.locationRef: is required"],
     ["QdrantBackupSchedule", { schedule: "@daily", connectionRef: { name: "q" }, locationRef: { name: "s3" }, retention: { keepLast: -2 } }, "spec.retention.keepLast: must be >= 0"],
     ["QdrantBackup", { connectionRef: { name: "q" }, locationRef: { name: "s3" }, collections: { names: ["ok", "a|b"] } }, "spec.collections.names[1]: must match pattern"],
+    // Stored before the schema refused dot-segment names: the controller answers InvalidSpec, naming the field.
+    ["QdrantBackup", { connectionRef: { name: "q" }, locationRef: { name: "s3" }, collections: { names: ["ok", ".."] } }, "spec.collections.names[1]: must match pattern"],
+    ["QdrantBackup", { connectionRef: { name: "q" }, locationRef: { name: "s3" }, collections: { names: ["."] } }, "spec.collections.names[0]: must match pattern"],
+    ["QdrantRestore", { source: { latest: { locationRef: { name: "s3" }, collection: ".." } }, target: { connectionRef: { name: "q" } } }, "spec.source.latest.collection: must match pattern"],
+    ["QdrantRestore", { source: { backupRef: { name: "b" } }, target: { connectionRef: { name: "q" }, alias: ".." } }, "spec.target.alias: must match pattern"],
+    ["CollectionRollout", { connectionRef: { name: "q" }, alias: "..", collection: "c", source: { external: {} } }, "spec.alias: must match pattern"],
     ["QdrantRestore", { source: { backupRef: { name: "b" } }, target: { connectionRef: { name: "q" } }, policy: "Sometimes" }, "spec.policy: must be equal to one of the allowed values"],
     ["QdrantRestore", null, "spec: spec is required"],
   ];
@@ -24,4 +30,6 @@ test("the controller's validator names the field of a bad spec", () => {
     assert.ok(describeProblems(problems).includes(expected), `${kind}: ${describeProblems(problems)}`);
   }
   assert.deepEqual(validateSpec("QdrantBackup", { connectionRef: { name: "q" }, locationRef: { name: "s3" }, collections: { all: true } }), []);
+  // Dots are fine anywhere else in a name, and a run of three or more is no dot-segment.
+  assert.deepEqual(validateSpec("QdrantBackup", { connectionRef: { name: "q" }, locationRef: { name: "s3" }, collections: { names: ["...", ".hidden", "a.b", "v1.", "é x"] } }), []);
 });

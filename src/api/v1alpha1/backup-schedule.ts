@@ -4,6 +4,7 @@
  * that nobody has to learn new words for the same ideas.
  */
 import { Type, type Static } from "@sinclair/typebox";
+import { CronSchedule } from "../cron-schedule.ts";
 import { cel, Duration, StringEnum } from "../schema-helpers.ts";
 import { CollectionSelector, Conditions, DeletionPolicy, JobSettings, LocalObjectReference } from "./common.ts";
 import { BackupMode, BackupPhase } from "./backup.ts";
@@ -31,12 +32,7 @@ export type Retention = Static<typeof Retention>;
 
 export const QdrantBackupScheduleSpec = Type.Object(
   {
-    schedule: Type.String({
-      description: "Cron expression (5 fields) or @hourly, @daily, @weekly, @monthly, @yearly.",
-      minLength: 1,
-      maxLength: 256,
-      pattern: "^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|\\S+( +\\S+){4})$",
-    }),
+    schedule: CronSchedule("Cron expression (5 fields: minute hour day-of-month month day-of-week) or @hourly, @daily, @weekly, @monthly, @yearly.", "spec.timeZone"),
     timeZone: Type.Optional(Type.String({ description: "IANA time zone of the schedule, e.g. Europe/Berlin. Defaults to UTC.", pattern: "^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$", maxLength: 64 })),
     suspend: Type.Optional(Type.Boolean({ description: "Create no new backups (running ones finish).", default: false })),
     concurrencyPolicy: Type.Optional(

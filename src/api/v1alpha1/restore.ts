@@ -4,6 +4,7 @@
  * a periodic drill into a throwaway collection that proves the backups restore.
  */
 import { Type, type Static } from "@sinclair/typebox";
+import { CronSchedule } from "../cron-schedule.ts";
 import { cel, CollectionName, ObjectName, StringEnum } from "../schema-helpers.ts";
 import { Conditions, JobSettings, LocalObjectReference } from "./common.ts";
 
@@ -71,7 +72,7 @@ export const QdrantRestoreSpec = Type.Object(
     checkIntervalSeconds: Type.Optional(Type.Integer({ description: "IfMissing: how often to check.", minimum: 10, default: 60 })),
     drill: Type.Optional(
       Type.Object({
-        schedule: Type.String({ description: "Cron expression of the drills.", pattern: "^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|\\S+( +\\S+){4})$" }),
+        schedule: CronSchedule("Cron expression of the drills (5 fields, or @hourly, @daily, @weekly, @monthly, @yearly).", "spec.drill.timeZone"),
         timeZone: Type.Optional(Type.String()),
       }),
     ),

@@ -15,6 +15,7 @@
  * - An expression that never fires (`0 0 30 2 *`) is refused: a schedule that never runs is a mistake.
  */
 import { Cron } from "croner";
+import { CRON_HELP, CRON_WORDS, EVERY, NICKNAMES, TIME_ZONE_PREFIX, timeZoneInside, wrongFieldCount } from "../../api/cron-schedule.ts";
 
 export interface ScheduleProblem {
   field: "spec.schedule" | "spec.timeZone";
@@ -32,21 +33,8 @@ export interface ParsedSchedule {
 
 export type ParseScheduleResult = { ok: true; schedule: ParsedSchedule } | { ok: false; problem: ScheduleProblem };
 
-/** Nicknames the CRD admits, and what they mean. */
-export const NICKNAMES: Readonly<Record<string, string>> = {
-  "@yearly": "0 0 1 1 *",
-  "@annually": "0 0 1 1 *",
-  "@monthly": "0 0 1 * *",
-  "@weekly": "0 0 * * 0",
-  "@daily": "0 0 * * *",
-  "@midnight": "0 0 * * *",
-  "@hourly": "0 * * * *",
-};
-
 /** Same shape the CRD enforces: an IANA name, not an offset such as +01:00. */
 const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
-
-const CRON_HELP = 'use 5 fields (minute hour day-of-month month day-of-week), e.g. "0 2 * * *", or one of @hourly, @daily, @weekly, @monthly, @yearly';
 
 /** Any instant works: a 5-field expression that fires at all fires within 28 years of any date. */
 const FIRES_CHECK_FROM = new Date(Date.UTC(2000, 0, 1));
@@ -60,16 +48,17 @@ export function parseSchedule(schedule: string, timeZone?: string): ParseSchedul
   const shown = JSON.stringify(schedule);
   const bad = (why: string): ParseScheduleResult => ({ ok: false, problem: { field: "spec.schedule", message: `${shown} is not a valid schedule: ${why}` } });
 
-  if (expression === "") return bad(`it is empty; ${CRON_HELP}`);
-  if (/^(CRON_)?TZ=/i.test(expression)) return bad("a time zone inside the expression is not supported; put it in spec.timeZone");
+  if (expression === "") return bad(CRON_WORDS.empty);
+  if (TIME_ZONE_PREFIX.test(expression)) return bad(timeZoneInside("spec.timeZone"));
   let pattern: string;
   if (expression.startsWith("@")) {
+    if (EVERY.test(expression)) return bad(CRON_WORDS.every);
     const meaning = NICKNAMES[expression];
-    if (meaning === undefined) return bad(`unknown nickname; ${CRON_HELP}`);
+    if (meaning === undefined) return bad(CRON_WORDS.unknownNickname);
     pattern = meaning;
   } else {
     const fields = expression.split(/\s+/);
-    if (fields.length !== 5) return bad(`it has ${fields.length} field${fields.length === 1 ? "" : "s"}, not 5${fields.length === 6 ? " (seconds are not supported)" : ""}; ${CRON_HELP}`);
+    if (fields.length !== 5) return bad(wrongFieldCount(fields.length));
     pattern = fields.join(" ");
   }
 
