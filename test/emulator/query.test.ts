@@ -34,8 +34,8 @@ describe("the Query API", () => {
   });
 
   async function query(collection: string, body: Body): Promise<Point[]> {
-    const res = await target.client().query(collection, body as never);
-    return res.points as Point[];
+    const res = await target.client().query(collection, body);
+    return res.points;
   }
 
   const close = (actual: number, expected: number, what: string): void =>
@@ -158,7 +158,7 @@ describe("the Query API", () => {
       [{ prefetch: { prefetch: { query: [1, 0], using: "dense" } }, query: { fusion: "rrf" } }, "Bad request: A query is needed to merge the prefetches. Can't have prefetches without defining a query."],
     ];
     for (const [body, error] of cases) {
-      const e = await clientError(target.client().query(hybrid, body as never));
+      const e = await clientError(target.client().query(hybrid, body));
       assert.deepEqual(e, { status: 400, error }, JSON.stringify(body));
     }
   });
