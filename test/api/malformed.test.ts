@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { stringify } from "yaml";
 import { API_VERSION } from "../../src/api/group.ts";
+import { parseSchedule } from "../../src/backup/schedule/parse-schedule.ts";
 import { REPO_ROOT } from "../env/paths.ts";
 import { ensureCrds } from "../helpers/crds.ts";
 import { kubectl } from "../helpers/kubectl.ts";
@@ -21,10 +22,17 @@ const restore = { source: { backupRef: { name: "b" } }, target: conn };
 const rollout = { ...conn, alias: "prod", collection: "prod_v2", source: { external: {} } };
 const s3 = { bucket: "backups", credentials: { secretRef: { name: "creds" } } };
 
+/** What the error for a `.` or `..` name at `field` (a regular expression's source) must say. */
+const dotName = (field: string) => new RegExp(`${field}: Invalid value: "\\.{1,2}": "\\." and "\\.\\." cannot be collection or alias names: in a URL path they mean "this" and "the parent"`);
+
 /** [kind, spec, what the error must name] */
 const CASES: Array<[string, Record<string, unknown>, RegExp]> = [
-  ["QdrantBackupSchedule", { ...schedule, schedule: "every day" }, /spec\.schedule/],
-  ["QdrantBackupSchedule", { ...schedule, schedule: "0 2 * *" }, /spec\.schedule/],
+  ["QdrantBackupSchedule", { ...schedule, schedule: "every day" }, /spec\.schedule.*it has 2 fields, not 5/],
+  ["QdrantBackupSchedule", { ...schedule, schedule: "0 2 * *" }, /spec\.schedule.*it has 4 fields, not 5; use 5 fields/],
+  ["QdrantBackupSchedule", { ...schedule, schedule: "0 0 2 * * *" }, /spec\.schedule.*it has 6 fields, not 5 \(seconds are not supported\)/],
+  ["QdrantBackupSchedule", { ...schedule, schedule: "@every 5m" }, /spec\.schedule.*@every is not supported: write the interval as a step/],
+  ["QdrantBackupSchedule", { ...schedule, schedule: "@reboot" }, /spec\.schedule.*unknown nickname; use 5 fields/],
+  ["QdrantBackupSchedule", { ...schedule, schedule: "TZ=Europe/Berlin 0 2 * * *" }, /spec\.schedule.*put it in spec\.timeZone/],
   ["QdrantBackupSchedule", { ...schedule, timeZone: "Not A Zone!" }, /spec\.timeZone/],
   ["QdrantBackupSchedule", { ...schedule, retention: { keepDaily: -1 } }, /spec\.retention\.keepDaily/],
   ["QdrantBackupSchedule", { ...schedule, retention: { maxAge: "thirty days" } }, /spec\.retention\.maxAge/],
@@ -34,19 +42,31 @@ const CASES: Array<[string, Record<string, unknown>, RegExp]> = [
   ["QdrantBackupSchedule", { ...schedule, collections: { names: ["a"], all: true } }, /spec\.collections.*exactly one of names, all: true, or pattern/],
   ["QdrantBackupSchedule", { ...schedule, collections: undefined }, /spec\.collections.*required in Collection mode/],
   ["QdrantBackupSchedule", { ...schedule, mode: "FullStorage" }, /spec\.collections.*not allowed in FullStorage mode/],
-  ["QdrantBackupSchedule", { ...schedule, collections: { names: ["bad/name"] } }, /spec\.collections\.names\[0\]/],
+  ["QdrantBackupSchedule", { ...schedule, collections: { names: ["bad/name"] } }, /spec\.collections\.names\[0\].*must not contain < > : " \/ \\ \| \? \* or a control character/],
+  ["QdrantBackupSchedule", { ...schedule, collections: { names: ["ok", ".."] } }, dotName("spec\\.collections\\.names\\[1\\]")],
   ["QdrantBackupSchedule", { ...schedule, job: { backoffLimit: 99 } }, /spec\.job\.backoffLimit/],
   ["QdrantBackupSchedule", { ...schedule, unknownField: true }, /unknown field "spec\.unknownField"/],
   ["QdrantBackup", { ...backup, deletionPolicy: "Shred" }, /spec\.deletionPolicy/],
   ["QdrantBackup", { ...backup, connectionRef: { name: "Not_A_Name" } }, /spec\.connectionRef\.name/],
+  ["QdrantBackup", { ...backup, collections: { names: ["."] } }, dotName("spec\\.collections\\.names\\[0\\]")],
   ["QdrantRestore", { ...restore, source: { backupRef: { name: "b" }, latest: { ...loc, collection: "c" } } }, /spec\.source.*exactly one of backupRef, location or latest/],
   ["QdrantRestore", { ...restore, source: {} }, /spec\.source.*exactly one of/],
   ["QdrantRestore", { ...restore, policy: "Always" }, /spec\.policy/],
   ["QdrantRestore", { ...restore, policy: "Drill" }, /spec\.drill.*required with policy Drill/],
   ["QdrantRestore", { ...restore, target: { ...conn, collection: "a:b" } }, /spec\.target\.collection/],
+  ["QdrantRestore", { ...restore, target: { ...conn, collection: ".." } }, dotName("spec\\.target\\.collection")],
+  ["QdrantRestore", { ...restore, target: { ...conn, alias: "." } }, dotName("spec\\.target\\.alias")],
+  ["QdrantRestore", { ...restore, sourceCollection: ".." }, dotName("spec\\.sourceCollection")],
+  ["QdrantRestore", { ...restore, source: { latest: { ...loc, collection: ".." } } }, dotName("spec\\.source\\.latest\\.collection")],
+  ["QdrantRestore", { ...restore, policy: "Drill", drill: { schedule: "0 0 2 * * *" } }, /spec\.drill\.schedule.*it has 6 fields, not 5 \(seconds are not supported\)/],
+  ["QdrantRestore", { ...restore, policy: "Drill", drill: { schedule: "CRON_TZ=UTC @daily" } }, /spec\.drill\.schedule.*put it in spec\.drill\.timeZone/],
   ["QdrantRestore", { ...restore, checkIntervalSeconds: 1 }, /spec\.checkIntervalSeconds/],
   ["QdrantRestore", { ...restore, source: { latest: { ...loc, collection: "c", notAfter: "yesterday" } } }, /spec\.source\.latest\.notAfter/],
   ["CollectionRollout", { ...rollout, collection: "prod" }, /spec\.alias.*must differ/],
+  ["CollectionRollout", { ...rollout, alias: ".." }, dotName("spec\\.alias")],
+  ["CollectionRollout", { ...rollout, collection: "." }, dotName("spec\\.collection")],
+  ["CollectionRollout", { ...rollout, source: { copyFrom: { collection: ".." } } }, dotName("spec\\.source\\.copyFrom\\.collection")],
+  ["CollectionRollout", { ...rollout, source: { fromBackup: { source: { backupRef: { name: "b" } }, sourceCollection: ".." } } }, dotName("spec\\.source\\.fromBackup\\.sourceCollection")],
   ["CollectionRollout", { ...rollout, source: { external: {}, copyFrom: {} } }, /spec\.source.*exactly one of fromBackup, copyFrom or external/],
   ["CollectionRollout", { ...rollout, gates: { pointsWithinPercent: 150 } }, /spec\.gates\.pointsWithinPercent/],
   ["CollectionRollout", { ...rollout, retainPrevious: "1 week" }, /spec\.retainPrevious/],
@@ -66,6 +86,27 @@ test(`${CASES.length} malformed resources are refused by kubectl apply, each nam
     const manifest = stringify({ apiVersion: API_VERSION, kind, metadata: { name: `bad-${i}`, namespace: ns }, spec: JSON.parse(JSON.stringify(spec)) as unknown });
     await assert.rejects(kubectl(["apply", "-f", "-"], manifest), (err: { stderr?: string }) => {
       assert.match(err.stderr ?? "", field, `case ${i} (${kind}): ${err.stderr}`);
+      return true;
+    });
+  }
+});
+
+test("kubectl apply says about a schedule what the controller says", async (t) => {
+  await ensureCrds();
+  const ns = await useNamespace(t, "schedule-words");
+  const prefix = (expression: string) => `${JSON.stringify(expression)} is not a valid schedule: `;
+  for (const expression of ["0 0 2 * * *", "0 2 * *", "daily", "1 2 3 4 5 6 7 8 9 10 11", "@every 5m", "@every", "@reboot", "TZ=Europe/Berlin 0 2 * * *", "   "]) {
+    const parsed = parseSchedule(expression);
+    assert.equal(parsed.ok, false, expression);
+    if (parsed.ok) continue;
+    assert.ok(parsed.problem.message.startsWith(prefix(expression)), parsed.problem.message);
+    const words = parsed.problem.message.slice(prefix(expression).length);
+    const manifest = stringify({ apiVersion: API_VERSION, kind: "QdrantBackupSchedule", metadata: { name: "words", namespace: ns }, spec: { ...schedule, schedule: expression } });
+    await assert.rejects(kubectl(["apply", "-f", "-"], manifest), (err: { stderr?: string }) => {
+      // One error for the field, the controller's words after the value: `spec.schedule: Invalid value: "…": <words>`.
+      const marker = `spec.schedule: Invalid value: ${JSON.stringify(expression)}: `;
+      const lines = (err.stderr ?? "").split("\n").filter((l) => l.includes("spec.schedule"));
+      assert.deepEqual(lines.map((l) => (l.includes(marker) ? l.slice(l.indexOf(marker) + marker.length).trim() : l)), [words], `${JSON.stringify(expression)}: ${err.stderr}`);
       return true;
     });
   }
