@@ -1,14 +1,16 @@
 /**
  * `npm run dev`, the embedded default: the test environment plus the operator running against it, with
  * the CRDs installed, an example collection in Qdrant, a bucket with a one-bucket user in MinIO, and
- * deploy/examples applied (pointed at those). Ctrl-C stops the manager and then everything else.
+ * deploy/examples applied (pointed at those). The Qdrant emulator requires the API key the example
+ * Secret holds, so the example connection authenticates as against a real deployment and a wrong or
+ * missing key is refused. Ctrl-C stops the manager and then everything else.
  */
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { startEnvironment, type EnvironmentInfo } from "./environment.ts";
-import { renderExamples } from "./examples.ts";
+import { exampleQdrantApiKey, renderExamples } from "./examples.ts";
 import { createBucketUser } from "./minio.ts";
 import { REPO_ROOT } from "./paths.ts";
 import { startProcess, waitUntilReady } from "./proc.ts";
@@ -30,9 +32,10 @@ async function kubectl(info: EnvironmentInfo, args: string[], input?: string): P
 }
 
 /** A small collection so there is something to back up: 4-dimensional vectors of a few "policies". */
-async function seedQdrant(url: string): Promise<void> {
+async function seedQdrant(url: string, apiKey: string | undefined): Promise<void> {
+  const headers = { "content-type": "application/json", ...(apiKey === undefined ? {} : { "api-key": apiKey }) };
   const call = async (method: string, path: string, body: unknown) => {
-    const res = await fetch(`${url}${path}`, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const res = await fetch(`${url}${path}`, { method, headers, body: JSON.stringify(body) });
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   };
   await call("PUT", "/collections/policies", { vectors: { size: 4, distance: "Cosine" } });
@@ -42,7 +45,7 @@ async function seedQdrant(url: string): Promise<void> {
 }
 
 export async function dev(): Promise<void> {
-  const env = await startEnvironment();
+  const env = await startEnvironment({ qdrantApiKey: await exampleQdrantApiKey() });
   const { info } = env;
   let stopping = false;
   const stop = async () => {
@@ -56,7 +59,7 @@ export async function dev(): Promise<void> {
   try {
     await kubectl(info, ["apply", "--server-side", "-f", join(REPO_ROOT, "crds")]);
     await kubectl(info, ["wait", "--for=condition=Established", "-f", join(REPO_ROOT, "crds")]);
-    if (info.qdrant) await seedQdrant(info.qdrant.url);
+    if (info.qdrant) await seedQdrant(info.qdrant.url, info.qdrant.apiKey);
     const s3 = new S3Client({ endpoint: info.s3.endpoint, region: info.s3.region, forcePathStyle: true, credentials: info.s3 });
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET })).catch((err: Error) => {
       if (err.name !== "BucketAlreadyOwnedByYou") throw err;
@@ -73,13 +76,20 @@ export async function dev(): Promise<void> {
     });
     info.logs.manager = manager.logPath;
     await waitUntilReady(manager, "the manager's first log line", async () => (await readFile(manager!.logPath, "utf8").catch(() => "")).includes("Starting manager"));
-    const manifests = await renderExamples({ qdrantUrl: info.qdrant?.url ?? "http://127.0.0.1:6333", s3Endpoint: info.s3.endpoint, bucket: BUCKET, ...creds });
+    const manifests = await renderExamples({
+      qdrantUrl: info.qdrant?.url ?? "http://127.0.0.1:6333",
+      qdrantApiKey: info.qdrant?.apiKey,
+      s3Endpoint: info.s3.endpoint,
+      bucket: BUCKET,
+      ...creds,
+    });
     await kubectl(info, ["apply", "-n", NAMESPACE, "-f", "-"], manifests);
   } catch (err) {
     await stop();
     throw err;
   }
   const kubectlBin = info.local?.kubectl ?? "kubectl";
+  const curlKey = info.qdrant?.apiKey === undefined ? "" : `-H 'api-key: ${info.qdrant.apiKey}' `;
   console.log(JSON.stringify(info, null, 2));
   console.log(`
 The operator runs against a local control plane, MinIO and the Qdrant emulator; deploy/examples is applied.
@@ -88,7 +98,7 @@ In another shell:
   ${kubectlBin} get qdrant -o wide                  # every kind of ours, with Ready and Reason
   ${kubectlBin} get qbs -w                          # the example backup schedule
   ${kubectlBin} describe qconn qdrant               # the connection's peers and version
-  curl ${info.qdrant?.url ?? "<qdrant>"}/collections  # the example collection "policies"
+  curl ${curlKey}${info.qdrant?.url ?? "<qdrant>"}/collections  # the example collection "policies" (a request without the key gets 401)
   tail -f ${info.logs.manager}                      # the operator's log
 Ctrl-C stops everything and removes its temp dirs.`);
   await new Promise<void>((resolve) => {
