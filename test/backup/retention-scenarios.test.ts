@@ -126,3 +126,36 @@ test("the runbook tiers over a young history (2½ days of hourly backups) keep i
   assert.equal(plan.keep.length, 26);
   assert.equal(plan.prune.length, backups.length - 26);
 });
+
+test("pruning is stable: once what a plan prunes is gone, the next plan keeps the same backups and prunes nothing", () => {
+  // Deterministic pseudo-random histories (a linear congruential generator), young and old, dense and sparse.
+  let seed = 20260615;
+  const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const policies: Retention[] = [
+    { keepDaily: 7 },
+    { keepHourly: 24, keepDaily: 7, keepWeekly: 4, keepMonthly: 6, keepYearly: 2 },
+    { keepLast: 2, keepWeekly: 3, maxAge: "3d" },
+    { keepMonthly: 12, failedBackupsToKeep: 0 },
+  ];
+  let pruning = 0;
+  let keepingOldest = 0;
+  for (let round = 0; round < 200; round++) {
+    const span = (1 + next() * 400) * DAY * (round % 2 === 0 ? 0.02 : 1);
+    const backups: RetentionCandidate[] = [];
+    for (let i = 0, n = 1 + Math.floor(next() * 40); i < n; i++) {
+      const name = `b${String(i).padStart(2, "0")}`;
+      backups.push(next() < 0.1 ? failed(name, ago(next() * span)) : ok(name, ago(next() * span)));
+    }
+    const policy = policies[round % policies.length] as Retention;
+    const first = planRetention(backups, policy, NOW);
+    const gone = new Set(first.prune.map((p) => p.name));
+    if (gone.size > 0) pruning++;
+    if (first.keep.some((k) => k.reasons.some((r) => r.includes("oldest backup")))) keepingOldest++;
+    const second = planRetention(backups.filter((b) => !gone.has(b.name)), policy, NOW);
+    const label = `round ${round} ${JSON.stringify(policy)}`;
+    assert.deepEqual(second.prune, [], label);
+    assert.deepEqual(second.keep.map((k) => k.name), first.keep.map((k) => k.name), label);
+  }
+  // Not a vacuous test: many rounds prune, and many keep an oldest backup for a rule with slots left.
+  assert.ok(pruning > 50 && keepingOldest > 50, `${pruning} rounds pruned, ${keepingOldest} kept an oldest backup`);
+});

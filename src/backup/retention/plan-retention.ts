@@ -12,6 +12,8 @@
  *   backup instead of only the newest of each period. This is restic's `forget` since 0.16 (PR #4366),
  *   which K8up runs; the kept reason says "(oldest backup, slots left)". keepLast needs no such rule
  *   (with a slot left it keeps the oldest anyway), and maxAge has none (restic's --keep-within neither).
+ *   Pruning is stable under it: once pruned backups are gone, the next plan keeps the same ones (a rule
+ *   that reaches the new oldest with a slot left reached the old oldest with one, and kept it).
  * - maxAge keeps successful backups no older than it; older ones go unless a keep rule keeps them.
  *   Rules add up: a backup is kept if any rule keeps it.
  * - Failed backups never take a slot, so they never push a good one out; the failedBackupsToKeep newest
