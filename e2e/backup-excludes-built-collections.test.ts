@@ -16,7 +16,7 @@ import { s3Client } from "../test/helpers/s3.ts";
 import { apply, backupObj, condition, waitForPhase, world } from "./helpers/backup-world.ts";
 
 test("a backup of all leaves out a drill's temporary collection and an unpromoted rollout's green one, and says why; an explicit name is backed up", async (t) => {
-  const w = await world(t, "e2e-qb-exclude");
+  const w = await world(t, "e2e-qb-exclude", { ownEmulator: "backs up every collection of its Qdrant (collections: all)" });
   for (const name of ["policies_drill", "policies_v2"]) {
     const res = await fetch(`${w.qdrant.url}/collections/${name}`, { method: "PUT", headers: { "api-key": w.apiKey, "content-type": "application/json" }, body: JSON.stringify({ vectors: { size: 4, distance: "Cosine" } }) });
     assert.equal(res.status, 200, await res.text());

@@ -58,7 +58,7 @@ async function assertJobEnded(ns: string, name: string, reason: string, failed: 
 }
 
 test("Job failures: each backup ends Failed naming what to fix, and leaves no snapshot, upload or manifest", async (t) => {
-  const w = await world(t, "e2e-backup-bad");
+  const w = await world(t, "e2e-backup-bad", { ownEmulator: "a Qdrant that refuses a wrong API key, failed downloads of every snapshot, and its whole disk and /metrics read" });
   const admin = new AdminClient(w.qdrant.adminUrl);
   const res = await fetch(`${w.qdrant.url}/collections/aliases`, { method: "POST", headers: { "api-key": w.apiKey, "content-type": "application/json" }, body: JSON.stringify({ actions: [{ create_alias: { alias_name: "policies_production", collection_name: "policies" } }] }) });
   assert.equal(res.status, 200);
@@ -126,7 +126,7 @@ test("Job failures: each backup ends Failed naming what to fix, and leaves no sn
 });
 
 test("missing Secrets and keys: the backup waits naming the Secret and key, and runs once they exist", async (t) => {
-  const w = await world(t, "e2e-backup-secrets");
+  const w = await world(t, "e2e-backup-secrets", { ownEmulator: "creates fixed collection names (users, orders) beside the world's" });
   // One collection per backup, so each backup's manifest and points are its own to check.
   for (const c of ["users", "orders"]) {
     const res = await fetch(`${w.qdrant.url}/collections/${c}`, { method: "PUT", headers: { "api-key": w.apiKey, "content-type": "application/json" }, body: JSON.stringify({ vectors: { size: 4, distance: "Cosine" } }) });

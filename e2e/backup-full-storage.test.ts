@@ -25,7 +25,7 @@ interface FullStorageStatus {
 }
 
 test("a FullStorage backup: one archive and manifest in the bucket, the status lists them, the archive restores", async (t) => {
-  const w = await world(t, "e2e-backup-full");
+  const w = await world(t, "e2e-backup-full", { ownEmulator: "a full-storage snapshot is of every collection of its Qdrant, and the emulator's archive format is read" });
   const res = await fetch(`${w.qdrant.url}/collections/aliases`, {
     method: "POST",
     headers: { "api-key": w.apiKey, "content-type": "application/json" },

@@ -17,7 +17,7 @@ interface JobState {
 }
 
 test("a manager SIGKILLed mid-backup: the next one adopts the running Job, and the backup succeeds with one Job and one snapshot", async (t) => {
-  const w = await world(t, "e2e-backup-kill");
+  const w = await world(t, "e2e-backup-kill", { ownEmulator: "delays every snapshot call of its Qdrant and counts the snapshots it made (/metrics)" });
   const admin = new AdminClient(w.qdrant.adminUrl);
   // The snapshot takes 6 s: long enough to kill the manager and start another while the Job is inside it.
   const delay = await admin.delayNext({ method: "POST", path: "/collections/{collection_name}/snapshots" }, 6000);

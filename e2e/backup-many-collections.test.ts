@@ -22,7 +22,7 @@ interface Schedule {
 }
 
 test("a backup of more collections than fit in the Job's result lists them all, and latest of the last one keeps it from retention", async (t) => {
-  const w = await world(t, "e2e-qb-many");
+  const w = await world(t, "e2e-qb-many", { ownEmulator: "backs up every collection of its Qdrant (collections: all)" });
   for (const name of MANY) {
     const res = await fetch(`${w.qdrant.url}/collections/${name}`, { method: "PUT", headers: { "api-key": w.apiKey, "content-type": "application/json" }, body: JSON.stringify({ vectors: { size: 4, distance: "Cosine" } }) });
     assert.equal(res.status, 200, await res.text());

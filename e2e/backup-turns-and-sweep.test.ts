@@ -14,8 +14,8 @@ import { backupId } from "../src/backup/layout/backup-id.ts";
 import { groupListing } from "../src/backup/layout/listing.ts";
 import { backupPrefix, snapshotKey } from "../src/backup/layout/object-keys.ts";
 import { writeMarker } from "../src/backup/store/pending-markers.ts";
-import { AdminClient } from "../test/emulator/admin-client.ts";
 import { kubectl } from "../test/helpers/kubectl.ts";
+import { qdrantApi } from "../test/helpers/qdrant.ts";
 import { s3Client } from "../test/helpers/s3.ts";
 import { eventually, testEnv } from "../test/helpers/testenv.ts";
 import { listKeys } from "../test/jobs/backup-harness.ts";
@@ -32,7 +32,8 @@ async function events(ns: string, name: string): Promise<Array<{ type: string; r
 
 test("two backups of one collection created together run one after the other, and both succeed", async (t) => {
   const w = await world(t, "e2e-backup-turns");
-  await apply(w.ns, [backupObj("first", {}), backupObj("second", {})]);
+  const collections = { names: [w.collection] };
+  await apply(w.ns, [backupObj("first", { collections }), backupObj("second", { collections })]);
   const [a, b] = await Promise.all([waitForPhase(w.ns, "first", "Succeeded"), waitForPhase(w.ns, "second", "Succeeded")]);
   assert.equal(a.status?.collections?.[0]?.pointsCount, 20);
   assert.equal(b.status?.collections?.[0]?.pointsCount, 20);
@@ -44,7 +45,7 @@ test("two backups of one collection created together run one after the other, an
   const s3 = s3Client();
   t.after(() => s3.destroy());
   const listing = groupListing(await listKeys(s3, w.bucket), "qdrant/e2e");
-  assert.deepEqual(listing.complete.map((l) => [l.collection, l.backupId]), [a, b].map((x) => ["policies", x.status?.backupId]).sort((x, y) => String(x[1]).localeCompare(String(y[1]))));
+  assert.deepEqual(listing.complete.map((l) => [l.collection, l.backupId]), [a, b].map((x) => [w.collection, x.status?.backupId]).sort((x, y) => String(x[1]).localeCompare(String(y[1]))));
   assert.deepEqual([listing.incomplete, listing.foreign], [[], []]);
   const waited = (await events(w.ns, "second")).find((e) => e.reason === "WaitingForBackup");
   assert.equal(waited?.type, "Normal");
@@ -63,14 +64,14 @@ test("after a failed Job, the snapshot and the upload a killed run left are swep
   // What a run of this backup killed mid-upload would have left: a snapshot on the peer, named by a
   // pending marker, and an open multipart upload of its object.
   const id = backupId(new Date(pending.metadata.creationTimestamp), pending.metadata.uid);
-  const peerId = String((await new AdminClient(w.qdrant.adminUrl).peers())[0]!.id);
-  const parts = { prefix: "qdrant/e2e", namespace: w.ns, connection: "qdrant", collection: "policies", backupId: id };
-  const res = await fetch(`${w.qdrant.url}/collections/policies/snapshots?wait=true`, { method: "POST", headers: { "api-key": w.apiKey } });
+  const peerId = await qdrantApi(w.qdrant.url).peerId();
+  const parts = { prefix: "qdrant/e2e", namespace: w.ns, connection: "qdrant", collection: w.collection, backupId: id };
+  const res = await fetch(`${w.qdrant.url}/collections/${w.collection}/snapshots?wait=true`, { method: "POST", headers: { "api-key": w.apiKey } });
   assert.equal(res.status, 200);
   const snapshot = ((await res.json()) as { result: { name: string } }).result.name;
   const s3 = s3Client();
   t.after(() => s3.destroy());
-  await writeMarker(s3, w.bucket, backupPrefix(parts), { peerId, peerUrl: w.qdrant.url, collection: "policies", snapshot });
+  await writeMarker(s3, w.bucket, backupPrefix(parts), { peerId, peerUrl: w.qdrant.url, collection: w.collection, snapshot });
   await s3.send(new CreateMultipartUploadCommand({ Bucket: w.bucket, Key: snapshotKey(parts, peerId) }));
 
   // The location appears: the backup runs, fails (no collection "nope"), and is swept.
@@ -93,7 +94,7 @@ test("after a failed Job, the snapshot and the upload a killed run left are swep
   assert.equal(cleaned.message, "Deleted 1 snapshot a killed run left on Qdrant, aborted 1 unfinished upload.");
   assert.ok((await events(w.ns, "leftover")).some((e) => e.reason === "CleanedUp" && e.note === cleaned.message));
 
-  const list = await fetch(`${w.qdrant.url}/collections/policies/snapshots`, { headers: { "api-key": w.apiKey } });
+  const list = await fetch(`${w.qdrant.url}/collections/${w.collection}/snapshots`, { headers: { "api-key": w.apiKey } });
   assert.deepEqual(((await list.json()) as { result: unknown[] }).result, [], "no snapshot left on Qdrant");
   assert.deepEqual(await listKeys(s3, w.bucket), [], "no marker, no object");
   const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: w.bucket, Prefix: snapshotKey(parts, peerId) }));

@@ -20,7 +20,7 @@ import { apply, assertRestorable, backupObj, condition, getBackup, getJson, OPER
 
 test("a backup of a collection: the Job's result fills the status, the manifest is in the bucket, metrics and Events follow", async (t) => {
   const w = await world(t, "e2e-backup-ok");
-  await apply(w.ns, [backupObj("now", {})]);
+  await apply(w.ns, [backupObj("now", { collections: { names: [w.collection] } })]);
 
   // The Job as built: ours, the operator's image, secrets by reference only.
   const job = await eventually("the backup Job", () => getJson<Job>(w.ns, "job", "backup-now"));
@@ -43,9 +43,9 @@ test("a backup of a collection: the Job's result fills the status, the manifest 
   assert.deepEqual([condition(b, "Ready")?.status, condition(b, "Ready")?.reason, condition(b, "Failed")?.status], ["True", "Succeeded", "False"]);
   assert.ok(b.status?.startTime && b.status.completionTime);
   const col = b.status?.collections?.[0];
-  assert.equal(col?.name, "policies");
+  assert.equal(col?.name, w.collection);
   assert.equal(col?.pointsCount, 20);
-  const key = manifestKey({ prefix: "qdrant/e2e", namespace: w.ns, connection: "qdrant", collection: "policies", backupId: expectedId });
+  const key = manifestKey({ prefix: "qdrant/e2e", namespace: w.ns, connection: "qdrant", collection: w.collection, backupId: expectedId });
   assert.equal(col?.manifestKey, key);
   assert.ok((b.status?.sizeBytes ?? 0) > 0);
   await assertRestorable(t, w, key);
@@ -58,7 +58,7 @@ test("a backup of a collection: the Job's result fills the status, the manifest 
   const address = /"address":"([^"]+)","msg":"Starting metrics and health server"/.exec(await w.manager.log())?.[1];
   assert.ok(address, "the manager logged its metrics address");
   const metrics = await (await fetch(`http://${address}/metrics`)).text();
-  assert.match(metrics, new RegExp(`qdrant_operator_backup_last_success_timestamp_seconds\\{namespace="${w.ns}",schedule="",collection="policies"\\} \\d+`));
+  assert.match(metrics, new RegExp(`qdrant_operator_backup_last_success_timestamp_seconds\\{namespace="${w.ns}",schedule="",collection="${w.collection}"\\} \\d+`));
   assert.match(metrics, new RegExp(`qdrant_operator_backup_duration_seconds_count\\{namespace="${w.ns}",schedule="",phase="Succeeded"\\} 1`));
   assert.match(metrics, new RegExp(`qdrant_operator_backup_last_status\\{namespace="${w.ns}",schedule=""\\} 1`));
 });
@@ -68,8 +68,8 @@ test("a */1 schedule under a controlled clock: its tick's backup runs as a Job a
   const w = await world(t, "e2e-chain", {
     // The schedule exists before the manager starts, so its first tick is known; the manager's clock is
     // set so that tick comes a few seconds after start, instead of waiting for a real minute boundary.
-    managerEnv: async (ns) => {
-      await apply(ns, [{ apiVersion: API_VERSION, kind: "QdrantBackupSchedule", metadata: { name: "every-minute" }, spec: { schedule: "*/1 * * * *", connectionRef: { name: "qdrant" }, locationRef: { name: "s3" }, collections: { names: ["policies"] } } }]);
+    managerEnv: async (ns, collection) => {
+      await apply(ns, [{ apiVersion: API_VERSION, kind: "QdrantBackupSchedule", metadata: { name: "every-minute" }, spec: { schedule: "*/1 * * * *", connectionRef: { name: "qdrant" }, locationRef: { name: "s3" }, collections: { names: [collection] } } }]);
       const created = (await getJson<{ metadata: { creationTimestamp: string } }>(ns, "qdrantbackupschedule", "every-minute"))?.metadata.creationTimestamp ?? "";
       tick = new Date(Math.floor(Date.parse(created) / 60_000) * 60_000 + 60_000);
       return { [CLOCK_OFFSET_ENV]: String(tick.getTime() - Date.now() - 8_000) };
@@ -78,7 +78,7 @@ test("a */1 schedule under a controlled clock: its tick's backup runs as a Job a
   const name = backupNameFor("every-minute", tick);
   const b = await waitForPhase(w.ns, name, "Succeeded", 150_000);
   const key = b.status?.collections?.[0]?.manifestKey ?? "";
-  assert.equal(key, manifestKey({ prefix: "qdrant/e2e", namespace: w.ns, connection: "qdrant", collection: "policies", backupId: backupId(new Date(b.metadata.creationTimestamp), b.metadata.uid) }));
+  assert.equal(key, manifestKey({ prefix: "qdrant/e2e", namespace: w.ns, connection: "qdrant", collection: w.collection, backupId: backupId(new Date(b.metadata.creationTimestamp), b.metadata.uid) }));
   await assertRestorable(t, w, key);
   await eventually("the schedule to record the success", async () => {
     const o = await getJson<{ status?: { lastSuccessfulTime?: string; history?: Array<{ name: string; phase: string }> } }>(w.ns, "qdrantbackupschedule", "every-minute");

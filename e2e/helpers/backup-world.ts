@@ -1,6 +1,6 @@
 /**
- * What the QdrantBackup end-to-end tests share: a "world" (a namespace with a seeded Qdrant emulator, a
- * bucket with a one-bucket MinIO user, their Secrets, a QdrantConnection "qdrant", a QdrantBackupLocation
+ * What the QdrantBackup end-to-end tests share: a "world" (a namespace, a seeded collection of its own on
+ * the environment's Qdrant, a bucket with a one-bucket MinIO user, their Secrets, a QdrantConnection "qdrant", a QdrantBackupLocation
  * "s3" and the real manager process), kubectl readers for backups and Jobs, and the check that a backup
  * in the bucket restores the same points.
  */
@@ -11,11 +11,13 @@ import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { stringify } from "yaml";
 import { API_VERSION } from "../../src/api/group.ts";
 import { parseManifest } from "../../src/backup/layout/manifest.ts";
+import { QdrantApi } from "../../src/qdrant/client.ts";
 import { startEmulator, type EmulatorHandle } from "../../test/emulator/index.ts";
 import { ensureCrds } from "../../test/helpers/crds.ts";
 import { kubectl } from "../../test/helpers/kubectl.ts";
 import { objectBytes, uploadAndRecover } from "../../test/jobs/backup-harness.ts";
 import { startManager, type ManagerProcess } from "../../test/helpers/manager.ts";
+import { allPoints as sharedAllPoints, needsEmulatorFaults, qdrantUnderTest, seedPoints, uniqueName, useCollection } from "../../test/helpers/qdrant.ts";
 import { bucketOnlyUser, s3Client, useBucket } from "../../test/helpers/s3.ts";
 import { eventually, testEnv, useNamespace } from "../../test/helpers/testenv.ts";
 
@@ -84,34 +86,69 @@ export const backupObj = (name: string, spec: Record<string, unknown>) => ({
 export interface World {
   ns: string;
   bucket: string;
+  /** The key in Secret "qdrant-key": the Qdrant's own, or (when it needs none) a random one. */
   apiKey: string;
   s3AccessKeyId: string;
   s3SecretKey: string;
-  qdrant: EmulatorHandle;
+  /** The collection the world seeded with 20 points, unique on the shared Qdrant ("policies" on an own emulator). */
+  collection: string;
+  /** The Qdrant that connection "qdrant" names; `adminUrl` only on the environment's emulator. */
+  qdrant: { url: string; adminUrl?: string };
   manager: ManagerProcess;
 }
 
+export interface WorldOptions {
+  locationSpec?: Record<string, unknown>;
+  /**
+   * Runs after the namespace and the collection exist and before the manager starts, and returns extra
+   * environment for it (e.g. a clock offset computed from an object it created).
+   */
+  managerEnv?: (ns: string, collection: string) => Promise<Record<string, string>>;
+  /**
+   * Why this test needs an emulator of its own (one that requires its API key, or whose whole disk,
+   * metrics or fault list the test reads): the world then starts one, seeded with "policies", and the test
+   * is skipped, saying why, when Qdrant is real (QDRANT_URL).
+   */
+  ownEmulator?: string;
+}
+
 /**
- * A namespace with a seeded emulator (collection "policies", 20 points), a bucket, their Secrets
+ * A namespace, a Qdrant collection with 20 points, a bucket with a one-bucket MinIO user, their Secrets
  * ("qdrant-key", "s3-creds"), a QdrantConnection "qdrant", a location "s3" and the manager.
- * `managerEnv` runs after the namespace exists and before the manager starts, and returns extra
- * environment for it (e.g. a clock offset computed from an object it created).
+ *
+ * The Qdrant is the environment's (the emulator `npm test` starts, or QDRANT_URL's real one), shared by
+ * every test at once, so the collection has a name of its own (`w.collection`; name it in the backup's
+ * `collections`) and is deleted when the test ends; it is seeded through the operator's Qdrant adapter.
  */
-export async function world(t: TestContext, prefix: string, opts: { locationSpec?: Record<string, unknown>; managerEnv?: (ns: string) => Promise<Record<string, string>> } = {}): Promise<World> {
+export async function world(t: TestContext, prefix: string, opts: WorldOptions & { ownEmulator: string }): Promise<World & { qdrant: EmulatorHandle }>;
+export async function world(t: TestContext, prefix: string, opts?: WorldOptions): Promise<World>;
+export async function world(t: TestContext, prefix: string, opts: WorldOptions = {}): Promise<World> {
   await ensureCrds();
+  let qdrant: World["qdrant"];
+  let apiKey: string;
+  let collection: string;
+  if (opts.ownEmulator !== undefined) {
+    needsEmulatorFaults(t, opts.ownEmulator);
+    apiKey = `qk-${randomBytes(12).toString("hex")}`;
+    const emulator = await startEmulator({ apiKey });
+    t.after(() => emulator.stop());
+    qdrant = emulator;
+    collection = "policies";
+    const api = new QdrantApi({ url: emulator.url, apiKey, timeoutMs: 30_000 });
+    await api.createCollection(collection, { vectors: { size: 4, distance: "Cosine" } });
+    await api.upsert(collection, seedPoints(20));
+  } else {
+    const shared = qdrantUnderTest();
+    const adminUrl = testEnv().qdrant?.adminUrl;
+    qdrant = { url: shared.url, ...(adminUrl ? { adminUrl } : {}) };
+    // An emulator without a key accepts any, as does a Qdrant with none configured.
+    apiKey = shared.apiKey ?? `qk-${randomBytes(12).toString("hex")}`;
+    collection = await useCollection(t, "policies");
+  }
   const ns = await useNamespace(t, prefix);
-  const apiKey = `qk-${randomBytes(12).toString("hex")}`;
-  const qdrant = await startEmulator({ apiKey });
-  t.after(() => qdrant.stop());
-  const call = async (method: string, path: string, body: unknown) => {
-    const res = await fetch(`${qdrant.url}${path}`, { method, headers: { "api-key": apiKey, "content-type": "application/json" }, body: JSON.stringify(body) });
-    assert.equal(res.status, 200, `${method} ${path}: ${await res.text()}`);
-  };
-  await call("PUT", "/collections/policies", { vectors: { size: 4, distance: "Cosine" } });
-  await call("PUT", "/collections/policies/points?wait=true", { points: Array.from({ length: 20 }, (_, i) => ({ id: i + 1, vector: [Math.sin(i), Math.cos(i), i / 20, 1], payload: { n: i } })) });
   const bucket = await useBucket(t);
   const creds = await bucketOnlyUser(bucket);
-  const manager = await startManager(t, [ns], [], opts.managerEnv ? { env: await opts.managerEnv(ns) } : {});
+  const manager = await startManager(t, [ns], [], opts.managerEnv ? { env: await opts.managerEnv(ns, collection) } : {});
   await apply(ns, [
     secret("qdrant-key", { "api-key": apiKey }),
     secret("s3-creds", { AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey }),
@@ -123,40 +160,36 @@ export async function world(t: TestContext, prefix: string, opts: { locationSpec
       spec: { s3: { bucket, prefix: "qdrant/e2e", endpoint: testEnv().s3.endpoint, region: testEnv().s3.region, forcePathStyle: true, credentials: { secretRef: { name: "s3-creds" } } }, ...opts.locationSpec },
     },
   ]);
-  return { ns, bucket, apiKey, s3AccessKeyId: creds.accessKeyId, s3SecretKey: creds.secretAccessKey, qdrant, manager };
+  return { ns, bucket, apiKey, s3AccessKeyId: creds.accessKeyId, s3SecretKey: creds.secretAccessKey, collection, qdrant, manager };
 }
 
 /** Every point of a collection, in id order, with payloads and vectors. */
-export async function allPoints(url: string, collection: string, apiKey?: string): Promise<unknown[]> {
-  const res = await fetch(`${url}/collections/${collection}/points/scroll`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(apiKey ? { "api-key": apiKey } : {}) },
-    body: JSON.stringify({ limit: 1000, with_payload: true, with_vector: true }),
-  });
-  assert.equal(res.status, 200);
-  return ((await res.json()) as { result: { points: unknown[] } }).result.points;
+export function allPoints(url: string, collection: string, apiKey?: string): Promise<unknown[]> {
+  return sharedAllPoints(collection, { url, ...(apiKey ? { apiKey } : {}) });
 }
 
 /**
- * The manifest at `key` is valid and names the 20-point collection; each file's sha256 and size are those
- * of the bytes in the bucket; and those bytes, uploaded into a fresh Qdrant, restore the same points.
+ * The manifest at `key` is valid and names the world's 20-point collection; each file's sha256 and size are
+ * those of the bytes in the bucket; and those bytes, uploaded into a fresh collection on the same Qdrant,
+ * restore the same points (a real Qdrant's snapshot restores into a real Qdrant, never the emulator).
  */
 export async function assertRestorable(t: TestContext, w: World, key: string): Promise<void> {
   const s3 = s3Client();
   t.after(() => s3.destroy());
   const parsed = parseManifest(await (await s3.send(new GetObjectCommand({ Bucket: w.bucket, Key: key }))).Body!.transformToString(), { key });
   assert.ok(parsed.ok, parsed.ok ? "" : parsed.error);
-  assert.equal(parsed.manifest.collection?.name, "policies");
+  assert.equal(parsed.manifest.collection?.name, w.collection);
   assert.equal(parsed.manifest.collection?.pointsCount, 20);
   // The manifest's sha256 is that of the bytes in the bucket, and those bytes restore the same points.
   const file = parsed.manifest.peers[0]!.file;
   const bytes = await objectBytes(s3, w.bucket, file.key);
   assert.equal(createHash("sha256").update(bytes).digest("hex"), file.sha256);
   assert.equal(bytes.length, file.size);
-  const fresh = await startEmulator();
-  t.after(() => fresh.stop());
-  await uploadAndRecover(fresh.url, "policies", bytes, file.sha256);
-  const original = await allPoints(w.qdrant.url, "policies", w.apiKey);
+  const restored = uniqueName("restored");
+  const api = new QdrantApi({ url: w.qdrant.url, apiKey: w.apiKey, timeoutMs: 30_000 });
+  t.after(() => api.deleteCollection(restored).then(() => undefined));
+  await uploadAndRecover(w.qdrant.url, restored, bytes, file.sha256, w.apiKey);
+  const original = await allPoints(w.qdrant.url, w.collection, w.apiKey);
   assert.equal(original.length, 20);
-  assert.deepEqual(await allPoints(fresh.url, "policies"), original);
+  assert.deepEqual(await allPoints(w.qdrant.url, restored, w.apiKey), original);
 }

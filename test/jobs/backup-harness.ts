@@ -180,10 +180,10 @@ export async function startJobMidUpload(plan: BackupJobPlan, proxy: { held: Prom
 }
 
 /** Upload + recover of a snapshot's bytes into `url`, checked against `sha256`. */
-export async function uploadAndRecover(url: string, collection: string, bytes: Buffer, sha256: string): Promise<void> {
+export async function uploadAndRecover(url: string, collection: string, bytes: Buffer, sha256: string, apiKey?: string): Promise<void> {
   const form = new FormData();
   form.append("snapshot", new Blob([new Uint8Array(bytes)]), "restore.snapshot");
-  const res = await fetch(`${url}/collections/${collection}/snapshots/upload?wait=true&checksum=${sha256}`, { method: "POST", body: form });
+  const res = await fetch(`${url}/collections/${encodeURIComponent(collection)}/snapshots/upload?wait=true&checksum=${sha256}`, { method: "POST", body: form, ...(apiKey ? { headers: { "api-key": apiKey } } : {}) });
   if (!res.ok) throw new Error(`upload+recover: ${res.status} ${await res.text()}`);
 }
 
