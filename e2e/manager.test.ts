@@ -122,9 +122,9 @@ test("bad connections and storage end in conditions that say what to fix, and no
     ["qdrantconnection", "no-secret", "SecretNotFound", /spec\.apiKeySecretRef\.name: Secret .*\/missing does not exist/],
     ["qdrantconnection", "no-key-in-secret", "SecretNotFound", /spec\.apiKeySecretRef\.key: Secret .*\/wrong-key has no key "token"/],
     ["qdrantconnection", "unreachable", "QdrantUnreachable", new RegExp(`GET http://127\\.0\\.0\\.1:${closedPort}/: ECONNREFUSED`)],
-    ["qdrantbackuplocation", "wrong-credentials", "StorageAccessDenied", /spec\.s3\.credentials: HeadBucket on bucket .* was refused/],
+    ["qdrantbackuplocation", "wrong-credentials", "StorageAccessDenied", /^spec\.s3\.credentials: HeadBucket on bucket .* was refused \(SignatureDoesNotMatch\); check the access key and secret$/],
     ["qdrantbackuplocation", "missing-bucket", "BucketNotFound", /spec\.s3\.bucket: bucket "missing-[0-9a-f]+" does not exist/],
-    ["qdrantbackuplocation", "other-bucket", "StorageAccessDenied", /HeadBucket on bucket "test-[0-9a-f]+" was refused .*check the access key, secret and the bucket's policy/],
+    ["qdrantbackuplocation", "other-bucket", "StorageAccessDenied", /^spec\.s3\.bucket, spec\.s3\.credentials: HeadBucket on bucket "test-[0-9a-f]+" was refused \(HTTP 403\): the bucket is missing, or not permitted for these credentials; check the bucket's name, the access key and secret, and the bucket's policy$/],
   ];
   for (const [resource, name, reason, message] of cases) {
     const { cond } = await waitForCondition(ns, resource, name, "Ready", "False", reason);

@@ -50,7 +50,11 @@ export function qdrantConnectionController(ctx: OperatorContext, informer: Infor
       }
       try {
         const resolved = await connectionEndpoint(ctx, obj, { self: true });
-        const topology = await discoverTopology(new QdrantApi(resolved.endpoint, signal), resolved.discovery);
+        const api = new QdrantApi(resolved.endpoint, signal);
+        const topology = await discoverTopology(api, resolved.discovery);
+        // GET / answers without a key (Qdrant's auth lets it through); only Cluster discovery then asks
+        // GET /cluster, which needs it. Without that call, a refused key showed Ready until the first backup.
+        if (resolved.discovery.mode !== "Cluster") await api.listCollections();
         const peers = topology.peers.length;
         log.debug({ version: topology.version, peers }, "Checked Qdrant");
         await write(
