@@ -9,8 +9,8 @@
  * - `try_into_shard_request` excludes every point id the query refers to (root and nested nearest-by-id
  *   on this collection) with a `must_not has_id` merged into the root filter, so querying by a point's id
  *   never returns that point;
- * - the root filter also restricts every prefetch (as Qdrant's planner merges it down), a prefetch's own
- *   filter adds to it for its sub-prefetches;
+ * - the root filter restricts every prefetch and a prefetch's filter its sub-prefetches: Qdrant's planner
+ *   (lib/shard/src/query/planned_query.rs, `recurse_prefetches`) merges each filter into the leaves;
  * - `offset` applies at the root only (a prefetch has none); a prefetch's `limit` defaults to 10.
  * Recommend, discover, context, order_by, formula, sample, mmr and `lookup_from` are refused with a
  * 400 naming the emulator (README: what the Query API covers).
@@ -144,11 +144,17 @@ export class QueryEngine {
         return this.inIdOrder(accept, limit);
       case "rrf":
       case "dbsf": {
+        // Both are `OperationError::ValidationError` ("Validation failed: …"), a BadInput once converted:
+        // the planner's (lib/shard/src/query/planned_query.rs) and `rrf_scoring`'s.
+        if (prefetches.length === 0) throw badInput("Validation failed: cannot apply Fusion without prefetches");
         if (query.kind === "rrf" && query.weights !== undefined && query.weights.length !== sources.length) {
-          throw badInput(`Number of weights in RRF should match number of pre-fetches: got ${query.weights.length}, expected ${sources.length}`);
+          throw badInput(
+            `Validation failed: Number of weights in RRF should match number of pre-fetches: got ${query.weights.length}, expected ${sources.length}`,
+          );
         }
         const fused = query.kind === "rrf" ? rrf(sources, query.k, query.weights, compareKeys) : dbsf(sources, compareKeys);
-        // A fused score is "larger is better" whatever the sources' metrics were.
+        // A fused score is "larger is better" whatever the sources' metrics were; `fusion_rescore`
+        // (lib/collection/src/shards/local_shard/query.rs) keeps `score >= score_threshold`.
         return fused.filter((r) => threshold === undefined || r.score >= threshold).slice(0, limit);
       }
       case "vector":
@@ -171,11 +177,15 @@ export class QueryEngine {
     return out;
   }
 
-  /** The vector a nearest-by-id query searches with: the point's own vector named `using`. */
+  /**
+   * The vector a nearest-by-id query searches with: the point's own vector named `using`. Qdrant
+   * resolves references through `ReferencedVectors::resolve_reference` (lib/collection/src/common/
+   * fetch_vectors.rs); a missing point and a point without that vector both yield `None`, which
+   * `vector_not_found_error` turns into `CollectionError::NotFound` ("{what} not found") naming the vector
+   * with Rust's `{:?}`, so both answer 404 `Not found: Vector with name "" for point not found`.
+   */
   private storedVector(id: PointId, using: string): number[] {
-    const point = this.view.readPoint(pointKey(id));
-    if (point === undefined) throw notFound(`No point with id ${String(id)} found`);
-    const stored = point.vector[using];
+    const stored = this.view.readPoint(pointKey(id))?.vector[using];
     if (!Array.isArray(stored)) throw notFound(`Vector with name ${JSON.stringify(using)} for point not found`);
     return stored as number[];
   }

@@ -98,7 +98,7 @@ describe("the Query API", () => {
     assert.deepEqual(nested.map((p) => p.id), [7, uuid, 8]);
     const missing = await clientError(client.query(name, { query: 999 }));
     assert.equal(missing.status, 404);
-    assert.equal(missing.error, "Not found: No point with id 999 found");
+    assert.equal(missing.error, 'Not found: Vector with name "" for point not found');
   });
 
   it("rescores only the prefetched candidates in a multi-stage query, each stage with its own limit", async () => {
@@ -157,6 +157,13 @@ describe("the Query API", () => {
       [{ prefetch: { query: [1, 0], using: "dense" }, query: { fusion: "rrf" }, using: "dense" }, "Bad request: Fusion queries cannot be combined with the 'using' field."],
       [{ prefetch: { prefetch: { query: [1, 0], using: "dense" } }, query: { fusion: "rrf" } }, "Bad request: A query is needed to merge the prefetches. Can't have prefetches without defining a query."],
     ];
+    cases.push(
+      [{ query: { fusion: "rrf" } }, "Wrong input: Validation failed: cannot apply Fusion without prefetches"],
+      [
+        { prefetch: [{ query: [1, 0], using: "dense" }, { query: [1, 0], using: "other" }], query: { rrf: { weights: [1] } } },
+        "Wrong input: Validation failed: Number of weights in RRF should match number of pre-fetches: got 1, expected 2",
+      ],
+    );
     for (const [body, error] of cases) {
       const e = await clientError(target.client().query(hybrid, body));
       assert.deepEqual(e, { status: 400, error }, JSON.stringify(body));
