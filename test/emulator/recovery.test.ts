@@ -248,6 +248,25 @@ describe("recover error paths, as Qdrant's source orders them", () => {
     assert.equal(e.error, `Service internal error: Http request error: error sending request for url (${location})`);
   });
 
+  it("answers bad shard recover locations as src/common/snapshots.rs does, after the shard check", async () => {
+    const client = target.client();
+    const name = uniqueName("shardrec");
+    await client.createCollection(name, { vectors: { size: 2, distance: "Dot" } });
+    const recover = (shard: number, location: string) =>
+      raw(`${target.url}/collections/${name}/shards/${shard}/snapshots/recover`, { method: "PUT", body: JSON.stringify({ location }) });
+    const cases: Array<[number, string, number, string]> = [
+      [0, "s3://bucket/key.snapshot", 400, "Wrong input: Invalid snapshot URL s3://bucket/key.snapshot: URLs with s3 scheme are not supported"],
+      [0, "file:///etc/passwd", 400, "Wrong input: Invalid snapshot URL file:///etc/passwd: URLs with file scheme are not supported"],
+      [0, "../escape.snapshot", 404, "Not found: Snapshot ../escape.snapshot not found"],
+      [0, "absent.snapshot", 404, "Not found: Snapshot absent.snapshot not found"],
+      [7, "s3://bucket/key.snapshot", 404, "Not found: shard 7 not found"],
+    ];
+    for (const [shard, location, status, error] of cases) {
+      const r = await recover(shard, location);
+      assert.deepEqual({ status: r.status, error: errorText(r) }, { status, error }, `${shard} ${location}`);
+    }
+  });
+
   it("answers an archive without a collection config (an empty upload) with 400 and creates nothing", async () => {
     const empty = path.join(work, "empty.snapshot");
     fs.writeFileSync(empty, "");

@@ -2,10 +2,11 @@
  * Shard snapshot routes: the same verbs as collection snapshots, scoped to one shard this peer holds, plus
  * the on-the-fly stream (`GET …/shards/{id}/snapshot`). Recovery never creates the collection.
  */
+import type { Stats } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { randomUUID } from "node:crypto";
-import { badRequest } from "./errors.ts";
+import { badInput, formatError, notFound, serviceError } from "./errors.ts";
 import { maybeWait, resolvedCollection, shardIdParam } from "./route-helpers.ts";
 import { route, type Route, type RouteContext } from "./router.ts";
 import { writeShardSnapshot } from "./snapshot-archive.ts";
@@ -20,17 +21,40 @@ function target(ctx: RouteContext): { name: string; shardId: number } {
   return { name, shardId };
 }
 
-/** A shard recover location is an http(s) URL or a bare file name in the shard's snapshot directory. */
+/**
+ * A shard recover location, checked as Qdrant's `recover_shard_snapshot` (src/common/snapshots.rs) does,
+ * after the shard's existence (`assert_shard_exists`: 404 `shard N not found`):
+ * - a URL (anything with a scheme, as `ShardSnapshotLocation` tries `Url` first) must be http(s), else
+ *   400 `Wrong input: Invalid snapshot URL <url>: URLs with <scheme> scheme are not supported`;
+ * - otherwise a bare file name in the shard's snapshot directory: a name with a path in it is 404
+ *   `Snapshot <name> not found` (`shard_snapshot_path_unchecked`), a missing file the same 404 and a
+ *   non-file 500 `<name> is not a file` (`check_shard_snapshot_file_exists`).
+ */
 async function locate(ctx: RouteContext, name: string, shardId: number, location: string, apiKey: string | undefined) {
+  if (!(String(shardId) in ctx.cluster.meta(name).shards)) throw notFound(`shard ${shardId} not found`);
   if (/^[a-z][a-z0-9+.-]*:/i.test(location)) {
-    const scheme = location.slice(0, location.indexOf(":")).toLowerCase();
+    let url: URL;
+    try {
+      url = new URL(location);
+    } catch {
+      throw formatError("relative URL without a base");
+    }
+    const scheme = url.protocol.replace(/:$/, "");
     if (scheme !== "http" && scheme !== "https") {
-      throw badRequest(`Invalid snapshot URL ${location}: only HTTP and HTTPS protocols are supported`);
+      throw badInput(`Invalid snapshot URL ${url.href}: URLs with ${scheme} scheme are not supported`);
     }
     return fetchLocation(ctx.peer, location, apiKey);
   }
-  if (!isPlainFileName(location)) throw badRequest(`Invalid snapshot path ${location}`);
-  return { file: await resolveSnapshot(shardSnapshotDir(ctx.peer, name, shardId), location), temporary: false };
+  if (!isPlainFileName(location)) throw notFound(`Snapshot ${location} not found`);
+  const file = path.join(shardSnapshotDir(ctx.peer, name, shardId), location);
+  let st: Stats;
+  try {
+    st = await fsp.stat(file);
+  } catch {
+    throw notFound(`Snapshot ${location} not found`);
+  }
+  if (!st.isFile()) throw serviceError(`${location} is not a file`);
+  return { file, temporary: false };
 }
 
 export function shardSnapshotRoutes(): Route[] {
