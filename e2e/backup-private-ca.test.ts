@@ -9,17 +9,16 @@
  * The environment's MinIO is plain HTTP, so the test starts its own over TLS (test/helpers/minio-tls.ts).
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { API_VERSION } from "../src/api/group.ts";
 import { backupId } from "../src/backup/layout/backup-id.ts";
 import { manifestKey, snapshotKey } from "../src/backup/layout/object-keys.ts";
-import { startEmulator } from "../test/emulator/index.ts";
 import { ensureCrds } from "../test/helpers/crds.ts";
 import { kubectl } from "../test/helpers/kubectl.ts";
 import { startManager } from "../test/helpers/manager.ts";
 import { startTlsMinio } from "../test/helpers/minio-tls.ts";
+import { apiKeyForSecret, qdrantUnderTest, useCollection } from "../test/helpers/qdrant.ts";
 import { eventually, useNamespace } from "../test/helpers/testenv.ts";
 import { apply, backupObj, condition, getBackup, getJson, secret, waitForPhase } from "./helpers/backup-world.ts";
 
@@ -44,16 +43,9 @@ test("a location with a private-CA S3 endpoint: Ready, a backup, a prune, the fa
   const ns = await useNamespace(t, "e2e-private-ca");
   const minio = await startTlsMinio(t);
   const bucket = await minio.createBucket();
-  const apiKey = `qk-${randomBytes(12).toString("hex")}`;
-  const qdrant = await startEmulator({ apiKey });
-  t.after(() => qdrant.stop());
-  for (const [path, body] of [
-    ["/collections/policies", { vectors: { size: 4, distance: "Cosine" } }],
-    ["/collections/policies/points?wait=true", { points: Array.from({ length: 20 }, (_, i) => ({ id: i + 1, vector: [Math.sin(i), Math.cos(i), i / 20, 1], payload: { n: i } })) }],
-  ] as const) {
-    const res = await fetch(`${qdrant.url}${path}`, { method: "PUT", headers: { "api-key": apiKey, "content-type": "application/json" }, body: JSON.stringify(body) });
-    assert.equal(res.status, 200, `${path}: ${await res.text()}`);
-  }
+  const apiKey = apiKeyForSecret();
+  const qdrant = qdrantUnderTest();
+  const collection = await useCollection(t, "policies");
 
   await apply(ns, [
     secret("qdrant-key", { "api-key": apiKey }),
@@ -67,7 +59,7 @@ test("a location with a private-CA S3 endpoint: Ready, a backup, a prune, the fa
       spec: { s3: { bucket, prefix: PREFIX, endpoint: minio.endpoint, region: minio.region, forcePathStyle: true, credentials: { secretRef: { name: "s3-creds" } }, caSecretRef: { name: "s3-ca", key: "ca.crt" } } },
     },
     // Yearly, so no tick comes during the test; keepLast 1 over two successful backups prunes the older.
-    { apiVersion: API_VERSION, kind: "QdrantBackupSchedule", metadata: { name: "yearly" }, spec: { schedule: "0 0 1 1 *", connectionRef: { name: "qdrant" }, locationRef: { name: "s3" }, collections: { names: ["policies"] }, retention: { keepLast: 1 } } },
+    { apiVersion: API_VERSION, kind: "QdrantBackupSchedule", metadata: { name: "yearly" }, spec: { schedule: "0 0 1 1 *", connectionRef: { name: "qdrant" }, locationRef: { name: "s3" }, collections: { names: [collection] }, retention: { keepLast: 1 } } },
   ]);
 
   // Two finished backups of the schedule with their objects in the bucket, as the Job leaves them; their
@@ -76,15 +68,15 @@ test("a location with a private-CA S3 endpoint: Ready, a backup, a prune, the fa
   const owner = { apiVersion: API_VERSION, kind: "QdrantBackupSchedule", name: "yearly", uid: sched.metadata.uid, controller: true, blockOwnerDeletion: true };
   const keysOf = new Map<string, string[]>();
   for (const [i, name] of ["old", "newer"].entries()) {
-    await apply(ns, [{ ...backupObj(name, {}), metadata: { name, ownerReferences: [owner] } }]);
+    await apply(ns, [{ ...backupObj(name, { collections: { names: [collection] } }), metadata: { name, ownerReferences: [owner] } }]);
     const b = await get(ns, "qdrantbackup", name);
     const id = backupId(new Date(b.metadata.creationTimestamp), b.metadata.uid);
-    const parts = { prefix: PREFIX, namespace: ns, connection: "qdrant", collection: "policies", backupId: id };
+    const parts = { prefix: PREFIX, namespace: ns, connection: "qdrant", collection, backupId: id };
     const keys = [manifestKey(parts), snapshotKey(parts, "1")];
     keysOf.set(name, keys);
     for (const key of keys) await minio.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `${name}:${key}` }));
     const start = new Date(Date.now() - (2 - i) * DAY);
-    await kubectl(["patch", "-n", ns, "qdrantbackup", name, "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { phase: "Succeeded", backupId: id, startTime: kubeTime(start), completionTime: kubeTime(new Date(start.getTime() + 60_000)), collections: [{ name: "policies", manifestKey: keys[0] }] } })]);
+    await kubectl(["patch", "-n", ns, "qdrantbackup", name, "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { phase: "Succeeded", backupId: id, startTime: kubeTime(start), completionTime: kubeTime(new Date(start.getTime() + 60_000)), collections: [{ name: collection, manifestKey: keys[0] }] } })]);
   }
 
   await startManager(t, [ns]);
@@ -104,7 +96,7 @@ test("a location with a private-CA S3 endpoint: Ready, a backup, a prune, the fa
   assert.deepEqual(await keysIn(minio.client, bucket), [...keysOf.get("newer")!].sort());
 
   // 3. A backup through the Job (which mounts the CA), with deletionPolicy Delete.
-  await apply(ns, [backupObj("manual", { deletionPolicy: "Delete" })]);
+  await apply(ns, [backupObj("manual", { deletionPolicy: "Delete", collections: { names: [collection] } })]);
   const done = await waitForPhase(ns, "manual", "Succeeded", 120_000);
   const manual = done.status?.collections?.[0]?.manifestKey;
   assert.ok(manual, JSON.stringify(done.status));

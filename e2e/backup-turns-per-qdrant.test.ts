@@ -8,13 +8,12 @@
  *   apiserver, so only this manager's requests count.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { test, type TestContext } from "node:test";
 import { API_VERSION } from "../src/api/group.ts";
-import { startEmulator } from "../test/emulator/index.ts";
 import { ensureCrds } from "../test/helpers/crds.ts";
 import { kubectl } from "../test/helpers/kubectl.ts";
 import { startManager } from "../test/helpers/manager.ts";
+import { apiKeyForSecret, qdrantUnderTest, useCollection } from "../test/helpers/qdrant.ts";
 import { managerIdentity } from "../test/helpers/operator-identity.ts";
 import { bucketOnlyUser, useBucket } from "../test/helpers/s3.ts";
 import { eventually, testEnv, useNamespace } from "../test/helpers/testenv.ts";
@@ -46,15 +45,9 @@ const locationObj = (bucket: string) => ({
 test("backups in two namespaces, through two connections to one Qdrant, take turns", async (t: TestContext) => {
   await ensureCrds();
   const [nsA, nsB] = [await useNamespace(t, "e2e-turns-a"), await useNamespace(t, "e2e-turns-b")];
-  const apiKey = `qk-${randomBytes(12).toString("hex")}`;
-  const qdrant = await startEmulator({ apiKey });
-  t.after(() => qdrant.stop());
-  const put = async (path: string, body: unknown) => {
-    const res = await fetch(`${qdrant.url}${path}`, { method: "PUT", headers: { "api-key": apiKey, "content-type": "application/json" }, body: JSON.stringify(body) });
-    assert.equal(res.status, 200, `PUT ${path}: ${await res.text()}`);
-  };
-  await put("/collections/policies", { vectors: { size: 4, distance: "Cosine" } });
-  await put("/collections/policies/points?wait=true", { points: Array.from({ length: 20 }, (_, i) => ({ id: i + 1, vector: [Math.sin(i), Math.cos(i), i / 20, 1] })) });
+  const apiKey = apiKeyForSecret();
+  const qdrant = qdrantUnderTest();
+  const collection = await useCollection(t, "policies");
   const bucket = await useBucket(t);
   const creds = await bucketOnlyUser(bucket);
   await startManager(t, [nsA, nsB]);
@@ -68,7 +61,8 @@ test("backups in two namespaces, through two connections to one Qdrant, take tur
       locationObj(bucket),
     ]);
   }
-  await Promise.all([apply(nsA, [backupObj("first", {})]), apply(nsB, [backupObj("second", {})])]);
+  const collections = { names: [collection] };
+  await Promise.all([apply(nsA, [backupObj("first", { collections })]), apply(nsB, [backupObj("second", { collections })])]);
   await Promise.all([waitForPhase(nsA, "first", "Succeeded"), waitForPhase(nsB, "second", "Succeeded")]);
 
   const [jobA, jobB] = [(await getJson<JobTimes>(nsA, "job", "backup-first"))!, (await getJson<JobTimes>(nsB, "job", "backup-second"))!];

@@ -17,7 +17,7 @@ import { ensureCrds } from "../../test/helpers/crds.ts";
 import { kubectl } from "../../test/helpers/kubectl.ts";
 import { objectBytes, uploadAndRecover } from "../../test/jobs/backup-harness.ts";
 import { startManager, type ManagerProcess } from "../../test/helpers/manager.ts";
-import { allPoints as sharedAllPoints, needsEmulatorFaults, qdrantUnderTest, seedPoints, uniqueName, useCollection } from "../../test/helpers/qdrant.ts";
+import { allPoints as sharedAllPoints, apiKeyForSecret, needsEmulatorFaults, qdrantUnderTest, seedPoints, uniqueName, useCollection } from "../../test/helpers/qdrant.ts";
 import { bucketOnlyUser, s3Client, useBucket } from "../../test/helpers/s3.ts";
 import { eventually, testEnv, useNamespace } from "../../test/helpers/testenv.ts";
 
@@ -141,8 +141,7 @@ export async function world(t: TestContext, prefix: string, opts: WorldOptions =
     const shared = qdrantUnderTest();
     const adminUrl = testEnv().qdrant?.adminUrl;
     qdrant = { url: shared.url, ...(adminUrl ? { adminUrl } : {}) };
-    // An emulator without a key accepts any, as does a Qdrant with none configured.
-    apiKey = shared.apiKey ?? `qk-${randomBytes(12).toString("hex")}`;
+    apiKey = apiKeyForSecret();
     collection = await useCollection(t, "policies");
   }
   const ns = await useNamespace(t, prefix);

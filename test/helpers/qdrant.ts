@@ -33,6 +33,14 @@ export function qdrantUnderTest(): QdrantUnderTest {
   return { url: q.url || (q.peers[0] ?? ""), peers: q.peers, ...(q.apiKey ? { apiKey: q.apiKey } : {}), external: testEnv().external.qdrant };
 }
 
+/**
+ * The key a test puts in its Qdrant Secret: the Qdrant's own, or (when it requires none, as the
+ * environment's emulator does not) a random one, which such a Qdrant ignores.
+ */
+export function apiKeyForSecret(): string {
+  return qdrantUnderTest().apiKey ?? `qk-${randomBytes(12).toString("hex")}`;
+}
+
 /** The operator's adapter for `url` (the standalone Qdrant by default) with the environment's key. */
 export function qdrantApi(url = qdrantUnderTest().url): QdrantApi {
   const apiKey = qdrantUnderTest().apiKey;
