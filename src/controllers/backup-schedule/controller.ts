@@ -238,8 +238,10 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
     event: (type: "Normal" | "Warning", reason: string, action: string, note: string, related?: ScheduledBackupObject) => void,
     log: { info: (o: object, m: string) => void },
   ): Promise<{ refused?: string }> {
-    // A catch-up's MissedRuns says "created one catch-up backup": said once that backup exists (below).
-    if (plan.missedRuns && !plan.create) event("Warning", "MissedRuns", "Schedule", plan.missedRuns);
+    // A catch-up's MissedRuns says "created one catch-up backup": said by the reconcile that created it
+    // (below), not when the create was refused, nor again by one that adopts it (its own status write
+    // not yet in the cache).
+    if (plan.missedRuns && !plan.create && !plan.adopt) event("Warning", "MissedRuns", "Schedule", plan.missedRuns);
     if (plan.foreign) event("Warning", "BackupNameTaken", "Schedule", foreignNote(plan.foreign));
     if (plan.blockedBy.length > 0) {
       event("Normal", "Skipped", "Schedule", `concurrencyPolicy Forbid: ${plan.blockedBy.join(", ")} still running; the tick runs when ${plan.blockedBy.length === 1 ? "it ends" : "they end"}, if within startingDeadlineSeconds.`);
