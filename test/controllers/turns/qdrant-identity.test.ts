@@ -13,8 +13,23 @@ describe("qdrant identity", () => {
     ["http://qdrant.example.com", ["address:qdrant.example.com:80"]],
     ["http://[::1]:6333", ["address:[::1]:6333"]],
     ["not a url", []],
+    ["http://qdrant:6333", ["service:team-a/qdrant"]],
+    ["http://qdrant.db:6333", ["address:qdrant.db:6333", "service:db/qdrant"]],
+    ["http://10.0.0.5:6333", ["address:10.0.0.5:6333"]],
+    ["http://localhost:6333", ["address:localhost:6333"]],
   ];
-  for (const [url, want] of rows) test(`addressNames(${url})`, () => assert.deepEqual(addressNames(url), want));
+  for (const [url, want] of rows) test(`addressNames(${url}) in namespace team-a`, () => assert.deepEqual(addressNames(url, "team-a"), want));
+
+  test("a one-label host is the Service in the connection's own namespace: the same URL in two namespaces is two Qdrants", () => {
+    assert.notDeepEqual(qdrantNames("team-a", { url: "http://qdrant:6333" }), qdrantNames("team-b", { url: "http://qdrant:6333" }));
+    assert.deepEqual(qdrantNames("team-a", { url: "http://qdrant:6333" }), qdrantNames("team-a", { service: { name: "qdrant" } }));
+  });
+
+  test("a two-label host names the Service <name>.<namespace> too, so it meets a Service reference to it", () => {
+    const viaUrl = qdrantNames("team-b", { url: "http://qdrant.team-a:6333" });
+    const viaService = qdrantNames("team-a", { service: { name: "qdrant" } });
+    assert.ok(viaService.every((n) => viaUrl.includes(n)), `${viaUrl.join(", ")} shares ${viaService.join(", ")}`);
+  });
 
   test("a Service reference and the Service's URL are one name, whatever the port or namespace it is written from", () => {
     const viaService = qdrantNames("team-a", { service: { name: "qdrant", namespace: "db", port: "rest" } });
@@ -34,6 +49,6 @@ describe("qdrant identity", () => {
       "peer:8812733361823478712",
     ]);
     assert.deepEqual(qdrantNames("ns", { url: "http://127.0.0.1:6333" }, { peers: [{ id: "standalone", url: "http://127.0.0.1:6333" }] }), ["address:127.0.0.1:6333"]);
-    assert.deepEqual(qdrantNames("ns", { url: "http://a:6333" }, { peers: [{ id: "static-0", url: "http://b:6333" }] }), ["address:a:6333", "address:b:6333"]);
+    assert.deepEqual(qdrantNames("ns", { url: "http://a:6333" }, { peers: [{ id: "static-0", url: "http://b:6333" }] }), ["service:ns/a", "service:ns/b"]);
   });
 });

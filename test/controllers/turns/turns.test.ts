@@ -94,8 +94,8 @@ describe("Turns", () => {
     turns.wake(controller, "Work");
     // Registered after wake: still watched.
     turns.register(OTHER, others.informer);
-    connections.cache.upsert(connection("a", "qdrant", { url: "http://q:6333" }));
-    connections.cache.upsert(connection("b", "qdrant", { url: "http://q:6333" }));
+    connections.cache.upsert(connection("a", "qdrant", { url: "http://q.db.svc:6333" }));
+    connections.cache.upsert(connection("b", "qdrant", { url: "http://q.db.svc:6333" }));
 
     works.send("ADDED", work("a", "running", "qdrant", "Running", "2026-01-15T01:00:00Z"));
     others.send("ADDED", work("b", "second", "qdrant", "Ready", "2026-01-15T02:00:00Z"));

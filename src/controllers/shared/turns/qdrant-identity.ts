@@ -9,6 +9,10 @@
  * - `service:<namespace>/<name>` — a `spec.service`, or a URL whose host is a Service's cluster DNS name
  *   (`<name>.<namespace>.svc`, with or without the cluster domain after it). Any port: a Service's ports
  *   are one Qdrant's. A named port needs no lookup.
+ * - a short host is the cluster's DNS search path at work: a one-label host (`http://qdrant:6333`) is
+ *   the Service of that name in the connection's own namespace (`service:<namespace>/qdrant`, and never
+ *   an address: `qdrant` in two namespaces is two Qdrants); a two-label host (`qdrant.team-a`) may be
+ *   the Service `qdrant` of namespace `team-a`, so it names that Service besides its address.
  * - `address:<host>:<port>` — any other URL: host lower-cased and without a trailing dot, the port
  *   explicit (80/443 by scheme), scheme and path dropped (http and https on one host:port are one
  *   listener). Pod DNS names (`qdrant-0.qdrant-headless.ns.svc…`) are cut after `.svc` the same way.
@@ -25,8 +29,8 @@
  */
 import type { QdrantConnectionSpec, QdrantConnectionStatus } from "../../../api/v1alpha1/qdrant-connection.ts";
 
-/** The names of one address, or none when it does not parse. */
-export function addressNames(url: string): string[] {
+/** The names of one address written in `namespace`, or none when it does not parse. */
+export function addressNames(url: string, namespace: string): string[] {
   let u: URL;
   try {
     u = new URL(url);
@@ -38,8 +42,12 @@ export function addressNames(url: string): string[] {
   if (svc >= 0) host = host.slice(0, svc + ".svc".length);
   const service = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc$/.exec(host);
   if (service) return [`service:${service[2]}/${service[1]}`];
+  const label = "[a-z0-9](?:[a-z0-9-]*[a-z0-9])?";
+  if (new RegExp(`^${label}$`).test(host) && !/^\d+$/.test(host) && host !== "localhost") return [`service:${namespace}/${host}`];
   const port = u.port || (u.protocol === "https:" ? "443" : "80");
-  return [`address:${host}:${port}`];
+  const address = `address:${host}:${port}`;
+  const serviceInNamespace = new RegExp(`^(${label})\\.(${label})$`).exec(host);
+  return serviceInNamespace && !/^[\d.]+$/.test(host) ? [address, `service:${serviceInNamespace[2]}/${serviceInNamespace[1]}`].sort() : [address];
 }
 
 /**
@@ -49,10 +57,10 @@ export function addressNames(url: string): string[] {
 export function qdrantNames(namespace: string, spec: Partial<QdrantConnectionSpec> | undefined, status?: QdrantConnectionStatus): string[] {
   const names = new Set<string>();
   if (spec?.service?.name) names.add(`service:${spec.service.namespace ?? namespace}/${spec.service.name}`);
-  if (spec?.url) for (const n of addressNames(spec.url)) names.add(n);
+  if (spec?.url) for (const n of addressNames(spec.url, namespace)) names.add(n);
   for (const peer of status?.peers ?? []) {
     if (/^\d+$/.test(peer.id)) names.add(`peer:${peer.id}`);
-    for (const n of addressNames(peer.url)) names.add(n);
+    for (const n of addressNames(peer.url, namespace)) names.add(n);
   }
   return [...names].sort();
 }
