@@ -17,7 +17,7 @@ import { ensureCrds } from "../../test/helpers/crds.ts";
 import { kubectl } from "../../test/helpers/kubectl.ts";
 import { objectBytes, uploadAndRecover } from "../../test/jobs/backup-harness.ts";
 import { startManager, type ManagerProcess } from "../../test/helpers/manager.ts";
-import { allPoints as sharedAllPoints, apiKeyForSecret, needsEmulatorFaults, qdrantUnderTest, seedPoints, uniqueName, useCollection } from "../../test/helpers/qdrant.ts";
+import { allPoints as sharedAllPoints, apiKeyForSecret, needsDistributedQdrant, needsEmulatorFaults, qdrantUnderTest, seedPoints, uniqueName, useCollection } from "../../test/helpers/qdrant.ts";
 import { bucketOnlyUser, s3Client, useBucket } from "../../test/helpers/s3.ts";
 import { eventually, testEnv, useNamespace } from "../../test/helpers/testenv.ts";
 
@@ -37,7 +37,7 @@ export interface Backup {
     startTime?: string;
     completionTime?: string;
     sizeBytes?: number;
-    collections?: Array<{ name: string; manifestKey?: string; pointsCount?: number; files?: Array<{ key: string; sha256: string; size: number }> }>;
+    collections?: Array<{ name: string; manifestKey?: string; pointsCount?: number; files?: Array<{ peerId?: string; key: string; sha256: string; size: number }> }>;
     failure?: { reason: string; message: string };
   };
 }
@@ -92,7 +92,7 @@ export interface World {
   s3SecretKey: string;
   /** The collection the world seeded with 20 points, unique on the shared Qdrant ("policies" on an own emulator). */
   collection: string;
-  /** The Qdrant that connection "qdrant" names; `adminUrl` only on the environment's emulator. */
+  /** The Qdrant that connection "qdrant" names (the first peer when distributed); `adminUrl` only on the environment's emulator. */
   qdrant: { url: string; adminUrl?: string };
   manager: ManagerProcess;
 }
@@ -110,6 +110,12 @@ export interface WorldOptions {
    * is skipped, saying why, when Qdrant is real (QDRANT_URL).
    */
   ownEmulator?: string;
+  /**
+   * The world on the distributed Qdrant (the environment's 3-peer cluster, or QDRANT_PEERS): its collection
+   * has a shard per peer, and connection "qdrant" lists the peers (`peers.mode: Static`). Skipped when the
+   * environment has no distributed Qdrant.
+   */
+  distributed?: boolean;
 }
 
 /**
@@ -127,7 +133,15 @@ export async function world(t: TestContext, prefix: string, opts: WorldOptions =
   let qdrant: World["qdrant"];
   let apiKey: string;
   let collection: string;
-  if (opts.ownEmulator !== undefined) {
+  let peers: Record<string, unknown> = { mode: "None" };
+  if (opts.distributed) {
+    const urls = needsDistributedQdrant(t);
+    const adminUrl = testEnv().qdrant?.clusterAdminUrl;
+    qdrant = { url: urls[0]!, ...(adminUrl ? { adminUrl } : {}) };
+    apiKey = apiKeyForSecret();
+    collection = await useCollection(t, "policies", { url: urls[0]!, config: { vectors: { size: 4, distance: "Cosine" }, shard_number: urls.length } });
+    peers = { mode: "Static", urls };
+  } else if (opts.ownEmulator !== undefined) {
     needsEmulatorFaults(t, opts.ownEmulator);
     apiKey = `qk-${randomBytes(12).toString("hex")}`;
     const emulator = await startEmulator({ apiKey });
@@ -151,7 +165,7 @@ export async function world(t: TestContext, prefix: string, opts: WorldOptions =
   await apply(ns, [
     secret("qdrant-key", { "api-key": apiKey }),
     secret("s3-creds", { AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey }),
-    { apiVersion: API_VERSION, kind: "QdrantConnection", metadata: { name: "qdrant" }, spec: { url: qdrant.url, apiKeySecretRef: { name: "qdrant-key", key: "api-key" }, peers: { mode: "None" } } },
+    { apiVersion: API_VERSION, kind: "QdrantConnection", metadata: { name: "qdrant" }, spec: { url: qdrant.url, apiKeySecretRef: { name: "qdrant-key", key: "api-key" }, peers } },
     {
       apiVersion: API_VERSION,
       kind: "QdrantBackupLocation",

@@ -54,9 +54,27 @@ export interface EmulatorFaults {
   clusterAdmin: AdminClient;
 }
 
-/** Thrown by {@link needsEmulatorFaults} after it skipped the test: it ends the test, which stays skipped. */
+/**
+ * Thrown by {@link needsEmulatorFaults} and {@link needsDistributedQdrant} after they skipped the test: it
+ * ends the test, which Node's runner reports as skipped (a skipped test that throws stays skipped).
+ */
 export class EmulatorOnly extends Error {
   override name = "EmulatorOnly";
+}
+
+function skipHere(t: TestContext, message: string): never {
+  t.skip(message);
+  throw new EmulatorOnly(message);
+}
+
+/**
+ * The distributed Qdrant's peers (the environment's 3-peer emulated cluster, or QDRANT_PEERS); skips and
+ * ends the test when there is none (QDRANT_URL without QDRANT_PEERS).
+ */
+export function needsDistributedQdrant(t: TestContext): string[] {
+  const { peers } = qdrantUnderTest();
+  if (peers.length === 0) skipHere(t, "needs a distributed Qdrant: set QDRANT_PEERS to every peer's REST address");
+  return peers;
 }
 
 /**
@@ -68,11 +86,7 @@ export class EmulatorOnly extends Error {
  */
 export function needsEmulatorFaults(t: TestContext, why: string): EmulatorFaults {
   const q = testEnv().qdrant;
-  if (!q?.adminUrl || !q.clusterAdminUrl) {
-    const message = `emulator-only: ${why} (the Qdrant under test is not the environment's emulator)`;
-    t.skip(message);
-    throw new EmulatorOnly(message);
-  }
+  if (!q?.adminUrl || !q.clusterAdminUrl) skipHere(t, `emulator-only: ${why} (the Qdrant under test is not the environment's emulator)`);
   return { admin: new AdminClient(q.adminUrl), clusterAdmin: new AdminClient(q.clusterAdminUrl) };
 }
 
