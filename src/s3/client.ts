@@ -227,7 +227,9 @@ export function encryptionField(sse: ServerSideEncryption): string {
  * when aws:kms names none; MinIO refuses SSE unless a KMS is configured, and then needs a key it knows),
  * so only a write answers it. When that write is refused, the same write without encryption tells whose
  * fault it is: if it succeeds, the encryption was refused (S3_ENCRYPTION_REFUSED, naming the field);
- * otherwise the encrypted write's own error is thrown, as any write's would be.
+ * otherwise the encrypted write's own error is thrown, as any write's would be (so a bucket policy that
+ * refuses unencrypted writes shows the encrypted write's refusal). The unencrypted write happens only
+ * after a refusal, holds no data (one line of text) and is deleted at once.
  *
  * Crash window: a process killed between the write and the delete leaves the probe object; the next
  * check writes and deletes the same key.
