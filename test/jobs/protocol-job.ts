@@ -38,3 +38,10 @@ process.exitCode = await runJobCommand<Toy>({
     }
   },
 });
+
+// TOY_LINGER: the process stays alive after its result is written (sockets still draining, in a real
+// Job), so a SIGTERM can arrive after the result.
+if (process.env.TOY_LINGER) {
+  setInterval(() => undefined, 1000);
+  console.log(JSON.stringify({ msg: "lingering" }));
+}

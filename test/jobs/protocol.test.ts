@@ -82,6 +82,15 @@ describe("results", () => {
     assert.ok(Buffer.byteLength(failure) <= MAX_TERMINATION_MESSAGE_BYTES);
   });
 
+  it("a failure in a script of three bytes a character, or full of what JSON escapes, still fits in bytes and keeps its reason", () => {
+    for (const message of ["Ошибка снимка: нет места на устройстве €".repeat(200), '"\\\u0001'.repeat(2000)]) {
+      const text = encodeResult({ ok: false, reason: "QdrantError", message, retryable: true });
+      assert.ok(Buffer.byteLength(text) <= MAX_TERMINATION_MESSAGE_BYTES, `${Buffer.byteLength(text)} bytes`);
+      const read = resultReader(ToySuccess, "ToyFailed").parse(text);
+      assert.equal(read.kind === "result" && !read.result.ok ? read.result.reason : read.kind, "QdrantError");
+    }
+  });
+
   it("are read back by the kind's schema; exit codes follow retryability", () => {
     const read = resultReader(ToySuccess, "ToyFailed");
     assert.deepEqual(read.parse('log line\n{"ok":true,"items":["a"]}'), { kind: "result", result: { ok: true, items: ["a"] } });
@@ -145,5 +154,15 @@ describe("a Job command's process", () => {
     assert.equal(readFileSync(undone, "utf8"), "undone");
     assert.deepEqual(JSON.parse(run.result), { ok: false, reason: "Terminated", message: "the toy was stopped by SIGTERM (the Job was deleted, hit its deadline, or its node is draining)", retryable: true });
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a SIGTERM after the success is written keeps the success and exits 0", async () => {
+    const toy = startToy("succeed", { TOY_LINGER: "1" });
+    await eventually("the toy wrote its result and lingers", () => (toy.stdout().includes('"lingering"') ? true : undefined), 30_000);
+    toy.stop();
+    const run = await toy.done;
+    assert.equal(run.code, EXIT_CODES.SUCCESS);
+    const read = resultReader(ToySuccess, "ToyFailed").parse(run.result);
+    assert.ok(read.kind === "result" && read.result.ok, run.result);
   });
 });

@@ -62,7 +62,8 @@ export async function runJobCommand<R extends { ok: true }>(command: JobCommand<
       log.error({ file: resultFile, err: (err as Error).message }, "Could not write the result file");
     }
   };
-  process.once("SIGTERM", () => void stopOnSigterm(command, { cleanup, log, redactor, write }));
+  const onSigterm = () => void stopOnSigterm(command, { cleanup, log, redactor, write });
+  process.once("SIGTERM", onSigterm);
   log.debug({ operator: `${OPERATOR_NAME} ${OPERATOR_VERSION}` }, "Starting Job command");
   let result: R | JobFailure;
   try {
@@ -72,8 +73,13 @@ export async function runJobCommand<R extends { ok: true }>(command: JobCommand<
     log.error({ reason: failure.reason, retryable: failure.retryable, err: (err as Error).stack ?? String(err) }, `${command.title} failed: ${failure.message}`);
     result = failure;
   }
+  // The result is written: a SIGTERM from here on (the pod deleted while the process drains) must not
+  // replace a written success with Terminated; it ends the process with the result's own exit code.
+  process.off("SIGTERM", onSigterm);
   write(result);
-  return exitCodeFor(result);
+  const code = exitCodeFor(result);
+  process.once("SIGTERM", () => process.exit(code));
+  return code;
 }
 
 /**

@@ -27,13 +27,30 @@ const fits = (text: string): boolean => Buffer.byteLength(text, "utf8") <= MAX_T
 export function encodeResult<R extends { ok: true }>(result: R | JobFailure, smaller?: (r: R) => Iterable<R>): string {
   const whole = JSON.stringify(result);
   if (fits(whole)) return whole;
-  if (!result.ok) return JSON.stringify({ ...result, message: result.message.slice(0, MAX_FAILURE_MESSAGE) });
+  if (!result.ok) return fittedFailure(result);
   let last = whole;
   for (const candidate of smaller?.(result) ?? []) {
     last = JSON.stringify(candidate);
     if (fits(last)) return last;
   }
   return last;
+}
+
+/**
+ * A failure whose message is cut, from its end, until the whole JSON fits in bytes: a message in another
+ * script (3 bytes a character in UTF-8) or full of characters JSON escapes is longer in bytes than in
+ * characters, and a kubelet-truncated message would lose the reason.
+ */
+function fittedFailure(f: JobFailure): string {
+  const whole = Array.from(f.message);
+  let chars = whole.slice(0, MAX_FAILURE_MESSAGE);
+  for (;;) {
+    const text = JSON.stringify({ ...f, message: chars.length < whole.length ? `${chars.join("")}…` : f.message });
+    const over = Buffer.byteLength(text, "utf8") - MAX_TERMINATION_MESSAGE_BYTES;
+    if (over <= 0 || chars.length === 0) return text;
+    // Every character is at least one byte: dropping `over` of them leaves at most what fits.
+    chars = chars.slice(0, Math.max(0, chars.length - over));
+  }
 }
 
 export function writeResultFile(path: string, text: string): void {
