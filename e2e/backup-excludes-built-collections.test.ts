@@ -12,6 +12,7 @@ import { backupId } from "../src/backup/layout/backup-id.ts";
 import { parseManifest } from "../src/backup/layout/manifest.ts";
 import { manifestKey } from "../src/backup/layout/object-keys.ts";
 import { listKeys } from "../test/jobs/backup-harness.ts";
+import { kubectl } from "../test/helpers/kubectl.ts";
 import { s3Client } from "../test/helpers/s3.ts";
 import { apply, backupObj, condition, waitForPhase, world } from "./helpers/backup-world.ts";
 
@@ -30,6 +31,10 @@ test("a backup of all leaves out a drill's temporary collection and an unpromote
     },
     { apiVersion: API_VERSION, kind: "CollectionRollout", metadata: { name: "v2" }, spec: { connectionRef: { name: "qdrant" }, alias: "policies_production", collection: "policies_v2", source: { external: {} } } },
   ]);
+  // What the restore and rollout controllers record once they act (until they are built, nothing sets it,
+  // and a restore or rollout no controller has acted on leaves nothing out).
+  await kubectl(["-n", w.ns, "patch", "qdrantrestore", "drill", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { phase: "Running", targetCollection: "policies_drill" } })]);
+  await kubectl(["-n", w.ns, "patch", "collectionrollout", "v2", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { phase: "Preparing" } })]);
   const s3 = s3Client();
   t.after(() => s3.destroy());
 

@@ -8,6 +8,14 @@
  * Names a user wrote in spec.collections.names are never left out: an explicit name is the user's choice
  * (the Job applies `exclude` to `all` and patterns only).
  *
+ * Only what a controller has started on counts, as its status says: a drill's collection once its status
+ * names it (`status.targetCollection`, which the restore controller records before it creates the
+ * collection), a rollout's green collection once its phase says it is being built or judged (Pending
+ * through AwaitingPromotion, or Failed: green is kept for inspection). A resource no controller has acted
+ * on yet (no status, as every restore and rollout has while their controllers only validate) leaves
+ * nothing out: its `spec.collection` may be a live collection a user fills (`external`), and a backup of
+ * `all` must not quietly skip it.
+ *
  * Pure, over the caches' restores and rollouts and a test for "works on this Qdrant" (the controller
  * passes one that matches connections by the Qdrant they reach, not by their namespaced name). Sorted by
  * name; one entry per name, its reasons joined.
@@ -18,7 +26,7 @@ import type { ExcludedCollection } from "../../jobs/backup/contract.ts";
 /** Only what is read here; all optional (objects stored before a schema change reach the caches too). */
 export interface BuildingRestore {
   metadata?: { namespace?: string; name?: string };
-  spec?: { policy?: string; target?: { connectionRef?: { name?: string }; collection?: string } };
+  spec?: { policy?: string; target?: { connectionRef?: { name?: string } } };
   status?: { targetCollection?: string };
 }
 
@@ -28,8 +36,11 @@ export interface BuildingRollout {
   status?: { phase?: string };
 }
 
-/** Phases after which a rollout's green collection is no longer being built: it went live (Promoted, RolledBack) or was given up (Aborted: deleted if the rollout made it, else the user's). */
-const GREEN_SETTLED = new Set(["Promoted", "RolledBack", "Aborted"]);
+/**
+ * Phases in which a rollout's green collection is being built or judged. Not after: it went live
+ * (Promoted, RolledBack) or was given up (Aborted: deleted if the rollout made it, else the user's).
+ */
+const GREEN_BUILDING = new Set(["Pending", "Preparing", "Validating", "AwaitingPromotion", "Failed"]);
 
 export function collectionsBeingBuilt(
   restores: Iterable<BuildingRestore>,
@@ -47,12 +58,10 @@ export function collectionsBeingBuilt(
     if (r.spec?.policy !== "Drill") continue;
     const ns = r.metadata?.namespace ?? "";
     if (!onThisQdrant(ns, r.spec.target?.connectionRef?.name ?? "")) continue;
-    const reason = `the temporary collection of restore drill QdrantRestore ${ns}/${r.metadata?.name ?? ""}`;
-    add(r.spec.target?.collection, reason);
-    add(r.status?.targetCollection, reason);
+    add(r.status?.targetCollection, `the temporary collection of restore drill QdrantRestore ${ns}/${r.metadata?.name ?? ""}`);
   }
   for (const ro of rollouts) {
-    if (GREEN_SETTLED.has(ro.status?.phase ?? "")) continue;
+    if (!GREEN_BUILDING.has(ro.status?.phase ?? "")) continue;
     const ns = ro.metadata?.namespace ?? "";
     if (!onThisQdrant(ns, ro.spec?.connectionRef?.name ?? "")) continue;
     add(ro.spec?.collection, `the green collection of CollectionRollout ${ns}/${ro.metadata?.name ?? ""}, not promoted yet`);

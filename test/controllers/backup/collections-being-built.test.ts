@@ -25,17 +25,14 @@ test("drills' temporary collections and unpromoted rollouts' green collections o
   const rows: Array<{ name: string; restores?: BuildingRestore[]; rollouts?: BuildingRollout[]; want: Array<[string, string]> }> = [
     { name: "nothing", want: [] },
     {
-      name: "a drill: its target collection and the one its status records",
+      name: "a drill: the collection its status records; one no controller has acted on (no status) leaves nothing out",
       restores: [restore("drill", { policy: "Drill", collection: "policies_drill" }), restore("drill2", { policy: "Drill", target: "policies_drill_20260115" })],
-      want: [
-        ["policies_drill", "the temporary collection of restore drill QdrantRestore prod/drill"],
-        ["policies_drill_20260115", "the temporary collection of restore drill QdrantRestore prod/drill2"],
-      ],
+      want: [["policies_drill_20260115", "the temporary collection of restore drill QdrantRestore prod/drill2"]],
     },
     { name: "restores that are not drills restore real collections", restores: [restore("once", { collection: "a" }), restore("heal", { policy: "IfMissing", target: "b" })], want: [] },
-    { name: "a drill on another Qdrant", restores: [restore("drill", { policy: "Drill", collection: "x", connection: "other" })], want: [] },
+    { name: "a drill on another Qdrant", restores: [restore("drill", { policy: "Drill", target: "x", connection: "other" })], want: [] },
     {
-      name: "rollouts until promoted; promoted, rolled back and aborted ones are settled",
+      name: "rollouts while being built or judged; without a phase (no controller has acted), promoted, rolled back and aborted ones leave nothing out",
       rollouts: [
         rollout("new"),
         rollout("preparing", { phase: "Preparing" }),
@@ -47,15 +44,14 @@ test("drills' temporary collections and unpromoted rollouts' green collections o
       ],
       want: [
         ["failed_green", "the green collection of CollectionRollout prod/failed, not promoted yet"],
-        ["new_green", "the green collection of CollectionRollout prod/new, not promoted yet"],
         ["preparing_green", "the green collection of CollectionRollout prod/preparing, not promoted yet"],
         ["waiting_green", "the green collection of CollectionRollout prod/waiting, not promoted yet"],
       ],
     },
     {
       name: "another namespace's connection to the same Qdrant counts; one collection built twice is one entry",
-      rollouts: [rollout("b", { ns: "team-b", connection: "shared", collection: "v2" }), rollout("c", { ns: "team-c", connection: "shared", collection: "v3" })],
-      restores: [restore("d", { policy: "Drill", collection: "v2" })],
+      rollouts: [rollout("b", { ns: "team-b", connection: "shared", collection: "v2", phase: "Preparing" }), rollout("c", { ns: "team-c", connection: "shared", collection: "v3", phase: "Preparing" })],
+      restores: [restore("d", { policy: "Drill", target: "v2" })],
       want: [["v2", "the green collection of CollectionRollout team-b/b, not promoted yet; the temporary collection of restore drill QdrantRestore prod/d"]],
     },
   ];
