@@ -70,6 +70,17 @@ export class AdminClient {
     await this.call("DELETE", "/faults");
   }
 
+  /**
+   * Removes one fault (a test on the shared emulator removes only its own, never all); false when it was
+   * gone already (fired as often as its count).
+   */
+  async removeFault(id: number): Promise<boolean> {
+    const res = await fetch(`${this.base}/faults/${id}`, { method: "DELETE" });
+    await res.body?.cancel();
+    if (res.status !== 200 && res.status !== 404) throw new Error(`admin DELETE /faults/${id}: ${res.status}`);
+    return res.status === 200;
+  }
+
   peers(): Promise<PeerInfo[]> {
     return this.call("GET", "/peers");
   }
