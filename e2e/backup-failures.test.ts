@@ -14,6 +14,7 @@ import { HeadBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command } 
 import { API_VERSION } from "../src/api/group.ts";
 import { AdminClient } from "../test/emulator/admin-client.ts";
 import { kubectl } from "../test/helpers/kubectl.ts";
+import { useCollection } from "../test/helpers/qdrant.ts";
 import { s3Client } from "../test/helpers/s3.ts";
 import { eventually, testEnv } from "../test/helpers/testenv.ts";
 import { apply, backupObj, condition, getBackup, getJson, secret, waitForPhase, world, type Job, type World } from "./helpers/backup-world.ts";
@@ -126,20 +127,17 @@ test("Job failures: each backup ends Failed naming what to fix, and leaves no sn
 });
 
 test("missing Secrets and keys: the backup waits naming the Secret and key, and runs once they exist", async (t) => {
-  const w = await world(t, "e2e-backup-secrets", { ownEmulator: "creates fixed collection names (users, orders) beside the world's" });
+  const w = await world(t, "e2e-backup-secrets");
   // One collection per backup, so each backup's manifest and points are its own to check.
-  for (const c of ["users", "orders"]) {
-    const res = await fetch(`${w.qdrant.url}/collections/${c}`, { method: "PUT", headers: { "api-key": w.apiKey, "content-type": "application/json" }, body: JSON.stringify({ vectors: { size: 4, distance: "Cosine" } }) });
-    assert.equal(res.status, 200);
-  }
+  const [users, orders] = [await useCollection(t, "users", { points: 0 }), await useCollection(t, "orders", { points: 0 })];
   await apply(w.ns, [
     connection("keyless", w.qdrant.url, "absent-key"),
     location("no-secret", { bucket: w.bucket, secret: "absent-s3" }),
     secret("s3-partial", { AWS_ACCESS_KEY_ID: w.s3AccessKeyId }),
     location("partial", { bucket: w.bucket, secret: "s3-partial" }),
-    backupObj("no-api-key-secret", { connectionRef: { name: "keyless" } }),
-    backupObj("no-s3-secret", { locationRef: { name: "no-secret" }, collections: { names: ["users"] } }),
-    backupObj("no-s3-key", { locationRef: { name: "partial" }, collections: { names: ["orders"] } }),
+    backupObj("no-api-key-secret", { connectionRef: { name: "keyless" }, collections: { names: [w.collection] } }),
+    backupObj("no-s3-secret", { locationRef: { name: "no-secret" }, collections: { names: [users] } }),
+    backupObj("no-s3-key", { locationRef: { name: "partial" }, collections: { names: [orders] } }),
   ]);
   const ns = w.ns;
   const cases: Array<[string, RegExp]> = [
