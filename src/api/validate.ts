@@ -56,7 +56,25 @@ export function validateSpec(kind: string, spec: unknown): SpecProblem[] {
     validators.set(kind, validate);
   }
   if (spec === undefined || spec === null) return [{ field: "spec", message: "spec is required" }];
-  return schemaProblems(validate, spec, "spec");
+  const problems = schemaProblems(validate, spec, "spec");
+  return problems.length > 0 ? problems : meaningProblems(spec);
+}
+
+/**
+ * What a schema cannot say and every kind shares: a `collections.pattern` must be a regular expression
+ * the backup Job can compile (JavaScript, Unicode mode, as the Job runs it). Caught here, before any Job
+ * exists: a pattern the Job's plan check refuses would otherwise stop the backup before it has a status
+ * (and hold its Qdrant's line of work), where it should fail naming the field.
+ */
+function meaningProblems(spec: unknown): SpecProblem[] {
+  const pattern = (spec as { collections?: { pattern?: unknown } }).collections?.pattern;
+  if (typeof pattern !== "string") return [];
+  try {
+    new RegExp(pattern, "u");
+    return [];
+  } catch (err) {
+    return [{ field: "spec.collections.pattern", message: `is not a regular expression: ${(err as Error).message}` }];
+  }
 }
 
 /** One line for a condition message: "spec.schedule: must match pattern …; spec.x: …". */

@@ -24,6 +24,9 @@ test("the controller's validator names the field of a bad spec", () => {
     ["CollectionRollout", { connectionRef: { name: "q" }, alias: "..", collection: "c", source: { external: {} } }, "spec.alias: must match pattern"],
     ["QdrantRestore", { source: { backupRef: { name: "b" } }, target: { connectionRef: { name: "q" } }, policy: "Sometimes" }, "spec.policy: must be equal to one of the allowed values"],
     ["QdrantRestore", null, "spec: spec is required"],
+    // A pattern the backup Job could not compile fails before any Job exists, naming the field.
+    ["QdrantBackup", { connectionRef: { name: "q" }, locationRef: { name: "s3" }, collections: { pattern: "(" } }, "spec.collections.pattern: is not a regular expression"],
+    ["QdrantBackupSchedule", { schedule: "@daily", connectionRef: { name: "q" }, locationRef: { name: "s3" }, collections: { pattern: "docs_[" } }, "spec.collections.pattern: is not a regular expression"],
   ];
   for (const [kind, spec, expected] of cases) {
     const problems = validateSpec(kind, spec);
