@@ -13,7 +13,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { S3Location } from "../api/v1alpha1/backup-location.ts";
 import type { Static } from "@sinclair/typebox";
 import { OperatorError } from "../errors.ts";
-import { effectiveSignal } from "../runtime/reconcile-signal.ts";
+import { effectiveSignal, reconcileSignal } from "../runtime/reconcile-signal.ts";
 
 export type S3LocationSpec = Static<typeof S3Location>;
 
@@ -142,14 +142,20 @@ export async function presignGetObject(client: S3Client, bucket: string, key: st
 const BAD_CREDENTIALS = ["InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken"];
 
 /**
- * Maps an SDK error of an operation on `bucket` to a coded error.
+ * Maps an SDK error of an operation on `bucket` to a coded error (or, for a call the reconcile aborted, to
+ * the abort's reason).
  *
  * A refused HeadBucket is ambiguous: S3 answers 403, never 404, to credentials that may not list every
  * bucket (a user whose policy names only its own bucket), so a missing bucket and a forbidden one look
  * alike, and a HEAD's answer carries no code to tell a wrong secret apart. The message says so and names
  * both fields, instead of blaming the access key for a typo in the bucket's name.
  */
-export function s3Error(err: unknown, bucket: string, what: string): OperatorError {
+export function s3Error(err: unknown, bucket: string, what: string): Error {
+  // An aborted call is the reconcile stopping (a lost lease), not S3 failing: it rejects with the signal's
+  // reason, as an aborted Qdrant call does, so nothing records a storage problem that is not one.
+  const ambient = reconcileSignal();
+  if (ambient?.aborted) return ambient.reason instanceof Error ? ambient.reason : new Error(String(ambient.reason));
+  if (err instanceof Error && err.name === "AbortError") return err;
   if (err instanceof S3ServiceException) {
     const status = err.$metadata.httpStatusCode;
     if (err.name === "NoSuchBucket" || (err.name === "NotFound" && what === "HeadBucket")) {

@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { S3ServiceException } from "@aws-sdk/client-s3";
+import { isOperatorError } from "../../src/errors.ts";
+import { runWithSignal } from "../../src/runtime/reconcile-signal.ts";
 import { encryptionField, s3Error } from "../../src/s3/client.ts";
 
 const answer = (name: string, status: number) => new S3ServiceException({ name, $fault: "client", $metadata: { httpStatusCode: status }, message: name });
@@ -16,8 +18,19 @@ test("a refused HeadBucket is 'missing, or not permitted'; a wrong key or secret
   ];
   for (const [name, err, what, reason, message] of cases) {
     const got = s3Error(err, "b", what);
+    assert.ok(isOperatorError(got), name);
     assert.deepEqual([got.reason, got.message], [reason, message], name);
   }
+});
+
+test("an S3 call the reconcile's signal aborted is the signal's reason, not a storage error", () => {
+  const reconcile = new AbortController();
+  const lost = new Error("lost the lease");
+  reconcile.abort(lost);
+  const aborted = Object.assign(new Error("Request aborted"), { name: "AbortError" });
+  assert.equal(runWithSignal(reconcile.signal, () => s3Error(aborted, "b", "DeleteObjects")), lost);
+  assert.equal(s3Error(aborted, "b", "DeleteObjects"), aborted, "an explicit signal's abort stays itself");
+  assert.ok(isOperatorError(s3Error(new Error("socket hang up"), "b", "DeleteObjects"), "S3_UNREACHABLE"));
 });
 
 test("a refused encryption names kmsKeyId for aws:kms and type for AES256", () => {
