@@ -33,7 +33,7 @@ describe("label keys and values (Kubernetes' rules)", () => {
     ["te am", false],
     ["", false],
   ];
-  for (const [key, ok] of keys) test(`key ${JSON.stringify(key.length > 40 ? `${key.slice(0, 20)}…(${key.length})` : key)} ${ok ? "is" : "is not"} a qualified name`, () => assert.equal(qualifiedNameProblem(key) === undefined, ok, qualifiedNameProblem(key)));
+  for (const [key, ok] of keys) test(`key ${JSON.stringify(key.length > 40 ? `${key.slice(0, 20)}…(${key.length})` : key)} ${ok ? "is" : "is not"} a qualified name`, () => assert.equal(qualifiedNameProblem(key) === undefined, ok, qualifiedNameProblem(key) ?? "a qualified name"));
 
   const values: Array<[value: string, ok: boolean]> = [
     ["", true],
