@@ -172,8 +172,8 @@ export async function multipartUploads(s3: S3Client, bucket: string, key: string
  * Starts `plan` behind `proxy` (a holdingProxy) and returns once the Job is mid-upload: the download is
  * held and the multipart upload of `key` exists. The caller kills it there, or lets it go on.
  */
-export async function startJobMidUpload(plan: BackupJobPlan, proxy: { held: Promise<void> }, s3: S3Client, bucket: string, key: string): Promise<ReturnType<typeof startJob>> {
-  const job = startJob(plan);
+export async function startJobMidUpload(plan: BackupJobPlan, proxy: { held: Promise<void> }, s3: S3Client, bucket: string, key: string, env: JobEnv = {}): Promise<ReturnType<typeof startJob>> {
+  const job = startJob(plan, env);
   await proxy.held;
   await eventually(`a multipart upload of ${key}`, async () => ((await multipartUploads(s3, bucket, key)).length > 0 ? true : undefined), 30_000);
   return job;
