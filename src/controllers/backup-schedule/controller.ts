@@ -13,6 +13,12 @@
  * - Replace: old backups deleted, new one not created: the next reconcile creates it (the old ones are
  *   gone or terminating, so they no longer count as active);
  * - prune: data deleted, QdrantBackup not: the same prune is planned again and deleting data is idempotent.
+ *
+ * A tick's backup the apiserver refuses (422) makes the schedule Accepted=False/InvalidSpec at its
+ * generation, naming our field (shared/invalid-child.ts), and nothing is retried until the spec changes
+ * (childRefused). Crash window: the status write lost, the next reconcile is refused once more.
+ * LastBackupSucceeded (last-backup.ts) says how the newest finished backup ended; Ready stays about the
+ * schedule itself.
  */
 import type { Registry } from "prom-client";
 import { Counter } from "prom-client";
