@@ -8,7 +8,7 @@ import { test } from "node:test";
 import type { QdrantBackupScheduleSpec, Retention } from "../../src/api/v1alpha1/backup-schedule.ts";
 import { backupNameFor } from "../../src/backup/schedule/backup-name.ts";
 import { parseSchedule, type ParsedSchedule } from "../../src/backup/schedule/parse-schedule.ts";
-import { checkScheduleSpec, planScheduleRetention, planTick, summarizeBackups, tickBackups } from "../../src/controllers/backup-schedule/plan.ts";
+import { checkScheduleSpec, childRefused, planScheduleRetention, planTick, summarizeBackups, tickBackups } from "../../src/controllers/backup-schedule/plan.ts";
 import { SCHEDULE_LABEL, SCHEDULED_TIME_ANNOTATION } from "../../src/api/labels.ts";
 import { type RestoreObject, type ScheduledBackupObject, type ScheduleObject } from "../../src/controllers/backup-schedule/types.ts";
 
@@ -170,6 +170,17 @@ test("spec problems name the field and say what to fix", () => {
   }
   assert.ok(checkScheduleSpec(schedule({ timeZone: "Europe/Berlin", retention: { maxAge: "30d" } })).ok);
   assert.ok(checkScheduleSpec(schedule({ backupLabels: { team: "search", "example.com/tier": "" }, job: { resources: { limits: { memory: "1Gi" }, requests: { memory: "1024Mi" } } } })).ok);
+});
+
+test("childRefused: Accepted=False/InvalidSpec at the current generation only", () => {
+  const accepted = (status: "True" | "False", reason: string, observedGeneration: number) => ({ conditions: [{ type: "Accepted", status, reason, message: "m", lastTransitionTime: "2026-01-15T10:00:00Z", observedGeneration }] });
+  const rows: Array<[name: string, status: ScheduleObject["status"], want: boolean]> = [
+    ["refused at this generation", accepted("False", "InvalidSpec", 1), true],
+    ["refused at an older generation (the spec changed since)", accepted("False", "InvalidSpec", 0), false],
+    ["accepted", accepted("True", "Validated", 1), false],
+    ["no conditions yet", {}, false],
+  ];
+  for (const [name, status, want] of rows) assert.equal(childRefused(schedule({}, status)), want, name);
 });
 
 test("status summary: active, lastSuccessfulTime, history newest first and capped", () => {

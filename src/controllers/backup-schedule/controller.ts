@@ -36,7 +36,7 @@ import { withConditions, transitions, type ConditionUpdate } from "../shared/con
 import type { OperatorContext } from "../shared/context.ts";
 import { describeInvalidChild } from "../shared/invalid-child.ts";
 import { lastBackupCondition, lastBackupEvent, newestFinished } from "./last-backup.ts";
-import { BACKUP_FIELDS, checkScheduleSpec, ownedBy, planScheduleRetention, planTick, summarizeBackups, type TickPlan } from "./plan.ts";
+import { BACKUP_FIELDS, checkScheduleSpec, childRefused, ownedBy, planScheduleRetention, planTick, summarizeBackups, type TickPlan } from "./plan.ts";
 import { s3PruneBackupData, type PruneBackupData } from "./prune-data.ts";
 import { protectionInputsChanged, schedulesAffectedBy } from "./protection.ts";
 import {
@@ -333,15 +333,6 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
   }
 
   return controller;
-}
-
-/**
- * True when this generation's Accepted=False came from the apiserver refusing a backup (the spec's own
- * checks pass, yet the schedule was found invalid at this very generation): see carryOut's `refused`.
- */
-function childRefused(schedule: ScheduleObject): boolean {
-  const accepted = schedule.status?.conditions?.find((c) => c.type === "Accepted");
-  return accepted?.status === "False" && accepted.reason === "InvalidSpec" && accepted.observedGeneration === schedule.metadata?.generation;
 }
 
 function foreignNote(name: string): string {

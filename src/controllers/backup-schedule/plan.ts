@@ -60,6 +60,17 @@ export const BACKUP_FIELDS: FieldMap = [
   ["spec", "spec"],
 ];
 
+/**
+ * True when this generation's Accepted=False came from the apiserver refusing a tick's backup (called
+ * once checkScheduleSpec passed: the spec's own checks pass, yet the schedule was found invalid at this
+ * very generation). The same spec builds the same refused backup, so the reconcile does nothing until
+ * the spec changes (a new generation).
+ */
+export function childRefused(schedule: ScheduleObject): boolean {
+  const accepted = schedule.status?.conditions?.find((c) => c.type === "Accepted");
+  return accepted?.status === "False" && accepted.reason === "InvalidSpec" && accepted.observedGeneration === schedule.metadata?.generation;
+}
+
 /** True when `backup`'s controller reference is this schedule (by uid: a re-created same-named schedule is another one). */
 export function ownedBy(backup: ScheduledBackupObject, schedule: ScheduleObject): boolean {
   const ref = controllerOf(backup);
