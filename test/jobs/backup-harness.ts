@@ -13,6 +13,7 @@ import type { AddressInfo } from "node:net";
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { backupId } from "../../src/backup/layout/backup-id.ts";
 import type { BackupJobPlan, BackupJobResult } from "../../src/jobs/backup/contract.ts";
+import { allPoints as pointsThroughAdapter } from "../helpers/qdrant.ts";
 import { eventually, testEnv } from "../helpers/testenv.ts";
 
 const NODE = "node_modules/.bin/node";
@@ -129,21 +130,9 @@ export async function seedCollection(url: string, name: string, count: number, o
   }
 }
 
-/** Every point of a collection with payload and vector, in id order. */
-export async function allPoints(url: string, name: string): Promise<unknown[]> {
-  const out: unknown[] = [];
-  let offset: unknown = null;
-  do {
-    const page = await qdrant<{ points: unknown[]; next_page_offset: unknown }>(url, "POST", `/collections/${name}/points/scroll`, {
-      limit: 100,
-      with_payload: true,
-      with_vector: true,
-      ...(offset !== null ? { offset } : {}),
-    });
-    out.push(...page.points);
-    offset = page.next_page_offset;
-  } while (offset !== null && offset !== undefined);
-  return out;
+/** Every point of a collection with payload and vector, in id order (the emulator at `url` needs no key). */
+export function allPoints(url: string, name: string): Promise<unknown[]> {
+  return pointsThroughAdapter(name, { url });
 }
 
 export async function objectBytes(s3: S3Client, bucket: string, key: string): Promise<Buffer> {
