@@ -9,9 +9,9 @@ import { execFile } from "node:child_process";
 import { test } from "node:test";
 import { promisify } from "node:util";
 import { join } from "node:path";
-import { cp, mkdir, mkdtemp, readdir, rm, symlink } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { REPO_ROOT } from "../env/paths.ts";
+import { checkoutKey, REPO_ROOT } from "../env/paths.ts";
 import { testEnv } from "../helpers/testenv.ts";
 
 const run = promisify(execFile);
@@ -100,4 +100,23 @@ test("two checkouts sharing one temp dir keep their environments apart: down in 
   await assert.rejects(run(node, [cliB, "status"], { env: vars }), (err: { code?: number }) => err.code === 3);
   assert.equal(await pidOf(cliA), pidA, "the first checkout's environment still runs");
   assert.match((await run(node, [cliA, "down"], { env: vars, timeout: 90_000 })).stdout, /testenv: stopped/);
+});
+
+test("a stale-run sweep removes this checkout's dead runs and never another checkout's", async (t) => {
+  const tmp = await mkdtemp(join(tmpdir(), "testenv-cli-"));
+  t.after(() => rm(tmp, { recursive: true, force: true }));
+  // A pid that no longer runs: the owner of both runs died without cleaning up.
+  const exited = await run(node, ["-e", "console.log(process.pid)"]);
+  const deadPid = exited.stdout.trim();
+  const ours = join(tmp, `qdrant-operator-testenv-${checkoutKey(REPO_ROOT)}-run-${deadPid}-a`);
+  const theirs = join(tmp, `qdrant-operator-testenv-${checkoutKey(join(tmpdir(), "another-clone"))}-run-${deadPid}-b`);
+  for (const dir of [ours, theirs]) {
+    await mkdir(dir);
+    await writeFile(join(dir, "owner"), deadPid);
+  }
+  // The sweep as `testenv up` and `npm test` run it, with the temp dir both checkouts share.
+  const sweep = `const m = await import(${JSON.stringify(join(REPO_ROOT, "test", "env", "environment.ts"))}); console.log(JSON.stringify(await m.cleanStaleRuns()));`;
+  const swept = await run(node, ["--input-type=module", "-e", sweep], { env: { ...process.env, TMPDIR: tmp } });
+  assert.deepEqual(JSON.parse(swept.stdout), [ours]);
+  assert.deepEqual(await readdir(tmp), [theirs.slice(tmp.length + 1)], "the other checkout's run is left for its own sweep");
 });
