@@ -6,8 +6,9 @@
  * the same on a real Qdrant) and deleted when the test ends; it never lists or deletes "all collections".
  *
  * The emulator's extras (fault injection, peers down and up, its files on disk) exist only when the
- * environment runs the emulator: a test that needs them calls {@link needsEmulatorFaults}, which skips it
- * with the reason when Qdrant is real. `grep -rn needsEmulatorFaults e2e test` lists those tests.
+ * environment runs the emulator: a test that needs them calls {@link needsEmulatorFaults} (or asks the
+ * backup world for `ownEmulator`, which calls it), which skips it with the reason when Qdrant is real.
+ * `grep -rn "needsEmulatorFaults\|ownEmulator" e2e test` lists those tests.
  */
 import { randomBytes } from "node:crypto";
 import type { TestContext } from "node:test";
@@ -58,13 +59,13 @@ export interface EmulatorFaults {
  * Thrown by {@link needsEmulatorFaults} and {@link needsDistributedQdrant} after they skipped the test: it
  * ends the test, which Node's runner reports as skipped (a skipped test that throws stays skipped).
  */
-export class EmulatorOnly extends Error {
-  override name = "EmulatorOnly";
+export class TestSkipped extends Error {
+  override name = "TestSkipped";
 }
 
 function skipHere(t: TestContext, message: string): never {
   t.skip(message);
-  throw new EmulatorOnly(message);
+  throw new TestSkipped(message);
 }
 
 /**
