@@ -81,7 +81,7 @@ export function needsDistributedQdrant(t: TestContext): string[] {
 /**
  * The environment's emulator admin APIs (faults, peers down and up, files on its peers' disks, exact
  * snapshots). When Qdrant is real (QDRANT_URL) it skips the test with `why` and ends it (throws
- * {@link EmulatorOnly}; Node's runner reports a skipped test that throws as skipped), so it never returns
+ * {@link TestSkipped}; Node's runner reports a skipped test that throws as skipped), so it never returns
  * there. The emulator is shared by every test file: scope a fault to the test's own collection (a concrete
  * path such as `/collections/<name>/snapshots`), never a bare route template.
  */
