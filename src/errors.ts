@@ -8,6 +8,8 @@
 export const ERROR_CODES = {
   INVALID_SPEC: { reason: "InvalidSpec", retryable: false, summary: "the resource's spec is invalid" },
   SECRET_NOT_FOUND: { reason: "SecretNotFound", retryable: true, summary: "a referenced Secret or key does not exist" },
+  SECRET_NOT_READABLE: { reason: "SecretNotReadable", retryable: true, summary: "the operator may not read a referenced Secret (its RBAC, or an admission policy, refuses it)" },
+  JOB_REFUSED: { reason: "JobRefused", retryable: true, summary: "the apiserver refused to create a Job (a ResourceQuota, an admission webhook or policy, the operator's RBAC)" },
   REFERENCE_NOT_FOUND: { reason: "ReferenceNotFound", retryable: true, summary: "a referenced resource does not exist" },
   QDRANT_UNREACHABLE: { reason: "QdrantUnreachable", retryable: true, summary: "Qdrant did not answer" },
   QDRANT_UNAUTHORIZED: { reason: "QdrantUnauthorized", retryable: false, summary: "Qdrant refused the API key" },

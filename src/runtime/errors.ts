@@ -126,6 +126,7 @@ export function httpStatusOf(err: unknown): number | undefined {
 }
 
 export const isNotFound = (err: unknown): boolean => httpStatusOf(err) === 404;
+export const isForbidden = (err: unknown): boolean => httpStatusOf(err) === 403;
 export const isConflict = (err: unknown): boolean => httpStatusOf(err) === 409 && !isAlreadyExists(err);
 export const isAlreadyExists = (err: unknown): boolean => httpStatusOf(err) === 409 && reasonOf(err) === "AlreadyExists";
 

@@ -21,7 +21,7 @@ import { describeProblems, validateSpec } from "../../api/validate.ts";
 import { ERROR_CODES, isOperatorError } from "../../errors.ts";
 import { backupIdOf } from "../../backup/layout/backup-id.ts";
 import { Controller, DONE, requeue, requeueAfter, type Result } from "../../runtime/controller.ts";
-import { isAlreadyExists, isNotFound } from "../../runtime/errors.ts";
+import { isAlreadyExists, isForbidden, isNotFound } from "../../runtime/errors.ts";
 import { enqueueIndexed, enqueueObject, enqueueOwner, generationChanged, resourceVersionChanged } from "../../runtime/handlers.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { namespacedValue } from "../../runtime/indexers.ts";
@@ -173,7 +173,15 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
           return waitFor(obj, err.reason, ctx.redactor.scrub(err.message));
         }
         const exclude = beingBuiltOn(connection);
-        const desired = buildBackupJob(obj, connection, location, { defaultImage: opts.defaultJobImage, operatorVersion: OPERATOR_VERSION, qdrantUrl, exclude });
+        let desired;
+        try {
+          desired = buildBackupJob(obj, connection, location, { defaultImage: opts.defaultJobImage, operatorVersion: OPERATOR_VERSION, qdrantUrl, exclude });
+        } catch (err) {
+          // A plan the Job would refuse (what validation let through): the same spec builds the same plan.
+          if (!isOperatorError(err) || err.retryable) throw err;
+          await write(obj, { kind: "Failed", reason: err.reason, message: ctx.redactor.scrub(err.message), backupId: id });
+          return DONE;
+        }
         try {
           job = await ctx.client.create<JobObject>(JOBS, desired as JobObject);
           log.info({ job: jobName, ...(exclude.length > 0 && obj.spec.collections?.names === undefined ? { exclude } : {}) }, "Created backup Job");
@@ -186,6 +194,8 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
             await write(obj, { kind: "Failed", reason: ERROR_CODES.INVALID_SPEC.reason, message: ctx.redactor.scrub(invalid), backupId: id });
             return DONE;
           }
+          // Refused otherwise (a ResourceQuota, an admission webhook, RBAC): said, out of the line, retried.
+          if (isForbidden(err)) return waitFor(obj, ERROR_CODES.JOB_REFUSED.reason, ctx.redactor.scrub(`the apiserver refused to create Job ${jobName}: ${err instanceof Error ? err.message : String(err)}`), "the apiserver accepts the Job");
           if (!isAlreadyExists(err)) throw err;
           // Created by an earlier reconcile whose status write was lost, or by someone else: decided below.
           job = await getJob(namespace, jobName);
@@ -254,8 +264,8 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
     return requeueAfter(outcome.kind === "Wait" ? PODS_RECHECK_MS : CLEANUP_RETRY_MS);
   }
 
-  async function waitFor(obj: BackupObject, reason: string, message: string): Promise<Result> {
-    await write(obj, { kind: "Waiting", reason, message: `${message}; the backup starts once it exists (checked every ${WAIT_MS / 1000} s)` });
+  async function waitFor(obj: BackupObject, reason: string, message: string, until = "it exists"): Promise<Result> {
+    await write(obj, { kind: "Waiting", reason, message: `${message}; the backup starts once ${until} (checked every ${WAIT_MS / 1000} s)` });
     return requeueAfter(WAIT_MS);
   }
 

@@ -12,7 +12,7 @@
  */
 import type { V1EnvVar, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
 import { OperatorError } from "../../errors.ts";
-import { isNotFound } from "../../runtime/errors.ts";
+import { isForbidden, isNotFound } from "../../runtime/errors.ts";
 import type { Redactor } from "../../runtime/redact.ts";
 import { resourcePath } from "../../runtime/resource.ts";
 import type { KubeClient } from "../../runtime/rest-client.ts";
@@ -36,6 +36,9 @@ export async function readSecretKey(client: KubeClient, redactor: Redactor, name
     secret = await client.request<SecretObject>("GET", resourcePath(SECRETS, namespace, ref.name));
   } catch (err) {
     if (isNotFound(err)) throw new OperatorError("SECRET_NOT_FOUND", `${nameField}: Secret ${namespace}/${ref.name} does not exist`);
+    // Not a missing Secret, and not a crash: said like one, so whoever waits on it says why (and leaves
+    // the line of work on its Qdrant instead of holding it with no status).
+    if (isForbidden(err)) throw new OperatorError("SECRET_NOT_READABLE", `${nameField}: the operator may not read Secret ${namespace}/${ref.name} (${err instanceof Error ? err.message : String(err)}); grant its ServiceAccount get on Secrets in ${namespace}`, { cause: err });
     throw err;
   }
   const b64 = secret.data?.[ref.key];
