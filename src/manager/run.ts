@@ -7,7 +7,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { backupController } from "../controllers/backup/controller.ts";
 import { BackupMetrics } from "../controllers/backup/metrics.ts";
 import { BACKUP_LABEL } from "../controllers/backup/names.ts";
-import { JOBS, type BackupObject } from "../controllers/backup/types.ts";
+import type { BackupObject } from "../controllers/backup/types.ts";
 import type { JobObject } from "../controllers/shared/job-objects.ts";
 import { backupLocationController } from "../controllers/backup-location/controller.ts";
 import { backupScheduleController } from "../controllers/backup-schedule/controller.ts";
@@ -16,6 +16,7 @@ import type { QdrantConnectionObject } from "../controllers/shared/resolve-conne
 import type { BackupLocationObject } from "../controllers/shared/resolve-location.ts";
 import {
   COLLECTION_ROLLOUTS,
+  JOBS,
   QDRANT_BACKUP_LOCATIONS,
   QDRANT_BACKUP_SCHEDULES,
   QDRANT_BACKUPS,

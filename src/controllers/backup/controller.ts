@@ -28,9 +28,9 @@ import { namespacedValue } from "../../runtime/indexers.ts";
 import { controllerOf, type KubeObject } from "../../runtime/resource.ts";
 import { GROUP } from "../../api/group.ts";
 import { OPERATOR_VERSION } from "../../version.ts";
-import { checkLocationUsable, type BackupLocationObject } from "../shared/resolve-location.ts";
-import { checkConnectionSecrets, connectionAddress, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
-import { QDRANT_BACKUPS } from "../resources.ts";
+import { checkLocationUsable, locationNotFound, type BackupLocationObject } from "../shared/resolve-location.ts";
+import { checkConnectionSecrets, connectionAddress, connectionNotFound, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
+import { JOBS, PODS, QDRANT_BACKUPS } from "../resources.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { transitions } from "../shared/conditions.ts";
 import { checkJobSettings, describeChildProblems } from "../shared/child-validation.ts";
@@ -49,8 +49,8 @@ import { cleanUpFailedRun } from "./cleanup.ts";
 import { completeCollections } from "./bucket-collections.ts";
 import { collectionsBeingBuilt, type BuildingRestore, type BuildingRollout } from "./collections-being-built.ts";
 import type { ExcludedCollection } from "../../jobs/backup/contract.ts";
-import type { JobObject, PodObject } from "../shared/job-objects.ts";
-import { JOBS, PODS, type BackupObject } from "./types.ts";
+import { jobFinished, type JobObject, type PodObject } from "../shared/job-objects.ts";
+import type { BackupObject } from "./types.ts";
 
 export interface BackupInformers {
   backups: Informer<BackupObject>;
@@ -141,9 +141,9 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
       obj = await ensureFinalizer(ctx, obj);
 
       const connection = inf.connections.cache.get({ namespace, name: obj.spec.connectionRef.name });
-      if (!connection) return waitFor(obj, "ReferenceNotFound", `spec.connectionRef: QdrantConnection ${namespace}/${obj.spec.connectionRef.name} does not exist`);
+      if (!connection) return waitFor(obj, "ReferenceNotFound", connectionNotFound(namespace, obj.spec.connectionRef.name));
       const location = inf.locations.cache.get({ namespace, name: obj.spec.locationRef.name });
-      if (!location) return waitFor(obj, "ReferenceNotFound", `spec.locationRef: QdrantBackupLocation ${namespace}/${obj.spec.locationRef.name} does not exist`);
+      if (!location) return waitFor(obj, "ReferenceNotFound", locationNotFound(namespace, obj.spec.locationRef.name));
       if (location.spec.accessMode === "ReadOnly") {
         await write(obj, { kind: "Failed", reason: "LocationReadOnly", message: `spec.locationRef: QdrantBackupLocation ${namespace}/${location.metadata?.name ?? ""} is ReadOnly: backups cannot be written to it` });
         return DONE;
@@ -206,7 +206,7 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
         await write(obj, { kind: "Failed", reason: "JobConflict", message: `a Job named ${jobName} exists and is not ours (its controller is not this QdrantBackup); delete it, or create the backup under another name` });
         return DONE;
       }
-      const finished = job.status?.conditions?.some((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True") ?? false;
+      const finished = jobFinished(job);
       const pods = finished ? await podsOf(job) : [];
       // A result cut to fit its message is completed from the manifests (bucket-collections.ts).
       const outcome = await completeCollections(ctx, obj, location, explainFailure(jobOutcome(job, pods), job, connection, location));

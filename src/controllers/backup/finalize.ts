@@ -18,13 +18,13 @@ import { DONE, requeueAfter, type Result } from "../../runtime/controller.ts";
 import { isNotFound } from "../../runtime/errors.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { controllerOf, keyOf, resourcePath } from "../../runtime/resource.ts";
-import { QDRANT_BACKUPS } from "../resources.ts";
+import { JOBS, QDRANT_BACKUPS } from "../resources.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { locationNotFound, withLocationS3, type BackupLocationObject } from "../shared/resolve-location.ts";
 import { backupDataRef, deleteBackupData } from "./delete-data.ts";
 import { DATA_FINALIZER } from "./names.ts";
-import type { JobObject } from "../shared/job-objects.ts";
-import { JOBS, type BackupObject } from "./types.ts";
+import { jobFinished, type JobObject } from "../shared/job-objects.ts";
+import type { BackupObject } from "./types.ts";
 
 const JOB_GONE_RECHECK_MS = 2_000;
 const RETRY_MS = 30_000;
@@ -59,7 +59,7 @@ export async function finalizeBackup(ctx: OperatorContext, obj: BackupObject, de
 
   const job = await deps.getJob();
   if (job && controllerOf(job)?.uid === obj.metadata?.uid) {
-    const finished = job.status?.conditions?.some((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True") ?? false;
+    const finished = jobFinished(job);
     if (!finished || job.metadata?.deletionTimestamp) {
       if (!job.metadata?.deletionTimestamp) {
         await ctx.client.request("DELETE", resourcePath(JOBS, namespace, deps.jobName), { query: { propagationPolicy: "Foreground" } }).catch((err: unknown) => {

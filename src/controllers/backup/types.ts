@@ -1,7 +1,7 @@
 /**
- * The QdrantBackup as the controller reads it, as plain JSON (timestamps are strings), and the resource
- * types of the Kubernetes kinds it works with. Jobs and Pods are every controller's:
- * src/controllers/shared/job-objects.ts.
+ * The QdrantBackup as the controller reads it, as plain JSON (timestamps are strings). Jobs and Pods are
+ * every controller's: src/controllers/shared/job-objects.ts, and their resource types
+ * src/controllers/resources.ts.
  */
 import type { QdrantBackupSpec, QdrantBackupStatus } from "../../api/v1alpha1/backup.ts";
 import type { KubeObject } from "../../runtime/resource.ts";
@@ -11,4 +11,3 @@ export interface BackupObject extends KubeObject {
   status?: QdrantBackupStatus;
 }
 
-export { JOBS, PODS } from "../resources.ts";

@@ -41,3 +41,11 @@ export interface PodObject extends KubeObject {
     containerStatuses?: Array<{ name: string; state?: { terminated?: ContainerStateTerminated }; lastState?: { terminated?: ContainerStateTerminated } }>;
   };
 }
+
+/**
+ * True once the Job has ended for good (Complete or Failed). Only these terminal conditions: the interim
+ * SuccessCriteriaMet and FailureTarget come while its pods may still be terminating.
+ */
+export function jobFinished(job: JobObject): boolean {
+  return job.status?.conditions?.some((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True") ?? false;
+}
