@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { test, type TestContext } from "node:test";
 import { API_VERSION } from "../src/api/group.ts";
 import { ensureCrds } from "../test/helpers/crds.ts";
-import { kubectl } from "../test/helpers/kubectl.ts";
+import { useAdmissionPolicy } from "../test/helpers/admission-policy.ts";
 import { startManager } from "../test/helpers/manager.ts";
 import { apiKeyForSecret, qdrantUnderTest, useCollection } from "../test/helpers/qdrant.ts";
 import { bucketOnlyUser, useBucket } from "../test/helpers/s3.ts";
@@ -23,37 +23,14 @@ test("a backup whose Job is refused (403) says why and holds up no backup of the
   const bucket = await useBucket(t);
   const creds = await bucketOnlyUser(bucket);
   await startManager(t, [nsA, nsB]);
-  // An admission policy refusing every Job in nsA with 403, as a webhook or a policy engine would.
-  const policy = `no-jobs-${nsA}`;
-  await kubectl(["apply", "-f", "-"], JSON.stringify({
-    apiVersion: "v1",
-    kind: "List",
-    items: [
-      {
-        apiVersion: "admissionregistration.k8s.io/v1",
-        kind: "ValidatingAdmissionPolicy",
-        metadata: { name: policy },
-        spec: {
-          failurePolicy: "Fail",
-          matchConstraints: { resourceRules: [{ apiGroups: ["batch"], apiVersions: ["v1"], operations: ["CREATE"], resources: ["jobs"] }] },
-          validations: [{ expression: "false", message: "Jobs are not allowed in this namespace", reason: "Forbidden" }],
-        },
-      },
-      { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicyBinding", metadata: { name: policy }, spec: { policyName: policy, validationActions: ["Deny"], matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": nsA } } } } },
-    ],
-  }));
-  t.after(async () => {
-    await kubectl(["delete", "validatingadmissionpolicybinding", policy, "--ignore-not-found"]);
-    await kubectl(["delete", "validatingadmissionpolicy", policy, "--ignore-not-found"]);
-  });
-  // In force once it refuses a probe (a policy takes effect a moment after it is created).
-  await eventually("the admission policy in force", async () => {
-    try {
-      await kubectl(["create", "job", "probe", "-n", nsA, "--image=busybox", "--dry-run=server"]);
-      return undefined;
-    } catch (err) {
-      return /denied request/.test((err as { stderr?: string }).stderr ?? "") || undefined;
-    }
+  // Every Job in nsA refused with 403, as a webhook or a policy engine would.
+  await useAdmissionPolicy(t, nsA, {
+    apiGroup: "batch",
+    resource: "jobs",
+    expression: "false",
+    message: "Jobs are not allowed in this namespace",
+    reason: "Forbidden",
+    probe: { apiVersion: "batch/v1", kind: "Job", metadata: { name: "probe" }, spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] } } } },
   });
   for (const ns of [nsA, nsB]) {
     await apply(ns, [

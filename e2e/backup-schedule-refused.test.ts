@@ -13,6 +13,7 @@ import { API_VERSION } from "../src/api/group.ts";
 import { backupNameFor } from "../src/backup/schedule/backup-name.ts";
 import { CLOCK_OFFSET_ENV } from "../src/manager/test-clock.ts";
 import { ensureCrds } from "../test/helpers/crds.ts";
+import { useAdmissionPolicy } from "../test/helpers/admission-policy.ts";
 import { kubectl } from "../test/helpers/kubectl.ts";
 import { startManager } from "../test/helpers/manager.ts";
 import { eventually, useNamespace } from "../test/helpers/testenv.ts";
@@ -91,35 +92,14 @@ test("a QdrantBackup the apiserver refuses (422): InvalidSpec quoting it, no fal
   await ensureCrds();
   const ns = await useNamespace(t, "e2e-qbs-refused");
   // A policy refusing this namespace's QdrantBackups that carry the label: a 422 with the policy's words.
-  const policy = `e2e-${ns}`;
-  await apply(ns, [
-    {
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingAdmissionPolicy",
-      metadata: { name: policy },
-      spec: {
-        failurePolicy: "Fail",
-        matchConstraints: { resourceRules: [{ apiGroups: ["qdrant-operator.dev"], apiVersions: ["*"], operations: ["CREATE"], resources: ["qdrantbackups"] }] },
-        validations: [{ expression: "!has(object.metadata.labels) || !('refuse-me' in object.metadata.labels)", message: "backups labelled refuse-me are not allowed here", reason: "Invalid" }],
-      },
-    },
-    { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicyBinding", metadata: { name: policy }, spec: { policyName: policy, validationActions: ["Deny"], matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } } } },
-  ]);
-  t.after(async () => {
-    await kubectl(["delete", "validatingadmissionpolicybinding", policy, "--ignore-not-found"]);
-    await kubectl(["delete", "validatingadmissionpolicy", policy, "--ignore-not-found"]);
+  await useAdmissionPolicy(t, ns, {
+    apiGroup: "qdrant-operator.dev",
+    resource: "qdrantbackups",
+    expression: "!has(object.metadata.labels) || !('refuse-me' in object.metadata.labels)",
+    message: "backups labelled refuse-me are not allowed here",
+    reason: "Invalid",
+    probe: { apiVersion: API_VERSION, kind: "QdrantBackup", metadata: { name: "probe", labels: { "refuse-me": "please" } }, spec: { connectionRef: { name: "qdrant" }, locationRef: { name: "s3" }, collections: { names: ["policies"] } } },
   });
-  // The policy is in force once it refuses a probe (policies take effect a moment after they are created).
-  await eventually("the admission policy in force", async () => {
-    try {
-      await apply(ns, [{ apiVersion: API_VERSION, kind: "QdrantBackup", metadata: { name: "probe", labels: { "refuse-me": "please" } }, spec: { connectionRef: { name: "qdrant" }, locationRef: { name: "s3" }, collections: { names: ["policies"] } } }]);
-      await kubectl(["delete", "-n", ns, "qdrantbackup", "probe", "--wait=false"]);
-      return undefined;
-    } catch (err) {
-      return /denied request/.test((err as { stderr?: string }).stderr ?? "") || undefined;
-    }
-  });
-  await eventually("the probe gone", async () => ((await backupNames(ns)).length === 0) || undefined);
 
   await apply(ns, [schedule("refused", { backupLabels: { "refuse-me": "please" } })]);
   const created = await getSchedule(ns, "refused");
