@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { describe, it } from "node:test";
+import { describe, it, type TestContext } from "node:test";
 import { parseManifest } from "../../src/backup/layout/manifest.ts";
 import { manifestKey } from "../../src/backup/layout/object-keys.ts";
 import { EXIT_CODES } from "../../src/jobs/protocol/exit-codes.ts";
@@ -15,21 +15,26 @@ import { allPoints, needsDistributedQdrant, qdrantApi, qdrantUnderTest, uniqueNa
 import { s3Client, useBucket } from "../helpers/s3.ts";
 import { listKeys, makePlan, multipartUploads, objectBytes, qdrant, runJob, uploadAndRecover } from "./backup-harness.ts";
 
+/** Runs the Job with `plan` and reads the manifest it wrote for `collection`; the Job must succeed. */
+async function backUp(t: TestContext, plan: ReturnType<typeof makePlan>, bucket: string, collection: string, apiKey: string | undefined) {
+  const run = await runJob(plan, apiKey ? { apiKey } : {});
+  assert.equal(run.code, EXIT_CODES.SUCCESS, run.stdout + run.stderr);
+  assert.ok(run.result?.ok);
+  const s3 = s3Client();
+  t.after(() => s3.destroy());
+  const key = manifestKey({ namespace: plan.source.namespace, connection: plan.source.connection, collection, backupId: plan.backupId });
+  const parsed = parseManifest(await objectBytes(s3, bucket, key), { key });
+  assert.ok(parsed.ok, parsed.ok ? "" : parsed.error);
+  return { s3, key, parsed };
+}
+
 describe("job backup against the environment's Qdrant", () => {
   it("standalone: the manifest names the bytes in the bucket, which restore the same points; nothing is left behind", async (t) => {
     const q = qdrantUnderTest();
     const collection = await useCollection(t, "docs", { points: 150 });
     const bucket = await useBucket(t);
     const plan = makePlan(q.url, bucket, { collections: { names: [collection] }, discovery: { mode: "None" } });
-    const run = await runJob(plan, q.apiKey ? { apiKey: q.apiKey } : {});
-    assert.equal(run.code, EXIT_CODES.SUCCESS, run.stdout + run.stderr);
-    assert.ok(run.result?.ok);
-
-    const s3 = s3Client();
-    t.after(() => s3.destroy());
-    const key = manifestKey({ namespace: plan.source.namespace, connection: plan.source.connection, collection, backupId: plan.backupId });
-    const parsed = parseManifest(await objectBytes(s3, bucket, key), { key });
-    assert.ok(parsed.ok, parsed.ok ? "" : parsed.error);
+    const { s3, key, parsed } = await backUp(t, plan, bucket, collection, q.apiKey);
     assert.equal(parsed.manifest.collection?.pointsCount, 150);
     assert.equal(parsed.manifest.peers.length, 1);
     const file = parsed.manifest.peers[0]!.file;
@@ -51,14 +56,7 @@ describe("job backup against the environment's Qdrant", () => {
     const collection = await useCollection(t, "docs", { points: 150, url: peers[0]!, config: { vectors: { size: 4, distance: "Cosine" }, shard_number: peers.length } });
     const bucket = await useBucket(t);
     const plan = makePlan(peers[0]!, bucket, { collections: { names: [collection] }, discovery: { mode: "Static", urls: peers } });
-    const run = await runJob(plan, q.apiKey ? { apiKey: q.apiKey } : {});
-    assert.equal(run.code, EXIT_CODES.SUCCESS, run.stdout + run.stderr);
-    assert.ok(run.result?.ok);
-    const s3 = s3Client();
-    t.after(() => s3.destroy());
-    const key = manifestKey({ namespace: plan.source.namespace, connection: plan.source.connection, collection, backupId: plan.backupId });
-    const parsed = parseManifest(await objectBytes(s3, bucket, key), { key });
-    assert.ok(parsed.ok, parsed.ok ? "" : parsed.error);
+    const { s3, parsed } = await backUp(t, plan, bucket, collection, q.apiKey);
     const m = parsed.manifest;
     assert.equal(m.qdrant.distributed, true);
     assert.equal(m.collection?.pointsCount, 150);
