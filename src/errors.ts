@@ -28,6 +28,19 @@ export const ERROR_CODES = {
   BACKUP_NOT_USABLE: { reason: "BackupNotUsable", retryable: true, summary: "the backups a restore's source matches are incomplete, unfinished, failed or being deleted" },
   SOURCE_COLLECTION_REQUIRED: { reason: "SourceCollectionRequired", retryable: false, summary: "the backup holds several collections and the restore does not say which" },
   COLLECTION_NOT_IN_BACKUP: { reason: "CollectionNotInBackup", retryable: false, summary: "the backup does not hold the collection the restore names" },
+  MANIFEST_UNREADABLE: { reason: "ManifestUnreadable", retryable: true, summary: "a backup's manifest cannot be read or is corrupt" },
+  BACKUP_OBJECTS_MISSING: { reason: "BackupObjectsMissing", retryable: true, summary: "objects a backup's manifest lists are missing from the bucket, or differ in size" },
+  BACKUP_UNSUPPORTED: { reason: "UnsupportedBackup", retryable: false, summary: "the backup needs a transformation this operator cannot do (e.g. compressed or encrypted objects)" },
+  METHOD_NOT_POSSIBLE: { reason: "MethodNotPossible", retryable: false, summary: "the restore's method cannot restore this backup (Pull of a backup the Job must transform)" },
+  TARGET_EXISTS: { reason: "TargetExists", retryable: true, summary: "the restore's target collection exists and overwrite is not set" },
+  TARGET_IS_ALIAS: { reason: "TargetIsAlias", retryable: true, summary: "the restore's target collection name is an alias (recovering into it would overwrite the collection behind it)" },
+  TARGET_INCOMPATIBLE: { reason: "TargetIncompatible", retryable: false, summary: "the existing target collection's vectors or shard number differ from the backup's, so it cannot be overwritten in place" },
+  TOPOLOGY_MISMATCH: { reason: "TopologyMismatch", retryable: true, summary: "the target Qdrant has fewer peers than the backup has peers with data" },
+  SNAPSHOT_CHECKSUM_MISMATCH: { reason: "ChecksumMismatch", retryable: false, summary: "Qdrant found a snapshot's checksum differs from the manifest's" },
+  RESTORE_PLAN_INVALID: { reason: "InvalidRestorePlan", retryable: false, summary: "the restore Job's plan is invalid" },
+  VERIFICATION_FAILED: { reason: "VerificationFailed", retryable: false, summary: "the restored collection failed a check (points count, shard states)" },
+  VERIFICATION_TIMEOUT: { reason: "VerificationTimeout", retryable: true, summary: "the restored collection did not become green and Active within verify.timeoutSeconds" },
+  RESTORE_PARTIAL: { reason: "RestorePartial", retryable: false, summary: "an overwrite in place failed after some peers recovered: the target holds a mix" },
 } as const satisfies Record<string, { reason: string; retryable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
