@@ -16,16 +16,19 @@
  * object was bound to (`withSignal`): a reconcile binds its signal once, so a manager that lost its lease
  * stops every call it has in flight. An aborted call rejects with the signal's reason (see CallOptions).
  *
- * Built so far: what backups use, plus the calls restores and rollouts will need that js-client makes
- * trivially (create/delete collection, one-request alias switch, count, query, upsert, scroll). Still to
- * come, on this object and raw: snapshot upload (`POST /collections/{c}/snapshots/upload?priority=&checksum=`,
- * a streamed multipart body) and recovery from a URL (`PUT /collections/{c}/snapshots/recover`, which
- * waits with no client-side timeout), both with `noTimeout` as createSnapshot has.
+ * What backups use; what restores use: recovery from a URL (`PUT /collections/{c}/snapshots/recover`)
+ * and from a streamed multipart upload (`POST /collections/{c}/snapshots/upload?priority=&checksum=`),
+ * both raw (recover.ts) and with no client-side timeout, as createSnapshot; Qdrant's refusals there
+ * coded SNAPSHOT_CHECKSUM_MISMATCH and TARGET_INCOMPATIBLE; and the calls restores and rollouts need
+ * that js-client makes trivially (create/delete collection, one-request alias switch, count, query,
+ * upsert, scroll).
  */
 import type { Schemas } from "@qdrant/js-client-rest";
 import { openApiFor, viaJsClient, type OpenApi } from "./js-client.ts";
 import { collectionPath } from "./path.ts";
 import { CallDeadline, qdrantJson, type CallOptions, type QdrantEndpoint, type RawCallOptions } from "./rest.ts";
+import type { Readable } from "node:stream";
+import { recoverSnapshot, uploadSnapshot, type RecoverFromUrl, type UploadMeta } from "./recover.ts";
 import { createSnapshot, deleteSnapshot, downloadSnapshot, type SnapshotDescription, type SnapshotDownload, type SnapshotScope } from "./snapshots.ts";
 
 /** GET /cluster: whether the deployment is distributed, this peer's id, and every peer's p2p URI. */
@@ -219,6 +222,28 @@ export class QdrantApi {
   /** Starts a download of a snapshot made here; the body ends, or errors, with the peer or the signal. */
   downloadSnapshot(scope: SnapshotScope, name: string, opts: CallOptions = {}): Promise<SnapshotDownload> {
     return downloadSnapshot(this.endpoint, scope, name, this.#raw(opts));
+  }
+
+  // --- recovery on this peer (raw, no client-side timeout) ---
+
+  /**
+   * PUT /collections/{c}/snapshots/recover?wait=true: this peer downloads `location` (a presigned URL)
+   * and recovers it; creates the collection (cluster-wide) when it does not exist. A checksum that
+   * differs is SNAPSHOT_CHECKSUM_MISMATCH and a target whose vectors or shard number differ is
+   * TARGET_INCOMPATIBLE, both refused before anything changed.
+   */
+  recoverSnapshot(collection: string, req: RecoverFromUrl, opts: CallOptions = {}): Promise<void> {
+    return recoverSnapshot(this.endpoint, collection, req, this.#raw(opts));
+  }
+
+  /**
+   * POST /collections/{c}/snapshots/upload?wait=true: streams `body` (exactly `meta.size` bytes) to
+   * this peer as a multipart upload and waits for it to recover. The request is aborted, incomplete,
+   * when the body is shorter or longer than `meta.size` (SNAPSHOT_CORRUPT), when the source errors, or
+   * when `meta.beforeEnd` rejects; errors as recoverSnapshot's otherwise.
+   */
+  uploadSnapshot(collection: string, body: Readable | AsyncIterable<Uint8Array>, meta: UploadMeta, opts: CallOptions = {}): Promise<{ bytes: number }> {
+    return uploadSnapshot(this.endpoint, collection, body, meta, this.#raw(opts));
   }
 
   #raw(opts: CallOptions): RawCallOptions {

@@ -7,6 +7,7 @@
  * streams (it reads every answer as text), GET /cluster and /collections/{c}/cluster (peer ids are u64s
  * and must keep their exact decimal text), and calls with no client-side timeout at all.
  */
+import type { Readable } from "node:stream";
 import { Agent, request, type Dispatcher } from "undici";
 import { OperatorError } from "../errors.ts";
 import { reconcileSignal } from "../runtime/reconcile-signal.ts";
@@ -101,8 +102,10 @@ export interface RawCallOptions extends CallOptions {
   bound?: AbortSignal;
 }
 
-interface RequestOptions extends RawCallOptions {
-  body?: string;
+export interface RequestOptions extends RawCallOptions {
+  /** A JSON text, or a streamed body (a snapshot upload) whose length `contentLength` gives exactly. */
+  body?: string | Readable;
+  contentLength?: number;
   accept: string;
   contentType?: string;
 }
@@ -123,7 +126,11 @@ async function send(ep: QdrantEndpoint, method: Dispatcher.HttpMethod, path: str
   try {
     res = await request(url, {
       method,
-      headers: { ...authHeaders(ep, opts.accept), ...(opts.contentType ? { "content-type": opts.contentType } : {}) },
+      headers: {
+        ...authHeaders(ep, opts.accept),
+        ...(opts.contentType ? { "content-type": opts.contentType } : {}),
+        ...(opts.contentLength !== undefined ? { "content-length": String(opts.contentLength) } : {}),
+      },
       ...(opts.body !== undefined ? { body: opts.body } : {}),
       ...(ep.dispatcher ? { dispatcher: ep.dispatcher } : {}),
       ...(deadline.signal ? { signal: deadline.signal } : {}),
@@ -174,11 +181,16 @@ export async function qdrantRequest(ep: QdrantEndpoint, method: Dispatcher.HttpM
  * digits as JS numbers beyond 2^53), so callers type it as a string.
  */
 export async function qdrantJson<T>(ep: QdrantEndpoint, method: Dispatcher.HttpMethod, path: string, body?: unknown, opts: RawCallOptions = {}): Promise<T> {
-  const sent = await send(ep, method, path, {
+  return qdrantJsonAnswer<T>(ep, method, path, {
     ...opts,
     accept: "application/json",
     ...(body !== undefined ? { body: JSON.stringify(body), contentType: "application/json" } : {}),
   });
+}
+
+/** A call with a body of its own (a streamed multipart upload) whose answer is JSON, as qdrantJson reads it. */
+export async function qdrantJsonAnswer<T>(ep: QdrantEndpoint, method: Dispatcher.HttpMethod, path: string, opts: RequestOptions): Promise<T> {
+  const sent = await send(ep, method, path, opts);
   const text = await readText(sent);
   let parsed: unknown;
   try {
