@@ -10,6 +10,7 @@ import { OPERATOR_NAME, OPERATOR_VERSION } from "./version.ts";
 /** `job <kind>`: what each kind of the operator's Jobs runs; each resolves to the process's exit code. */
 const JOB_COMMANDS: Record<string, { summary: string; run: () => Promise<number> }> = {
   backup: { summary: "run a backup Job's work (reads BACKUP_PLAN; see src/jobs/backup/contract.ts)", run: async () => (await import("./jobs/backup/command.ts")).backupCommand() },
+  restore: { summary: "run a restore Job's work (reads RESTORE_PLAN; see src/jobs/restore/contract.ts)", run: async () => (await import("./jobs/restore/command.ts")).restoreCommand() },
 };
 
 const USAGE = `usage: ${OPERATOR_NAME} <command>

@@ -9,20 +9,24 @@
  * FailureTarget come while pods may still be terminating. On Failed the last attempt's words are the
  * answer (each retry is a new pod: restartPolicy Never), falling back to the Job controller's reason.
  */
-import { REASON_PATTERN, type JobFailure } from "../../jobs/protocol/failure.ts";
-import type { ResultReader } from "../../jobs/protocol/termination-message.ts";
+import { REASON_PATTERN } from "../../jobs/protocol/failure.ts";
+import type { ReadFailure, ResultReader } from "../../jobs/protocol/termination-message.ts";
 import type { ContainerStateTerminated, JobCondition, JobObject, PodObject } from "./job-objects.ts";
 
 export type JobOutcome<S> =
   | { phase: "Running"; startTime?: string }
   /** `result` is absent when the Job completed but its message could not be read; `note` says why. */
   | { phase: "Succeeded"; result?: S; note?: string; startTime?: string; completionTime?: string }
-  | { phase: "Failed"; reason: string; message: string; startTime?: string; completionTime?: string };
+  /**
+   * `detail`: the failure result's fields of the kind's own (all but ok, reason, message, retryable), when
+   * it had any, e.g. a restore's `claim` on the collection it may have half-created.
+   */
+  | { phase: "Failed"; reason: string; message: string; detail?: Record<string, unknown>; startTime?: string; completionTime?: string };
 
 export interface OutcomeReading<S extends { ok: true }> {
   /** The container whose termination message holds the result (the one podFailurePolicy names). */
   container: string;
-  results: ResultReader<S | JobFailure>;
+  results: ResultReader<S | ReadFailure>;
   /** Where the truth is when a completed Job's result cannot be read, e.g. "the manifests in the bucket". */
   authority: string;
 }
@@ -71,7 +75,10 @@ export function readJobOutcome<S extends { ok: true }>(job: JobObject, pods: Pod
     .sort((a, b) => time(a.state.finishedAt ?? a.pod.metadata?.creationTimestamp) - time(b.state.finishedAt ?? b.pod.metadata?.creationTimestamp))
     .at(-1);
   const parsed = how.results.parse(last?.state.message);
-  if (parsed.kind === "result" && !parsed.result.ok) return { phase: "Failed", reason: parsed.result.reason, message: parsed.result.message, ...times(completion) };
+  if (parsed.kind === "result" && !parsed.result.ok) {
+    const f = parsed.result;
+    return { phase: "Failed", reason: f.reason, message: f.message, ...(f.detail ? { detail: f.detail } : {}), ...times(completion) };
+  }
   if (parsed.kind === "text") return { phase: "Failed", reason: jobReason, message: `${jobMessage}; the last attempt exited ${last!.state.exitCode}: ${parsed.text}`, ...times(completion) };
   const exit = last ? `; the last attempt exited ${last.state.exitCode}${last.state.reason ? ` (${last.state.reason})` : ""}` : "";
   return { phase: "Failed", reason: jobReason, message: `${jobMessage}${exit}`, ...times(completion) };

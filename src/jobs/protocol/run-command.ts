@@ -20,7 +20,7 @@ import { CleanupRegistry } from "./cleanup-registry.ts";
 import { exitCodeFor } from "./exit-codes.ts";
 import { failureResult, type JobFailure } from "./failure.ts";
 import { JOB_ENV } from "./env.ts";
-import { DEFAULT_RESULT_FILE, encodeResult, writeResultFile } from "./termination-message.ts";
+import { DEFAULT_RESULT_FILE, encodeResult, writeProvisionalResult, writeResultFile, type FailureWithDetail } from "./termination-message.ts";
 
 export interface JobRunContext {
   env: NodeJS.ProcessEnv;
@@ -28,6 +28,11 @@ export interface JobRunContext {
   /** Undo steps for SIGTERM; work registers one while it has something outstanding. */
   cleanup: CleanupRegistry;
   redactor: Redactor;
+  /**
+   * Writes `failure` into the result file now (termination-message.ts writeProvisionalResult): what is
+   * left if the process is killed before its final result. Throws when it cannot be written.
+   */
+  provisional(failure: FailureWithDetail): void;
 }
 
 export interface JobCommand<R extends { ok: true }> {
@@ -43,6 +48,12 @@ export interface JobCommand<R extends { ok: true }> {
   smaller?: (result: R) => Iterable<R>;
   /** What the Terminated failure says stopped (e.g. "the backup"). */
   stopped: string;
+  /**
+   * Fields of the kind's own added to every failure it writes (the run's, and SIGTERM's Terminated after
+   * the cleanup steps ran), asked for when the failure is written: a restore's claim on a collection it
+   * may have half-created and could not delete.
+   */
+  failureDetail?: () => Record<string, unknown> | undefined;
 }
 
 /** How long SIGTERM cleanup may take: inside Kubernetes' default 30 s grace period. */
@@ -57,7 +68,8 @@ export async function runJobCommand<R extends { ok: true }>(command: JobCommand<
   const cleanup = new CleanupRegistry();
   const write = (result: R | JobFailure) => {
     try {
-      writeResultFile(resultFile, encodeResult(result, command.smaller));
+      const detail = result.ok ? undefined : command.failureDetail?.();
+      writeResultFile(resultFile, encodeResult(detail ? { ...detail, ...result } : result, command.smaller));
     } catch (err) {
       log.error({ file: resultFile, err: (err as Error).message }, "Could not write the result file");
     }
@@ -67,7 +79,7 @@ export async function runJobCommand<R extends { ok: true }>(command: JobCommand<
   log.debug({ operator: `${OPERATOR_NAME} ${OPERATOR_VERSION}` }, "Starting Job command");
   let result: R | JobFailure;
   try {
-    result = await command.run({ env, log, cleanup, redactor });
+    result = await command.run({ env, log, cleanup, redactor, provisional: (failure) => writeProvisionalResult(resultFile, failure) });
   } catch (err) {
     const failure = failureResult(err, redactor);
     log.error({ reason: failure.reason, retryable: failure.retryable, err: (err as Error).stack ?? String(err) }, `${command.title} failed: ${failure.message}`);

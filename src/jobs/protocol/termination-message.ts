@@ -57,8 +57,28 @@ export function writeResultFile(path: string, text: string): void {
   writeFileSync(path, text);
 }
 
-/** A Job kind's result as the controller reads it: its success, or the shared failure. */
-export type JobResult<S extends TSchema> = Static<S> | JobFailure;
+/**
+ * Writes a failure into the result file NOW, before the run ends: what the kubelet keeps as the
+ * termination message if the process is killed (SIGKILL, OOM) before it writes its final result, which
+ * overwrites it. A kind writes one before a step whose half-done state a retry must know about (the
+ * restore's claim on the collection it is about to create). Synchronous, and it throws: work that
+ * depends on the provisional result being on disk must not start when it could not be written.
+ */
+export function writeProvisionalResult(path: string, failure: FailureWithDetail): void {
+  writeResultFile(path, encodeResult(failure));
+}
+
+/**
+ * A failure with fields of its kind beside the shared ones (a restore's `claim`): what a Job writes, and
+ * what the reader hands back, the extra fields in `detail`.
+ */
+export type FailureWithDetail = JobFailure & Record<string, unknown>;
+
+/** The shared failure as the reader returns it: the kind's own fields, when there were any, in `detail`. */
+export type ReadFailure = JobFailure & { detail?: Record<string, unknown> };
+
+/** A Job kind's result as the controller reads it: its success, or the shared failure (with its kind's fields in `detail`). */
+export type JobResult<S extends TSchema> = Static<S> | ReadFailure;
 
 export type ParsedMessage<R> =
   | { kind: "result"; result: R }
@@ -86,7 +106,9 @@ export function resultReader<S extends TSchema>(success: S, fallbackReason: stri
     if ((value as { ok?: unknown }).ok === false) {
       const f = failed.read(value);
       if (!f) return undefined;
-      return { ok: false, reason: REASON_PATTERN.test(f.reason) ? f.reason : fallbackReason, message: f.message, retryable: f.retryable === true };
+      const { ok: _ok, reason: _reason, message: _message, retryable: _retryable, ...rest } = f as Record<string, unknown>;
+      const detail = Object.keys(rest).length > 0 ? { detail: rest } : {};
+      return { ok: false, reason: REASON_PATTERN.test(f.reason) ? f.reason : fallbackReason, message: f.message, retryable: f.retryable === true, ...detail };
     }
     return succeeded.read(value);
   };

@@ -36,6 +36,13 @@ describe("readJobOutcome, another kind of Job", () => {
     assert.deepEqual(out.phase === "Failed" && [out.reason, out.message], ["CopyFailed", "last"]);
   });
 
+  test("Failed: the failure's fields of the kind's own come as detail (a restore's claim); none, no detail", () => {
+    const claimed = readJobOutcome(job("Failed", "BackoffLimitExceeded"), [pod("copy", 1, '{"ok":false,"reason":"Interrupted","message":"killed","retryable":true,"claim":{"collection":"c","attempt":2}}')], HOW);
+    assert.deepEqual(claimed.phase === "Failed" && [claimed.reason, claimed.detail], ["Interrupted", { claim: { collection: "c", attempt: 2 } }]);
+    const plain = readJobOutcome(job("Failed", "BackoffLimitExceeded"), [pod("copy", 1, '{"ok":false,"reason":"QdrantError","message":"m","retryable":true}')], HOW);
+    assert.ok(plain.phase === "Failed" && !("detail" in plain));
+  });
+
   test("only its own container counts", () => {
     const out = readJobOutcome(job("Failed", "BackoffLimitExceeded"), [pod("backup", 1, '{"ok":false,"reason":"QdrantError","message":"not ours"}')], HOW);
     assert.deepEqual(out.phase === "Failed" && out.reason, "BackoffLimitExceeded");

@@ -1,0 +1,99 @@
+/**
+ * One run of a restore plan:
+ *
+ * 1. discover the target's peers (as the backup Job does: each peer recovers on its own REST URL) and
+ *    check that they can hold the backup's files (TopologyMismatch, before anything changes);
+ * 2. look at the target right before acting (target.ts: alias, exists, owned);
+ * 3. claim it (claim.ts) when this attempt may create it — the provisional failure is on disk before
+ *    the first call that can create anything; then delete an owned half-made collection;
+ * 4. recover (recover-all.ts: the first file alone when the target does not exist, the rest at once);
+ * 5. verify (verify.ts), and report.
+ *
+ * On any failure after the claim the collection this attempt created is deleted (never one it did not
+ * create, and never with overwrite: that recovers into what was there), then the failure is written,
+ * with the claim only if the deletion failed. SIGTERM does the same through the cleanup registry:
+ * abort the calls in flight, delete, and run-command.ts writes Terminated (with the claim while it
+ * stands). SIGKILL runs nothing: the provisional failure with the claim is what the kubelet keeps.
+ *
+ * Crash window: a Pull recover Qdrant is still running when the Job deletes the collection (SIGTERM
+ * aborts the HTTP call; whether Qdrant stops its own download then is Qdrant's) could re-create it
+ * after the deletion, with no claim left on it: the next attempt then finds a collection not known to
+ * be ours and fails TargetExists, saying so, instead of deleting something a person might own.
+ */
+import { mapPeers } from "../../backup/topology/map-peers.ts";
+import { discoverTopology, type Topology } from "../../qdrant/peers.ts";
+import type { RestoreJobSuccess } from "./contract.ts";
+import { recoverAll, type Recovered } from "./recover-all.ts";
+import type { RestoreContext } from "./run-context.ts";
+import { lookAtTarget, placementOf, replaceOwned } from "./target.ts";
+import { verifyRestore } from "./verify.ts";
+
+export async function runRestore(ctx: RestoreContext): Promise<RestoreJobSuccess> {
+  const { plan, qdrant, log } = ctx;
+  const target = plan.targetCollection;
+  const topology = await discoverTopology(qdrant, plan.qdrant.discovery, { signal: ctx.signal });
+  log.info({ mode: topology.mode, qdrantVersion: topology.version, peers: topology.peers }, "Discovered Qdrant peers");
+  mapPeers(plan.files, topology.peers);
+
+  const state = await lookAtTarget(ctx);
+  const creates = !state.exists || state.owned;
+  if (creates) ctx.claim.take(target, plan.attempt);
+  // Ours to delete again on a failure: what this attempt creates, unless it recovers in place.
+  const deletable = creates && !plan.overwrite;
+  const unregister = creates ? ctx.cleanup.add(`delete collection "${target}" this attempt created`, () => deleteCreated(ctx, deletable)) : () => undefined;
+  try {
+    if (state.owned) await replaceOwned(ctx);
+    const assignments = mapPeers(plan.files, topology.peers, creates ? undefined : await placementOf(ctx, topology));
+    log.info({ collection: target, creates, assignments: assignments.map((a) => ({ sourcePeerId: a.file.sourcePeerId, targetPeerId: a.peer.id, key: a.file.key })) }, "Mapped the backup's files to target peers");
+    const recovered = await recoverAll(ctx, assignments, creates);
+    const recoveredTime = new Date();
+    log.info({ collection: target, seconds: (recoveredTime.getTime() - ctx.startTime.getTime()) / 1000 }, "Every peer recovered; verifying");
+    const verified = await verifyRestore(ctx, topology);
+    unregister();
+    return success(ctx, topology, recovered, recoveredTime, verified, creates);
+  } catch (err) {
+    unregister();
+    // The failure is the restore's; a deletion that failed too is in the log, and the claim stays.
+    if (creates && !ctx.signal.aborted) await deleteCreated(ctx, deletable).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Deletes the collection this attempt created, and releases the claim when it is gone. With overwrite
+ * nothing is deleted (the claim stays: a retry with ownedTarget and overwrite recovers in place).
+ */
+async function deleteCreated(ctx: RestoreContext, deletable: boolean): Promise<void> {
+  const target = ctx.plan.targetCollection;
+  if (!deletable) return;
+  try {
+    // Not under the run's signal: on SIGTERM that is already aborted, and this is the undo.
+    const existed = await ctx.qdrant.deleteCollection(target);
+    ctx.claim.release();
+    ctx.log.info({ collection: target, existed }, "Deleted the collection this attempt created");
+  } catch (err) {
+    ctx.log.warn({ collection: target, err: (err as Error).message }, "Could not delete the collection this attempt created; the failure keeps the claim on it");
+    throw err;
+  }
+}
+
+function success(ctx: RestoreContext, topology: Topology, recovered: Recovered[], recoveredTime: Date, verified: Awaited<ReturnType<typeof verifyRestore>>, created: boolean): RestoreJobSuccess {
+  const { plan } = ctx;
+  const idOf = (url: string, fallback: string) => verified.peerIds.get(url) ?? fallback;
+  const expected = plan.expectedPoints;
+  return {
+    ok: true,
+    backupId: plan.backupId,
+    targetCollection: plan.targetCollection,
+    method: plan.method,
+    startTime: ctx.startTime.toISOString(),
+    recoveredTime: recoveredTime.toISOString(),
+    verifiedTime: new Date().toISOString(),
+    bytes: recovered.reduce((n, r) => n + r.bytes, 0),
+    pointsCount: { ...(expected !== undefined ? { expected } : {}), actual: verified.actual },
+    created,
+    peers: recovered
+      .map((r) => ({ sourcePeerId: r.assignment.file.sourcePeerId, targetPeerId: idOf(r.assignment.peer.url, r.assignment.peer.id), bytes: r.bytes }))
+      .sort((a, b) => (a.sourcePeerId < b.sourcePeerId ? -1 : 1)),
+  };
+}

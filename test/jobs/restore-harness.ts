@@ -1,0 +1,163 @@
+/**
+ * Helpers for the `job restore` tests: a real backup made by the backup Job (so the restore reads a real
+ * manifest and real objects), a restore plan built from that manifest as the controller builds it, and
+ * the restore command run as a real child process (so SIGKILL and SIGTERM are the real thing), with its
+ * result file kept until the process is gone.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import assert from "node:assert/strict";
+import { parseManifest, type Manifest } from "../../src/backup/layout/manifest.ts";
+import type { BackupJobPlan, BackupJobSuccess } from "../../src/jobs/backup/contract.ts";
+import type { RestoreJobPlan, RestoreJobResult } from "../../src/jobs/restore/contract.ts";
+import { QdrantApi } from "../../src/qdrant/client.ts";
+import { s3Client } from "../helpers/s3.ts";
+import { eventually, testEnv } from "../helpers/testenv.ts";
+import { fullStoragePlan, makePlan, objectBytes, runJob } from "./backup-harness.ts";
+
+const NODE = "node_modules/.bin/node";
+
+export interface Backup {
+  manifest: Manifest;
+  plan: BackupJobPlan;
+}
+
+/** Backs up `collection` of the Qdrant at `url` with the backup Job; the manifest it wrote. */
+export async function backUp(url: string, bucket: string, collection: string): Promise<Backup> {
+  const plan = makePlan(url, bucket, { collections: { names: [collection] } });
+  return finish(plan, bucket, (ok) => ok.collections?.[0]?.manifestKey);
+}
+
+/** A FullStorage backup of the Qdrant at `url`. */
+export async function backUpStorage(url: string, bucket: string): Promise<Backup> {
+  const plan = fullStoragePlan(url, bucket);
+  return finish(plan, bucket, (ok) => ok.manifestKey);
+}
+
+async function finish(plan: BackupJobPlan, bucket: string, keyOf: (ok: BackupJobSuccess) => string | undefined): Promise<Backup> {
+  const run = await runJob(plan);
+  assert.equal(run.code, 0, `backup: ${run.resultText}\n${run.stdout}${run.stderr}`);
+  const key = keyOf(run.result as BackupJobSuccess);
+  assert.ok(key, run.resultText);
+  const parsed = parseManifest(await objectBytes(s3Client(), bucket, key), { key });
+  assert.ok(parsed.ok, parsed.ok ? "" : parsed.error);
+  return { manifest: parsed.manifest, plan };
+}
+
+export interface RestoreOver {
+  target?: string;
+  source?: string;
+  method?: RestoreJobPlan["method"];
+  overwrite?: boolean;
+  ownedTarget?: boolean;
+  attempt?: number;
+  expectedPoints?: number | null;
+  verify?: Partial<RestoreJobPlan["verify"]>;
+  files?: (files: RestoreJobPlan["files"]) => RestoreJobPlan["files"];
+}
+
+/** The plan the controller would build for restoring `backup` into the Qdrant at `url`. */
+export function restorePlan(backup: Backup, url: string, bucket: string, over: RestoreOver = {}): RestoreJobPlan {
+  const m = backup.manifest;
+  const source = over.source ?? m.collection?.name ?? m.storage?.collections[0]?.name ?? "";
+  const s3 = testEnv().s3;
+  const files = m.peers.map((p) => ({
+    sourcePeerId: p.peerId,
+    shardIds: m.mode === "Collection" ? [...(p.shardIds ?? [])] : [...(p.collections?.find((c) => c.name === source)?.shardIds ?? [])],
+    key: p.file.key,
+    size: p.file.size,
+    sha256: p.file.sha256,
+  }));
+  const counted = m.mode === "Collection" ? m.collection?.pointsCount : m.storage?.collections.find((c) => c.name === source)?.pointsCount;
+  const expected = over.expectedPoints === null ? undefined : (over.expectedPoints ?? counted);
+  return {
+    version: 1,
+    restore: { namespace: "team-a", name: "restore-1", uid: randomUUID() },
+    attempt: over.attempt ?? 1,
+    backupId: m.backupId,
+    mode: m.mode,
+    sourceCollection: source,
+    targetCollection: over.target ?? source,
+    method: over.method ?? (m.mode === "FullStorage" ? "Upload" : "Pull"),
+    priority: "snapshot",
+    overwrite: over.overwrite ?? false,
+    ownedTarget: over.ownedTarget ?? false,
+    files: over.files ? over.files(files) : files,
+    ...(expected !== undefined ? { expectedPoints: expected } : {}),
+    verify: { waitForGreen: true, comparePointsCount: true, timeoutSeconds: 60, ...over.verify },
+    qdrant: { url, timeoutSeconds: 10, discovery: { mode: "Cluster", restPort: Number(new URL(url).port), scheme: "http" } },
+    s3: { bucket, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true },
+    presignSeconds: 900,
+  };
+}
+
+export interface RestoreRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  result: RestoreJobResult | undefined;
+  resultText: string;
+  stdout: string;
+  stderr: string;
+}
+
+export interface StartedRestore {
+  child: ChildProcess;
+  /** The result file as it is now ("" before anything was written). */
+  resultNow: () => string;
+  wait: () => Promise<RestoreRun>;
+}
+
+/** Starts `job restore` as a child process. */
+export function startRestore(plan: RestoreJobPlan | string): StartedRestore {
+  const s3 = testEnv().s3;
+  const dir = mkdtempSync(join(tmpdir(), "restore-job-"));
+  const resultFile = join(dir, "termination-log");
+  const child = spawn(NODE, ["src/main.ts", "job", "restore"], {
+    env: { PATH: process.env.PATH, RESTORE_PLAN: typeof plan === "string" ? plan : JSON.stringify(plan), AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, RESULT_FILE: resultFile },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const read = () => {
+    try {
+      return readFileSync(resultFile, "utf8");
+    } catch {
+      return "";
+    }
+  };
+  const exited = new Promise<RestoreRun>((resolve) => {
+    child.on("exit", (code, signal) => {
+      const resultText = read();
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ code, signal, resultText, result: resultText ? (JSON.parse(resultText) as RestoreJobResult) : undefined, stdout, stderr });
+    });
+  });
+  return { child, resultNow: read, wait: () => exited };
+}
+
+export function runRestore(plan: RestoreJobPlan | string): Promise<RestoreRun> {
+  return startRestore(plan).wait();
+}
+
+/** Waits until the running restore's result file holds its claim; returns the text. */
+export function claimWritten(job: StartedRestore): Promise<string> {
+  return eventually("the restore's provisional result with its claim", () => (job.resultNow().includes('"claim"') ? job.resultNow() : undefined), 60_000);
+}
+
+export function api(url: string): QdrantApi {
+  return new QdrantApi({ url, timeoutMs: 30_000 });
+}
+
+/** The failure's reason, or "ok" (for assert messages that show the whole run when they fail). */
+export function outcome(run: RestoreRun): string {
+  return run.result === undefined ? "no result" : run.result.ok ? "ok" : run.result.reason;
+}
+
+export function describeRun(run: RestoreRun): string {
+  return `exit ${run.code} ${run.signal ?? ""}\nresult: ${run.resultText}\n${run.stdout.slice(-4000)}${run.stderr.slice(-2000)}`;
+}
