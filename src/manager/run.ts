@@ -9,6 +9,11 @@ import { BackupMetrics } from "../controllers/backup/metrics.ts";
 import { BACKUP_LABEL } from "../controllers/backup/names.ts";
 import type { BackupObject } from "../controllers/backup/types.ts";
 import type { JobObject } from "../controllers/shared/job-objects.ts";
+import { restoreController } from "../controllers/restore/controller.ts";
+import { RestoreMetrics } from "../controllers/restore/metrics.ts";
+import { RESTORE_LABEL } from "../controllers/restore/names.ts";
+import type { RestoreObject } from "../controllers/restore/types.ts";
+import { Turns } from "../controllers/shared/turns/turns.ts";
 import { backupLocationController } from "../controllers/backup-location/controller.ts";
 import { backupScheduleController } from "../controllers/backup-schedule/controller.ts";
 import { qdrantConnectionController } from "../controllers/qdrant-connection/controller.ts";
@@ -71,23 +76,45 @@ export async function runManager(argv: string[]): Promise<number> {
   mgr.addController(
     backupScheduleController(ctx, { schedules: mgr.informerFor(QDRANT_BACKUP_SCHEDULES), backups: mgr.informerFor(QDRANT_BACKUPS), restores: mgr.informerFor(QDRANT_RESTORES) }, { registry: mgr.metrics.registry }),
   );
+  const connections = mgr.informerFor<QdrantConnectionObject>(QDRANT_CONNECTIONS);
+  const locations = mgr.informerFor<BackupLocationObject>(QDRANT_BACKUP_LOCATIONS);
+  const backups = mgr.informerFor<BackupObject>(QDRANT_BACKUPS);
+  const restores = mgr.informerFor<RestoreObject>(QDRANT_RESTORES);
+  // One line per Qdrant for every kind of work on it: backups and restores take turns together.
+  const turns = new Turns(connections);
   mgr.addController(
     backupController(
       ctx,
       {
-        backups: mgr.informerFor<BackupObject>(QDRANT_BACKUPS),
+        backups,
         // Only the Jobs of backups: the cache holds none of the cluster's other Jobs.
         jobs: mgr.informerFor<JobObject>(JOBS, { selectors: { labelSelector: BACKUP_LABEL } }),
-        connections: mgr.informerFor<QdrantConnectionObject>(QDRANT_CONNECTIONS),
-        locations: mgr.informerFor<BackupLocationObject>(QDRANT_BACKUP_LOCATIONS),
+        connections,
+        locations,
+        turns,
         // What the operator builds (drills, rollouts' green collections): backups of all leave it out.
-        restores: mgr.informerFor(QDRANT_RESTORES),
+        restores,
         rollouts: mgr.informerFor(COLLECTION_ROLLOUTS),
       },
       { defaultJobImage: operator.defaultJobImage, metrics: new BackupMetrics(mgr.metrics.registry) },
     ),
   );
-  for (const rt of [QDRANT_RESTORES, COLLECTION_ROLLOUTS]) {
+  mgr.addController(
+    restoreController(
+      ctx,
+      {
+        restores,
+        // Only the Jobs of restores.
+        jobs: mgr.informerFor<JobObject>(JOBS, { selectors: { labelSelector: RESTORE_LABEL } }),
+        connections,
+        locations,
+        backups,
+        turns,
+      },
+      { defaultJobImage: operator.defaultJobImage, metrics: new RestoreMetrics(mgr.metrics.registry) },
+    ),
+  );
+  for (const rt of [COLLECTION_ROLLOUTS]) {
     mgr.addController(validationController(ctx, rt, mgr.informerFor(rt)));
   }
   mgr.installSignalHandlers();

@@ -110,6 +110,10 @@ export const QdrantRestoreStatus = Type.Object({
   restoreCount: Type.Optional(Type.Integer({ minimum: 0, description: "Restores done (IfMissing and Drill restore more than once)." })),
   lastRestoreTime: Type.Optional(Type.String({ format: "date-time" })),
   lastVerifiedTime: Type.Optional(Type.String({ format: "date-time", description: "Drill: when a restore was last verified." })),
-  jobName: Type.Optional(Type.String()),
+  jobName: Type.Optional(Type.String({ description: "The Job of the current (or last) attempt." })),
+  attempt: Type.Optional(Type.Integer({ minimum: 1, description: "This run's attempt: 1, then one more for each retry of a retryable failure (at most 1 + spec.job.backoffLimit)." })),
+  jobCount: Type.Optional(Type.Integer({ minimum: 0, description: "Jobs this restore has started, over all its runs: the next Job is restore-<name>-<jobCount+1>." })),
+  lastScheduleTime: Type.Optional(Type.String({ format: "date-time", description: "Drill: the schedule's tick the last drill was started for." })),
+  nextScheduleTime: Type.Optional(Type.String({ format: "date-time", description: "Drill: when the next drill is due." })),
 });
 export type QdrantRestoreStatus = Static<typeof QdrantRestoreStatus>;

@@ -50,6 +50,14 @@ export interface JobTemplateInput {
   volumeMounts?: V1VolumeMount[];
   /** The resource's spec.job. */
   settings?: JobSettings | undefined;
+  /**
+   * Forces the Job's backoffLimit whatever spec.job.backoffLimit says: a kind whose controller makes the
+   * retries itself (restores: each attempt a new Job with its own plan, so a retry can be told what the
+   * attempt before it did) runs one pod per Job (0), and reads spec.job.backoffLimit as its own bound.
+   */
+  backoffLimit?: number;
+  /** Annotations on the Job (not its pod): what the controller reads back when it adopts the Job. */
+  annotations?: Record<string, string>;
 }
 
 /** The Job for `input`; see the module comment for what every Job carries and never does. */
@@ -69,10 +77,11 @@ export function jobTemplate(input: JobTemplateInput): V1Job {
       name: input.name,
       namespace: input.owner.metadata?.namespace,
       labels,
+      ...(input.annotations ? { annotations: { ...input.annotations } } : {}),
       ownerReferences: [controllerReference(input.owner)],
     },
     spec: {
-      backoffLimit: job.backoffLimit ?? DEFAULT_BACKOFF_LIMIT,
+      backoffLimit: input.backoffLimit ?? job.backoffLimit ?? DEFAULT_BACKOFF_LIMIT,
       ...(job.activeDeadlineSeconds !== undefined ? { activeDeadlineSeconds: job.activeDeadlineSeconds } : {}),
       ttlSecondsAfterFinished: job.ttlSecondsAfterFinished ?? DEFAULT_TTL_SECONDS,
       // Exit code 2 is a failure no retry can fix (a missing collection, a refused key): end the Job now.

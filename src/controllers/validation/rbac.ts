@@ -3,13 +3,11 @@
  * manager runs it on (src/manager/run.ts): those whose own controller is not built yet.
  */
 import { allow, type PermissionSet } from "../../rbac/permission.ts";
-import { COLLECTION_ROLLOUTS, QDRANT_RESTORES } from "../resources.ts";
+import { COLLECTION_ROLLOUTS } from "../resources.ts";
 
 export const RBAC: PermissionSet = {
   owner: "validation",
   permissions: [
-    allow(QDRANT_RESTORES, ["list", "watch"], "its informer"),
-    allow(QDRANT_RESTORES, ["patch"], "writes Accepted and Ready", { subresource: "status" }),
     allow(COLLECTION_ROLLOUTS, ["list", "watch"], "its informer"),
     allow(COLLECTION_ROLLOUTS, ["patch"], "writes Accepted and Ready", { subresource: "status" }),
   ],

@@ -1,0 +1,67 @@
+/**
+ * What the controller asks the target Qdrant itself (through the shared connection resolver and the one
+ * Qdrant adapter), and the two changes it makes there after a Job succeeded: the alias switch and a
+ * drill's deletion of its temporary collection. The restore itself is the Job's.
+ *
+ * The look before a Job: does the name exist as a collection, is it an alias (GET /aliases: recovering
+ * under an alias name would overwrite the collection behind it), and how many peers the Job's discovery
+ * will find (the same discoverTopology the Job runs), which must hold the backup's peers with data.
+ * Failures become the connection's own words naming its field (explain-connection.ts), as a backup's do.
+ */
+import { isOperatorError } from "../../errors.ts";
+import { QdrantApi } from "../../qdrant/client.ts";
+import { discoverTopology } from "../../qdrant/peers.ts";
+import type { OperatorContext } from "../shared/context.ts";
+import { explainConnectionFailure } from "../shared/explain-connection.ts";
+import { connectionEndpoint, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
+import type { TargetState } from "./decide.ts";
+
+export type QdrantChange = { ok: true; changed: boolean } | { ok: false; reason: string; message: string };
+
+async function qdrantOf(ctx: OperatorContext, connection: QdrantConnectionObject, signal?: AbortSignal): Promise<{ api: QdrantApi; discovery: Awaited<ReturnType<typeof connectionEndpoint>>["discovery"] }> {
+  const resolved = await connectionEndpoint(ctx, connection);
+  return { api: new QdrantApi(resolved.endpoint, signal), discovery: resolved.discovery };
+}
+
+function explained(ctx: OperatorContext, err: unknown, connection: QdrantConnectionObject): { reason: string; message: string } {
+  if (!isOperatorError(err)) throw err;
+  const message = explainConnectionFailure(err.reason, err.message, connection, { from: "the manager" }) ?? `QdrantConnection ${connection.metadata?.name ?? ""}: ${err.message}`;
+  return { reason: err.reason, message: ctx.redactor.scrub(message) };
+}
+
+export async function observeTarget(ctx: OperatorContext, connection: QdrantConnectionObject, collection: string, signal?: AbortSignal): Promise<TargetState> {
+  try {
+    const { api, discovery } = await qdrantOf(ctx, connection, signal);
+    const aliases = await api.listAliases();
+    const alias = aliases.find((a) => a.alias === collection);
+    const exists = await api.collectionExists(collection);
+    const topology = await discoverTopology(api, discovery);
+    return { reachable: true, exists, ...(alias ? { aliasOf: alias.collection } : {}), peers: Math.max(1, topology.peers.length) };
+  } catch (err) {
+    return { reachable: false, ...explained(ctx, err, connection) };
+  }
+}
+
+/** One create_alias request: it creates the alias, or re-points it (so repeating it after a crash is safe). */
+export async function switchAlias(ctx: OperatorContext, connection: QdrantConnectionObject, alias: string, collection: string, signal?: AbortSignal): Promise<QdrantChange> {
+  try {
+    const { api } = await qdrantOf(ctx, connection, signal);
+    const before = (await api.listAliases()).find((a) => a.alias === alias);
+    if (before?.collection === collection) return { ok: true, changed: false };
+    await api.updateAliases([{ create_alias: { alias_name: alias, collection_name: collection } }]);
+    return { ok: true, changed: true };
+  } catch (err) {
+    return { ok: false, ...explained(ctx, err, connection) };
+  }
+}
+
+/** Deletes `collection` if it exists (a repeat after a crash finds it gone, and that is fine). */
+export async function deleteCollection(ctx: OperatorContext, connection: QdrantConnectionObject, collection: string, signal?: AbortSignal): Promise<QdrantChange> {
+  try {
+    const { api } = await qdrantOf(ctx, connection, signal);
+    if (!(await api.collectionExists(collection))) return { ok: true, changed: false };
+    return { ok: true, changed: await api.deleteCollection(collection) };
+  } catch (err) {
+    return { ok: false, ...explained(ctx, err, connection) };
+  }
+}
