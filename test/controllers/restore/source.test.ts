@@ -10,7 +10,8 @@ import { backupId } from "../../../src/backup/layout/backup-id.ts";
 import { EXIT_CODES } from "../../../src/jobs/protocol/exit-codes.ts";
 import type { ResolvedSource } from "../../../src/controllers/restore/source/resolve-source.ts";
 import { qdrantUnderTest, useCollection } from "../../helpers/qdrant.ts";
-import { makePlan, runJob } from "../../jobs/backup-harness.ts";
+import { startEmulator } from "../../emulator/index.ts";
+import { fullStoragePlan, makePlan, runJob, seedCollection } from "../../jobs/backup-harness.ts";
 import { clusterBackup, NS, PREFIX, restoreOf, useWorld, writeBackup } from "./source-fixtures.ts";
 
 function ok(r: ResolvedSource): Extract<ResolvedSource, { ok: true }> {
@@ -134,5 +135,27 @@ describe("each source form picks its backup", () => {
     });
     assert.ok(r.manifest.peers[0]!.file.size > 0);
     assert.notEqual(r.candidate.namespace, NS, "restored from a namespace the backup was not made in");
+  });
+
+  it("a FullStorage backup the backup Job wrote (an emulator of its own) gives one collection's shards and count", async (t) => {
+    const emu = await startEmulator();
+    t.after(() => emu.stop());
+    await seedCollection(emu.url, "docs", 40);
+    await seedCollection(emu.url, "other", 5);
+    const w = await useWorld(t);
+    const base = fullStoragePlan(emu.url, w.bucket);
+    const plan = { ...base, s3: { ...base.s3, prefix: PREFIX } };
+    const run = await runJob(plan);
+    assert.equal(run.code, EXIT_CODES.SUCCESS, run.stdout + run.stderr);
+
+    const source = { location: { locationRef: { name: "s3" }, backupId: plan.backupId, sourceNamespace: plan.source.namespace, sourceConnection: plan.source.connection } };
+    const several = await w.resolver.resolve(restoreOf("r", source));
+    assert.equal(!several.ok && several.reason, "SourceCollectionRequired");
+    const r = ok(await w.resolver.resolve(restoreOf("r", source, "docs")));
+    assert.equal(r.mode, "FullStorage");
+    assert.equal(r.sourceCollection, "docs");
+    assert.equal(r.expectedPoints, 40);
+    assert.match(r.manifestKey, new RegExp(`/_storage/${plan.backupId}/manifest\\.json$`));
+    assert.deepEqual(r.files.map((f) => [f.key, f.shardIds]), r.manifest.peers.map((p) => [p.file.key, p.collections?.find((c) => c.name === "docs")?.shardIds]));
   });
 });

@@ -98,21 +98,24 @@ export async function bucketCandidates(
 ): Promise<BucketRead> {
   const keys = await listKeys(place.client, place.bucket, query.listPrefix, signal);
   const grouped = groupListing(keys, place.prefix);
-  const complete = grouped.complete.filter(query.wanted);
-  const incomplete = grouped.incomplete.filter(query.wanted);
+  const wanted = grouped.complete.filter(query.wanted);
   const read = new Map<string, ParseManifestResult>();
-  const toRead = complete.map((b) => b.manifestKey!);
+  const gone = new Set<string>();
   let next = 0;
   const worker = async () => {
-    while (next < toRead.length) {
-      const key = toRead[next++]!;
+    while (next < wanted.length) {
+      const key = wanted[next++]!.manifestKey!;
       const got = await manifests.read(place, key, signal);
-      // A manifest gone since the listing (a prune) is not read: the candidate says "it was not read".
       if (got.ok || !got.missing) read.set(key, got.ok ? got : { ok: false, error: got.error });
+      else gone.add(key);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(MANIFEST_READS, toRead.length) }, worker));
-  const manifestKeys = new Set(grouped.complete.map((b) => b.manifestKey!));
+  await Promise.all(Array.from({ length: Math.min(MANIFEST_READS, wanted.length) }, worker));
+  // A manifest deleted since the listing (a prune's first step) leaves an incomplete backup, as the
+  // listing would now show it.
+  const complete = wanted.filter((b) => !gone.has(b.manifestKey!));
+  const incomplete = [...grouped.incomplete.filter(query.wanted), ...wanted.filter((b) => gone.has(b.manifestKey!))];
+  const manifestKeys = new Set(grouped.complete.map((b) => b.manifestKey!).filter((k) => !gone.has(k)));
   return { candidates: candidatesFromListing({ complete, incomplete }, { location, manifests: read }), listed: keys.length, manifestKeys };
 }
 

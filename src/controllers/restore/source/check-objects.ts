@@ -38,13 +38,16 @@ export async function checkObjects(client: S3Client, bucket: string, manifestKey
   return failure("BACKUP_OBJECTS_MISSING", `manifest ${manifestKey} lists objects the bucket "${bucket}" does not hold as listed: ${shown.join("; ")}${more}`);
 }
 
-/** The object's size, or undefined when there is none at `key`. */
+/**
+ * The object's size, or undefined when there is none at `key`. A HEAD's 404 has no body, so a missing
+ * bucket would look the same; the resolver has listed and read from the bucket just before.
+ */
 async function headSize(client: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<number | undefined> {
   try {
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), signal ? { abortSignal: signal } : {});
     return head.ContentLength ?? 0;
   } catch (err) {
-    if (err instanceof S3ServiceException && (err.name === "NotFound" || err.name === "NoSuchKey" || err.$metadata.httpStatusCode === 404)) return undefined;
+    if (err instanceof S3ServiceException && err.name !== "NoSuchBucket" && (err.name === "NotFound" || err.name === "NoSuchKey" || err.$metadata.httpStatusCode === 404)) return undefined;
     throw s3Error(err, bucket, "HeadObject");
   }
 }

@@ -116,5 +116,6 @@ export class ManifestCache {
 }
 
 function isNoSuchKey(err: unknown): boolean {
-  return err instanceof S3ServiceException && (err.name === "NoSuchKey" || err.$metadata.httpStatusCode === 404);
+  // A missing bucket is a 404 too, with its own code: that is s3Error's BucketNotFound, not a missing manifest.
+  return err instanceof S3ServiceException && err.name !== "NoSuchBucket" && (err.name === "NoSuchKey" || err.$metadata.httpStatusCode === 404);
 }
