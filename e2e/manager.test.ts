@@ -65,7 +65,18 @@ test("every example is reconciled: connection and location checked, the rest acc
   const scheduled = await waitForCondition(ns, "qdrantbackupschedule", "policies-nightly", "Ready", "True", "Scheduled");
   assert.equal(scheduled.obj.status?.observedGeneration, 1);
   assert.match(scheduled.cond.message, /^Next backup at \d{4}-\d\d-\d\dT0[01]:00:00Z\.$/);
-  for (const [resource, name] of [["qdrantrestore", "policies-if-missing"], ["collectionrollout", "policies-v2"]] as const) {
+  // The restore has its controller: `policies` is missing from the fresh emulator, so it restores it, and
+  // the fresh bucket has no backup of it `latest` could use (the manual backup of the example finds no
+  // collection to back up), which its Ready condition says.
+  const restore = await eventually("qdrantrestore/policies-if-missing waiting for a backup", async () => {
+    const obj = await getObj(ns, "qdrantrestore", "policies-if-missing");
+    const ready = obj.status?.conditions?.find((c) => c.type === "Ready");
+    return ready?.status === "False" && (ready.reason === "BackupNotFound" || ready.reason === "BackupNotUsable") ? { obj, ready } : undefined;
+  });
+  assert.equal(restore.obj.status?.observedGeneration, 1);
+  assert.equal(restore.obj.status?.conditions?.find((c) => c.type === "Accepted")?.reason, "Validated");
+  assert.match(restore.ready.message, /policies/);
+  for (const [resource, name] of [["collectionrollout", "policies-v2"]] as const) {
     const accepted = await waitForCondition(ns, resource, name, "Accepted", "True", "Validated");
     assert.equal(accepted.obj.status?.observedGeneration, 1);
     const ready = accepted.obj.status?.conditions?.find((c) => c.type === "Ready");
