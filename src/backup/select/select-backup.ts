@@ -94,7 +94,7 @@ export function selectBackup(source: RestoreSource, candidates: readonly BackupC
 
 /** backupRef and location: the one collection of the backup to restore, and whether it can be read. */
 function pickCollection(source: RestoreSource, what: string, matched: BackupCandidate[]): Selection {
-  const held = [...new Set(matched.map((c) => (c.mode === "FullStorage" ? "(full storage)" : (c.collection ?? "(unknown)"))))].sort();
+  const held = [...new Set(matched.flatMap((c) => (c.mode === "FullStorage" ? (c.storageCollections ?? ["(full storage)"]) : [c.collection ?? "(unknown)"])))].sort();
   const wanted = source.sourceCollection;
   let picks: BackupCandidate[];
   if (wanted !== undefined) {
