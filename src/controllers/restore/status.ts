@@ -135,6 +135,7 @@ export function statusFor(current: QdrantRestoreStatus | undefined, step: Status
         ...base,
         phase: c.policy === "Once" || c.policy === undefined ? "Succeeded" : "Watching",
         ...(backupId ? { backupId } : {}),
+        ...(target ? { targetCollection: target } : {}),
         completionTime: verified,
         ...(duration !== undefined ? { durationSeconds: duration } : {}),
         ...(r ? { pointsCount: { ...(r.pointsCount.expected !== undefined ? { expected: r.pointsCount.expected } : {}), actual: r.pointsCount.actual } } : {}),
