@@ -7,6 +7,7 @@ import type { Fault, FaultSpec } from "./faults.ts";
 
 export type { Fault, FaultSpec } from "./faults.ts";
 export type { FileInfo } from "./admin-server.ts";
+export type { SettleSetting } from "./recovery-settle.ts";
 
 export interface PeerInfo {
   /** 1-based peer number (peer n listens on 127.0.0.n). */
@@ -91,6 +92,16 @@ export class AdminClient {
 
   async peerUp(peer: number): Promise<void> {
     await this.call("POST", `/peers/${peer}/up`);
+  }
+
+  /**
+   * After a recover into `collection` (every collection when absent) on a distributed cluster, its
+   * restored replicas report ManualRecovery and their points are missing from counts for `ms`, as on a
+   * Qdrant whose activation proposal has not committed yet; `ms` 0 turns it off and activates the
+   * replicas of windows still open at once. On the shared emulator, always name the test's own collection.
+   */
+  async recoverySettle(ms: number, collection?: string): Promise<void> {
+    await this.call("POST", "/recovery-settle", { ms, ...(collection !== undefined ? { collection } : {}) });
   }
 
   /** Files on a peer's disk, to assert that no orphaned snapshot or temp file is left. */

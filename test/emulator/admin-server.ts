@@ -8,12 +8,16 @@
  *   POST   /faults                         add a fault (FaultSpec JSON) → the fault with its id
  *   DELETE /faults | /faults/{id}          remove all faults / one fault
  *   GET    /consensus                      the shared cluster state (debugging aid)
+ *   GET    /recovery-settle                the settle windows in force
+ *   POST   /recovery-settle                {ms, collection?}: after a recover on a distributed cluster, the
+ *                                          restored replicas stay ManualRecovery for ms (0 turns it off)
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Emulator } from "./emulator.ts";
 import type { FaultSpec } from "./faults.ts";
+import type { SettleSetting } from "./recovery-settle.ts";
 import { readBody, sendJson } from "./http-util.ts";
 
 export interface FileInfo {
@@ -67,6 +71,12 @@ async function handle(emulator: Emulator, req: IncomingMessage, res: ServerRespo
     sendJson(res, 200, { ok: true });
   } else if (method === "DELETE" && parts[0] === "faults" && parts.length === 2) {
     sendJson(res, emulator.faults.remove(Number(parts[1])) ? 200 : 404, { ok: true });
+  } else if (method === "GET" && url.pathname === "/recovery-settle") {
+    sendJson(res, 200, emulator.cluster.recoverySettle.settings());
+  } else if (method === "POST" && url.pathname === "/recovery-settle") {
+    const setting = JSON.parse((await readBody(req)).toString("utf8")) as SettleSetting;
+    emulator.cluster.recoverySettle.set(setting);
+    sendJson(res, 200, { ok: true });
   } else if (method === "GET" && url.pathname === "/consensus") {
     sendJson(res, 200, emulator.cluster.state);
   } else {

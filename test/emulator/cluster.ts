@@ -18,6 +18,7 @@ import {
 } from "./consensus.ts";
 import { badInput, collectionExists, collectionNotFound, serviceError } from "./errors.ts";
 import { PeerNode } from "./peer.ts";
+import { RecoverySettle } from "./recovery-settle.ts";
 import type { ShardStore } from "./shard-store.ts";
 
 export interface ClusterOptions {
@@ -31,6 +32,8 @@ export interface ClusterOptions {
 export class Cluster {
   readonly peers: PeerNode[];
   readonly distributed: boolean;
+  /** The opt-in window after a recover in which restored replicas are not Active yet (recovery-settle.ts). */
+  readonly recoverySettle = new RecoverySettle();
   state: ConsensusState;
 
   constructor(opts: ClusterOptions) {
@@ -165,6 +168,20 @@ export class Cluster {
   }
 
   /**
+   * The replica a read through `via` uses; undefined while the shard is inside a recovery's settle window
+   * with no Active replica (the restored one not activated yet): counts, scrolls and reads then miss its
+   * points instead of failing, as Qdrant's did (recovery-settle.ts).
+   */
+  readableStore(collection: string, shardId: number, via: PeerNode): ShardStore | undefined {
+    if (!this.recoverySettle.isSettling(this, collection, shardId)) return this.readStore(collection, shardId, via);
+    try {
+      return this.readStore(collection, shardId, via);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
    * Stores a write must reach. Replicas on peers that are down miss the write and are marked Dead (Qdrant
    * deactivates a replica that failed an update); with no live active replica the write fails.
    */
@@ -228,6 +245,7 @@ export class Cluster {
   }
 
   close(): void {
+    this.recoverySettle.close();
     for (const peer of this.peers) peer.closeAll();
   }
 }

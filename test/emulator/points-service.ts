@@ -68,12 +68,12 @@ export class CollectionView {
   }
 
   readPoint(key: string): StoredPoint | undefined {
-    const rec = this.cluster.readStore(this.name, this.shardFor(key), this.via).read(key);
+    const rec = this.cluster.readableStore(this.name, this.shardFor(key), this.via)?.read(key);
     return rec === undefined ? undefined : decodePoint(rec.body);
   }
 
   readWithVersion(key: string): { point: StoredPoint; version: number } | undefined {
-    const rec = this.cluster.readStore(this.name, this.shardFor(key), this.via).read(key);
+    const rec = this.cluster.readableStore(this.name, this.shardFor(key), this.via)?.read(key);
     return rec === undefined ? undefined : { point: decodePoint(rec.body), version: rec.version };
   }
 
@@ -81,7 +81,7 @@ export class CollectionView {
   allKeys(): string[] {
     const keys: string[] = [];
     for (const shardId of this.cluster.shardIds(this.name)) {
-      for (const k of this.cluster.readStore(this.name, shardId, this.via).keys()) keys.push(k);
+      for (const k of this.cluster.readableStore(this.name, shardId, this.via)?.keys() ?? []) keys.push(k);
     }
     return keys.sort(compareKeys);
   }
@@ -100,7 +100,7 @@ export class CollectionView {
     if (filter === undefined || filter === null) {
       return this.cluster
         .shardIds(this.name)
-        .reduce((n, id) => n + this.cluster.readStore(this.name, id, this.via).count, 0);
+        .reduce((n, id) => n + (this.cluster.readableStore(this.name, id, this.via)?.count ?? 0), 0);
     }
     return this.matchingKeys(filter).length;
   }

@@ -16,6 +16,7 @@ import type { Cluster } from "./cluster.ts";
 import type { ReplicaState } from "./consensus.ts";
 import { badInput, badRequest, formatError, forbidden, notFound, queryFormatError, serviceError, validationError } from "./errors.ts";
 import type { PeerNode } from "./peer.ts";
+import { applyStates } from "./recovery-settle.ts";
 import { unpackCollectionSnapshot, unpackShardSnapshot } from "./snapshot-archive.ts";
 import { checksumsEqual, hashFile } from "./snapshot-files.ts";
 
@@ -170,9 +171,11 @@ function canonical(v: unknown): string {
 
 /**
  * Puts restored data into `peer`'s replica of a shard and settles the other replicas per `priority`
- * (Qdrant's rules; transfers and re-syncs complete instantly here).
+ * (Qdrant's rules; transfers and re-syncs complete instantly here). With `settle` (a collection recover;
+ * whether shard recovery has the same window is not checked) on a distributed cluster, the final states
+ * wait out the admin API's settle window (recovery-settle.ts).
  */
-export function restoreShard(cluster: Cluster, peer: PeerNode, collection: string, shardId: number, dataFile: string, priority: Priority): void {
+export function restoreShard(cluster: Cluster, peer: PeerNode, collection: string, shardId: number, dataFile: string, priority: Priority, settle = false): void {
   const key = String(shardId);
   const me = String(peer.id);
   if (!(me in (cluster.meta(collection).shards[key] ?? {}))) {
@@ -205,14 +208,16 @@ export function restoreShard(cluster: Cluster, peer: PeerNode, collection: strin
     const source = cluster.peerById(Number(others[0]));
     if (source !== undefined) cluster.copyShard(collection, shardId, source, peer);
   }
-  cluster.commit((s) => {
-    const shard = s.collections[collection]?.shards[key];
-    if (shard === undefined) return;
-    for (const [id, state] of Object.entries(states)) {
-      if (state === undefined) delete shard[id];
-      else shard[id] = state;
-    }
-  });
+  const settleMs = settle && cluster.distributed ? cluster.recoverySettle.windowFor(collection) : 0;
+  if (settleMs === 0) {
+    applyStates(cluster, collection, shardId, states);
+    return;
+  }
+  // Qdrant activates through a consensus proposal it does not wait for (recovery-settle.ts): until it
+  // commits, the restored replica is ManualRecovery and the replicas `snapshot` keeps are Dead.
+  const during: Record<string, ReplicaState | undefined> = {};
+  for (const [id, state] of Object.entries(states)) during[id] = id === me ? "ManualRecovery" : state === "Active" && priority === "snapshot" ? "Dead" : state;
+  cluster.recoverySettle.begin(cluster, collection, shardId, settleMs, during, states);
 }
 
 function bump(map: Map<string, number>, key: string, by: number): void {
@@ -248,7 +253,7 @@ export async function recoverCollection(cluster: Cluster, peer: PeerNode, name: 
         );
       }
       for (const [shardId, shard] of snap.shards) {
-        if (shard.dataFile !== undefined) restoreShard(cluster, peer, target, shardId, shard.dataFile, priority);
+        if (shard.dataFile !== undefined) restoreShard(cluster, peer, target, shardId, shard.dataFile, priority, true);
       }
     });
   } finally {
