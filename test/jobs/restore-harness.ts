@@ -14,11 +14,19 @@ import { parseManifest, type Manifest } from "../../src/backup/layout/manifest.t
 import type { BackupJobPlan, BackupJobSuccess } from "../../src/jobs/backup/contract.ts";
 import type { RestoreJobPlan, RestoreJobResult } from "../../src/jobs/restore/contract.ts";
 import { QdrantApi } from "../../src/qdrant/client.ts";
-import { s3Client } from "../helpers/s3.ts";
+import type { TestContext } from "node:test";
+import { s3Client, useBucket } from "../helpers/s3.ts";
 import { eventually, testEnv } from "../helpers/testenv.ts";
 import { fullStoragePlan, makePlan, objectBytes, runJob } from "./backup-harness.ts";
 
 const NODE = "node_modules/.bin/node";
+
+/** A bucket for a whole suite (one backup shared by its tests): `remove` in the suite's `after`. */
+export async function suiteBucket(): Promise<{ name: string; remove: () => Promise<void> }> {
+  const undo: Array<() => unknown> = [];
+  const name = await useBucket({ after: (fn: () => unknown) => void undo.push(fn) } as unknown as TestContext);
+  return { name, remove: async () => void (await Promise.all(undo.map((f) => f()))) };
+}
 
 export interface Backup {
   manifest: Manifest;

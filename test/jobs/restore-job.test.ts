@@ -12,7 +12,8 @@ import { EXIT_CODES } from "../../src/jobs/protocol/exit-codes.ts";
 import type { RestoreJobSuccess } from "../../src/jobs/restore/contract.ts";
 import { useBucket } from "../helpers/s3.ts";
 import { allPoints, qdrant, seedCollection } from "./backup-harness.ts";
-import { api, backUp, describeRun, outcome, restorePlan, runRestore, type Backup } from "./restore-harness.ts";
+import { eventually } from "../helpers/testenv.ts";
+import { api, backUp, claimWritten, describeRun, outcome, restorePlan, runRestore, startRestore, type Backup } from "./restore-harness.ts";
 
 const WRONG_SHA = "0".repeat(64);
 
@@ -141,6 +142,29 @@ describe("job restore, standalone Qdrant", () => {
     const run = await runRestore(restorePlan(backup, emu.url, bucket, { target, method: "Upload", files: (fs) => fs.map((f) => ({ ...f, key: `${f.key}.gone` })) }));
     assert.equal(outcome(run), "BackupObjectsMissing", describeRun(run));
     assert.equal(await api(emu.url).collectionExists(target), false);
+  });
+
+  it("SIGKILL mid-recover (Pull): the result file holds the provisional failure with the claim", async (t) => {
+    const bucket = await useBucket(t);
+    const backup = await backupIn(bucket);
+    const target = "docs_killed";
+    t.after(() => api(emu.url).deleteCollection(target));
+    const fault = await admin.delayNext({ method: "PUT", path: `/collections/${target}/snapshots/recover` }, 120_000);
+    t.after(() => admin.removeFault(fault.id));
+    const job = startRestore(restorePlan(backup, emu.url, bucket, { target, attempt: 4 }));
+    await claimWritten(job);
+    // The recover call is in flight (held), after the claim.
+    await eventually("the recover call to be held", async () => ((await admin.faults()).some((f) => f.id === fault.id && f.remaining > 0) ? undefined : true));
+    job.child.kill("SIGKILL");
+    const run = await job.wait();
+    assert.equal(run.signal, "SIGKILL");
+    assert.deepEqual(JSON.parse(run.resultText), {
+      ok: false,
+      reason: "Interrupted",
+      retryable: true,
+      message: `restore attempt 4 was killed while restoring into collection "${target}" (it may have created it part-way; the next attempt replaces it)`,
+      claim: { collection: target, attempt: 4 },
+    });
   });
 
   it("a bad plan: InvalidRestorePlan naming every field, before anything is looked at", async () => {

@@ -83,7 +83,7 @@ async function uploadFromArchive(ctx: RestoreContext, file: RestorePeerFile, arc
   try {
     // Loaded only for a FullStorage restore: a collection-mode Job never reads a tar.
     const { openCollectionEntry } = await import("../../backup/layout/storage-archive.ts");
-    const entry = await openCollectionEntry(hashed, plan.sourceCollection);
+    const entry = await openCollectionEntry(hashed, plan.sourceCollection, { peerId: file.sourcePeerId, signal: ctx.signal });
     ctx.log.info({ key: file.key, entry: entry.name, size: entry.size, peerUrl }, "Uploading the collection's snapshot out of the peer's archive");
     const { bytes } = await ctx.qdrant.at(peerUrl).uploadSnapshot(
       plan.targetCollection,
