@@ -2,8 +2,10 @@
  * `npm run dev`, the README's embedded default, as a newcomer runs it: its own control plane, node, MinIO
  * and Qdrant emulator with the operator and the examples; the emulator requires the example Secret's API
  * key as a real deployment would, the example connection becomes Ready with it, and a request without
- * the key or a connection with another one is refused; Ctrl-C stops everything and leaves no process and
- * no temp dir behind.
+ * the key or a connection with another one is refused; the restore examples work (the IfMissing one
+ * watches `policies` and brings it back, same points, when it is deleted; the drill restores it into a
+ * temporary collection, verifies and deletes it); Ctrl-C stops everything and leaves no process and no
+ * temp dir behind.
  */
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
@@ -20,7 +22,37 @@ import { eventually } from "../test/helpers/testenv.ts";
 
 const run = promisify(execFile);
 
-test("npm run dev brings up the operator on the embedded environment, and Ctrl-C leaves nothing behind", async (t) => {
+interface Restore {
+  status?: {
+    phase?: string;
+    targetCollection?: string;
+    restoreCount?: number;
+    lastRestoreTime?: string;
+    lastVerifiedTime?: string;
+    pointsCount?: { expected?: number; actual?: number };
+    conditions?: Array<{ type: string; status: string; reason: string; message: string }>;
+  };
+}
+
+/** The Qdrant's collections, without a drill's temporary one (it comes and goes every minute) unless `all` is false. */
+async function userCollections(url: string, key: string, withoutDrills = true): Promise<string[]> {
+  const res = (await (await fetch(`${url}/collections`, { headers: { "api-key": key } })).json()) as { result: { collections: Array<{ name: string }> } };
+  return res.result.collections.map((c) => c.name).filter((n) => !withoutDrills || !/^policies-drill-[0-9a-f]{8}$/.test(n)).sort();
+}
+
+/** Every point of a collection with its vector and payload, by id. */
+async function allPoints(url: string, key: string, collection: string): Promise<unknown[]> {
+  const res = await fetch(`${url}/collections/${collection}/points/scroll`, {
+    method: "POST",
+    headers: { "api-key": key, "content-type": "application/json" },
+    body: JSON.stringify({ limit: 1000, with_payload: true, with_vector: true }),
+  });
+  if (!res.ok) throw new Error(`scroll ${collection}: ${res.status} ${await res.text()}`);
+  const { result } = (await res.json()) as { result: { points: Array<{ id: number }> } };
+  return result.points.sort((a, b) => a.id - b.id);
+}
+
+test("npm run dev brings up the operator on the embedded environment, its restore examples watch, restore and drill, and Ctrl-C leaves nothing behind", async (t) => {
   // A newcomer's shell: nothing points at another cluster, S3 or Qdrant.
   const env = { ...process.env };
   for (const v of ["KUBECONFIG", "S3_ENDPOINT", "QDRANT_URL", "TESTENV_FILE"]) delete env[v];
@@ -53,8 +85,7 @@ test("npm run dev brings up the operator on the embedded environment, and Ctrl-C
   // The connection is Ready because it sent the example Secret's key, which the emulator requires.
   const key = await exampleQdrantApiKey();
   assert.equal(info.qdrant!.apiKey, key);
-  const collections = (await (await fetch(`${info.qdrant!.url}/collections`, { headers: { "api-key": key } })).json()) as { result: { collections: Array<{ name: string }> } };
-  assert.deepEqual(collections.result.collections.map((c) => c.name), ["policies"]);
+  assert.deepEqual(await userCollections(info.qdrant!.url, key), ["policies"]);
   const without = await fetch(`${info.qdrant!.url}/collections`);
   assert.equal(without.status, 401, "a request without the key is refused");
   assert.equal(await without.text(), "Must provide an API key or an Authorization bearer token");
@@ -77,6 +108,53 @@ test("npm run dev brings up the operator on the embedded environment, and Ctrl-C
     },
     60_000,
   );
+
+  // The restore examples work. The IfMissing one watches `policies` while it exists…
+  const restore = async (name: string) => JSON.parse((await kubectl("get", `qdrantrestore/${name}`, "-o", "json")).stdout) as Restore;
+  const condition = (r: Restore, type: string) => r.status?.conditions?.find((c) => c.type === type);
+  const events = async (name: string) => (await kubectl("get", "events.events.k8s.io", "--field-selector", `regarding.name=${name}`, "-o", 'jsonpath={range .items[*]}{.reason}: {.note}{"\\n"}{end}')).stdout;
+  await eventually("policies-if-missing to watch its collection", async () => {
+    const r = await restore("policies-if-missing");
+    return r.status?.phase === "Watching" && condition(r, "Ready")?.reason === "Watching" ? true : undefined;
+  });
+  assert.match((await kubectl("get", "qdrant", "-o", "wide")).stdout, /qdrantrestore\.qdrant-operator\.dev\/policies-if-missing\s+IfMissing\s.*Watching\s.*True\s+Watching/);
+  // …and the drill restores the manual backup of `policies` into its temporary collection, verifies it and
+  // deletes it. Verified, not Ready: the next minute's drill may be running already; Verified stays until it ends.
+  const drilled = await eventually(
+    "a drill to be verified",
+    async () => {
+      const r = await restore("policies-drill");
+      return r.status?.lastVerifiedTime && condition(r, "Verified")?.status === "True" ? r : undefined;
+    },
+    240_000,
+  );
+  const drillCollection = drilled.status?.targetCollection ?? "";
+  assert.match(drillCollection, /^policies-drill-[0-9a-f]{8}$/);
+  assert.match(condition(drilled, "Verified")?.message ?? "", new RegExp(`^Drill verified: restored backup \\S+ into collection ${drillCollection} \\(20 points\\)`));
+  await eventually("the drill's Events", async () => {
+    const text = await events("policies-drill");
+    return /^DrillVerified: /m.test(text) && text.includes(`DeletedTemporaryCollection: Deleted collection ${drillCollection}: the drill verified it.`) ? true : undefined;
+  });
+
+  // Delete `policies`: the IfMissing restore brings it back from the latest backup, with the same points.
+  const before = await allPoints(info.qdrant!.url, key, "policies");
+  assert.equal(before.length, 20);
+  assert.equal((await fetch(`${info.qdrant!.url}/collections/policies`, { method: "DELETE", headers: { "api-key": key } })).status, 200);
+  const restored = await eventually(
+    "policies-if-missing to restore the deleted collection",
+    async () => {
+      const r = await restore("policies-if-missing");
+      return (r.status?.restoreCount ?? 0) >= 1 && r.status?.phase === "Watching" ? r : undefined;
+    },
+    240_000,
+  );
+  // Ready says Restored until the next check finds the collection there again: then Watching.
+  assert.match(`${condition(restored, "Ready")?.status} ${condition(restored, "Ready")?.reason}`, /^True (Restored|Watching)$/);
+  assert.deepEqual(restored.status?.pointsCount, { expected: 20, actual: 20 });
+  assert.ok(restored.status?.lastRestoreTime);
+  assert.deepEqual(await allPoints(info.qdrant!.url, key, "policies"), before, "the same ids, vectors and payloads");
+  assert.match(await events("policies-if-missing"), /^Restored: Restored backup \S+ into collection policies \(20 points\)/m);
+  await eventually("only policies on Qdrant between drills", async () => ((await userCollections(info.qdrant!.url, key, false)).join() === "policies" ? true : undefined));
 
   const pids = (await readFile(join(runDir, "pids"), "utf8")).split("\n").filter(Boolean).map(Number);
   assert.ok(pids.length >= 7, `etcd, apiserver, controller-manager, scheduler, node agent, MinIO, manager: ${pids.join(",")}`);

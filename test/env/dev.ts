@@ -3,7 +3,9 @@
  * the CRDs installed, an example collection in Qdrant, a bucket with a one-bucket user in MinIO, and
  * deploy/examples applied (pointed at those). The Qdrant emulator requires the API key the example
  * Secret holds, so the example connection authenticates as against a real deployment and a wrong or
- * missing key is refused. Ctrl-C stops the manager and then everything else.
+ * missing key is refused. With the examples' manual backup of `policies` done, the IfMissing restore
+ * watches it (delete the collection and it comes back) and the drill restores it into a temporary
+ * collection every minute, verifies and deletes it. Ctrl-C stops the manager and then everything else.
  */
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -98,7 +100,9 @@ In another shell:
   ${kubectlBin} get qdrant -o wide                  # every kind of ours, with Ready and Reason
   ${kubectlBin} get qbs -w                          # the example backup schedule
   ${kubectlBin} describe qconn qdrant               # the connection's peers and version
+  ${kubectlBin} get qr -o wide -w                   # the restores: policies-if-missing Watching, policies-drill verified every minute
   curl ${curlKey}${info.qdrant?.url ?? "<qdrant>"}/collections  # the example collection "policies" (a request without the key gets 401)
+  curl -X DELETE ${curlKey}${info.qdrant?.url ?? "<qdrant>"}/collections/policies  # and within ~30 s policies-if-missing restores it
   tail -f ${info.logs.manager}                      # the operator's log
 Ctrl-C stops everything and removes its temp dirs.`);
   await new Promise<void>((resolve) => {
