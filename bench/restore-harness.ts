@@ -225,7 +225,7 @@ export async function runRestoreJob(world: BenchWorld, plan: RestoreJobPlan, opt
 export const JOB_FLAGS = {
   source: { type: "boolean", default: false },
   "job-node-options": { type: "string", default: JOB_NODE_OPTIONS },
-  rounds: { type: "string", default: "2" },
+  rounds: { type: "string", default: "3" },
 } as const;
 
 export const CAVEAT =

@@ -6,17 +6,20 @@
  *           sha256 (the emulator downloads from MinIO, checks the checksum, recovers), then the checks
  *           (replicas Active, green, exact count = the manifest's);
  *   local   the emulator recovering the same file from its own disk: one `PUT …/snapshots/recover` with
- *           a `file://` location inside its snapshots directory and the same checksum (no download at all).
- * Rounds alternate (local, job, local, job, …) so the machine's drift hits both; prints each time, the
- * medians and job/local (goal ≤ 1.1×). The extra is the download from S3 plus the Job's own start-up and
- * checks.
+ *           a `file://` location inside its snapshots directory and the same checksum (no download at all);
+ *   url     the same call by hand with a presigned URL of the object (presignGetObject, as the Job signs
+ *           it): what the Job costs beyond the download Qdrant makes.
+ * Rounds alternate (local, url, job, local, …) so the machine's drift hits all three; prints each time,
+ * the medians, job/local (goal ≤ 1.1×) and its two parts: url/local (the download from S3, Qdrant's own
+ * work) and job/url (the Job's start-up, checks and claim).
  *
- * Run: node_modules/.bin/node bench/restore-pull-vs-recover.ts [--gib 2] [--rounds 2] [--source]
+ * Run: node_modules/.bin/node bench/restore-pull-vs-recover.ts [--gib 2] [--rounds 3] [--source]
  *      [--job-node-options=<NODE_OPTIONS for the Job>]
  * It starts the test environment (for MinIO; S3_ENDPOINT + KUBECONFIG reuse a running one) and an
  * emulator child process, and removes both.
  */
 import { parseArgs } from "node:util";
+import { presignGetObject } from "../src/s3/client.ts";
 import { CAVEAT, call, dropCollection, GiB, growCollection, JOB_FLAGS, median, mibPerSecond, prepareJob, restorePlan, runRestoreJob, seconds, snapshotIntoBucket, startBenchWorld } from "./restore-harness.ts";
 
 async function main(): Promise<void> {
@@ -33,6 +36,7 @@ async function main(): Promise<void> {
     console.log(`collection "big": ${points} points × 1 MiB payload; snapshot ${(snap.size / GiB).toFixed(2)} GiB in MinIO and on the emulator's disk`);
 
     const local: number[] = [];
+    const url: number[] = [];
     const job: number[] = [];
     const jobRecover: number[] = [];
     for (let r = 1; r <= rounds; r++) {
@@ -43,6 +47,13 @@ async function main(): Promise<void> {
       if (count !== snap.points) throw new Error(`local recover: ${count} points, expected ${snap.points}`);
       await dropCollection(world.url, "local");
       console.log(`round ${r} local: file:// recover ${seconds(local.at(-1)!)} (${mibPerSecond(snap.size, local.at(-1)!)})`);
+
+      const u0 = Date.now();
+      const location = await presignGetObject(world.s3, world.bucket, snap.key, 3600);
+      await call(world.url, "PUT", "/collections/by-url/snapshots/recover?wait=true", { location, checksum: snap.sha256, priority: "snapshot" });
+      url.push(Date.now() - u0);
+      await dropCollection(world.url, "by-url");
+      console.log(`round ${r} url:   presigned-URL recover by hand ${seconds(url.at(-1)!)} (${mibPerSecond(snap.size, url.at(-1)!)})`);
 
       const run = await runRestoreJob(world, restorePlan(world, snap, "pulled", "Pull"), jobOpts);
       if (!run.result.ok) throw new Error("unreachable");
@@ -57,16 +68,21 @@ async function main(): Promise<void> {
       );
     }
     const ratio = median(job) / median(local);
-    console.log(`Pull restore / local file recover: ${ratio.toFixed(2)}× (goal ≤ 1.1×); the Job's recover call alone: ${(median(jobRecover) / median(local)).toFixed(2)}×`);
+    const download = median(url) / median(local);
+    const overhead = median(job) / median(url);
+    console.log(`Pull restore / local file recover: ${ratio.toFixed(2)}× (goal ≤ 1.1×) = the download (url/local) ${download.toFixed(2)}× × the Job (job/url) ${overhead.toFixed(2)}×`);
     console.log(CAVEAT);
     console.log(
       JSON.stringify({
         snapshotBytes: snap.size,
         rounds,
         localRecoverSeconds: local.map((ms) => ms / 1000),
+        urlRecoverSeconds: url.map((ms) => ms / 1000),
         pullJobSeconds: job.map((ms) => ms / 1000),
         pullRecoverCallSeconds: jobRecover.map((ms) => ms / 1000),
         pullVsLocal: Number(ratio.toFixed(2)),
+        urlVsLocal: Number(download.toFixed(2)),
+        pullVsUrl: Number(overhead.toFixed(2)),
         pullRecoverCallVsLocal: Number((median(jobRecover) / median(local)).toFixed(2)),
       }),
     );

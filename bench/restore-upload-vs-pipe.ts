@@ -11,7 +11,7 @@
  * alternating pipe/job. Prints each time, throughput job/pipe (goal ≥ 0.9×) and the Job's peak RSS
  * (VmHWM sampled from /proc; goal < 150 MiB and flat with size).
  *
- * Run: node_modules/.bin/node bench/restore-upload-vs-pipe.ts [--small-gib 0.5] [--gib 2] [--rounds 2]
+ * Run: node_modules/.bin/node bench/restore-upload-vs-pipe.ts [--small-gib 0.5] [--gib 2] [--rounds 3]
  *      [--source] [--job-node-options=<NODE_OPTIONS for the Job>]
  * It starts the test environment (for MinIO; S3_ENDPOINT + KUBECONFIG reuse a running one) and an
  * emulator child process, and removes both.
