@@ -73,13 +73,14 @@ export interface RestoreWorld {
   backupId: string;
 }
 
-export async function restoreWorld(t: TestContext, prefix: string): Promise<RestoreWorld> {
+/** `managerEnv`: extra environment for the manager (e.g. a clock offset that puts a drill's tick in the past). */
+export async function restoreWorld(t: TestContext, prefix: string, opts: { managerEnv?: Record<string, string> } = {}): Promise<RestoreWorld> {
   await ensureCrds();
   const collection = await useCollection(t, "policies");
   const ns = await useNamespace(t, prefix);
   const bucket = await useBucket(t);
   const creds = await bucketOnlyUser(bucket);
-  const manager = await startManager(t, [ns]);
+  const manager = await startManager(t, [ns], [], opts.managerEnv ? { env: opts.managerEnv } : {});
   await apply(ns, [
     { apiVersion: "v1", kind: "Secret", metadata: { name: "qdrant-key" }, stringData: { "api-key": apiKeyForSecret() } },
     { apiVersion: "v1", kind: "Secret", metadata: { name: "s3-creds" }, stringData: { AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey } },
