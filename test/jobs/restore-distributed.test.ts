@@ -124,4 +124,38 @@ describe("job restore, 3-peer backup into a fresh 3-peer cluster", () => {
     assert.equal(retry.code, EXIT_CODES.SUCCESS, describeRun(retry));
     assert.deepEqual(await allPoints(target.url, name), original);
   });
+
+  it("verification waits until every replica is Active on every peer (the recover calls return before)", async (t) => {
+    const name = "docs_settle";
+    t.after(() => api(target.url).deleteCollection(name));
+    const admin = new AdminClient(target.adminUrl);
+    // Held open until released: the replicas report ManualRecovery and their points are missing.
+    await admin.recoverySettle(600_000, name);
+    t.after(() => admin.recoverySettle(0, name));
+    const job = startRestore(restorePlan(backup, target.url, bucket, { target: name }));
+    await eventually("every peer's file recovered, its replica not yet Active", async () => {
+      if (!(await api(target.url).collectionExists(name))) return undefined;
+      const views = await Promise.all(target.peers.map((url) => api(url).collectionCluster(name)));
+      const states = views.flatMap((v) => v.localShards.map((s) => s.state));
+      return states.length === 3 && states.every((s) => s === "ManualRecovery") ? true : undefined;
+    });
+    assert.equal(job.child.exitCode, null, `still verifying: ${job.resultNow()}`);
+    assert.ok((await api(target.url).count(name)) < 300, "a count now is short");
+    await admin.recoverySettle(0, name);
+    const run = await job.wait();
+    assert.equal(run.code, EXIT_CODES.SUCCESS, describeRun(run));
+    assert.deepEqual((run.result as RestoreJobSuccess).pointsCount, { expected: 300, actual: 300 });
+  });
+
+  it("replicas that do not become Active within verify.timeoutSeconds: VerificationTimeout naming one, the collection deleted", async (t) => {
+    const name = "docs_never_active";
+    const admin = new AdminClient(target.adminUrl);
+    await admin.recoverySettle(600_000, name);
+    t.after(() => admin.recoverySettle(0, name));
+    const run = await runRestore(restorePlan(backup, target.url, bucket, { target: name, verify: { timeoutSeconds: 3 } }));
+    assert.equal(outcome(run), "VerificationTimeout", describeRun(run));
+    assert.match(run.result && !run.result.ok ? run.result.message : "", /not verified within verify\.timeoutSeconds \(3 s from the Job's start\): shard \d+ on peer \d+ is ManualRecovery/);
+    assert.ok(run.result && !run.result.ok && !("claim" in run.result), run.resultText);
+    assert.equal(await api(target.url).collectionExists(name), false);
+  });
 });

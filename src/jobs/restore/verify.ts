@@ -14,7 +14,7 @@
  */
 import { OperatorError } from "../../errors.ts";
 import type { Topology } from "../../qdrant/peers.ts";
-import { realClock, sleep } from "../../runtime/clock.ts";
+import { setTimeout as wait } from "node:timers/promises";
 import type { RestoreContext } from "./run-context.ts";
 
 const FIRST_POLL_MS = 200;
@@ -65,7 +65,8 @@ export async function verifyRestore(ctx: RestoreContext, topology: Topology): Pr
       throw new OperatorError("VERIFICATION_TIMEOUT", `collection "${target}" was not verified within verify.timeoutSeconds (${plan.verify.timeoutSeconds} s from the Job's start): ${waiting}`);
     }
     ctx.log.debug({ collection: target, waiting }, "Waiting for the restored collection");
-    if (!(await sleep(realClock, Math.min(delay, Math.max(0, deadline - Date.now())), ctx.signal))) ctx.signal.throwIfAborted();
+    // A timer that holds the process open (the runtime's clock unrefs its timers: the Job would exit mid-wait).
+    await wait(Math.min(delay, Math.max(0, deadline - Date.now())), undefined, { signal: ctx.signal }).catch(() => ctx.signal.throwIfAborted());
     delay = Math.min(MAX_POLL_MS, Math.round(delay * 1.5));
   }
 }
