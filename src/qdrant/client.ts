@@ -23,13 +23,15 @@
  * that js-client makes trivially (create/delete collection, one-request alias switch, count, query,
  * upsert, scroll).
  */
+import type { Readable } from "node:stream";
 import type { Schemas } from "@qdrant/js-client-rest";
 import { openApiFor, viaJsClient, type OpenApi } from "./js-client.ts";
 import { collectionPath } from "./path.ts";
 import { CallDeadline, qdrantJson, type CallOptions, type QdrantEndpoint, type RawCallOptions } from "./rest.ts";
-import type { Readable } from "node:stream";
 import { recoverSnapshot, uploadSnapshot, type RecoverFromUrl, type UploadMeta } from "./recover.ts";
 import { createSnapshot, deleteSnapshot, downloadSnapshot, type SnapshotDescription, type SnapshotDownload, type SnapshotScope } from "./snapshots.ts";
+
+export type { RecoverFromUrl, RecoverPriority, UploadMeta } from "./recover.ts";
 
 /** GET /cluster: whether the deployment is distributed, this peer's id, and every peer's p2p URI. */
 export interface ClusterStatus {
