@@ -158,4 +158,19 @@ describe("job restore, 3-peer backup into a fresh 3-peer cluster", () => {
     assert.ok(run.result && !run.result.ok && !("claim" in run.result), run.resultText);
     assert.equal(await api(target.url).collectionExists(name), false);
   });
+
+  it("overwrite in place that fails on one peer after the others recovered: RestorePartial, the collection kept", async (t) => {
+    const name = "docs_partial";
+    t.after(() => api(target.url).deleteCollection(name));
+    const first = await runRestore(restorePlan(backup, target.url, bucket, { target: name, method: "Upload" }));
+    assert.equal(first.code, EXIT_CODES.SUCCESS, describeRun(first));
+    const admin = new AdminClient(target.adminUrl);
+    const [one] = await admin.peers();
+    const fault = await admin.failNext({ method: "POST", path: `/collections/${name}/snapshots/upload`, peer: one!.number }, 500, "Service internal error: No space left on device (os error 28)");
+    t.after(() => admin.removeFault(fault.id));
+    const run = await runRestore(restorePlan(backup, target.url, bucket, { target: name, method: "Upload", overwrite: true }));
+    assert.equal(outcome(run), "RestorePartial", describeRun(run));
+    assert.match(run.result && !run.result.ok ? run.result.message : "", /overwriting collection "docs_partial" in place failed after 2 of 3 peers recovered.*No space left on device/);
+    assert.equal(await api(target.url).collectionExists(name), true);
+  });
 });
