@@ -1,6 +1,6 @@
 /**
- * What every `job …` command does around its own work, so that each kind of Job (backup now; restore
- * upload, rollout copy and gates next) only reads its plan and does the work:
+ * What every `job …` command does around its own work, so that each kind of Job (backup, restore; rollout
+ * copy and gates next) only reads its plan and does the work:
  *
  * - the secrets the pod got through secretKeyRef are registered with the runtime's redactor before
  *   anything is logged, and the logger scrubs every line of them (src/runtime/redact.ts: the manager's
@@ -9,7 +9,11 @@
  *   scrubbed, and the exit code (exit-codes.ts) tells the Job controller whether to retry;
  * - SIGTERM (the Job deleted, its activeDeadlineSeconds reached, its node draining) runs the undo steps
  *   the work registered (cleanup-registry.ts), reports a retryable Terminated failure and exits within
- *   the grace period. SIGKILL leaves no such chance: each kind names what a retry then cleans up.
+ *   the grace period. SIGKILL leaves no such chance: each kind names what a retry then cleans up;
+ * - a kind that must leave words behind even when SIGKILLed writes a provisional failure before the
+ *   risky step (`provisional`: the restore's claim on the collection it is about to create), and adds
+ *   its own fields to every failure written while they hold (`failureDetail`): the run's own failure and
+ *   SIGTERM's Terminated, after the undo steps ran, alike.
  */
 import type { Logger } from "pino";
 import { OperatorError } from "../../errors.ts";

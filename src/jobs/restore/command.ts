@@ -40,6 +40,8 @@ async function restore({ env, log, cleanup, redactor }: JobRunContext, claim: Ta
   let s3: S3Client | undefined;
   let qdrant: ReturnType<typeof openMountedConnection> | undefined;
   const abort = new AbortController();
+  // Registered first: on SIGTERM the registry starts its steps in order, so the calls in flight are
+  // aborted before the step that deletes the collection they write into starts.
   const unregisterAbort = cleanup.add("abort the calls in flight", () => Promise.resolve(abort.abort(new Error("the restore was stopped by SIGTERM"))));
   try {
     const plan = parseRestorePlan(env[RESTORE_ENV.plan]);
