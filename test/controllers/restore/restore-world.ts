@@ -35,6 +35,7 @@ export interface Obj {
     lastRestoreTime?: string;
     lastVerifiedTime?: string;
     nextScheduleTime?: string;
+    startTime?: string;
     completionTime?: string;
     pointsCount?: { expected?: number; actual?: number };
   };
