@@ -355,14 +355,13 @@ export function restoreController(ctx: OperatorContext, inf: RestoreInformers, o
       if (deleted.changed) temporaryDeleted(obj, step.deleteCollection, "the restore failed");
     }
     const before = obj.status;
-    const written = await write(obj, step);
+    await write(obj, step);
     if (before?.phase !== "Failed" || transitions(before.conditions, "Failed", "True", step.reason)) {
       const drill = policyOf(obj) === "Drill";
       log.info({ reason: step.reason }, drill ? "Restore drill failed" : "Restore failed");
       ctx.events.event({ regarding: obj, type: "Warning", reason: drill ? "DrillFailed" : "Failed", action: drill ? "Drill" : "Restore", note: `${step.reason}: ${step.message}` });
       opts.metrics?.observeFailed(namespace, obj.metadata?.name ?? "", step.reason);
     }
-    void written;
     return step.requeueMs !== undefined ? requeueAfter(step.requeueMs) : DONE;
   }
 

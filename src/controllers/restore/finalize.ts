@@ -7,6 +7,11 @@
  * already gone, a collection already deleted. Only a collection with the drill's own name is ever
  * deleted (names.ts isDrillCollectionOf).
  *
+ * Window left open: Qdrant's recover from a URL may go on inside Qdrant after the Job that asked for it
+ * is gone (Qdrant downloads by itself), so a drill deleted during that call can see its temporary
+ * collection appear after the finalizer deleted it; nothing of the operator then knows of it. Qdrant has
+ * no way to ask whether a recover is in flight, so the finalizer cannot wait for it.
+ *
  * Other restores need no finalizer: their Jobs are owned (the garbage collector deletes them, and a
  * deleted Job's pod deletes what it created), and the restored collection is the user's data.
  */
