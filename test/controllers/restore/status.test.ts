@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { QdrantRestoreStatus } from "../../../src/api/v1alpha1/restore.ts";
 import type { Manifest } from "../../../src/backup/layout/manifest.ts";
-import type { ResolvedOk } from "../../../src/controllers/restore/decide.ts";
+import type { ResolvedOk, RestoreStep } from "../../../src/controllers/restore/decide.ts";
 import { RESTORE_TURNS } from "../../../src/controllers/restore/one-at-a-time.ts";
 import { statusFor, type StatusStep } from "../../../src/controllers/restore/status.ts";
 import type { RestoreObject } from "../../../src/controllers/restore/types.ts";
@@ -23,7 +23,7 @@ const source: ResolvedOk = {
   expectedPoints: 42,
   mode: "Collection",
 };
-const start = (attempt: number, startTime?: string): StatusStep => ({ kind: "Start", n: attempt, jobName: `restore-r-${attempt}`, attempt, maxAttempts: 4, ownedTarget: false, method: "Pull", targetCollection: "policies", source, ...(startTime ? { startTime } : {}) });
+const start = (attempt: number, startTime?: string): Extract<RestoreStep, { kind: "Start" }> => ({ kind: "Start", n: attempt, jobName: `restore-r-${attempt}`, attempt, maxAttempts: 4, ownedTarget: false, method: "Pull", targetCollection: "policies", source, ...(startTime ? { startTime } : {}) });
 
 test("Start: Running with the Job, its number, the attempt, the run's start; a new run forgets the last run's results", () => {
   const before: QdrantRestoreStatus = { phase: "Watching", restoreCount: 2, completionTime: "2026-02-01T00:00:00Z", durationSeconds: 5, pointsCount: { actual: 1 }, lastRestoreTime: "2026-02-01T00:00:00Z", jobCount: 2 };
