@@ -2,8 +2,9 @@
  * A restore from the bucket alone, as after a disaster: the QdrantBackup resources are gone (deletionPolicy
  * Retain, so their data stays), and a fresh namespace with its own manager has only a connection, a
  * location on the same bucket and restores. `location` + `backupId` (with sourceNamespace and
- * sourceConnection, and without them: the bucket is searched for the id) and `latest` (the newest complete
- * backup of the collection, read from the manifests) each restore the same points.
+ * sourceConnection, and without them: the bucket is searched for the id) each restore the same points; and
+ * `latest` (the newest complete backup of the collection, read from the manifests of the restore's own
+ * namespace, so here the original namespace without its QdrantBackups) picks the newer of two backups.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -43,8 +44,10 @@ test("from the bucket alone: location + backupId, and latest, in a fresh namespa
   await apply(ns, [
     restoreObj("by-id", { location: { locationRef: { name: "s3" }, backupId: older.backupId, sourceNamespace: w.ns, sourceConnection: "qdrant" } }, { sourceCollection: w.collection, target: { collection: byId } }),
     restoreObj("searched", { location: { locationRef: { name: "s3" }, backupId: older.backupId } }, { sourceCollection: w.collection, target: { collection: searched } }),
-    restoreObj("latest", { latest: { locationRef: { name: "s3" }, collection: w.collection } }, { target: { collection: latest } }),
   ]);
+  // latest reads the backups made in the restore's own namespace (bucket-candidates.ts: a fresh cluster
+  // recreates the namespace under its old name): here the original one, whose QdrantBackups are gone.
+  await apply(w.ns, [restoreObj("latest", { latest: { locationRef: { name: "s3" }, collection: w.collection } }, { target: { collection: latest } })]);
 
   const r1 = await waitForRestorePhase(ns, "by-id", "Succeeded");
   assert.equal(r1.status?.backupId, older.backupId);
@@ -52,7 +55,7 @@ test("from the bucket alone: location + backupId, and latest, in a fresh namespa
   const r2 = await waitForRestorePhase(ns, "searched", "Succeeded");
   assert.equal(r2.status?.backupId, older.backupId, "the bucket searched for the id finds the same backup");
   assert.deepEqual(await allPoints(w.qdrant.url, searched, w.apiKey), original);
-  const r3 = await waitForRestorePhase(ns, "latest", "Succeeded");
+  const r3 = await waitForRestorePhase(w.ns, "latest", "Succeeded");
   assert.equal(r3.status?.backupId, newer.backupId, "latest is the newer of the two");
   assert.deepEqual(await allPoints(w.qdrant.url, latest, w.apiKey), original);
   const jobs = JSON.parse((await kubectl(["get", "qdrantbackups", "-n", ns, "-o", "json"])).stdout) as { items: unknown[] };
