@@ -20,13 +20,13 @@
  * after the deletion, with no claim left on it: the next attempt then finds a collection not known to
  * be ours and fails TargetExists, saying so, instead of deleting something a person might own.
  */
-import { mapPeers } from "../../backup/topology/map-peers.ts";
-import { discoverTopology, type Topology } from "../../qdrant/peers.ts";
+import { comparePeerIds, mapPeers } from "../../backup/topology/map-peers.ts";
+import { discoverTopology } from "../../qdrant/peers.ts";
 import type { RestoreJobSuccess } from "./contract.ts";
 import { recoverAll, type Recovered } from "./recover-all.ts";
 import type { RestoreContext } from "./run-context.ts";
 import { lookAtTarget, placementOf, replaceOwned } from "./target.ts";
-import { verifyRestore } from "./verify.ts";
+import { verifyRestore, type Verified } from "./verify.ts";
 
 export async function runRestore(ctx: RestoreContext): Promise<RestoreJobSuccess> {
   const { plan, qdrant, log } = ctx;
@@ -50,7 +50,7 @@ export async function runRestore(ctx: RestoreContext): Promise<RestoreJobSuccess
     log.info({ collection: target, seconds: (recoveredTime.getTime() - ctx.startTime.getTime()) / 1000 }, "Every peer recovered; verifying");
     const verified = await verifyRestore(ctx, topology);
     unregister();
-    return success(ctx, topology, recovered, recoveredTime, verified, creates);
+    return success(ctx, recovered, recoveredTime, verified, creates);
   } catch (err) {
     unregister();
     // The failure is the restore's; a deletion that failed too is in the log, and the claim stays.
@@ -77,7 +77,7 @@ async function deleteCreated(ctx: RestoreContext, deletable: boolean): Promise<v
   }
 }
 
-function success(ctx: RestoreContext, topology: Topology, recovered: Recovered[], recoveredTime: Date, verified: Awaited<ReturnType<typeof verifyRestore>>, created: boolean): RestoreJobSuccess {
+function success(ctx: RestoreContext, recovered: Recovered[], recoveredTime: Date, verified: Verified, created: boolean): RestoreJobSuccess {
   const { plan } = ctx;
   const idOf = (url: string, fallback: string) => verified.peerIds.get(url) ?? fallback;
   const expected = plan.expectedPoints;
@@ -94,6 +94,6 @@ function success(ctx: RestoreContext, topology: Topology, recovered: Recovered[]
     created,
     peers: recovered
       .map((r) => ({ sourcePeerId: r.assignment.file.sourcePeerId, targetPeerId: idOf(r.assignment.peer.url, r.assignment.peer.id), bytes: r.bytes }))
-      .sort((a, b) => (a.sourcePeerId < b.sourcePeerId ? -1 : 1)),
+      .sort((a, b) => comparePeerIds(a.sourcePeerId, b.sourcePeerId)),
   };
 }
