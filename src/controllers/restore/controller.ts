@@ -28,7 +28,7 @@ import type { ClusterBackup } from "../../backup/select/from-backups.ts";
 import { ERROR_CODES, isOperatorError } from "../../errors.ts";
 import { Controller, DONE, requeue, requeueAfter, type Result } from "../../runtime/controller.ts";
 import { isAlreadyExists, isForbidden, isNotFound } from "../../runtime/errors.ts";
-import { enqueueIndexed, enqueueObject, enqueueOwner, generationChanged, resourceVersionChanged, type Predicate } from "../../runtime/handlers.ts";
+import { enqueueIndexed, enqueueObject, enqueueOwner, generationChanged, resourceVersionChanged } from "../../runtime/handlers.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { namespacedValue } from "../../runtime/indexers.ts";
 import { controllerOf, type KubeObject } from "../../runtime/resource.ts";
@@ -49,8 +49,9 @@ import type { RestoreMetrics } from "./metrics.ts";
 import { restoreJobName } from "./names.ts";
 import { RESTORE_KIND, RESTORE_TURNS, waitingMessage } from "./one-at-a-time.ts";
 import { sourceResolver, type SourceResolver } from "./source/resolve-source.ts";
-import { checkRestoreSpec, type Policy } from "./spec.ts";
-import { isFinished, statusFor, WAITING_FOR_TURN, type StatusStep } from "./status.ts";
+import { checkRestoreSpec } from "./spec.ts";
+import { statusFor, WAITING_FOR_TURN, type StatusStep } from "./status.ts";
+import { ANY_BACKUP, backupPhaseChanged, BY_BACKUP, BY_CONNECTION, BY_LOCATION, byBackup, byConnection, byLocation, connectionNews, policyOf } from "./watches.ts";
 import { deleteCollection, observeTarget, switchAlias } from "./target.ts";
 import type { RestoreObject } from "./types.ts";
 
@@ -73,37 +74,6 @@ export interface RestoreControllerOptions {
   /** Tests may pass their own; by default the source module's (source/resolve-source.ts). */
   source?: SourceResolver;
 }
-
-/** Restore indexes: unfinished restores by "namespace/connection", "namespace/location" and the backups they wait for. */
-const BY_CONNECTION = "restores.controller.connection";
-const BY_LOCATION = "restores.controller.location";
-const BY_BACKUP = "restores.controller.backup";
-/** The BY_BACKUP value of a namespace's `latest` restores: any backup there may be the one. */
-const ANY_BACKUP = "*";
-const policyOf = (r: RestoreObject): Policy => r.spec?.policy ?? "Once";
-const live = (r: RestoreObject) => !isFinished(r.status, policyOf(r));
-const byConnection = (r: RestoreObject): string[] => (r.spec?.target?.connectionRef?.name && live(r) ? [namespacedValue(r.metadata?.namespace, r.spec.target.connectionRef.name)] : []);
-const byLocation = (r: RestoreObject): string[] => {
-  const name = r.spec?.source?.location?.locationRef?.name ?? r.spec?.source?.latest?.locationRef?.name;
-  return name && live(r) ? [namespacedValue(r.metadata?.namespace, name)] : [];
-};
-const byBackup = (r: RestoreObject): string[] => {
-  if (!live(r)) return [];
-  const ref = r.spec?.source?.backupRef?.name;
-  if (ref) return [namespacedValue(r.metadata?.namespace, ref)];
-  return r.spec?.source?.latest ? [namespacedValue(r.metadata?.namespace, ANY_BACKUP)] : [];
-};
-
-/** A connection's check that says something new (not only its lastCheckTime): Qdrant came back, restarted, changed. */
-const connectionNews: Predicate<QdrantConnectionObject> = (obj, old) => {
-  if (old === undefined || generationChanged(obj, old)) return true;
-  const strip = (c: QdrantConnectionObject) => {
-    const { lastCheckTime: _t, conditions, ...rest } = c.status ?? {};
-    return JSON.stringify([rest, (conditions ?? []).map((x) => [x.type, x.status, x.reason, x.lastTransitionTime])]);
-  };
-  return strip(obj) !== strip(old);
-};
-const backupPhaseChanged: Predicate<ClusterBackup> = (obj, old) => old === undefined || old.status?.phase !== obj.status?.phase || old.metadata?.deletionTimestamp !== obj.metadata?.deletionTimestamp;
 
 export function restoreController(ctx: OperatorContext, inf: RestoreInformers, opts: RestoreControllerOptions): Controller {
   const turns = inf.turns ?? new Turns(inf.connections);
