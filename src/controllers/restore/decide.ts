@@ -148,7 +148,7 @@ interface RunContext {
   continuing: boolean;
   startTime?: string;
   scheduledTime?: Date;
-  /** The attempt before failed without a claim: an existing target may be its half-made collection, but is not known to be. */
+  /** The attempt before left no result: an existing target may be its half-made collection, but is not known to be. */
   unclaimedFailure?: string;
 }
 
@@ -180,7 +180,7 @@ export function decideRestore(r: RestoreObject, o: Observed): RestoreStep {
       case "Missing": {
         const failure =
           job.phase === "Missing"
-            ? { reason: "JobDeleted", message: `Job ${status.jobName} was deleted before it reported a result`, retryable: true as boolean, claim: undefined, completionTime: undefined }
+            ? { reason: "JobDeleted", message: `Job ${status.jobName} was deleted before it reported a result`, retryable: true as boolean, reported: false, claim: undefined, completionTime: undefined }
             : job;
         const claimed = failure.claim !== undefined && failure.claim.collection === status.targetCollection ? failure.claim.collection : undefined;
         if (!failure.retryable || attempt >= max) {
@@ -208,7 +208,7 @@ export function decideRestore(r: RestoreObject, o: Observed): RestoreStep {
           continuing: true,
           ...(status.startTime ? { startTime: status.startTime } : {}),
           ...(status.lastScheduleTime ? { scheduledTime: new Date(status.lastScheduleTime) } : {}),
-          ...(claimed === undefined ? { unclaimedFailure: `attempt ${attempt} failed without saying whether it created it (${failure.reason})` } : {}),
+          ...(claimed === undefined && !failure.reported ? { unclaimedFailure: `attempt ${attempt} left no result saying whether it created it (${failure.reason})` } : {}),
         };
         break;
       }
@@ -297,7 +297,8 @@ export function decideRestore(r: RestoreObject, o: Observed): RestoreStep {
   if (t.exists) {
     if (policy === "Drill" || run.ownedTarget) ownedTarget = true;
     else if (spec.overwrite === true) ownedTarget = false;
-    else if (policy === "IfMissing" && !run.continuing) return { kind: "Watch", reason: "Watching", message: `Collection ${targetCollection} exists; it is restored whenever it is missing.`, requeueMs: checkIntervalMs(spec) };
+    // IfMissing: there, and not known to be an earlier attempt's: watched (a retry whose attempt before said it made nothing, too).
+    else if (policy === "IfMissing" && !run.unclaimedFailure) return { kind: "Watch", reason: "Watching", message: `Collection ${targetCollection} exists; it is restored whenever it is missing.`, requeueMs: checkIntervalMs(spec) };
     else {
       const earlier = run.unclaimedFailure ? `; ${run.unclaimedFailure}, so it may be that attempt's half-made collection: check it, delete it and the restore goes on` : "";
       return wait("TargetExists", `spec.target.collection: collection ${targetCollection} exists on the target Qdrant and spec.overwrite is not set; nothing was changed${earlier}`, ids);

@@ -19,11 +19,19 @@ import { CONTAINER_NAME } from "./names.ts";
 export type RestoreJobOutcome =
   | { phase: "Running"; startTime?: string }
   | { phase: "Succeeded"; result?: RestoreJobSuccess; note?: string; startTime?: string; completionTime?: string }
-  | { phase: "Failed"; reason: string; message: string; retryable: boolean; claim?: RestoreClaim; startTime?: string; completionTime?: string };
+  /**
+   * `reported`: the failure is the Job's own result (its words, its claim or none: a Job that failed after
+   * its claim deleted what it made before it said so). False when no result was left (a pod lost with its
+   * node, a container that died before writing one): then whether it made anything is not known.
+   */
+  | { phase: "Failed"; reason: string; message: string; retryable: boolean; reported: boolean; claim?: RestoreClaim; startTime?: string; completionTime?: string };
 
 const registry = new Map<string, boolean>(Object.values(ERROR_CODES).map((c) => [c.reason, c.retryable]));
 /** Reasons only the Job kind knows: the provisional result of a killed attempt. */
 registry.set("Interrupted", true);
+
+/** The reasons readJobOutcome takes from the Job's own condition when no pod left a result (the Job controller's, or its stand-in). */
+const UNREPORTED = new Set(["JobFailed", "BackoffLimitExceeded", "DeadlineExceeded", "PodFailurePolicy", "MaxFailedIndexesExceeded", "FailedIndexes"]);
 
 /** What a restore Job and its pods say about the attempt. */
 export function restoreJobOutcome(job: JobObject, pods: PodObject[]): RestoreJobOutcome {
@@ -34,5 +42,5 @@ export function restoreJobOutcome(job: JobObject, pods: PodObject[]): RestoreJob
   const told = (outcome as { retryable?: unknown }).retryable ?? detail?.retryable;
   const retryable = typeof told === "boolean" ? told : (registry.get(reason) ?? true);
   const claim = claimOf(detail);
-  return { phase: "Failed", reason, message, retryable, ...(claim ? { claim } : {}), ...(startTime ? { startTime } : {}), ...(completionTime ? { completionTime } : {}) };
+  return { phase: "Failed", reason, message, retryable, reported: claim !== undefined || !UNREPORTED.has(reason), ...(claim ? { claim } : {}), ...(startTime ? { startTime } : {}), ...(completionTime ? { completionTime } : {}) };
 }

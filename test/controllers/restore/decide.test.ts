@@ -191,7 +191,7 @@ test("a running Job is watched; a succeeded one completes, switching the alias",
 test("retries: a retryable failure waits its backoff, then starts the next attempt; ownership only from a claim on the same collection", () => {
   const status: QdrantRestoreStatus = { phase: "Running", jobName: "restore-r-1", jobCount: 1, attempt: 1, targetCollection: "policies", backupId: BACKUP_ID, startTime: "2026-03-01T11:00:00Z" };
   const failedAt = new Date(NOW.getTime() - 5_000).toISOString();
-  const failure = (claim?: { collection: string; attempt: number }): JobState => ({ phase: "Failed", reason: "Interrupted", message: "killed", retryable: true, completionTime: failedAt, ...(claim ? { claim } : {}) });
+  const failure = (claim?: { collection: string; attempt: number }, reported = true): JobState => ({ phase: "Failed", reason: reported ? "Interrupted" : "BackoffLimitExceeded", message: "killed", retryable: true, reported, completionTime: failedAt, ...(claim ? { claim } : {}) });
 
   const early = decide(restore({}, status), { job: failure({ collection: "policies", attempt: 1 }) });
   assert.equal(early.step.kind, "Wait");
@@ -211,14 +211,22 @@ test("retries: a retryable failure waits its backoff, then starts the next attem
     assert.equal(claimed.step.ownedTarget, true);
     assert.equal(claimed.step.startTime, "2026-03-01T11:00:00Z", "the run's start is kept");
   }
-  // A claim on another collection, or none, does not make an existing target ours.
-  for (const job of [failure({ collection: "other", attempt: 1 }), failure()]) {
+  // A claim on another collection, or none, does not make an existing target ours; only an attempt that
+  // left no result at all may have made it, and the message says so.
+  for (const [job, unknown] of [[failure({ collection: "other", attempt: 1 }), false], [failure(), false], [failure(undefined, false), true]] as const) {
     const { step } = decide(restore({}, status), { now: later, job, target: exists });
     assert.equal(step.kind, "Wait");
     assert.equal(step.kind === "Wait" && step.reason, "TargetExists");
     assert.equal(step.kind === "Wait" && step.phase, "Running");
-    assert.match(step.kind === "Wait" ? step.message : "", /attempt 1 failed without saying whether it created it/);
+    const said = /attempt 1 left no result saying whether it created it \(BackoffLimitExceeded\), so it may be that attempt's half-made collection/;
+    if (unknown) assert.match(step.kind === "Wait" ? step.message : "", said);
+    else assert.doesNotMatch(step.kind === "Wait" ? step.message : "", said);
   }
+  // IfMissing: a retry that finds the target there (someone made it; the attempt before said it made nothing) watches it.
+  const healing = decide(restore({ policy: "IfMissing", sourceCollection: "policies" }, status), { now: later, job: failure(), target: exists });
+  assert.equal(healing.step.kind, "Watch");
+  const unsure = decide(restore({ policy: "IfMissing", sourceCollection: "policies" }, status), { now: later, job: failure(undefined, false), target: exists });
+  assert.equal(unsure.step.kind === "Wait" && unsure.step.reason, "TargetExists");
   // Not there any more: the retry goes ahead, not owning anything.
   const gone = decide(restore({}, status), { now: later, job: failure(), target: missing });
   assert.equal(gone.step.kind === "Start" && gone.step.ownedTarget, false);
@@ -229,19 +237,19 @@ test("retries: a retryable failure waits its backoff, then starts the next attem
 
 test("retries end: a non-retryable failure, or the last attempt, fails the run and deletes a claimed collection", () => {
   const base: QdrantRestoreStatus = { phase: "Running", jobName: "restore-r-4", jobCount: 4, attempt: 4, targetCollection: "policies" };
-  const last = decide(restore({}, base), { job: { phase: "Failed", reason: "Interrupted", message: "killed", retryable: true, claim: { collection: "policies", attempt: 4 } } });
+  const last = decide(restore({}, base), { job: { phase: "Failed", reason: "Interrupted", message: "killed", retryable: true, reported: true, claim: { collection: "policies", attempt: 4 } } });
   assert.equal(last.step.kind, "Fail");
   if (last.step.kind === "Fail") {
     assert.equal(last.step.reason, "Interrupted");
     assert.match(last.step.message, /\(attempt 4 of 4\)$/);
     assert.equal(last.step.deleteCollection, "policies");
   }
-  const permanent = decide(restore({}, { ...base, attempt: 1, jobName: "restore-r-1", jobCount: 1 }), { job: { phase: "Failed", reason: "ChecksumMismatch", message: "sha differs", retryable: false } });
+  const permanent = decide(restore({}, { ...base, attempt: 1, jobName: "restore-r-1", jobCount: 1 }), { job: { phase: "Failed", reason: "ChecksumMismatch", message: "sha differs", retryable: false, reported: true } });
   assert.equal(permanent.step.kind, "Fail");
   assert.equal(permanent.step.kind === "Fail" && permanent.step.deleteCollection, undefined, "nothing claimed: nothing of ours to delete");
   assert.equal(permanent.step.kind === "Fail" && permanent.step.message, "sha differs");
   // backoffLimit 0: one attempt per run.
-  const none = decide(restore({ job: { backoffLimit: 0 } }, { ...base, attempt: 1, jobName: "restore-r-1", jobCount: 1 }), { job: { phase: "Failed", reason: "QdrantUnreachable", message: "down", retryable: true } });
+  const none = decide(restore({ job: { backoffLimit: 0 } }, { ...base, attempt: 1, jobName: "restore-r-1", jobCount: 1 }), { job: { phase: "Failed", reason: "QdrantUnreachable", message: "down", retryable: true, reported: true } });
   assert.equal(none.step.kind, "Fail");
 });
 
@@ -308,7 +316,7 @@ test("Drill: due on its schedule; restores into its temporary collection, always
     assert.equal(ok.step.nextScheduleTime?.toISOString(), "2026-03-01T13:00:00.000Z");
     assert.equal(ok.step.requeueMs, 55 * 60_000);
   }
-  const failed = decide(restore(spec, running), { now: new Date("2026-03-01T12:05:00Z"), job: { phase: "Failed", reason: "VerificationFailed", message: "41 points, expected 42", retryable: false } });
+  const failed = decide(restore(spec, running), { now: new Date("2026-03-01T12:05:00Z"), job: { phase: "Failed", reason: "VerificationFailed", message: "41 points, expected 42", retryable: false, reported: true } });
   assert.equal(failed.step.kind, "Fail");
   assert.equal(failed.step.kind === "Fail" && failed.step.deleteCollection, temp);
 
