@@ -19,7 +19,7 @@ import { qdrantUnderTest } from "../test/helpers/qdrant.ts";
 import { s3Client } from "../test/helpers/s3.ts";
 import { testEnv } from "../test/helpers/testenv.ts";
 import { allPoints, apply, world } from "./helpers/backup-world.ts";
-import { aliases, backedUp, collectionExists, collectionNames, createAlias, restoreCondition, restoreJobs, restoreObj, waitForRefusal, waitForRestorePhase } from "./helpers/restore-world.ts";
+import { aliases, backedUp, collectionExists, collectionNames, createAlias, eventsOf, managerMetrics, restoreCondition, restoreJobs, restoreObj, waitForRefusal, waitForRestorePhase } from "./helpers/restore-world.ts";
 
 /** A TCP port nothing listens on (bound, then closed). */
 async function closedPort(): Promise<number> {
@@ -99,6 +99,11 @@ test("a snapshot tampered with in the bucket (same size): ChecksumMismatch, and 
   assert.deepEqual([restoreCondition(r, "Failed")?.status, restoreCondition(r, "Failed")?.reason], ["True", "ChecksumMismatch"]);
   assert.match(ready!.message, new RegExp(file.key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")), "the message names the object");
   assert.deepEqual(await collectionNames(w.qdrant.url, w.apiKey), before, "no half-created collection");
+  const metrics = await managerMetrics(w.manager);
+  // One failure of this restore, by its reason (labels in any order).
+  assert.match(metrics, new RegExp(`qdrant_operator_restore_failures_total\\{(?=[^}]*namespace="${w.ns}")(?=[^}]*restore="bad-sum")(?=[^}]*reason="ChecksumMismatch")[^}]*\\} 1`));
+  const events = await eventsOf(w.ns, "bad-sum");
+  assert.ok(events.some((e) => e.startsWith("Failed: ") && e.includes("ChecksumMismatch")), `a Failed event with the reason: ${events.join(" | ")}`);
 });
 
 test("a 3-peer backup into a standalone Qdrant: TopologyMismatch before anything changes", async (t) => {
