@@ -2,14 +2,19 @@
  * QdrantRestore policies IfMissing and Once end to end (the real manager, its Jobs, MinIO, the
  * environment's Qdrant): a backup, the collection deleted, an IfMissing restore brings it back with the
  * same points (ids, vectors, payloads); deleted again, back again (restoreCount 2, a later
- * lastRestoreTime); between restores it watches. A Once restore that succeeded, re-applied from "Git"
+ * lastRestoreTime); between restores it watches; a target Qdrant that comes back empty gets the collection
+ * as soon as its QdrantConnection sees it back, not at the next (hourly) check. A Once restore that succeeded, re-applied from "Git"
  * unchanged (and with a label touched, so the controller does see it), restores nothing more, even with
  * its target gone.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { API_VERSION } from "../src/api/group.ts";
+import { startEmulator } from "../test/emulator/index.ts";
 import { kubectl } from "../test/helpers/kubectl.ts";
-import { allPoints, apply, world } from "./helpers/backup-world.ts";
+import { needsEmulatorFaults } from "../test/helpers/qdrant.ts";
+import { eventually } from "../test/helpers/testenv.ts";
+import { allPoints, apply, getJson, world } from "./helpers/backup-world.ts";
 import {
   backedUp,
   cleanupOnQdrant,
@@ -100,4 +105,32 @@ test("Once: restored once and recorded; re-applied unchanged it restores nothing
   assert.equal(after.status?.completionTime, done.status?.completionTime);
   assert.deepEqual((await restoreJobs(w.ns)).map((j) => j.metadata.name), ["restore-marker-1", "restore-once-1"], "no second Job");
   assert.equal(await collectionExists(w.qdrant.url, target, w.apiKey), false, "nothing restored it");
+});
+
+test("IfMissing: a Qdrant that comes back empty gets its collection at once, when its QdrantConnection sees it back (not at the next check)", async (t) => {
+  needsEmulatorFaults(t, "stops the target Qdrant (an emulator of the test's own) and starts an empty one on its address");
+  const w = await world(t, "e2e-restore-comeback");
+  const b = await backedUp(w);
+  const original = await allPoints(w.qdrant.url, w.collection, w.apiKey);
+  let target = await startEmulator();
+  t.after(() => target.stop());
+  const port = Number(new URL(target.url).port);
+  await apply(w.ns, [
+    { apiVersion: API_VERSION, kind: "QdrantConnection", metadata: { name: "comeback" }, spec: { url: target.url, peers: { mode: "None" } } },
+    // An hour between checks: only the connection's news can explain a restore within this test.
+    restoreObj("heal", { backupRef: { name: b.name } }, { policy: "IfMissing", checkIntervalSeconds: 3600, target: { connectionRef: { name: "comeback" } } }),
+  ]);
+  await waitForRestore(w.ns, "heal", "the first restore", (r) => r.status?.restoreCount === 1 && r.status.phase === "Watching");
+  assert.deepEqual(await allPoints(target.url, w.collection), original);
+
+  // Qdrant goes down; its connection notices (its next check) and says so.
+  await target.stop();
+  const ready = (o: { status?: { conditions?: Array<{ type: string; status: string }> } } | undefined) => o?.status?.conditions?.find((c) => c.type === "Ready")?.status;
+  await eventually("the connection to see Qdrant down", async () => (ready(await getJson(w.ns, "qdrantconnection", "comeback")) === "False" ? true : undefined), 150_000);
+  // It comes back on the same address with empty storage (a lost volume).
+  target = await startEmulator({ port });
+  await eventually("the connection to see Qdrant back", async () => (ready(await getJson(w.ns, "qdrantconnection", "comeback")) === "True" ? true : undefined), 150_000);
+  const healed = await waitForRestore(w.ns, "heal", "the second restore", (r) => r.status?.restoreCount === 2 && r.status.phase === "Watching");
+  assert.equal(healed.status?.jobName, "restore-heal-2");
+  assert.deepEqual(await allPoints(target.url, w.collection), original, "the empty Qdrant has the collection back, the same points");
 });
