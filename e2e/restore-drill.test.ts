@@ -2,7 +2,8 @@
  * A drill end to end: policy Drill on a minute schedule restores the latest backup into a temporary
  * collection (`<sourceCollection>-drill-<first 8 hex of the restore's uid>`, recorded in
  * status.targetCollection), verifies it, deletes it, and publishes lastVerifiedTime, condition Verified
- * True, the Events and the metric qdrant_operator_restore_drill_last_verified_timestamp_seconds.
+ * True, the Events and the metric qdrant_operator_restore_drill_last_verified_timestamp_seconds. A drill
+ * restore deleted mid-drill does not go before its finalizer deleted the temporary collection.
  *
  * The manager's controllers run on a clock 65 s ahead (QDRANT_OPERATOR_CLOCK_OFFSET_MS, see
  * src/manager/test-clock.ts), so the first minute tick after the drill's creation has already come when
@@ -12,8 +13,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CLOCK_OFFSET_ENV } from "../src/manager/test-clock.ts";
-import { apply, world } from "./helpers/backup-world.ts";
-import { backedUp, collectionExists, eventsOf, jobPlan, managerMetrics, restoreCondition, restoreJobs, restoreObj, waitForRestore } from "./helpers/restore-world.ts";
+import { kubectl } from "../test/helpers/kubectl.ts";
+import { needsEmulatorFaults } from "../test/helpers/qdrant.ts";
+import { eventually } from "../test/helpers/testenv.ts";
+import { apply, getJson, world } from "./helpers/backup-world.ts";
+import { backedUp, collectionExists, eventsOf, getRestore, jobPlan, managerMetrics, restoreCondition, restoreJobs, restoreObj, waitForRestore } from "./helpers/restore-world.ts";
 
 test("a drill restores the latest backup into a temporary collection, verifies, deletes it and publishes the proof", async (t) => {
   const w = await world(t, "e2e-restore-drill", { managerEnv: () => Promise.resolve({ [CLOCK_OFFSET_ENV]: "65000" }) });
@@ -40,4 +44,25 @@ test("a drill restores the latest backup into a temporary collection, verifies, 
   assert.ok(m, `the drill metric is published:\n${metrics.split("\n").filter((l) => l.includes("restore")).join("\n")}`);
   // A time of this drill (the controllers' clock runs 65 s ahead, so it is not compared with the wall clock).
   assert.ok(Number(m[1]) >= Date.parse(b.backup.metadata.creationTimestamp) / 1000, `metric ${m[1]} is after the backup was made`);
+});
+
+test("a drill's restore deleted mid-drill: the finalizer deletes the temporary collection before the restore goes", async (t) => {
+  const { admin } = needsEmulatorFaults(t, "holds the drill Job's verification to delete the restore meanwhile");
+  const w = await world(t, "e2e-restore-drill-del", { managerEnv: () => Promise.resolve({ [CLOCK_OFFSET_ENV]: "65000" }) });
+  await backedUp(w);
+  // The Job's reads of the temporary collection's info (its green check) are held 15 s each, after the
+  // recover made the collection: the drill is mid-way, with its temporary collection on Qdrant.
+  const hold = await admin.delayNext({ method: "GET", path: `/collections/${w.collection}-drill-*` }, 15_000, 3);
+  t.after(() => admin.removeFault(hold.id));
+  await apply(w.ns, [restoreObj("drill", { latest: { locationRef: { name: "s3" }, collection: w.collection } }, { policy: "Drill", drill: { schedule: "*/1 * * * *" } })]);
+  const running = await waitForRestore(w.ns, "drill", "the temporary collection recorded", (x) => Boolean(x.status?.targetCollection), 180_000);
+  const temporary = running.status!.targetCollection!;
+  assert.equal(temporary, `${w.collection}-drill-${running.metadata.uid.replace(/-/g, "").slice(0, 8)}`);
+  await eventually("the drill's temporary collection on Qdrant", async () => ((await collectionExists(w.qdrant.url, temporary, w.apiKey)) ? true : undefined), 120_000);
+  assert.equal((await getRestore(w.ns, "drill")).status?.phase, "Running");
+
+  await kubectl(["delete", "-n", w.ns, "qdrantrestore", "drill", "--wait=false"]);
+  await eventually("the QdrantRestore to be gone", async () => ((await getJson(w.ns, "qdrantrestore", "drill")) === undefined ? true : undefined), 120_000);
+  assert.equal(await collectionExists(w.qdrant.url, temporary, w.apiKey), false, "the temporary collection went before the restore did");
+  assert.equal(await collectionExists(w.qdrant.url, w.collection, w.apiKey), true, "the source collection is untouched");
 });
