@@ -125,7 +125,7 @@ export function restoreController(ctx: OperatorContext, inf: RestoreInformers, o
             const connection = inf.connections.cache.get({ namespace, name: obj.spec.target.connectionRef.name });
             const collection = step.collection ?? "";
             o.target = connection
-              ? { collection, state: await observeTarget(ctx, connection, collection, signal) }
+              ? { collection, state: await observeTarget(ctx, connection, collection, step.peers === true, signal) }
               : { collection, state: { reachable: false, reason: "ReferenceNotFound", message: connectionNotFound(namespace, obj.spec.target.connectionRef.name, "spec.target.connectionRef") } };
             break;
           }

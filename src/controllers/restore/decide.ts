@@ -74,9 +74,12 @@ export type JobState = RestoreJobOutcome | { phase: "Missing" };
 
 export type Check = { ok: true } | { ok: false; reason: string; message: string };
 
-/** The target on Qdrant: whether the name exists as a collection, whether it is an alias, and how many peers there are. */
+/**
+ * The target on Qdrant: whether the name exists as a collection, whether it is an alias, and how many peers
+ * the Job will find (looked up only before a Job: an IfMissing check does not discover the topology).
+ */
 export type TargetState =
-  | { reachable: true; exists: boolean; aliasOf?: string; peers: number }
+  | { reachable: true; exists: boolean; aliasOf?: string; peers?: number }
   | { reachable: false; reason: string; message: string };
 
 export interface Observed {
@@ -100,8 +103,11 @@ export type Need = "unrecorded" | "job" | "references" | "source" | "target" | "
 export type WaitPhase = "Pending" | "Running" | "Keep";
 
 export type RestoreStep =
-  /** collection: the target to look at; backupId: the source to resolve exactly (a retry restores what its run chose). */
-  | { kind: "Observe"; need: Need; collection?: string; backupId?: string }
+  /**
+   * collection: the target to look at (peers: and the topology too); backupId: the source to resolve
+   * exactly (a retry restores what its run chose).
+   */
+  | { kind: "Observe"; need: Need; collection?: string; peers?: boolean; backupId?: string }
   | { kind: "Invalid"; message: string }
   /** Nothing to do and nothing to write: a finished Once restore. */
   | { kind: "Done" }
@@ -281,15 +287,15 @@ export function decideRestore(r: RestoreObject, o: Observed): RestoreStep {
   if (!method.ok) return fail(r, o, policy, method.reason, method.message, { ...(run.scheduledTime ? { scheduledTime: run.scheduledTime } : {}), backupId: source.candidate.backupId });
   const targetCollection = policy === "Drill" ? drillCollectionName(source.sourceCollection, r.metadata?.uid ?? "") : (spec.target.collection ?? source.sourceCollection);
   const ids = { targetCollection, backupId: source.candidate.backupId };
-  if (o.target?.collection !== targetCollection) return observe("target", targetCollection);
+  if (o.target?.collection !== targetCollection || (o.target.state.reachable && o.target.state.peers === undefined)) return { kind: "Observe", need: "target", collection: targetCollection, peers: true };
   const t = o.target.state;
   if (!t.reachable) return wait(t.reason, t.message, ids);
   if (t.aliasOf !== undefined) return wait("TargetIsAlias", aliasMessage(targetCollection, t.aliasOf), ids);
   const needed = peersNeeded(source.files);
-  if (t.peers < needed) {
+  if ((t.peers ?? 1) < needed) {
     return wait(
       "TopologyMismatch",
-      `the backup ${source.candidate.backupId} has data on ${needed} peers and the target Qdrant (QdrantConnection ${spec.target.connectionRef.name}) has ${t.peers}; each source peer's shards are recovered on a peer of their own, so restore into a Qdrant with at least ${needed} peers`,
+      `the backup ${source.candidate.backupId} has data on ${needed} peers and the target Qdrant (QdrantConnection ${spec.target.connectionRef.name}) has ${t.peers ?? 1}; each source peer's shards are recovered on a peer of their own, so restore into a Qdrant with at least ${needed} peers`,
       ids,
     );
   }

@@ -29,14 +29,15 @@ function explained(ctx: OperatorContext, err: unknown, connection: QdrantConnect
   return { reason: err.reason, message: ctx.redactor.scrub(message) };
 }
 
-export async function observeTarget(ctx: OperatorContext, connection: QdrantConnectionObject, collection: string, signal?: AbortSignal): Promise<TargetState> {
+/** `withPeers`: also discover the topology the Job will find (before a Job; an IfMissing check does without). */
+export async function observeTarget(ctx: OperatorContext, connection: QdrantConnectionObject, collection: string, withPeers: boolean, signal?: AbortSignal): Promise<TargetState> {
   try {
     const { api, discovery } = await qdrantOf(ctx, connection, signal);
     const aliases = await api.listAliases();
     const alias = aliases.find((a) => a.alias === collection);
     const exists = await api.collectionExists(collection);
-    const topology = await discoverTopology(api, discovery);
-    return { reachable: true, exists, ...(alias ? { aliasOf: alias.collection } : {}), peers: Math.max(1, topology.peers.length) };
+    const peers = withPeers ? Math.max(1, (await discoverTopology(api, discovery)).peers.length) : undefined;
+    return { reachable: true, exists, ...(alias ? { aliasOf: alias.collection } : {}), ...(peers !== undefined ? { peers } : {}) };
   } catch (err) {
     return { reachable: false, ...explained(ctx, err, connection) };
   }

@@ -47,6 +47,13 @@ const threePeers = (): ResolvedOk =>
 const missing: TargetState = { reachable: true, exists: false, peers: 1 };
 const exists: TargetState = { reachable: true, exists: true, peers: 1 };
 
+/** What observing gives: the peers only when asked for. */
+function withPeers(state: TargetState, peers: boolean): TargetState {
+  if (!state.reachable || peers) return state;
+  const { peers: _peers, ...rest } = state;
+  return rest;
+}
+
 interface World {
   unrecorded?: UnrecordedJob | null;
   job?: JobState;
@@ -64,7 +71,7 @@ function decide(r: RestoreObject, world: World = {}): { step: RestoreStep; needs
   for (let i = 0; i < 16; i++) {
     const step = decideRestore(r, o);
     if (step.kind !== "Observe") return { step, needs };
-    needs.push(step.need === "target" ? `target:${step.collection}` : step.need === "source" && step.backupId ? `source:${step.backupId}` : step.need);
+    needs.push(step.need === "target" ? `target${step.peers ? "+peers" : ""}:${step.collection}` : step.need === "source" && step.backupId ? `source:${step.backupId}` : step.need);
     const answer = (n: Need) => {
       switch (n) {
         case "unrecorded":
@@ -76,7 +83,7 @@ function decide(r: RestoreObject, world: World = {}): { step: RestoreStep; needs
         case "source":
           return (o.source = world.source ?? source());
         case "target":
-          return (o.target = { collection: step.collection ?? "", state: world.target ?? missing });
+          return (o.target = { collection: step.collection ?? "", state: withPeers(world.target ?? missing, step.peers === true) });
         case "turn":
           return (o.ahead = world.ahead ?? null);
       }
@@ -86,7 +93,7 @@ function decide(r: RestoreObject, world: World = {}): { step: RestoreStep; needs
   throw new Error("decide looped");
 }
 
-const READY_ALL = ["unrecorded", "references", "source", "target:policies", "turn"];
+const READY_ALL = ["unrecorded", "references", "source", "target+peers:policies", "turn"];
 
 test("Once: a new restore resolves everything, then starts attempt 1 as Job restore-r-1", () => {
   const { step, needs } = decide(restore());
@@ -172,7 +179,7 @@ test("overwrite restores onto an existing collection; methods: Auto is Pull, or 
   const upload = decide(restore({ method: "Upload" }));
   assert.equal(upload.step.kind === "Start" && upload.step.method, "Upload");
   const named = decide(restore({ target: { connectionRef: { name: "qdrant" }, collection: "policies_restored" } }), {});
-  assert.deepEqual(named.needs, ["unrecorded", "references", "source", "target:policies_restored", "turn"]);
+  assert.deepEqual(named.needs, ["unrecorded", "references", "source", "target+peers:policies_restored", "turn"]);
 });
 
 test("a running Job is watched; a succeeded one completes, switching the alias", () => {
@@ -203,7 +210,7 @@ test("retries: a retryable failure waits its backoff, then starts the next attem
 
   const later = new Date(NOW.getTime() + retryDelayMs(1));
   const claimed = decide(restore({}, status), { now: later, job: failure({ collection: "policies", attempt: 1 }), target: exists });
-  assert.deepEqual(claimed.needs, ["unrecorded", "job", "references", `source:${BACKUP_ID}`, "target:policies", "turn"], "a retry resolves the backup its run chose");
+  assert.deepEqual(claimed.needs, ["unrecorded", "job", "references", `source:${BACKUP_ID}`, "target+peers:policies", "turn"], "a retry resolves the backup its run chose");
   assert.equal(claimed.step.kind, "Start");
   if (claimed.step.kind === "Start") {
     assert.equal(claimed.step.attempt, 2);
@@ -262,6 +269,7 @@ test("IfMissing: target there → Watching (never the source); missing → resto
   assert.equal(watching.step.kind === "Watch" && watching.step.reason, "Watching");
 
   const gone = decide(restore(spec, { phase: "Watching", restoreCount: 1, jobCount: 1, jobName: "restore-r-1", targetCollection: "policies" }), { target: missing });
+  assert.deepEqual(gone.needs, ["unrecorded", "references", "target:policies", "source", "target+peers:policies", "turn"], "the topology only once a Job is to start");
   assert.equal(gone.step.kind, "Start");
   assert.equal(gone.step.kind === "Start" && gone.step.jobName, "restore-r-2");
   assert.equal(gone.step.kind === "Start" && gone.step.attempt, 1);
