@@ -17,7 +17,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { CreateBucketCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { startEnvironment, type RunningEnvironment } from "../test/env/environment.ts";
 import { backupId } from "../src/backup/layout/backup-id.ts";
@@ -108,6 +108,7 @@ export async function startBenchWorld(): Promise<BenchWorld> {
         if (!page.Contents?.length) break;
         for (const o of page.Contents) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key! }));
       }
+      await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
       s3.destroy();
       emu.kill("SIGTERM");
       await once(emu, "exit");
