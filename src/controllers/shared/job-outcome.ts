@@ -21,7 +21,8 @@ export type JobOutcome<S> =
    * `detail`: the failure result's fields of the kind's own (all but ok, reason, message, retryable), when
    * it had any, e.g. a restore's `claim` on the collection it may have half-created.
    */
-  | { phase: "Failed"; reason: string; message: string; detail?: Record<string, unknown>; startTime?: string; completionTime?: string };
+  /** `retryable`: what the Job's own failure said, when it said it. */
+  | { phase: "Failed"; reason: string; message: string; retryable?: boolean; detail?: Record<string, unknown>; startTime?: string; completionTime?: string };
 
 export interface OutcomeReading<S extends { ok: true }> {
   /** The container whose termination message holds the result (the one podFailurePolicy names). */
@@ -77,7 +78,7 @@ export function readJobOutcome<S extends { ok: true }>(job: JobObject, pods: Pod
   const parsed = how.results.parse(last?.state.message);
   if (parsed.kind === "result" && !parsed.result.ok) {
     const f = parsed.result;
-    return { phase: "Failed", reason: f.reason, message: f.message, ...(f.detail ? { detail: f.detail } : {}), ...times(completion) };
+    return { phase: "Failed", reason: f.reason, message: f.message, ...(typeof f.retryable === "boolean" ? { retryable: f.retryable } : {}), ...(f.detail ? { detail: f.detail } : {}), ...times(completion) };
   }
   if (parsed.kind === "text") return { phase: "Failed", reason: jobReason, message: `${jobMessage}; the last attempt exited ${last!.state.exitCode}: ${parsed.text}`, ...times(completion) };
   const exit = last ? `; the last attempt exited ${last.state.exitCode}${last.state.reason ? ` (${last.state.reason})` : ""}` : "";

@@ -83,7 +83,7 @@ describe("jobOutcome", () => {
         pod("p1", { exitCode: 1, message: JSON.stringify(FAILURE), finishedAt: "2026-01-15T02:00:30Z" }),
         pod("p3", { exitCode: 1, message: JSON.stringify({ ...FAILURE, message: "No space left on device (last)" }), finishedAt: "2026-01-15T02:01:30Z" }),
       ],
-      { phase: "Failed", reason: "QdrantError", message: "No space left on device (last)", startTime: "2026-01-15T02:00:01Z", completionTime: "2026-01-15T02:02:00Z" },
+      { phase: "Failed", reason: "QdrantError", message: "No space left on device (last)", retryable: true, startTime: "2026-01-15T02:00:01Z", completionTime: "2026-01-15T02:02:00Z" },
     ],
     [
       "Failed by podFailurePolicy with a non-JSON message: the Job's reason and the text",
