@@ -299,12 +299,13 @@ export function decideRestore(r: RestoreObject, o: Observed): RestoreStep {
       ids,
     );
   }
-  let ownedTarget = false;
-  if (t.exists) {
-    if (policy === "Drill" || run.ownedTarget) ownedTarget = true;
-    else if (spec.overwrite === true) ownedTarget = false;
+  // Owned whether or not it exists now: a recover an earlier attempt started may still create it (Qdrant
+  // finishes a Pull on its own after the Job died) between this look and the Job's own.
+  const ownedTarget = policy === "Drill" || run.ownedTarget;
+  // With overwrite an existing target is replaced in place by the Job.
+  if (t.exists && !ownedTarget && spec.overwrite !== true) {
     // IfMissing: there, and not known to be an earlier attempt's: watched (a retry whose attempt before said it made nothing, too).
-    else if (policy === "IfMissing" && !run.unclaimedFailure) return { kind: "Watch", reason: "Watching", message: `Collection ${targetCollection} exists; it is restored whenever it is missing.`, requeueMs: checkIntervalMs(spec) };
+    if (policy === "IfMissing" && !run.unclaimedFailure) return { kind: "Watch", reason: "Watching", message: `Collection ${targetCollection} exists; it is restored whenever it is missing.`, requeueMs: checkIntervalMs(spec) };
     else {
       const earlier = run.unclaimedFailure ? `; ${run.unclaimedFailure}, so it may be that attempt's half-made collection: check it, delete it and the restore goes on` : "";
       return wait("TargetExists", `spec.target.collection: collection ${targetCollection} exists on the target Qdrant and spec.overwrite is not set; nothing was changed${earlier}`, ids);

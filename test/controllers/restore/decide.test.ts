@@ -237,6 +237,10 @@ test("retries: a retryable failure waits its backoff, then starts the next attem
   // Not there any more: the retry goes ahead, not owning anything.
   const gone = decide(restore({}, status), { now: later, job: failure(), target: missing });
   assert.equal(gone.step.kind === "Start" && gone.step.ownedTarget, false);
+  // Claimed and not there yet: still ours, since the recover the killed attempt started may create it
+  // (Qdrant finishes a Pull on its own) before the next attempt's Job looks.
+  const pending = decide(restore({}, status), { now: later, job: failure({ collection: "policies", attempt: 1 }), target: missing });
+  assert.equal(pending.step.kind === "Start" && pending.step.ownedTarget, true);
   // A deleted Job counts as a retryable failure without a claim, due at once.
   const deleted = decide(restore({}, status), { job: { phase: "Missing" } });
   assert.equal(deleted.step.kind, "Start");
