@@ -112,6 +112,38 @@ describe("job restore, standalone Qdrant", () => {
     assert.deepEqual(await allPoints(emu.url, target), original);
   });
 
+  it("ownedTarget with overwrite: the half-made collection is replaced whole, not recovered into", async (t) => {
+    const bucket = await useBucket(t);
+    const backup = await backupIn(bucket);
+    const target = "docs_halfmade_overwrite";
+    await seedCollection(emu.url, target, 7);
+    t.after(() => api(emu.url).deleteCollection(target));
+    const run = await runRestore(restorePlan(backup, emu.url, bucket, { target, ownedTarget: true, overwrite: true, attempt: 2 }));
+    assert.equal(run.code, EXIT_CODES.SUCCESS, describeRun(run));
+    assert.equal((run.result as RestoreJobSuccess).created, true);
+    assert.deepEqual(await allPoints(emu.url, target), original);
+  });
+
+  it("ownedTarget: an attempt that fails before it looks at the target keeps the claim it inherited", async (t) => {
+    const bucket = await useBucket(t);
+    const backup = await backupIn(bucket);
+    // Nothing listens there: discovery fails before the target is looked at.
+    const closed = "http://127.0.0.1:9";
+    const run = await runRestore(restorePlan(backup, closed, bucket, { target: "docs_inherited", ownedTarget: true, attempt: 3 }));
+    assert.equal(outcome(run), "QdrantUnreachable", describeRun(run));
+    assert.deepEqual(run.result && !run.result.ok ? (run.result as { claim?: unknown }).claim : undefined, { collection: "docs_inherited", attempt: 3 }, run.resultText);
+  });
+
+  it("overwrite of a target that was not there: a failed check deletes the collection it created", async (t) => {
+    const bucket = await useBucket(t);
+    const backup = await backupIn(bucket);
+    const target = "docs_overwrite_absent";
+    t.after(() => api(emu.url).deleteCollection(target));
+    const run = await runRestore(restorePlan(backup, emu.url, bucket, { target, overwrite: true, expectedPoints: 151 }));
+    assert.equal(outcome(run), "VerificationFailed", describeRun(run));
+    assert.equal(await api(emu.url).collectionExists(target), false);
+  });
+
   it("overwrite: an existing collection is recovered in place (created false)", async (t) => {
     const bucket = await useBucket(t);
     const backup = await backupIn(bucket);

@@ -40,7 +40,7 @@ import { peersNeeded } from "../../backup/topology/map-peers.ts";
 import type { RestoreJobSuccess } from "../../jobs/restore/contract.ts";
 import type { ResolvedSource } from "./source/resolve-source.ts";
 import type { RestoreJobOutcome } from "./job-result.ts";
-import { drillCollectionName, restoreJobName } from "./names.ts";
+import { drillCollectionName, isDrillCollectionOf, restoreJobName } from "./names.ts";
 import { checkIntervalMs, maxAttempts, targetFromSpec, type Policy, type SpecCheck } from "./spec.ts";
 import type { RestoreObject } from "./types.ts";
 
@@ -194,7 +194,8 @@ export function decideRestore(r: RestoreObject, o: Observed): RestoreStep {
           return fail(r, o, policy, failure.reason, `${failure.message}${tried}`, {
             ...(failure.completionTime ? { completionTime: failure.completionTime } : {}),
             // A drill's collection goes whatever happened; another only when an attempt claimed it (it made it).
-            ...(policy === "Drill" && status.targetCollection ? { deleteCollection: status.targetCollection } : claimed ? { deleteCollection: claimed } : {}),
+            // By the name, not the policy (a spec edited mid-run must not make the real target look temporary).
+            ...(status.targetCollection && isDrillCollectionOf(status.targetCollection, r.metadata?.uid ?? "") ? { deleteCollection: status.targetCollection } : claimed ? { deleteCollection: claimed } : {}),
           });
         }
         const failedAt = Date.parse(failure.completionTime ?? "");
@@ -376,7 +377,8 @@ function complete(r: RestoreObject, o: Observed, policy: Policy, jobName: string
     ...(job.note ? { note: job.note } : {}),
     ...(job.completionTime ? { completionTime: job.completionTime } : {}),
     ...(alias && collection ? { switchAlias: { alias, collection } } : {}),
-    ...(policy === "Drill" && collection ? { deleteCollection: collection } : {}),
+    // Only a collection named as this restore's drill's is temporary, whatever the policy says now.
+    ...(collection && isDrillCollectionOf(collection, r.metadata?.uid ?? "") ? { deleteCollection: collection } : {}),
     ...afterRun(r, o, policy, status.lastScheduleTime),
   };
 }

@@ -17,10 +17,14 @@
  * with a `claim` (RestoreClaim) into its termination message: "the target did not exist when I looked,
  * and I am about to create it". If the pod is killed (SIGKILL, OOM), that message is what the kubelet
  * keeps, and the controller starts the next attempt with `ownedTarget: true`: the retry may then replace
- * the half-created collection. A collection a person created never carries our claim (the claiming
- * attempt checked it was absent right before), so it is never replaced without `overwrite`. A pod lost
- * with its node leaves no message: then the target is not known to be ours and the restore fails
- * `TargetExists`, saying an earlier attempt may have half-created it.
+ * the half-created collection. A collection a person created before the claim never carries it (the
+ * claiming attempt checked it was absent right before), so it is never replaced without `overwrite`.
+ * Window: one a person creates under that very name after a claimed attempt died and before the next
+ * attempt runs is taken for the half-made one and replaced (or, after the last attempt, deleted). A pod
+ * lost with its node leaves no message: then the target is not known to be ours and the restore waits
+ * as `TargetExists`, saying an earlier attempt may have half-created it. A claim is inherited: an
+ * attempt with `ownedTarget` writes it again before anything else, so it survives an attempt that fails
+ * before it gets to the target.
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { StringEnum } from "../../api/schema-helpers.ts";

@@ -10,18 +10,19 @@
  * 5. verify (verify.ts), and report.
  *
  * On any failure after the claim the collection this attempt created is deleted (never one it did not
- * create, and never with overwrite: that recovers into what was there), then the failure is written,
- * with the claim only if the deletion failed. SIGTERM does the same through the cleanup registry:
+ * create: an overwrite of an existing collection recovers into it and creates nothing), then the failure
+ * is written, with the claim only if the deletion failed (or a Pull was cut short: below). SIGTERM does the same through the cleanup registry:
  * abort the calls in flight, delete, and run-command.ts writes Terminated (with the claim while it
  * stands). SIGKILL runs nothing: the provisional failure with the claim is what the kubelet keeps.
  *
  * Crash window: a Pull recover Qdrant is still running when the Job deletes the collection (SIGTERM
  * aborts the HTTP call; whether Qdrant stops its own download then is Qdrant's) could re-create it
- * after the deletion, with no claim left on it: the next attempt then finds a collection not known to
- * be ours and fails TargetExists, saying so, instead of deleting something a person might own.
+ * after the deletion. So a Pull cut short keeps its claim: the next attempt owns what it finds. The
+ * price: a person who creates a collection of that very name in between would see it replaced.
  */
 import { comparePeerIds, mapPeers } from "../../backup/topology/map-peers.ts";
 import { discoverTopology } from "../../qdrant/peers.ts";
+import { isOperatorError } from "../../errors.ts";
 import type { RestoreJobSuccess } from "./contract.ts";
 import { recoverAll, type Recovered } from "./recover-all.ts";
 import type { RestoreContext } from "./run-context.ts";
@@ -31,15 +32,23 @@ import { verifyRestore, type Verified } from "./verify.ts";
 export async function runRestore(ctx: RestoreContext): Promise<RestoreJobSuccess> {
   const { plan, qdrant, log } = ctx;
   const target = plan.targetCollection;
+  // An inherited claim stands from the first moment: this attempt may fail before it would take its
+  // own (Qdrant unreachable, a topology that no longer fits), and the half-made collection an earlier
+  // attempt left must stay known as ours to the attempts after it.
+  if (plan.ownedTarget) ctx.claim.take(target, plan.attempt);
   const topology = await discoverTopology(qdrant, plan.qdrant.discovery, { signal: ctx.signal });
   log.info({ mode: topology.mode, qdrantVersion: topology.version, peers: topology.peers }, "Discovered Qdrant peers");
   mapPeers(plan.files, topology.peers);
 
-  const state = await lookAtTarget(ctx);
+  const state = await lookAtTarget(ctx).catch((err: unknown) => {
+    if (isOperatorError(err, "TARGET_IS_ALIAS")) ctx.claim.release();
+    throw err;
+  });
   const creates = !state.exists || state.owned;
   if (creates) ctx.claim.take(target, plan.attempt);
-  // Ours to delete again on a failure: what this attempt creates, unless it recovers in place.
-  const deletable = creates && !plan.overwrite;
+  // An alias of that name is not a collection of ours (lookAtTarget threw): nothing to claim then.
+  // Ours to delete again on a failure: what this attempt creates (a recover in place creates nothing).
+  const deletable = creates;
   const unregister = creates ? ctx.cleanup.add(`delete collection "${target}" this attempt created`, () => deleteCreated(ctx, deletable)) : () => undefined;
   try {
     if (state.owned) await replaceOwned(ctx);
@@ -69,7 +78,9 @@ async function deleteCreated(ctx: RestoreContext, deletable: boolean): Promise<v
   try {
     // Not under the run's signal: on SIGTERM that is already aborted, and this is the undo.
     const existed = await ctx.qdrant.deleteCollection(target);
-    ctx.claim.release();
+    // A Pull cut short (SIGTERM) may still be running on Qdrant, which downloads by itself and may
+    // create the collection again after this deletion: the claim stays, so the next attempt owns it.
+    if (!(ctx.signal.aborted && ctx.plan.method === "Pull")) ctx.claim.release();
     ctx.log.info({ collection: target, existed }, "Deleted the collection this attempt created");
   } catch (err) {
     ctx.log.warn({ collection: target, err: (err as Error).message }, "Could not delete the collection this attempt created; the failure keeps the claim on it");

@@ -6,7 +6,7 @@
  * - An alias of the target's name: TargetIsAlias (recovering under it would overwrite the collection
  *   behind it).
  * - The collection exists, and neither `overwrite` nor `ownedTarget`: TargetExists, untouched.
- * - It exists and `ownedTarget` without `overwrite`: an earlier attempt of this restore claimed it and
+ * - It exists and `ownedTarget` (with or without `overwrite`): an earlier attempt of this restore claimed it and
  *   was killed; it is that attempt's half-made collection, deleted here (after this attempt's own claim
  *   is written: a kill right after the deletion leaves the claim, and the next attempt finds nothing or
  *   the same half-made collection) and restored again.
@@ -39,8 +39,9 @@ export async function lookAtTarget(ctx: RestoreContext): Promise<TargetState> {
     throw new OperatorError("TARGET_IS_ALIAS", `spec.target.collection: "${target}" is an alias of collection "${alias.collection}"; recovering under it would overwrite "${alias.collection}": restore into a collection name, and set target.alias to switch the alias to it`);
   }
   if (!exists) return { exists: false, owned: false };
-  if (plan.overwrite) return { exists: true, owned: false };
+  // Owned first: an earlier attempt's half-made collection is replaced whole, overwrite or not.
   if (plan.ownedTarget) return { exists: true, owned: true };
+  if (plan.overwrite) return { exists: true, owned: false };
   throw new OperatorError("TARGET_EXISTS", `spec.target.collection: collection "${target}" exists; set spec.overwrite to replace it, or restore into another name`);
 }
 

@@ -332,6 +332,14 @@ test("Drill: due on its schedule; restores into its temporary collection, always
   assert.equal(failed.step.kind, "Fail");
   assert.equal(failed.step.kind === "Fail" && failed.step.deleteCollection, temp);
 
+  // A run started as Once into the real collection and edited to Drill mid-run (only the source is
+  // immutable): its target is not temporary, so neither success nor failure deletes it.
+  const edited: QdrantRestoreStatus = { ...running, targetCollection: "policies" };
+  const editedOk = decide(restore(spec, edited), { now: new Date("2026-03-01T12:05:00Z"), job: { phase: "Succeeded" } });
+  assert.equal(editedOk.step.kind === "Complete" && editedOk.step.deleteCollection, undefined);
+  const editedFailed = decide(restore(spec, edited), { now: new Date("2026-03-01T12:05:00Z"), job: { phase: "Failed", reason: "VerificationFailed", message: "no", retryable: false, reported: true } });
+  assert.equal(editedFailed.step.kind === "Fail" && editedFailed.step.deleteCollection, undefined);
+
   // A failed drill stays Failed until the next one (keep), its next tick still published.
   const between = decide(restore(spec, { phase: "Failed", lastScheduleTime: "2026-03-01T12:00:00Z" }), { now: new Date("2026-03-01T12:10:00Z") });
   assert.equal(between.step.kind === "Watch" && between.step.keep, true);
