@@ -154,7 +154,7 @@ describe("job restore, 3-peer backup into a fresh 3-peer cluster", () => {
     t.after(() => admin.recoverySettle(0, name));
     const run = await runRestore(restorePlan(backup, target.url, bucket, { target: name, verify: { timeoutSeconds: 3 } }));
     assert.equal(outcome(run), "VerificationTimeout", describeRun(run));
-    assert.match(run.result && !run.result.ok ? run.result.message : "", /not verified within verify\.timeoutSeconds \(3 s from the Job's start\): shard \d+ on peer \d+ is ManualRecovery/);
+    assert.match(run.result && !run.result.ok ? run.result.message : "", /not verified within verify\.timeoutSeconds \(3 s after the last recover returned\): shard \d+ on peer \d+ is ManualRecovery/);
     assert.ok(run.result && !run.result.ok && !("claim" in run.result), run.resultText);
     assert.equal(await api(target.url).collectionExists(name), false);
   });

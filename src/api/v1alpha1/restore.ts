@@ -45,7 +45,7 @@ export const Verification = Type.Object(
   {
     waitForGreen: Type.Optional(Type.Boolean({ description: "Wait until the collection is green.", default: true })),
     comparePointsCount: Type.Optional(Type.Boolean({ description: "Fail unless the points count equals the manifest's.", default: true })),
-    timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, default: 1800 })),
+    timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, default: 1800, description: "How long the checks may take once every peer's recover call returned; past it the attempt fails VerificationTimeout (retryable)." })),
   },
   { description: "Checks after the restore; status records them and the duration (the RTO)." },
 );

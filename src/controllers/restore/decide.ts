@@ -303,8 +303,9 @@ export function decideRestore(r: RestoreObject, o: Observed): RestoreStep {
   // Owned whether or not it exists now: a recover an earlier attempt started may still create it (Qdrant
   // finishes a Pull on its own after the Job died) between this look and the Job's own.
   const ownedTarget = policy === "Drill" || run.ownedTarget;
-  // With overwrite an existing target is replaced in place by the Job.
-  if (t.exists && !ownedTarget && spec.overwrite !== true) {
+  // With overwrite an existing target is replaced in place by the Job; not by IfMissing, whose target
+  // being there (re-created by its app during a retry's backoff, say) is what it watches for.
+  if (t.exists && !ownedTarget && (policy === "IfMissing" || spec.overwrite !== true)) {
     // IfMissing: there, and not known to be an earlier attempt's: watched (a retry whose attempt before said it made nothing, too).
     if (policy === "IfMissing" && !run.unclaimedFailure) return { kind: "Watch", reason: "Watching", message: `Collection ${targetCollection} exists; it is restored whenever it is missing.`, requeueMs: checkIntervalMs(spec) };
     else {

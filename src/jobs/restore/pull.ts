@@ -25,5 +25,9 @@ export function registerPresigned(ctx: Pick<RestoreContext, "redactor">, url: st
   const signature = query.get("X-Amz-Signature");
   if (signature) ctx.redactor.register(signature);
   const token = query.get("X-Amz-Security-Token");
-  if (token) ctx.redactor.register(token);
+  if (token) {
+    // Qdrant's errors may echo the URL as sent (the token percent-encoded) or decoded.
+    ctx.redactor.register(token);
+    ctx.redactor.register(encodeURIComponent(token));
+  }
 }

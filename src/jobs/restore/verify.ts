@@ -1,5 +1,6 @@
 /**
- * Verification, in the Job, before it reports success: until verify.timeoutSeconds from the Job's start,
+ * Verification, in the Job, before it reports success: until verify.timeoutSeconds from when the last
+ * recover call returned (the checks' own time: a download of hours must not eat it),
  *
  * 1. on every target peer, `GET /collections/{c}/cluster` until every local and remote replica is
  *    `Active` (a count taken right after the last recover call returned can be one shard short while a
@@ -31,7 +32,7 @@ export interface Verified {
 export async function verifyRestore(ctx: RestoreContext, topology: Topology): Promise<Verified> {
   const { plan, qdrant } = ctx;
   const target = plan.targetCollection;
-  const deadline = ctx.startTime.getTime() + plan.verify.timeoutSeconds * 1000;
+  const deadline = Date.now() + plan.verify.timeoutSeconds * 1000;
   const expected = plan.verify.comparePointsCount ? plan.expectedPoints : undefined;
   const peerIds = new Map<string, string>();
   let delay = FIRST_POLL_MS;
@@ -62,7 +63,7 @@ export async function verifyRestore(ctx: RestoreContext, topology: Topology): Pr
       waiting = (err as Error).message;
     }
     if (Date.now() >= deadline) {
-      throw new OperatorError("VERIFICATION_TIMEOUT", `collection "${target}" was not verified within verify.timeoutSeconds (${plan.verify.timeoutSeconds} s from the Job's start): ${waiting}`);
+      throw new OperatorError("VERIFICATION_TIMEOUT", `collection "${target}" was not verified within verify.timeoutSeconds (${plan.verify.timeoutSeconds} s after the last recover returned): ${waiting}`);
     }
     ctx.log.debug({ collection: target, waiting }, "Waiting for the restored collection");
     // A timer that holds the process open (the runtime's clock unrefs its timers: the Job would exit mid-wait).

@@ -232,6 +232,9 @@ test("retries: a retryable failure waits its backoff, then starts the next attem
   // IfMissing: a retry that finds the target there (someone made it; the attempt before said it made nothing) watches it.
   const healing = decide(restore({ policy: "IfMissing", sourceCollection: "policies" }, status), { now: later, job: failure(), target: exists });
   assert.equal(healing.step.kind, "Watch");
+  // overwrite does not make IfMissing recover into a target that came back during the backoff.
+  const healingOverwrite = decide(restore({ policy: "IfMissing", sourceCollection: "policies", overwrite: true }, status), { now: later, job: failure(), target: exists });
+  assert.equal(healingOverwrite.step.kind, "Watch");
   const unsure = decide(restore({ policy: "IfMissing", sourceCollection: "policies" }, status), { now: later, job: failure(undefined, false), target: exists });
   assert.equal(unsure.step.kind === "Wait" && unsure.step.reason, "TargetExists");
   // Not there any more: the retry goes ahead, not owning anything.
