@@ -184,6 +184,17 @@ export class QdrantApi {
     await this.#js(opts, "POST", "/collections/aliases", (api, init) => api.updateAliases({ actions }, init));
   }
 
+  /**
+   * What a name is on this Qdrant: a collection (exists), an alias (aliasOf: the collection behind it),
+   * or free. What a restore asks about its target, in the manager before its Job and in the Job again
+   * right before it acts; a name that is an alias must never be recovered into.
+   */
+  async nameState(name: string, opts: CallOptions = {}): Promise<{ exists: boolean; aliasOf?: string }> {
+    const [aliases, exists] = await Promise.all([this.listAliases(opts), this.collectionExists(name, opts)]);
+    const alias = aliases.find((a) => a.alias === name);
+    return { exists, ...(alias ? { aliasOf: alias.collection } : {}) };
+  }
+
   // --- points ---
 
   /** PUT /collections/{c}/points?wait=true: the points are applied when this returns (a rollout's copy). */

@@ -33,11 +33,9 @@ function explained(ctx: OperatorContext, err: unknown, connection: QdrantConnect
 export async function observeTarget(ctx: OperatorContext, connection: QdrantConnectionObject, collection: string, withPeers: boolean, signal?: AbortSignal): Promise<TargetState> {
   try {
     const { api, discovery } = await qdrantOf(ctx, connection, signal);
-    const aliases = await api.listAliases();
-    const alias = aliases.find((a) => a.alias === collection);
-    const exists = await api.collectionExists(collection);
+    const name = await api.nameState(collection);
     const peers = withPeers ? Math.max(1, (await discoverTopology(api, discovery)).peers.length) : undefined;
-    return { reachable: true, exists, ...(alias ? { aliasOf: alias.collection } : {}), ...(peers !== undefined ? { peers } : {}) };
+    return { reachable: true, ...name, ...(peers !== undefined ? { peers } : {}) };
   } catch (err) {
     return { reachable: false, ...explained(ctx, err, connection) };
   }

@@ -33,10 +33,9 @@ export interface TargetState {
 export async function lookAtTarget(ctx: RestoreContext): Promise<TargetState> {
   const { plan, qdrant } = ctx;
   const target = plan.targetCollection;
-  const [aliases, exists] = await Promise.all([qdrant.listAliases({ signal: ctx.signal }), qdrant.collectionExists(target, { signal: ctx.signal })]);
-  const alias = aliases.find((a) => a.alias === target);
-  if (alias) {
-    throw new OperatorError("TARGET_IS_ALIAS", `spec.target.collection: "${target}" is an alias of collection "${alias.collection}"; recovering under it would overwrite "${alias.collection}": restore into a collection name, and set target.alias to switch the alias to it`);
+  const { exists, aliasOf } = await qdrant.nameState(target, { signal: ctx.signal });
+  if (aliasOf !== undefined) {
+    throw new OperatorError("TARGET_IS_ALIAS", `spec.target.collection: "${target}" is an alias of collection "${aliasOf}"; recovering under it would overwrite "${aliasOf}": restore into a collection name, and set target.alias to switch the alias to it`);
   }
   if (!exists) return { exists: false, owned: false };
   // Owned first: an earlier attempt's half-made collection is replaced whole, overwrite or not.
