@@ -22,7 +22,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { startEnvironment, type RunningEnvironment } from "../test/env/environment.ts";
 import { backupId } from "../src/backup/layout/backup-id.ts";
 import type { RestoreJobPlan, RestoreJobResult } from "../src/jobs/restore/contract.ts";
-import { JOB_NODE_OPTIONS } from "../src/controllers/backup/build-job.ts";
+import { RESTORE_JOB_NODE_OPTIONS } from "../src/controllers/restore/build-job.ts";
 
 export const MiB = 1 << 20;
 export const GiB = 1 << 30;
@@ -225,7 +225,7 @@ export async function runRestoreJob(world: BenchWorld, plan: RestoreJobPlan, opt
 /** The bench's common flags: `--source`, `--job-node-options`, `--rounds`. */
 export const JOB_FLAGS = {
   source: { type: "boolean", default: false },
-  "job-node-options": { type: "string", default: JOB_NODE_OPTIONS },
+  "job-node-options": { type: "string", default: RESTORE_JOB_NODE_OPTIONS },
   rounds: { type: "string", default: "3" },
 } as const;
 
