@@ -29,7 +29,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { startEnvironment } from "../test/env/environment.ts";
 import { backupId } from "../src/backup/layout/backup-id.ts";
 import type { BackupJobPlan } from "../src/jobs/backup/contract.ts";
-import { JOB_NODE_OPTIONS } from "../src/controllers/backup/build-job.ts";
+import { JOB_NODE_OPTIONS } from "../src/controllers/shared/job-template.ts";
 import { choosePartSize } from "../src/jobs/backup/part-size.ts";
 import { UPLOAD_QUEUE_SIZE } from "../src/jobs/backup/stream-upload.ts";
 

@@ -12,7 +12,7 @@ import { BACKUP_ENV, type BackupJobPlan, type ExcludedCollection } from "../../j
 import { backupPlan } from "../../jobs/backup/plan.ts";
 import { callTimeoutSeconds, connectionUrl, peerDiscovery, tlsOptions } from "../../qdrant/endpoint.ts";
 import { s3Target } from "../../s3/client.ts";
-import { jobTemplate } from "../shared/job-template.ts";
+import { JOB_NODE_OPTIONS, jobTemplate } from "../shared/job-template.ts";
 import { connectionJobEnvironment, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import { locationJobEnvironment, type BackupLocationObject } from "../shared/resolve-location.ts";
 import { mergeJobEnvironments } from "../shared/secrets.ts";
@@ -20,12 +20,6 @@ import { SCHEDULE_LABEL, SCHEDULED_TIME_ANNOTATION } from "../../api/labels.ts";
 import { BACKUP_LABEL, backupJobName, CONTAINER_NAME, labelValue } from "./names.ts";
 import type { BackupObject } from "./types.ts";
 
-/**
- * V8 settings of the backup Job's Node process: a small young generation. The download's socket buffers
- * die young, and collecting them often keeps the Job's memory low and flat (bench/backup-vs-pipe.ts,
- * 2 GiB: peak RSS 141 MiB, 228 MiB with the default young generation).
- */
-export const JOB_NODE_OPTIONS = "--max-semi-space-size=1";
 
 export interface JobBuildSettings {
   /** The manager's --default-job-image: the Job runs the operator's own CLI unless spec.job.image says otherwise. */

@@ -11,8 +11,7 @@ import type { V1Job } from "@kubernetes/client-node";
 import { RESTORE_ENV, type RestoreJobPlan } from "../../jobs/restore/contract.ts";
 import { restorePlan } from "../../jobs/restore/plan.ts";
 import { s3Target } from "../../s3/client.ts";
-import { JOB_NODE_OPTIONS } from "../backup/build-job.ts";
-import { jobTemplate } from "../shared/job-template.ts";
+import { JOB_NODE_OPTIONS, jobTemplate } from "../shared/job-template.ts";
 import { connectionJobEnvironment, type ConnectionAddress, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import { locationJobEnvironment } from "../shared/resolve-location.ts";
 import { mergeJobEnvironments } from "../shared/secrets.ts";
@@ -29,8 +28,12 @@ import type { RestoreObject } from "./types.ts";
  */
 export const RESTORE_JOB_NODE_OPTIONS = `${JOB_NODE_OPTIONS} --expose-gc`;
 
-/** How long a Pull's presigned URLs are valid: a day, for a large snapshot on a slow link (the S3 limit is 7). */
-export const PRESIGN_SECONDS = 86_400;
+/**
+ * How long a Pull's presigned URLs are valid. S3 checks the expiry when a request starts, not while its
+ * body streams, and the Job presigns each URL right before its recover call, so an hour is plenty; a
+ * leaked URL (a Qdrant log line) reads the object for no longer than that.
+ */
+export const PRESIGN_SECONDS = 3_600;
 
 export interface RestoreAttempt {
   jobName: string;

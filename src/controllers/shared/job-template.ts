@@ -23,6 +23,13 @@ import type { JobSettings } from "../../api/v1alpha1/common.ts";
 import { EXIT_CODES } from "../../jobs/protocol/exit-codes.ts";
 import { controllerReference, type KubeObject } from "../../runtime/resource.ts";
 
+/**
+ * V8 settings of every Job's Node process (a kind may add to them): a small young generation. Streamed
+ * chunks die young, and collecting them often keeps the Job's memory low and flat (bench/backup-vs-pipe.ts,
+ * 2 GiB: peak RSS 141 MiB, 228 MiB with the default young generation).
+ */
+export const JOB_NODE_OPTIONS = "--max-semi-space-size=1";
+
 export const DEFAULT_BACKOFF_LIMIT = 3;
 export const DEFAULT_TTL_SECONDS = 86_400;
 
