@@ -84,6 +84,11 @@ export async function receiveMultipartFile(req: IncomingMessage, field: string, 
             buf = buf.subarray(end + 4);
             if (headers.name === field && result === undefined) {
               out = fs.createWriteStream(dest);
+              // A client that goes away mid-upload makes us destroy the stream while a write may be in
+              // flight; that write's ERR_STREAM_DESTROYED must not be an unhandled 'error' event, which
+              // would take the whole emulator (and a test environment running it in-process) down.
+              // Errors that matter reach us through the write's 'drain' wait and the request itself.
+              out.on("error", () => undefined);
               result = { file: dest, filename: headers.filename, sha256: "", size: 0 };
             }
             state = "body";
