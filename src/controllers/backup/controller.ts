@@ -21,7 +21,7 @@ import { describeProblems, validateSpec } from "../../api/validate.ts";
 import { ERROR_CODES, isOperatorError } from "../../errors.ts";
 import { backupIdOf } from "../../backup/layout/backup-id.ts";
 import { Controller, DONE, requeue, requeueAfter, type Result } from "../../runtime/controller.ts";
-import { isAlreadyExists, isForbidden, isNotFound } from "../../runtime/errors.ts";
+import { isAlreadyExists, isForbidden } from "../../runtime/errors.ts";
 import { enqueueIndexed, enqueueObject, enqueueOwner, generationChanged, resourceVersionChanged } from "../../runtime/handlers.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { namespacedValue } from "../../runtime/indexers.ts";
@@ -50,6 +50,7 @@ import { completeCollections } from "./bucket-collections.ts";
 import { collectionsBeingBuilt, type BuildingRestore, type BuildingRollout } from "./collections-being-built.ts";
 import type { ExcludedCollection } from "../../jobs/backup/contract.ts";
 import { jobFinished, type JobObject, type PodObject } from "../shared/job-objects.ts";
+import { getJob as readJob, podsOfJob } from "../shared/job-reads.ts";
 import type { BackupObject } from "./types.ts";
 
 export interface BackupInformers {
@@ -227,21 +228,9 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
     return collectionsBeingBuilt(inf.restores?.cache.list() ?? [], inf.rollouts?.cache.list() ?? [], onThisQdrant);
   }
 
-  async function getJob(namespace: string, name: string): Promise<JobObject | undefined> {
-    try {
-      return await ctx.client.get<JobObject>(JOBS, { namespace, name });
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
+  const getJob = (namespace: string, name: string): Promise<JobObject | undefined> => readJob(ctx, namespace, name);
 
-  /** The Job's pods (by its job-name label, and owned by this very Job, not an earlier one of that name). */
-  async function podsOf(job: JobObject): Promise<PodObject[]> {
-    const name = job.metadata?.name ?? "";
-    const { items } = await ctx.client.list<PodObject>(PODS, job.metadata?.namespace, { labelSelector: `job-name=${name}` });
-    return items.filter((p) => p.metadata?.ownerReferences?.some((r) => r.uid === job.metadata?.uid));
-  }
+  const podsOf = (job: JobObject): Promise<PodObject[]> => podsOfJob(ctx, job);
 
   /** Sweeps what a failed backup's Job left (cleanup.ts) and records it in the CleanedUp condition. */
   async function cleanUp(obj: BackupObject, jobName: string, log: Logger): Promise<Result> {

@@ -27,17 +27,18 @@ import type { Logger } from "pino";
 import type { ClusterBackup } from "../../backup/select/from-backups.ts";
 import { ERROR_CODES, isOperatorError } from "../../errors.ts";
 import { Controller, DONE, requeue, requeueAfter, type Result } from "../../runtime/controller.ts";
-import { isAlreadyExists, isForbidden, isNotFound } from "../../runtime/errors.ts";
+import { isAlreadyExists, isForbidden } from "../../runtime/errors.ts";
 import { enqueueIndexed, enqueueObject, enqueueOwner, generationChanged, resourceVersionChanged } from "../../runtime/handlers.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { namespacedValue } from "../../runtime/indexers.ts";
 import { controllerOf, type KubeObject } from "../../runtime/resource.ts";
 import { GROUP } from "../../api/group.ts";
-import { JOBS, PODS, QDRANT_RESTORES } from "../resources.ts";
+import { JOBS, QDRANT_RESTORES } from "../resources.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { transitions } from "../shared/conditions.ts";
 import { describeInvalidChild, JOB_FIELDS } from "../shared/invalid-child.ts";
 import { jobFinished, type JobObject, type PodObject } from "../shared/job-objects.ts";
+import { getJob as readJob, podsOfJob } from "../shared/job-reads.ts";
 import { checkConnectionSecrets, connectionAddress, connectionNotFound, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import type { BackupLocationObject } from "../shared/resolve-location.ts";
 import { Turns } from "../shared/turns/turns.ts";
@@ -141,22 +142,10 @@ export function restoreController(ctx: OperatorContext, inf: RestoreInformers, o
   });
 
   async function getJob(namespace: string, name: string): Promise<JobObject | undefined> {
-    const cached = inf.jobs.cache.get({ namespace, name });
-    if (cached) return cached;
-    try {
-      return await ctx.client.get<JobObject>(JOBS, { namespace, name });
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    return inf.jobs.cache.get({ namespace, name }) ?? (await readJob(ctx, namespace, name));
   }
 
-  /** The Job's pods (by its job-name label, and owned by this very Job, not an earlier one of that name). */
-  async function podsOf(job: JobObject): Promise<PodObject[]> {
-    const name = job.metadata?.name ?? "";
-    const { items } = await ctx.client.list<PodObject>(PODS, job.metadata?.namespace, { labelSelector: `job-name=${name}` });
-    return items.filter((p) => p.metadata?.ownerReferences?.some((r) => r.uid === job.metadata?.uid));
-  }
+  const podsOf = (job: JobObject): Promise<PodObject[]> => podsOfJob(ctx, job);
 
   async function unrecordedJob(obj: RestoreObject): Promise<UnrecordedJob | null> {
     const n = (obj.status?.jobCount ?? 0) + 1;

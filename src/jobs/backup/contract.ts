@@ -14,6 +14,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { StringEnum } from "../../api/schema-helpers.ts";
 import { JOB_ENV } from "../protocol/env.ts";
+import { HttpUrl, QdrantPlan } from "../protocol/qdrant-plan.ts";
 import type { JobFailure } from "../protocol/failure.ts";
 import { DROP_INVALID_ITEMS } from "../protocol/schema-check.ts";
 
@@ -21,7 +22,6 @@ import { DROP_INVALID_ITEMS } from "../protocol/schema-check.ts";
 export const BACKUP_ENV = { plan: "BACKUP_PLAN", ...JOB_ENV } as const;
 
 const Name = (description?: string) => Type.String({ minLength: 1, ...(description ? { description } : {}) });
-const HttpUrl = Type.String({ pattern: "^https?://[^/]" });
 const Count = Type.Integer({ minimum: 0 });
 
 /** A collection a backup leaves out on purpose, and why (in the plan, every manifest and the result). */
@@ -40,17 +40,7 @@ export const BackupJobPlan = Type.Object({
       pattern: Type.Optional(Name()),
     }),
   ),
-  qdrant: Type.Object({
-    url: HttpUrl,
-    timeoutSeconds: Type.Number({ exclusiveMinimum: 0 }),
-    discovery: Type.Object({
-      mode: StringEnum(["Cluster", "Static", "None"] as const),
-      restPort: Type.Integer({ minimum: 1, maximum: 65535 }),
-      scheme: StringEnum(["http", "https"] as const),
-      urls: Type.Optional(Type.Array(Type.String({ pattern: "^https?://" }), { minItems: 1 })),
-    }),
-    tls: Type.Optional(Type.Object({ serverName: Type.Optional(Type.String()), insecureSkipVerify: Type.Optional(Type.Boolean()) })),
-  }),
+  qdrant: QdrantPlan,
   s3: Type.Object({
     bucket: Name(),
     prefix: Type.Optional(Type.String()),

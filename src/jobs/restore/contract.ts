@@ -29,6 +29,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { StringEnum } from "../../api/schema-helpers.ts";
 import { JOB_ENV } from "../protocol/env.ts";
+import { HttpUrl, QdrantPlan } from "../protocol/qdrant-plan.ts";
 import type { JobFailure } from "../protocol/failure.ts";
 import { DROP_INVALID_ITEMS } from "../protocol/schema-check.ts";
 
@@ -36,7 +37,6 @@ import { DROP_INVALID_ITEMS } from "../protocol/schema-check.ts";
 export const RESTORE_ENV = { plan: "RESTORE_PLAN", ...JOB_ENV } as const;
 
 const Name = (description?: string) => Type.String({ minLength: 1, ...(description ? { description } : {}) });
-const HttpUrl = Type.String({ pattern: "^https?://[^/]" });
 const Count = Type.Integer({ minimum: 0 });
 const Sha256 = Type.String({ pattern: "^[0-9a-f]{64}$" });
 
@@ -84,17 +84,7 @@ export const RestoreJobPlan = Type.Object({
     timeoutSeconds: Type.Integer({ minimum: 1 }),
   }),
   /** The target Qdrant: the restore's own connection (a backup of another Qdrant restores here: migrations). Same shape as the backup Job's. */
-  qdrant: Type.Object({
-    url: HttpUrl,
-    timeoutSeconds: Type.Number({ exclusiveMinimum: 0 }),
-    discovery: Type.Object({
-      mode: StringEnum(["Cluster", "Static", "None"] as const),
-      restPort: Type.Integer({ minimum: 1, maximum: 65535 }),
-      scheme: StringEnum(["http", "https"] as const),
-      urls: Type.Optional(Type.Array(Type.String({ pattern: "^https?://" }), { minItems: 1 })),
-    }),
-    tls: Type.Optional(Type.Object({ serverName: Type.Optional(Type.String()), insecureSkipVerify: Type.Optional(Type.Boolean()) })),
-  }),
+  qdrant: QdrantPlan,
   s3: Type.Object({
     bucket: Name(),
     region: Name(),
