@@ -1,16 +1,17 @@
 /**
  * The collections the operator itself is building on a Qdrant, which a backup of `collections: all` (or
- * a pattern) leaves out: a restore drill's temporary collection (QdrantRestore policy Drill), and a
- * CollectionRollout's green collection until it is promoted. Snapshotting them would store a half-
- * restored or half-copied collection as if it were data, and a later `latest` restore could bring it
- * back; the Job skips them and the manifests say which and why (the plan's `exclude`).
+ * a pattern) leaves out: a restore drill's temporary collection (QdrantRestore policy Drill), the target
+ * of any other restore while a run of it is in flight (half restored, or half-made by an attempt that
+ * was killed and is waiting for its retry), and a CollectionRollout's green collection until it is
+ * promoted. Snapshotting them would store a half-restored or half-copied collection as if it were data,
+ * and a later `latest` restore could bring it back; the Job skips them and the manifests say which and why (the plan's `exclude`).
  *
  * Names a user wrote in spec.collections.names are never left out: an explicit name is the user's choice
  * (the Job applies `exclude` to `all` and patterns only).
  *
  * Only what a controller has started on counts, as its status says: a drill's collection once its status
  * names it (`status.targetCollection`, which the restore controller records before it creates the
- * collection), a rollout's green collection once its phase says it is being built or judged (Pending
+ * collection), another restore's target while its phase is Running, a rollout's green collection once its phase says it is being built or judged (Pending
  * through AwaitingPromotion, or Failed: green is kept for inspection). A resource no controller has acted
  * on yet (no status, as every restore and rollout has while their controllers only validate) leaves
  * nothing out: its `spec.collection` may be a live collection a user fills (`external`), and a backup of
@@ -27,7 +28,7 @@ import type { ExcludedCollection } from "../../jobs/backup/contract.ts";
 export interface BuildingRestore {
   metadata?: { namespace?: string; name?: string };
   spec?: { policy?: string; target?: { connectionRef?: { name?: string } } };
-  status?: { targetCollection?: string };
+  status?: { targetCollection?: string; phase?: string };
 }
 
 export interface BuildingRollout {
@@ -55,10 +56,13 @@ export function collectionsBeingBuilt(
     reasons.set(name, set);
   };
   for (const r of restores) {
-    if (r.spec?.policy !== "Drill") continue;
+    const drill = r.spec?.policy === "Drill";
+    // Not a drill: only while a run is in flight (phase Running, its Job running or its next attempt due).
+    if (!drill && r.status?.phase !== "Running") continue;
     const ns = r.metadata?.namespace ?? "";
-    if (!onThisQdrant(ns, r.spec.target?.connectionRef?.name ?? "")) continue;
-    add(r.status?.targetCollection, `the temporary collection of restore drill QdrantRestore ${ns}/${r.metadata?.name ?? ""}`);
+    if (!onThisQdrant(ns, r.spec?.target?.connectionRef?.name ?? "")) continue;
+    const who = `QdrantRestore ${ns}/${r.metadata?.name ?? ""}`;
+    add(r.status?.targetCollection, drill ? `the temporary collection of restore drill ${who}` : `the target of ${who}, being restored`);
   }
   for (const ro of rollouts) {
     if (!GREEN_BUILDING.has(ro.status?.phase ?? "")) continue;

@@ -8,10 +8,10 @@ import type { BackupObject } from "../../../src/controllers/backup/types.ts";
 import type { BackupLocationObject } from "../../../src/controllers/shared/resolve-location.ts";
 import type { QdrantConnectionObject } from "../../../src/controllers/shared/resolve-connection.ts";
 
-const restore = (name: string, o: { ns?: string; policy?: string; connection?: string; collection?: string; target?: string } = {}): BuildingRestore => ({
+const restore = (name: string, o: { ns?: string; policy?: string; connection?: string; collection?: string; target?: string; phase?: string } = {}): BuildingRestore => ({
   metadata: { namespace: o.ns ?? "prod", name },
   spec: { ...(o.policy !== undefined ? { policy: o.policy } : {}), target: { connectionRef: { name: o.connection ?? "qdrant" }, ...(o.collection ? { collection: o.collection } : {}) } },
-  ...(o.target ? { status: { targetCollection: o.target } } : {}),
+  ...(o.target || o.phase ? { status: { ...(o.target ? { targetCollection: o.target } : {}), ...(o.phase ? { phase: o.phase } : {}) } } : {}),
 });
 const rollout = (name: string, o: { ns?: string; phase?: string; connection?: string; collection?: string } = {}): BuildingRollout => ({
   metadata: { namespace: o.ns ?? "prod", name },
@@ -30,6 +30,16 @@ test("drills' temporary collections and unpromoted rollouts' green collections o
       want: [["policies_drill_20260115", "the temporary collection of restore drill QdrantRestore prod/drill2"]],
     },
     { name: "restores that are not drills restore real collections", restores: [restore("once", { collection: "a" }), restore("heal", { policy: "IfMissing", target: "b" })], want: [] },
+    {
+      name: "another restore's target only while a run of it is in flight (half restored, or waiting for the retry of a killed attempt)",
+      restores: [
+        restore("once", { target: "a", phase: "Running" }),
+        restore("heal", { policy: "IfMissing", target: "b", phase: "Watching" }),
+        restore("done", { target: "c", phase: "Succeeded" }),
+        restore("failed", { target: "d", phase: "Failed" }),
+      ],
+      want: [["a", "the target of QdrantRestore prod/once, being restored"]],
+    },
     { name: "a drill on another Qdrant", restores: [restore("drill", { policy: "Drill", target: "x", connection: "other" })], want: [] },
     {
       name: "rollouts while being built or judged; without a phase (no controller has acted), promoted, rolled back and aborted ones leave nothing out",
