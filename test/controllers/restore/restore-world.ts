@@ -37,7 +37,9 @@ export interface Obj {
     nextScheduleTime?: string;
     startTime?: string;
     completionTime?: string;
+    durationSeconds?: number;
     pointsCount?: { expected?: number; actual?: number };
+    observedGeneration?: number;
   };
 }
 
