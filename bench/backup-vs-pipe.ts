@@ -13,20 +13,18 @@
  * The Job runs from dist/ (compiled here first), as the image runs it.
  * It starts the test environment (for MinIO) and an emulator child process, and removes both.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { CreateBucketCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { startEnvironment } from "../test/env/environment.ts";
+import { startBenchWorld } from "./restore-harness.ts";
 import { backupId } from "../src/backup/layout/backup-id.ts";
 import type { BackupJobPlan } from "../src/jobs/backup/contract.ts";
 import { JOB_NODE_OPTIONS } from "../src/controllers/shared/job-template.ts";
@@ -61,19 +59,10 @@ async function emptyBucket(s3: S3Client, bucket: string): Promise<void> {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { gib: { type: "string", default: "2" }, "job-node-options": { type: "string", default: JOB_NODE_OPTIONS } } });
   const gib = Number(values.gib);
-  const env = await startEnvironment();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "backup-bench-"));
-  const emu: ChildProcess = spawn(NODE, [path.join(ROOT, "test/emulator/cli.ts"), "--port", "0", "--data-dir", dataDir], {
-    stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, QDRANT_EMULATOR_QUIET: "1" },
-  });
+  // MinIO and an emulator child with its own data dir, as the restore benches have them.
+  const world = await startBenchWorld();
   try {
-    const [line] = (await once(createInterface({ input: emu.stdout! }), "line")) as [string];
-    const { url } = JSON.parse(line) as { url: string };
-    const { endpoint, region, accessKeyId, secretAccessKey } = env.info.s3;
-    const s3 = new S3Client({ endpoint, region, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
-    const bucket = `bench-${randomUUID().slice(0, 8)}`;
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const { url, dataDir, s3, bucket, region, endpoint, accessKeyId, secretAccessKey } = world;
 
     const points = Math.ceil(gib * 1024);
     await call(url, "PUT", "/collections/big", { vectors: { size: 2, distance: "Dot" } });
@@ -169,10 +158,7 @@ async function main(): Promise<void> {
     );
     s3.destroy();
   } finally {
-    emu.kill("SIGTERM");
-    await once(emu, "exit");
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    await env.stop();
+    await world.stop();
   }
 }
 
