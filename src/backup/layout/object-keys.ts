@@ -60,7 +60,7 @@ export interface SnapshotEncoding {
 
 /** The "directory" of everything under one Qdrant: list it with delimiter "/" to see scopes. */
 export function connectionPrefix(base: KeyBase): string {
-  return `${rootOf(base.prefix)}${checkName(base.namespace, "namespace", DNS_LABEL, 63)}/${checkName(base.connection, "connection", DNS_SUBDOMAIN, 253)}/`;
+  return `${locationRoot(base.prefix)}${checkName(base.namespace, "namespace", DNS_LABEL, 63)}/${checkName(base.connection, "connection", DNS_SUBDOMAIN, 253)}/`;
 }
 
 /** The prefix under which one collection's (or the storage's) backups sit: list it to find them. */
@@ -111,7 +111,7 @@ export interface ParsedBackupKey {
 
 /** Reads any object key of this layout under `prefix`; undefined for keys that are not ours. */
 export function parseBackupKey(key: string, prefix?: string): ParsedBackupKey | undefined {
-  const root = rootOf(prefix);
+  const root = locationRoot(prefix);
   if (!key.startsWith(root)) return undefined;
   const segs = key.slice(root.length).split("/");
   const [namespace, connection, scope] = segs;
@@ -164,8 +164,8 @@ function parseFileName(name: string): ParsedBackupKey["file"] | undefined {
   return { kind: "snapshot", peerId: m[1] as string, ...(m[2] !== undefined ? { compression: "zstd" as const } : {}), encrypted: m[3] !== undefined };
 }
 
-/** "" for no prefix, else the prefix with exactly one trailing "/". */
-function rootOf(prefix: string | undefined): string {
+/** The location's root in the bucket: "" for no prefix, else the prefix with exactly one trailing "/". */
+export function locationRoot(prefix: string | undefined): string {
   const p = (prefix ?? "").replace(/^\/+|\/+$/g, "");
   return p === "" ? "" : `${p}/`;
 }

@@ -26,7 +26,7 @@ import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { encodeCollectionSegment } from "../../../backup/layout/collection-segment.ts";
 import { groupListing, type ListedBackup } from "../../../backup/layout/listing.ts";
 import type { ParseManifestResult } from "../../../backup/layout/manifest.ts";
-import { connectionPrefix, manifestKey, manifestPrefixFor } from "../../../backup/layout/object-keys.ts";
+import { connectionPrefix, locationRoot, manifestKey, manifestPrefixFor } from "../../../backup/layout/object-keys.ts";
 import type { BackupCandidate } from "../../../backup/select/candidate.ts";
 import { candidatesFromListing } from "../../../backup/select/from-listing.ts";
 import { s3Error } from "../../../s3/client.ts";
@@ -41,12 +41,6 @@ export interface BucketQuery {
   listPrefix: string;
   /** The listed backups selection can use (others are left out: they cannot match the source). */
   wanted: (b: ListedBackup) => boolean;
-}
-
-/** The location's prefix as keys start with it: "" or "<prefix>/" (as the layout writes keys). */
-export function locationRoot(prefix: string | undefined): string {
-  const p = (prefix ?? "").replace(/^\/+|\/+$/g, "");
-  return p === "" ? "" : `${p}/`;
 }
 
 /** backupRef: the one directory of that backup holding `scope`. */
