@@ -157,12 +157,15 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
           await write(obj, { kind: "Failed", reason: "JobDeleted", message: `Job ${jobName} was deleted before it reported a result; create a new QdrantBackup to try again`, jobName, backupId: id });
           return DONE;
         }
-        const ahead = turns.ahead(BACKUP_KIND, obj);
-        if (ahead) {
+        const waitForTurn = async (): Promise<Result | undefined> => {
+          const ahead = turns.ahead(BACKUP_KIND, obj);
+          if (!ahead) return undefined;
           // Unchanged while it waits (it names the one right before it), so waiting costs no writes.
           await write(obj, { kind: "Waiting", reason: WAITING_FOR_TURN, message: waitingMessage(obj, ahead) });
           return requeueAfter(WAIT_MS);
-        }
+        };
+        const early = await waitForTurn();
+        if (early) return early;
         let qdrantUrl: string;
         try {
           // A Job whose Secret is missing would sit in CreateContainerConfigError with no end: check first.
@@ -183,6 +186,10 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
           await write(obj, { kind: "Failed", reason: err.reason, message: ctx.redactor.scrub(err.message), backupId: id });
           return DONE;
         }
+        // Asked again right before the Job: the checks above take a round trip or two, in which an item
+        // created at the same moment as this one may have reached the caches (turns.ts names the window).
+        const late = await waitForTurn();
+        if (late) return late;
         try {
           job = await ctx.client.create<JobObject>(JOBS, desired as JobObject);
           log.info({ job: jobName, ...(exclude.length > 0 && obj.spec.collections?.names === undefined ? { exclude } : {}) }, "Created backup Job");

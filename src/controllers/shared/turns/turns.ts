@@ -31,9 +31,11 @@
  *   before the other's Job reaches its Jobs cache): both may start. The window is one watch latency of
  *   the Jobs informer, and needs two items to return within it; a lock object per Qdrant would close it
  *   at the cost of writes for every item. The same holds for two items created within one watch
- *   latency of each other (each may decide before the other reaches its cache): seen once in CI on the
- *   loaded 2-core machine, by e2e/backup-turns-per-qdrant.test.ts, whose two backups are created at
- *   once. Closing it is a lock per Qdrant (a Lease named by its identity), left to the faults issue.
+ *   latency of each other (each may decide before the other reaches its cache): seen twice in CI on
+ *   the loaded 2-core machine, by e2e/backup-turns-per-qdrant.test.ts, whose two backups are created at
+ *   once. A backup therefore asks again right before it creates its Job, after the checks that take
+ *   round trips, which leaves only the informer's own latency; closing it for good is a lock per Qdrant
+ *   (a Lease named by its identity), left to the faults issue.
  * - a connection whose last check is older than its spec (status.observedGeneration behind): its status
  *   is ignored, so only its spec's names count until it is checked again.
  */
