@@ -41,6 +41,26 @@ export const ERROR_CODES = {
   VERIFICATION_FAILED: { reason: "VerificationFailed", retryable: false, summary: "the restored collection failed a check (points count, shard states)" },
   VERIFICATION_TIMEOUT: { reason: "VerificationTimeout", retryable: true, summary: "the restored collection did not become green and Active within verify.timeoutSeconds" },
   RESTORE_PARTIAL: { reason: "RestorePartial", retryable: false, summary: "an overwrite in place failed after some peers recovered: the target holds a mix" },
+  // CollectionRollout (src/controllers/rollout/)
+  ALIAS_HELD: { reason: "WaitingForAlias", retryable: true, summary: "another CollectionRollout is rolling out the same alias on the same Qdrant; this one waits for it" },
+  ALIAS_IS_COLLECTION: { reason: "AliasIsCollection", retryable: true, summary: "a collection has the alias's name (Qdrant forbids an alias named like a collection)" },
+  GREEN_IS_ACTIVE: { reason: "GreenIsActive", retryable: false, summary: "the green collection is the one the alias points at (or the copy's source)" },
+  GREEN_IS_ALIAS: { reason: "GreenIsAlias", retryable: true, summary: "the green collection's name is an alias" },
+  GREEN_NOT_OURS: { reason: "GreenExists", retryable: true, summary: "the green collection exists and this rollout did not create it (the name is the lock)" },
+  GREEN_MISSING: { reason: "GreenMissing", retryable: true, summary: "external: the green collection does not exist yet (your pipeline creates it), or it went away" },
+  SOURCE_NOT_FOUND: { reason: "SourceNotFound", retryable: true, summary: "the collection to copy from does not exist (no active collection behind the alias, or copyFrom.collection is missing)" },
+  COLLECTION_CONFIG_REFUSED: { reason: "CollectionConfigRefused", retryable: false, summary: "Qdrant refused to create the green collection with the given config" },
+  COPY_FAILED: { reason: "CopyFailed", retryable: true, summary: "the copy Job failed to copy the points" },
+  COPY_PLAN_INVALID: { reason: "InvalidCopyPlan", retryable: false, summary: "the copy Job's plan is invalid" },
+  GOLDEN_QUERY_REFUSED: { reason: "GoldenQueryRefused", retryable: false, summary: "Qdrant refused a golden query (a vector of the wrong dimension, an unknown vector name, a bad filter)" },
+  GATES_TIMED_OUT: { reason: "GatesTimedOut", retryable: false, summary: "the gates did not all pass within gates.timeout" },
+  GATE_JOB_FAILED: { reason: "GateJobFailed", retryable: false, summary: "the gate Job failed, was killed or was deleted: its verdict is no" },
+  RESTORE_FAILED: { reason: "RestoreFailed", retryable: false, summary: "fromBackup: the QdrantRestore that builds green failed" },
+  BACKUP_BEFORE_SWITCH_FAILED: { reason: "BackupBeforeSwitchFailed", retryable: false, summary: "backupActiveFirst: the backup of the active collection failed, so the alias was not switched" },
+  SWITCH_FAILED: { reason: "SwitchFailed", retryable: true, summary: "the alias switch request failed or the re-read aliases do not show it" },
+  ANALYSIS_FAILED: { reason: "AnalysisFailed", retryable: false, summary: "a post-promotion check failed (and the alias was switched back when switchBackOnFailure is set)" },
+  ROLLBACK_IMPOSSIBLE: { reason: "RollbackImpossible", retryable: false, summary: "rollback asked, but the previous collection is gone or the alias has moved on to another collection" },
+  ALIAS_MOVED: { reason: "AliasMoved", retryable: false, summary: "the alias points at a collection this rollout neither started from nor built (someone else switched it)" },
 } as const satisfies Record<string, { reason: string; retryable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -18,3 +18,9 @@ export function boundedLabel(value: string, max: number): string {
     .replace(/^-+|-+$/g, "");
   return head === "" ? hash : `${head}-${hash}`;
 }
+
+/** A label value naming `value` (an object's name, up to 253 characters): itself when it is one, else shortened with a hash. */
+export function labelValue(value: string): string {
+  if (value.length <= 63 && /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value)) return value;
+  return boundedLabel(value, 63);
+}

@@ -154,6 +154,21 @@ export class QdrantApi {
     return this.#js(opts, "DELETE", collectionPath(collection), (api, init) => api.deleteCollection({ collection_name: collection }, init));
   }
 
+  /**
+   * PATCH /collections/{c} with `metadata` only: Qdrant merges the keys into the collection's metadata (a
+   * key set to null is removed). What a rollout's copy Job records its progress with, and the controller
+   * stamps a restored green with (src/controllers/rollout/names.ts).
+   */
+  async updateCollectionMetadata(collection: string, metadata: Record<string, unknown>, opts: CallOptions = {}): Promise<void> {
+    await this.#js(opts, "PATCH", collectionPath(collection), (api, init) => api.updateCollection({ collection_name: collection, metadata }, init));
+  }
+
+  /** The collection's metadata (Qdrant ≥ 1.16 reports it in the config); {} when it has none. */
+  async collectionMetadata(collection: string, opts: CallOptions = {}): Promise<Record<string, unknown>> {
+    const config = (await this.collectionInfo(collection, opts)).config as { metadata?: Record<string, unknown> | null } | undefined;
+    return config?.metadata ?? {};
+  }
+
   /** GET /collections/{c}/cluster, raw so that peer ids keep their exact decimal text. */
   async collectionCluster(collection: string, opts: CallOptions = {}): Promise<CollectionCluster> {
     const r = await qdrantJson<{

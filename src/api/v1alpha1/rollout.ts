@@ -116,11 +116,36 @@ export const CollectionRolloutStatus = Type.Object({
   observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
   conditions: Type.Optional(Conditions),
   phase: Type.Optional(RolloutPhase),
-  activeCollection: Type.Optional(Type.String({ description: "The collection the alias pointed at when the rollout began (blue)." })),
-  previousCollection: Type.Optional(Type.String()),
-  gates: Type.Optional(Type.Array(GateResult)),
-  copy: Type.Optional(Type.Object({ copiedPoints: Type.Integer({ minimum: 0 }), totalPoints: Type.Optional(Type.Integer({ minimum: 0 })), nextOffset: Type.Optional(Type.Unsafe<string | number>({ "x-kubernetes-int-or-string": true })) })),
+  activeCollection: Type.Optional(Type.String({ description: "The collection the alias pointed at when the rollout began (blue); empty when the alias did not exist." })),
+  previousCollection: Type.Optional(Type.String({ description: "After the switch: the collection the alias pointed at before it (what rollback and switch-back point it at again)." })),
+  gates: Type.Optional(Type.Array(GateResult, { description: "The gates' last evaluation, one row per gate, with its observed value and threshold." })),
+  gatesStartTime: Type.Optional(Type.String({ format: "date-time", description: "When green was first judged: gates.timeout counts from here." })),
+  copy: Type.Optional(
+    Type.Object({
+      copiedPoints: Type.Integer({ minimum: 0 }),
+      totalPoints: Type.Optional(Type.Integer({ minimum: 0 })),
+      nextOffset: Type.Optional(Type.Unsafe<string | number>({ "x-kubernetes-int-or-string": true, description: "Where the copy resumes: green's own record of it (Qdrant collection metadata) mirrored here." })),
+      done: Type.Optional(Type.Boolean()),
+    }),
+  ),
+  jobName: Type.Optional(Type.String({ description: "The rollout's current (or last) Job: a copy or a gate Job." })),
+  jobCount: Type.Optional(Type.Integer({ minimum: 0, description: "Jobs this rollout has started: the next is rollout-<name>-<jobCount+1>." })),
+  restoreName: Type.Optional(Type.String({ description: "fromBackup: the QdrantRestore that builds green." })),
+  backupName: Type.Optional(Type.String({ description: "backupActiveFirst: the QdrantBackup of the active collection taken before the switch." })),
   promotedAt: Type.Optional(Type.String({ format: "date-time" })),
+  analysis: Type.Optional(
+    Type.Object(
+      {
+        endTime: Type.Optional(Type.String({ format: "date-time" })),
+        lastCheckTime: Type.Optional(Type.String({ format: "date-time" })),
+        passed: Type.Optional(Type.Boolean({ description: "Set when the window ended with every check passing." })),
+        results: Type.Optional(Type.Array(GateResult)),
+      },
+      { description: "Post-promotion checks (analysis.window)." },
+    ),
+  ),
+  rolledBackAt: Type.Optional(Type.String({ format: "date-time" })),
   previousDeletedAt: Type.Optional(Type.String({ format: "date-time" })),
+  failure: Type.Optional(Type.Object({ reason: Type.String(), message: Type.String() }, { description: "Why the rollout failed, rolled back or was aborted." })),
 });
 export type CollectionRolloutStatus = Static<typeof CollectionRolloutStatus>;

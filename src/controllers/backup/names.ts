@@ -8,6 +8,7 @@
  */
 import { GROUP } from "../../api/group.ts";
 import { boundedLabel } from "../../api/names.ts";
+export { labelValue } from "../../api/names.ts";
 
 /** On the Job and its pod: which QdrantBackup it belongs to (a label value, so ≤ 63: see labelValue). */
 export const BACKUP_LABEL = `${GROUP}/backup`;
@@ -33,8 +34,3 @@ export function backupJobName(backupName: string): string {
   return `${PREFIX}${boundedLabel(backupName, MAX_JOB_NAME - PREFIX.length)}`;
 }
 
-/** A label value naming `value` (a QdrantBackup's name, up to 253 characters): itself, or shortened with a hash. */
-export function labelValue(value: string): string {
-  if (value.length <= 63 && /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value)) return value;
-  return boundedLabel(value, 63);
-}

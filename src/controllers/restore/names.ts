@@ -11,6 +11,7 @@
  */
 import { GROUP } from "../../api/group.ts";
 import { boundedLabel } from "../../api/names.ts";
+export { labelValue } from "../../api/names.ts";
 
 /** On the Job and its pod: which QdrantRestore it belongs to (a label value, ≤ 63: see labelValue). */
 export const RESTORE_LABEL = `${GROUP}/restore`;
@@ -40,11 +41,6 @@ export function restoreJobName(restoreName: string, n: number): string {
   return `${PREFIX}${boundedLabel(restoreName, NAME_PART)}-${n}`;
 }
 
-/** A label value naming `value` (a QdrantRestore's name, up to 253 characters): itself, or shortened with a hash. */
-export function labelValue(value: string): string {
-  if (value.length <= 63 && /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value)) return value;
-  return boundedLabel(value, 63);
-}
 
 /** Qdrant's longest collection name. */
 const MAX_COLLECTION = 255;

@@ -44,8 +44,10 @@ export interface JobTemplateInput {
   labels: Record<string, string>;
   /** The container's name; the podFailurePolicy names it, and the outcome reader reads its state. */
   container: string;
-  /** `job <kind>` and its arguments. */
+  /** `job <kind>` and its arguments (a user's gate Job: its own args). */
   args: string[];
+  /** Replaces the image's entrypoint: only a user's own Job (a rollout's gate Job) sets it. */
+  command?: string[];
   /** The manager's --default-job-image: used unless spec.job.image says otherwise. */
   defaultImage: string;
   /** Literal environment (the plan; nothing secret). */
@@ -112,6 +114,7 @@ export function jobTemplate(input: JobTemplateInput): V1Job {
               name: input.container,
               image: job.image ?? input.defaultImage,
               ...(job.imagePullPolicy ? { imagePullPolicy: job.imagePullPolicy } : {}),
+              ...(input.command ? { command: [...input.command] } : {}),
               args: [...input.args],
               env: [...input.env, ...(input.secretEnv ?? [])],
               // The root filesystem is read-only; Node and the SDKs may still want a scratch /tmp.
