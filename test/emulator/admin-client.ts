@@ -8,6 +8,7 @@ import type { Fault, FaultSpec } from "./faults.ts";
 export type { Fault, FaultSpec } from "./faults.ts";
 export type { FileInfo } from "./admin-server.ts";
 export type { SettleSetting } from "./recovery-settle.ts";
+export type { CollectionStatusSetting } from "./collection-health.ts";
 
 export interface PeerInfo {
   /** 1-based peer number (peer n listens on 127.0.0.n). */
@@ -102,6 +103,31 @@ export class AdminClient {
    */
   async recoverySettle(ms: number, collection?: string): Promise<void> {
     await this.call("POST", "/recovery-settle", { ms, ...(collection !== undefined ? { collection } : {}) });
+  }
+
+  /**
+   * Makes `GET /collections/{collection}` report `status: "yellow"`, `optimizer_status: "ok"` — what Qdrant
+   * reports while it optimizes (its optimizer_status has no "running" value) — until
+   * {@link releaseCollection}. May be set before the collection exists. On the shared emulator, name only
+   * the test's own collection.
+   */
+  async holdOptimizing(collection: string): Promise<void> {
+    await this.call("POST", "/collection-status", { collection, status: "yellow" });
+  }
+
+  /** Makes the collection report `status: "red"`, `optimizer_status: {error}` (an optimizer failed) until released. */
+  async failOptimizer(collection: string, error: string): Promise<void> {
+    await this.call("POST", "/collection-status", { collection, status: "red", error });
+  }
+
+  /** Any held status (`grey`: optimizations pending, not triggered since a restart); `green` releases. */
+  async collectionStatus(setting: { collection: string; status: "yellow" | "grey" | "red" | "green"; error?: string }): Promise<void> {
+    await this.call("POST", "/collection-status", setting);
+  }
+
+  /** Ends a hold: the collection reports `green`/`ok` again. False when it had none. */
+  async releaseCollection(collection: string): Promise<boolean> {
+    return (await this.call<{ released: boolean }>("DELETE", `/collection-status/${encodeURIComponent(collection)}`)).released;
   }
 
   /** Files on a peer's disk, to assert that no orphaned snapshot or temp file is left. */

@@ -11,11 +11,16 @@
  *   GET    /recovery-settle                the settle windows in force
  *   POST   /recovery-settle                {ms, collection?}: after a recover on a distributed cluster, the
  *                                          restored replicas stay ManualRecovery for ms (0 turns it off)
+ *   GET    /collection-status              the collection status holds in force
+ *   POST   /collection-status              {collection, status: yellow|grey|red|green, error?}: GET
+ *                                          /collections/{c} reports that status until released (green)
+ *   DELETE /collection-status/{c}          releases collection c's hold
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Emulator } from "./emulator.ts";
+import type { CollectionStatusSetting } from "./collection-health.ts";
 import type { FaultSpec } from "./faults.ts";
 import type { SettleSetting } from "./recovery-settle.ts";
 import { readBody, sendJson } from "./http-util.ts";
@@ -77,6 +82,14 @@ async function handle(emulator: Emulator, req: IncomingMessage, res: ServerRespo
     const setting = JSON.parse((await readBody(req)).toString("utf8")) as SettleSetting;
     emulator.cluster.recoverySettle.set(setting);
     sendJson(res, 200, { ok: true });
+  } else if (method === "GET" && url.pathname === "/collection-status") {
+    sendJson(res, 200, emulator.cluster.collectionHealth.settings());
+  } else if (method === "POST" && url.pathname === "/collection-status") {
+    const setting = JSON.parse((await readBody(req)).toString("utf8")) as CollectionStatusSetting;
+    emulator.cluster.collectionHealth.set(setting);
+    sendJson(res, 200, { ok: true });
+  } else if (method === "DELETE" && parts[0] === "collection-status" && parts.length === 2) {
+    sendJson(res, 200, { released: emulator.cluster.collectionHealth.release(decodeURIComponent(parts[1] ?? "")) });
   } else if (method === "GET" && url.pathname === "/consensus") {
     sendJson(res, 200, emulator.cluster.state);
   } else {

@@ -18,6 +18,7 @@ import {
 } from "./consensus.ts";
 import { badInput, collectionExists, collectionNotFound, serviceError } from "./errors.ts";
 import { PeerNode } from "./peer.ts";
+import { CollectionHealth } from "./collection-health.ts";
 import { RecoverySettle } from "./recovery-settle.ts";
 import type { ShardStore } from "./shard-store.ts";
 
@@ -34,6 +35,8 @@ export class Cluster {
   readonly distributed: boolean;
   /** The opt-in window after a recover in which restored replicas are not Active yet (recovery-settle.ts). */
   readonly recoverySettle = new RecoverySettle();
+  /** Opt-in yellow/grey/red status per collection name, held until released (collection-health.ts). */
+  readonly collectionHealth = new CollectionHealth();
   state: ConsensusState;
 
   constructor(opts: ClusterOptions) {

@@ -20,8 +20,7 @@ function collectionInfo(ctx: RouteContext, name: string): unknown {
     payloadSchema[field] = { ...info, points: points - view.count({ must: [{ is_empty: { key: field } }] }) };
   }
   return {
-    status: "green",
-    optimizer_status: "ok",
+    ...ctx.cluster.collectionHealth.report(name),
     indexed_vectors_count: 0,
     points_count: points,
     segments_count: meta.config.params.shard_number * 2,
