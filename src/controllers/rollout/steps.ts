@@ -18,7 +18,8 @@ import type { GreenOwner, RolloutJobKind } from "./names.ts";
 export type RolloutJobState =
   | { phase: "Running"; startTime?: string }
   | { phase: "Succeeded"; copy?: CopyJobSuccess; completionTime?: string }
-  | { phase: "Failed"; reason: string; message: string; retryable: boolean; completionTime?: string }
+  /** attempt: the Job's ATTEMPT_ANNOTATION (copy Jobs are retried; decide counts them by it); absent: 1. */
+  | { phase: "Failed"; reason: string; message: string; retryable: boolean; completionTime?: string; attempt?: number }
   | { phase: "Missing" };
 
 /** A Job of ours named rollout-<name>-<jobCount+1> that the status does not record yet. */
@@ -124,8 +125,12 @@ export type RolloutStep =
   | { kind: "Wait"; phase: Phase; reason: string; message: string; requeueMs: number }
   /** First act: record blue (the alias's target now; null when there is no alias yet) and go Preparing. */
   | { kind: "Begin"; activeCollection: string | null }
-  /** PUT green with `config` and the owner stamp in its metadata (copyFrom, external with config). */
-  | { kind: "CreateGreen"; config: CollectionConfig; field: string }
+  /**
+   * PUT green with `config` and the owner stamp in its metadata (copyFrom, external with config). `config`
+   * absent: copyFrom without config, green is made like the copy `source` (its reported config turned into a
+   * CreateCollection body by green-config.ts, read by the act: the decision has no collection configs).
+   */
+  | { kind: "CreateGreen"; config?: CollectionConfig; source?: string; field: string }
   /** fromBackup: create the QdrantRestore rollout-<name> restoring into green. */
   | { kind: "CreateRestore"; name: string }
   /** fromBackup: the restore succeeded, stamp green's metadata with the owner record. */
@@ -152,8 +157,9 @@ export type RolloutStep =
   | { kind: "DeletePrevious"; collection: string }
   /**
    * Stop: delete the rollout's running Jobs, and green when this rollout created it (owner stamp), then phase
-   * Aborted. waitFor: a child that must finish first (a running restore deletes what it claimed itself).
+   * Aborted. A running restore must finish first (it deletes what it claimed itself: decide waits, Aborting);
+   * deleteRestore: our QdrantRestore that has not started its Job (Pending), deleted so it never runs after.
    */
-  | { kind: "Abort"; deleteJob?: string; deleteGreen: boolean; message: string }
+  | { kind: "Abort"; deleteJob?: string; deleteGreen: boolean; message: string; deleteRestore?: string }
   /** Failed, alias untouched, green kept for inspection. deleteJob: a running Job to stop first. */
   | { kind: "Fail"; reason: string; message: string; gates?: GateEvaluation; deleteJob?: string };
