@@ -162,12 +162,19 @@ export function applyCollectionUpdate(config: CollectionConfig, body: Json): Col
     next.strict_mode_config = mergeDiff(next.strict_mode_config, body.strict_mode_config);
   }
   if (isObject(body.metadata)) {
-    const meta: Json = isObject(next.metadata) ? { ...next.metadata } : {};
-    for (const [k, v] of Object.entries(body.metadata)) {
-      if (v === null) delete meta[k];
-      else meta[k] = v;
+    // Qdrant's `Collection::update_metadata` (lib/collection/src/collection/collection_ops.rs): with
+    // metadata already present, `Payload::merge` (top-level keys only: a value replaces the key's whole
+    // value, no deep merge; null removes the key); with none, the diff is stored as it is (nulls kept).
+    if (isObject(next.metadata)) {
+      const meta: Json = { ...next.metadata };
+      for (const [k, v] of Object.entries(body.metadata)) {
+        if (v === null) delete meta[k];
+        else meta[k] = v;
+      }
+      next.metadata = meta;
+    } else {
+      next.metadata = { ...body.metadata };
     }
-    next.metadata = meta;
   }
   if (isObject(body.vectors)) {
     const vectors = next.params.vectors;
