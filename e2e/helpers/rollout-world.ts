@@ -1,0 +1,268 @@
+/**
+ * What the CollectionRollout end-to-end tests share, on top of the backup and restore worlds
+ * (e2e/helpers/backup-world.ts and restore-world.ts, imported, never copied): a blue/green setting on the
+ * Qdrant of a backup world (the world's seeded 20-point collection is blue, an alias of the test's own
+ * points at it, green is a fresh name), a CollectionRollout builder, readers for its status, conditions,
+ * Jobs and Events, and the Qdrant facts a rollout is judged by: where the alias points, which collections
+ * exist, what points they hold, green's own records (owner stamp, copy progress) in its metadata.
+ *
+ * Every name on Qdrant is the test's own (the shared emulator serves every test file at once) and is
+ * deleted when the test ends: green, the alias, and whatever else the test names.
+ *
+ * Readiness is always a status, a Qdrant answer or a fault's `fired` count, polled with `eventually`.
+ */
+import assert from "node:assert/strict";
+import type { TestContext } from "node:test";
+import { API_VERSION } from "../../src/api/group.ts";
+import { COPY_METADATA, OWNER_METADATA } from "../../src/controllers/rollout/names.ts";
+import { QdrantApi, type PointStruct } from "../../src/qdrant/client.ts";
+import { kubectl } from "../../test/helpers/kubectl.ts";
+import { eventually } from "../../test/helpers/testenv.ts";
+import { allPoints, apply, getJson, world, type Cond, type World, type WorldOptions } from "./backup-world.ts";
+import { aliases, cleanupOnQdrant, collectionNames, createAlias, eventsOf, qdrantCall } from "./restore-world.ts";
+
+export { OWNER_METADATA, COPY_METADATA };
+
+export interface GateRow {
+  name: string;
+  passed: boolean;
+  observed?: string;
+  threshold?: string;
+  message?: string;
+}
+
+export interface Rollout {
+  metadata: { name: string; uid: string; generation?: number; creationTimestamp: string };
+  spec: Record<string, unknown>;
+  status?: {
+    observedGeneration?: number;
+    conditions?: Cond[];
+    phase?: string;
+    activeCollection?: string;
+    previousCollection?: string;
+    gates?: GateRow[];
+    gatesStartTime?: string;
+    copy?: { copiedPoints: number; totalPoints?: number; nextOffset?: string | number; done?: boolean };
+    jobName?: string;
+    jobCount?: number;
+    restoreName?: string;
+    backupName?: string;
+    promotedAt?: string;
+    analysis?: { endTime?: string; lastCheckTime?: string; passed?: boolean; results?: GateRow[] };
+    rolledBackAt?: string;
+    previousDeletedAt?: string;
+    failure?: { reason: string; message: string };
+  };
+}
+
+/** A CollectionRollout on connection "qdrant" (the world's) of `alias` to `collection`; `spec` adds or overrides fields. */
+export function rolloutObj(name: string, alias: string, collection: string, spec: Record<string, unknown>): object {
+  return { apiVersion: API_VERSION, kind: "CollectionRollout", metadata: { name }, spec: { connectionRef: { name: "qdrant" }, alias, collection, ...spec } };
+}
+
+export const getRollout = async (ns: string, name: string): Promise<Rollout> => {
+  const r = await getJson<Rollout>(ns, "collectionrollout", name);
+  assert.ok(r, `collectionrollout/${name} exists`);
+  return r;
+};
+export const rolloutCondition = (r: Rollout, type: string): Cond | undefined => r.status?.conditions?.find((c) => c.type === type);
+/** "status reason" of a condition, for one-line asserts. */
+export const conditionSummary = (r: Rollout, type: string): string => {
+  const c = rolloutCondition(r, type);
+  return c ? `${c.status} ${c.reason}` : "absent";
+};
+
+/** Polls the rollout until `accept` returns true for it; the message names `what` and the last status. */
+export async function waitForRollout(ns: string, name: string, what: string, accept: (r: Rollout) => boolean, timeoutMs = 120_000): Promise<Rollout> {
+  let last: Rollout["status"];
+  try {
+    return await eventually(`collectionrollout/${name}: ${what}`, async () => {
+      const r = await getRollout(ns, name);
+      last = r.status;
+      return accept(r) ? r : undefined;
+    }, timeoutMs);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last)}`, { cause: err });
+  }
+}
+
+const FINAL = ["Promoted", "RolledBack", "Failed", "Aborted"];
+
+/** Waits for `phase`, failing at once when the rollout settles in another final phase (Promoted counts as one). */
+export function waitForRolloutPhase(ns: string, name: string, phase: string, timeoutMs = 120_000): Promise<Rollout> {
+  return waitForRollout(ns, name, `phase ${phase}`, (r) => {
+    const p = r.status?.phase;
+    if (p !== undefined && p !== phase && FINAL.includes(p) && !(phase === "RolledBack" && p === "Promoted")) throw new Error(`ended ${p}: ${JSON.stringify(r.status)}`);
+    return p === phase;
+  }, timeoutMs);
+}
+
+/** Waits until the Ready condition is False with `reason`, and returns the rollout. */
+export function waitForRolloutReason(ns: string, name: string, reason: string, timeoutMs = 90_000): Promise<Rollout> {
+  return waitForRollout(ns, name, `Ready False ${reason}`, (r) => {
+    const ready = rolloutCondition(r, "Ready");
+    return ready?.status === "False" && ready.reason === reason;
+  }, timeoutMs);
+}
+
+/** `kubectl patch --type merge` of the rollout's spec (approved, rollback, abort…). */
+export async function patchRolloutSpec(ns: string, name: string, spec: Record<string, unknown>): Promise<void> {
+  await kubectl(["patch", "-n", ns, "collectionrollout", name, "--type", "merge", "-p", JSON.stringify({ spec })]);
+}
+
+/** The rollout's Events as "reason: note" lines. */
+export const rolloutEvents = (ns: string, name: string): Promise<string[]> => eventsOf(ns, name);
+
+/** The Events with `reason`, once at least `atLeast` of them are recorded (Events are written fire-and-forget). */
+export async function eventsWithReason(ns: string, name: string, reason: string, atLeast = 1): Promise<string[]> {
+  return eventually(`${atLeast} ${reason} Event(s) of collectionrollout/${name}`, async () => {
+    const found = (await rolloutEvents(ns, name)).filter((e) => e.startsWith(`${reason}: `));
+    return found.length >= atLeast ? found : undefined;
+  }, 30_000);
+}
+
+export interface RolloutJob {
+  metadata: { name: string; uid: string; annotations?: Record<string, string>; ownerReferences?: Array<{ kind: string; name: string; uid: string; controller?: boolean }> };
+  spec: { backoffLimit?: number; template: { spec: { containers: Array<{ name: string; image: string; command?: string[]; args?: string[]; env?: Array<{ name: string; value?: string; valueFrom?: unknown }> }> } } };
+  status?: { succeeded?: number; failed?: number; active?: number };
+}
+
+/** The namespace's Jobs named rollout-…, in name order. */
+export async function rolloutJobs(ns: string): Promise<RolloutJob[]> {
+  const items = (JSON.parse((await kubectl(["get", "jobs", "-n", ns, "-o", "json"])).stdout) as { items: RolloutJob[] }).items;
+  return items.filter((j) => j.metadata.name.startsWith("rollout-")).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name, "en", { numeric: true }));
+}
+
+/** Where `alias` points on the Qdrant at `url` (null: no such alias). */
+export async function aliasTarget(url: string, alias: string, apiKey?: string): Promise<string | null> {
+  return (await aliases(url, apiKey)).find((a) => a.alias_name === alias)?.collection_name ?? null;
+}
+
+/** A collection's metadata (Qdrant ≥ 1.16 keeps arbitrary JSON per collection): green's owner stamp and copy record live there. */
+export async function collectionMetadata(url: string, collection: string, apiKey?: string): Promise<Record<string, unknown>> {
+  const info = await qdrantCall<{ config: { metadata?: Record<string, unknown> } }>(url, `/collections/${collection}`, apiKey);
+  return info.config.metadata ?? {};
+}
+
+/** A collection's config as Qdrant reports it (params, quantization_config…). */
+export async function collectionConfig(url: string, collection: string, apiKey?: string): Promise<{ params: Record<string, unknown>; quantization_config?: unknown; [k: string]: unknown }> {
+  return (await qdrantCall<{ config: { params: Record<string, unknown> } }>(url, `/collections/${collection}`, apiKey)).config;
+}
+
+/** The ids of the top-`limit` answer to a Query API body, as strings. */
+export async function queryIds(url: string, collection: string, body: Record<string, unknown>, limit: number, apiKey?: string): Promise<string[]> {
+  const res = await qdrantCall<{ points: Array<{ id: string | number }> }>(url, `/collections/${collection}/points/query`, apiKey, { method: "POST", body: { ...body, limit, with_payload: false } });
+  return res.points.map((p) => String(p.id));
+}
+
+/** The world's own Qdrant adapter (its key, its URL). */
+export const apiOf = (w: World, url = w.qdrant.url): QdrantApi => new QdrantApi({ url, apiKey: w.apiKey, timeoutMs: 30_000 });
+
+/** Every point of `collection` on the world's Qdrant, in id order. */
+export const pointsOf = (w: World, collection: string, url = w.qdrant.url): Promise<unknown[]> => allPoints(url, collection, w.apiKey);
+
+/**
+ * The world's 20 points with each vector written twice over (8 dimensions instead of 4): a "new embedding
+ * model" whose cosine neighbours are the old model's, so a golden query by point id finds the same ids in
+ * both. `scramble` instead gives each point another point's vector: a model whose neighbours differ.
+ */
+export function eightDimPoints(blue: Array<{ id: number | string; vector: number[]; payload?: Record<string, unknown> | null }>, scramble = false): PointStruct[] {
+  const vectors = blue.map((p) => p.vector);
+  return blue.map((p, i) => {
+    const v = scramble ? vectors[(i * 7 + 3) % vectors.length]! : p.vector;
+    return { id: p.id, vector: [...v, ...v], payload: p.payload ?? {} };
+  });
+}
+
+/** A fresh name on the world's Qdrant for green (or anything else), deleted when the test ends. */
+export function ownName(t: TestContext, w: World, suffix: string): string {
+  const name = `${w.collection}_${suffix}`;
+  cleanupOnQdrant(t, w.qdrant.url, w.apiKey, [name]);
+  return name;
+}
+
+export interface BlueGreen {
+  /** The alias clients query, pointing at blue; the test's own. */
+  alias: string;
+  /** The world's seeded 20-point collection. */
+  blue: string;
+  /** A free name for the green collection (deleted when the test ends). */
+  green: string;
+}
+
+/**
+ * Blue/green on the world's Qdrant: `alias` → blue (the world's collection unless `opts.blue` names
+ * another), and a free name for green. Both the alias and green are removed when the test ends. `suffix`
+ * keeps several rollouts of one world apart.
+ */
+export async function blueGreen(t: TestContext, w: World, suffix = "v2", opts: { url?: string; blue?: string } = {}): Promise<BlueGreen> {
+  const url = opts.url ?? w.qdrant.url;
+  const blue = opts.blue ?? w.collection;
+  const alias = `${blue}_prod_${suffix}`;
+  const green = `${blue}_${suffix}`;
+  cleanupOnQdrant(t, url, w.apiKey, [green], [alias]);
+  await createAlias(url, alias, blue, w.apiKey);
+  return { alias, blue, green };
+}
+
+/** A backup world (namespace, seeded blue collection, connection "qdrant", location "s3", the manager) plus one blue/green setting. */
+export async function rolloutWorld(t: TestContext, prefix: string, opts: WorldOptions = {}): Promise<World & BlueGreen> {
+  const w = await world(t, prefix, opts);
+  return { ...w, ...(await blueGreen(t, w)) };
+}
+
+/** What Qdrant says about a blue/green setting now: the alias's target and which of blue and green exist. */
+export async function qdrantFacts(w: World, bg: BlueGreen, url = w.qdrant.url): Promise<{ alias: string | null; blue: boolean; green: boolean }> {
+  const names = await collectionNames(url, w.apiKey);
+  return { alias: await aliasTarget(url, bg.alias, w.apiKey), blue: names.includes(bg.blue), green: names.includes(bg.green) };
+}
+
+/** Waits until the alias points at `collection` (Qdrant's answer, not the status). */
+export function waitForAlias(w: World, alias: string, collection: string | null, url = w.qdrant.url): Promise<true> {
+  return eventually(`alias ${alias} → ${collection}`, async () => ((await aliasTarget(url, alias, w.apiKey)) === collection ? true : undefined), 60_000);
+}
+
+/** Applies a rollout into the world's namespace. */
+export const applyRollout = (w: World, obj: object): Promise<unknown> => apply(w.ns, [obj]);
+
+/**
+ * A gate Job's container command: Node (the docker.io/library/node:26 image) running `script`, which sees
+ * QDRANT_URL, QDRANT_COLLECTION, QDRANT_ACTIVE_COLLECTION and QDRANT_API_KEY as a user's check would.
+ */
+export function nodeGate(script: string): { image: string; command: string[] } {
+  return { image: "docker.io/library/node:26", command: ["node", "-e", script] };
+}
+
+/**
+ * A gate script that counts green's points through QDRANT_URL/QDRANT_COLLECTION (with the API key when
+ * given) and exits 0 when there are at least `min`, else prints why and exits 1.
+ */
+export function countGateScript(min: number): string {
+  return [
+    "const h = process.env.QDRANT_API_KEY ? { 'api-key': process.env.QDRANT_API_KEY, 'content-type': 'application/json' } : { 'content-type': 'application/json' };",
+    "const url = `${process.env.QDRANT_URL}/collections/${process.env.QDRANT_COLLECTION}/points/count`;",
+    "fetch(url, { method: 'POST', headers: h, body: JSON.stringify({ exact: true }) }).then(async (r) => {",
+    "  const n = (await r.json()).result.count;",
+    `  if (n >= ${min}) { console.log('green has ' + n + ' points'); process.exit(0); }`,
+    `  console.error('green ' + process.env.QDRANT_COLLECTION + ' has ' + n + ' points, fewer than ${min}'); process.exit(1);`,
+    "}, (e) => { console.error(String(e)); process.exit(2); });",
+  ].join("\n");
+}
+
+/**
+ * The terminated state of a Job's (only) pod once the kubelet reports it: exit code and termination
+ * message (a killed process's last word, if it wrote one).
+ */
+export async function terminatedPod(ns: string, jobName: string, timeoutMs = 60_000): Promise<{ exitCode?: number; message?: string }> {
+  return eventually(`the terminated pod of ${jobName}`, async () => {
+    const pods = JSON.parse((await kubectl(["get", "pods", "-n", ns, "-l", `job-name=${jobName}`, "-o", "json"])).stdout) as {
+      items: Array<{ status?: { containerStatuses?: Array<{ state?: { terminated?: { message?: string; exitCode?: number } } }> } }>;
+    };
+    return pods.items[0]?.status?.containerStatuses?.[0]?.state?.terminated;
+  }, timeoutMs);
+}
+
+/** The manager's log lines that mention `text` (for the report of a failing wait). */
+export async function logLines(w: { manager: { log(): Promise<string> } }, text: string): Promise<string> {
+  return (await w.manager.log()).split("\n").filter((l) => l.includes(text)).slice(-20).join("\n");
+}

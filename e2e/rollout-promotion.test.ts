@@ -1,0 +1,113 @@
+/**
+ * Promotion, after it, and undo, each on its own alias of one world:
+ * - Manual: every gate passes, the rollout waits in AwaitingPromotion (the alias on v1) until
+ *   `approved: true`, then switches;
+ * - analysis.window: after the switch the golden query keeps running against v2 (now active) and v1; the
+ *   test changes v2's points so it fails, and the rollout switches back by itself: RolledBack, reason
+ *   AnalysisFailed, the failing numbers in its message and in status.analysis.results;
+ * - `rollback: true` on a Promoted rollout points the alias at v1 again (v2 kept);
+ * - `abort: true` before promotion stops the rollout and deletes the v2 it created; the alias never moved.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { world } from "./helpers/backup-world.ts";
+import {
+  aliasTarget,
+  apiOf,
+  applyRollout,
+  blueGreen,
+  conditionSummary,
+  eventsWithReason,
+  pointsOf,
+  qdrantFacts,
+  rolloutCondition,
+  rolloutEvents,
+  patchRolloutSpec,
+  rolloutObj,
+  waitForRollout,
+  waitForRolloutPhase,
+} from "./helpers/rollout-world.ts";
+
+type Point = { id: number; vector: number[]; payload?: Record<string, unknown> | null };
+const goldenById = { goldenQueries: [{ name: "neighbours-of-3", query: { query: 3 }, topK: 5, minOverlap: 1 }] };
+
+test("promotion: manual approval, automatic switch-back, rollback and abort", { concurrency: true }, async (t) => {
+  const w = await world(t, "e2e-rollout-promotion");
+  const v1 = (await pointsOf(w, w.collection)) as Point[];
+
+  await Promise.all([
+    t.test("Manual: AwaitingPromotion with the alias on v1 until approved: true, then the switch", async (st) => {
+      const bg = await blueGreen(st, w, "manual");
+      await applyRollout(w, rolloutObj("manual", bg.alias, bg.green, { source: { copyFrom: {} }, gates: { minPoints: 20, ...goldenById }, promotion: { mode: "Manual" } }));
+      const waiting = await waitForRolloutPhase(w.ns, "manual", "AwaitingPromotion", 180_000);
+      assert.equal(conditionSummary(waiting, "Ready"), "False AwaitingPromotion");
+      assert.match(rolloutCondition(waiting, "Ready")!.message, /approved: true/);
+      assert.ok((waiting.status?.gates ?? []).length > 0 && waiting.status!.gates!.every((g) => g.passed), JSON.stringify(waiting.status?.gates));
+      assert.deepEqual(await qdrantFacts(w, bg), { alias: bg.blue, blue: true, green: true }, "built and judged, not switched");
+      await patchRolloutSpec(w.ns, "manual", { promotion: { mode: "Manual", approved: true } });
+      const r = await waitForRolloutPhase(w.ns, "manual", "Promoted");
+      assert.equal(r.status?.previousCollection, bg.blue);
+      assert.equal(await aliasTarget(w.qdrant.url, bg.alias, w.apiKey), bg.green);
+      assert.equal((await eventsWithReason(w.ns, "manual", "Switched")).length, 1);
+    }),
+
+    t.test("analysis: a golden query failing after the switch switches back by itself, with the numbers", async (st) => {
+      const bg = await blueGreen(st, w, "watched");
+      await applyRollout(w, rolloutObj("watched", bg.alias, bg.green, {
+        source: { copyFrom: {} },
+        gates: { minPoints: 20, ...goldenById },
+        analysis: { window: "10m" },
+      }));
+      const promoted = await waitForRolloutPhase(w.ns, "watched", "Promoted", 180_000);
+      assert.equal(await aliasTarget(w.qdrant.url, bg.alias, w.apiKey), bg.green);
+      assert.notEqual(rolloutCondition(promoted, "Ready")?.status, "True", "not Ready while the analysis window runs");
+      // v2 goes bad after the switch: every point gets another point's vector, so point 3's neighbours change.
+      const shuffled = v1.map((p, i) => ({ id: p.id, vector: v1[(i * 7 + 3) % v1.length]!.vector, payload: p.payload ?? {} }));
+      await apiOf(w).upsert(bg.green, shuffled);
+      const r = await waitForRolloutPhase(w.ns, "watched", "RolledBack", 120_000);
+      assert.equal(r.status?.failure?.reason, "AnalysisFailed");
+      assert.match(r.status.failure.message, /overlap \d\.\d\d \(\d\/5\)/, r.status.failure.message);
+      const row = r.status?.analysis?.results?.find((g) => g.name === "goldenQuery/neighbours-of-3");
+      assert.equal(row?.passed, false, JSON.stringify(r.status?.analysis));
+      assert.match(row?.observed ?? "", /overlap \d\.\d\d \(\d\/5\)/);
+      assert.ok(r.status?.rolledBackAt);
+      assert.equal(rolloutCondition(r, "Ready")?.status, "False");
+      assert.equal(rolloutCondition(r, "Promoted")?.status, "False");
+      assert.deepEqual(await qdrantFacts(w, bg), { alias: bg.blue, blue: true, green: true }, "back on v1, v2 kept");
+      assert.deepEqual(await pointsOf(w, bg.alias), v1);
+      const events = await rolloutEvents(w.ns, "watched");
+      assert.ok(events.some((e) => e.startsWith("RolledBack: ")), events.join(" | "));
+    }),
+
+    t.test("rollback: true points the alias at v1 again", async (st) => {
+      const bg = await blueGreen(st, w, "undo");
+      await applyRollout(w, rolloutObj("undo", bg.alias, bg.green, { source: { copyFrom: {} }, gates: { minPoints: 20 } }));
+      await waitForRolloutPhase(w.ns, "undo", "Promoted", 180_000);
+      assert.equal(await aliasTarget(w.qdrant.url, bg.alias, w.apiKey), bg.green);
+      await patchRolloutSpec(w.ns, "undo", { rollback: true });
+      const r = await waitForRolloutPhase(w.ns, "undo", "RolledBack");
+      assert.equal(conditionSummary(r, "Ready"), "False RolledBack");
+      assert.equal(rolloutCondition(r, "Promoted")?.status, "False");
+      assert.deepEqual(await qdrantFacts(w, bg), { alias: bg.blue, blue: true, green: true }, "back on v1, v2 kept");
+      assert.deepEqual(await pointsOf(w, bg.alias), v1);
+      const rolledBack = await eventsWithReason(w.ns, "undo", "RolledBack");
+      assert.match(rolledBack[0]!, new RegExp(`${bg.alias}.*${bg.blue}`));
+    }),
+
+    t.test("abort: true before promotion deletes the v2 it created; the alias never moved", async (st) => {
+      const bg = await blueGreen(st, w, "stop");
+      await applyRollout(w, rolloutObj("stop", bg.alias, bg.green, { source: { copyFrom: {} }, gates: { minPoints: 20 }, promotion: { mode: "Manual" } }));
+      await waitForRolloutPhase(w.ns, "stop", "AwaitingPromotion", 180_000);
+      assert.deepEqual(await qdrantFacts(w, bg), { alias: bg.blue, blue: true, green: true });
+      await patchRolloutSpec(w.ns, "stop", { abort: true });
+      const r = await waitForRolloutPhase(w.ns, "stop", "Aborted");
+      assert.equal(rolloutCondition(r, "Ready")?.status, "False");
+      assert.deepEqual(await qdrantFacts(w, bg), { alias: bg.blue, blue: true, green: false }, "v2 deleted, the alias on v1");
+      assert.deepEqual(await pointsOf(w, bg.blue), v1, "v1 untouched");
+      await eventsWithReason(w.ns, "stop", "Aborted");
+      assert.ok((await rolloutEvents(w.ns, "stop")).every((e) => !e.startsWith("Switched: ")));
+      // Finished: it stays Aborted.
+      await waitForRollout(w.ns, "stop", "still Aborted", (x) => x.status?.phase === "Aborted");
+    }),
+  ]);
+});
