@@ -52,6 +52,8 @@ export const ERROR_CODES = {
   COLLECTION_CONFIG_REFUSED: { reason: "CollectionConfigRefused", retryable: false, summary: "Qdrant refused to create the green collection with the given config" },
   COPY_FAILED: { reason: "CopyFailed", retryable: true, summary: "the copy Job failed to copy the points" },
   COPY_PLAN_INVALID: { reason: "InvalidCopyPlan", retryable: false, summary: "the copy Job's plan is invalid" },
+  COPY_REFUSED: { reason: "CopyFailed", retryable: false, summary: "Qdrant refused the copied points (a vector size or name green's config does not have): copyFrom copies vectors as they are" },
+  COPY_GREEN_NOT_OURS: { reason: "GreenExists", retryable: false, summary: "the copy Job's target is not stamped with its rollout's uid: it never writes into a collection another created" },
   GOLDEN_QUERY_REFUSED: { reason: "GoldenQueryRefused", retryable: false, summary: "Qdrant refused a golden query (a vector of the wrong dimension, an unknown vector name, a bad filter)" },
   GATES_TIMED_OUT: { reason: "GatesTimedOut", retryable: false, summary: "the gates did not all pass within gates.timeout" },
   GATE_JOB_FAILED: { reason: "GateJobFailed", retryable: false, summary: "the gate Job failed, was killed or was deleted: its verdict is no" },

@@ -11,6 +11,7 @@ import { OPERATOR_NAME, OPERATOR_VERSION } from "./version.ts";
 const JOB_COMMANDS: Record<string, { summary: string; run: () => Promise<number> }> = {
   backup: { summary: "run a backup Job's work (reads BACKUP_PLAN; see src/jobs/backup/contract.ts)", run: async () => (await import("./jobs/backup/command.ts")).backupCommand() },
   restore: { summary: "run a restore Job's work (reads RESTORE_PLAN; see src/jobs/restore/contract.ts)", run: async () => (await import("./jobs/restore/command.ts")).restoreCommand() },
+  copy: { summary: "run a rollout copy Job's work (reads COPY_PLAN; see src/jobs/copy/contract.ts)", run: async () => (await import("./jobs/copy/command.ts")).copyCommand() },
 };
 
 const USAGE = `usage: ${OPERATOR_NAME} <command>

@@ -44,6 +44,8 @@ export const CopyJobPlan = Type.Object({
   batchSize: Type.Integer({ minimum: 1, maximum: 10_000 }),
   /** status.copy.nextOffset: used only when green's metadata has no progress record. */
   resumeFrom: Type.Optional(PointId),
+  /** status.copy.copiedPoints, with resumeFrom: the count the progress restarts from when green has no record. */
+  resumeCopied: Type.Optional(Count),
   qdrant: QdrantPlan,
 });
 export type CopyJobPlan = Static<typeof CopyJobPlan>;

@@ -1,0 +1,118 @@
+/**
+ * Helpers for the `job copy` tests: a green collection created as the rollout controller creates it (its
+ * config plus the owner stamp in its metadata, in the same PUT), the plan the controller would build, and
+ * the copy command run as a real child process (so SIGKILL is the real thing), with its result file kept
+ * until the process is gone.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
+import { COPY_METADATA, OWNER_METADATA } from "../../src/controllers/rollout/names.ts";
+import type { CopyJobPlan, CopyJobResult, CopyProgress } from "../../src/jobs/copy/contract.ts";
+import type { CollectionConfig, PointStruct } from "../../src/qdrant/client.ts";
+import { qdrantApi, qdrantUnderTest, uniqueName } from "../helpers/qdrant.ts";
+
+const NODE = "node_modules/.bin/node";
+
+export interface RolloutIdentity {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+export function rolloutIdentity(): RolloutIdentity {
+  return { namespace: "team-a", name: "policies", uid: randomUUID() };
+}
+
+/** A uniquely named collection with `config` (and `metadata` merged in), deleted when the test ends. */
+export async function makeCollection(t: TestContext, prefix: string, config: CollectionConfig, metadata?: Record<string, unknown>): Promise<string> {
+  const api = qdrantApi();
+  const name = uniqueName(prefix);
+  await api.createCollection(name, { ...config, ...(metadata ? { metadata: { ...(config.metadata ?? {}), ...metadata } } : {}) });
+  t.after(() => api.deleteCollection(name).then(() => undefined));
+  return name;
+}
+
+/** Green as the controller creates it: stamped with the rollout in the same PUT. */
+export function makeGreen(t: TestContext, config: CollectionConfig, owner: RolloutIdentity): Promise<string> {
+  return makeCollection(t, "green", config, { [OWNER_METADATA]: owner });
+}
+
+/** Upserts `points` in batches of 500. */
+export async function fill(collection: string, points: PointStruct[]): Promise<void> {
+  const api = qdrantApi();
+  for (let i = 0; i < points.length; i += 500) await api.upsert(collection, points.slice(i, i + 500));
+}
+
+/** The plan the controller would build (build-copy-job.ts) for copying `source` into `target`. */
+export function copyPlanFor(owner: RolloutIdentity, source: string, target: string, over: Partial<CopyJobPlan> = {}): CopyJobPlan {
+  const url = qdrantUnderTest().url;
+  return {
+    version: 1,
+    rollout: owner,
+    attempt: 1,
+    source,
+    target,
+    batchSize: 64,
+    qdrant: { url, timeoutSeconds: 30, discovery: { mode: "None", restPort: Number(new URL(url).port || 80), scheme: "http" } },
+    ...over,
+  };
+}
+
+/** Green's copy record, if any. */
+export async function progressIn(collection: string): Promise<CopyProgress | undefined> {
+  return (await qdrantApi().collectionMetadata(collection))[COPY_METADATA] as CopyProgress | undefined;
+}
+
+export interface CopyRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  result: CopyJobResult | undefined;
+  resultText: string;
+  stdout: string;
+  stderr: string;
+}
+
+export interface StartedCopy {
+  child: ChildProcess;
+  wait: () => Promise<CopyRun>;
+}
+
+/** Starts `job copy` as a child process with the plan (or any text) in COPY_PLAN. */
+export function startCopy(plan: CopyJobPlan | string): StartedCopy {
+  const dir = mkdtempSync(join(tmpdir(), "copy-job-"));
+  const resultFile = join(dir, "termination-log");
+  const apiKey = qdrantUnderTest().apiKey;
+  const child = spawn(NODE, ["src/main.ts", "job", "copy"], {
+    env: { PATH: process.env.PATH, COPY_PLAN: typeof plan === "string" ? plan : JSON.stringify(plan), RESULT_FILE: resultFile, ...(apiKey ? { QDRANT_API_KEY: apiKey } : {}) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<CopyRun>((resolve) => {
+    child.on("exit", (code, signal) => {
+      let resultText = "";
+      try {
+        resultText = readFileSync(resultFile, "utf8");
+      } catch {
+        // killed before it wrote anything
+      }
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ code, signal, resultText, result: resultText ? (JSON.parse(resultText) as CopyJobResult) : undefined, stdout, stderr });
+    });
+  });
+  return { child, wait: () => exited };
+}
+
+export function runCopy(plan: CopyJobPlan | string): Promise<CopyRun> {
+  return startCopy(plan).wait();
+}
+
+export function describeRun(run: CopyRun): string {
+  return `exit ${run.code} ${run.signal ?? ""}\nresult: ${run.resultText}\n${run.stdout.slice(-4000)}${run.stderr.slice(-2000)}`;
+}
