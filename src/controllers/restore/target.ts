@@ -8,26 +8,13 @@
  * will find (the same discoverTopology the Job runs), which must hold the backup's peers with data.
  * Failures become the connection's own words naming its field (explain-connection.ts), as a backup's do.
  */
-import { isOperatorError } from "../../errors.ts";
-import { QdrantApi } from "../../qdrant/client.ts";
 import { discoverTopology } from "../../qdrant/peers.ts";
 import type { OperatorContext } from "../shared/context.ts";
-import { explainConnectionFailure } from "../shared/explain-connection.ts";
-import { connectionEndpoint, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
+import { explained, qdrantOf } from "../shared/qdrant-of.ts";
+import type { QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import type { TargetState } from "./decide.ts";
 
 export type QdrantChange = { ok: true; changed: boolean } | { ok: false; reason: string; message: string };
-
-async function qdrantOf(ctx: OperatorContext, connection: QdrantConnectionObject, signal?: AbortSignal): Promise<{ api: QdrantApi; discovery: Awaited<ReturnType<typeof connectionEndpoint>>["discovery"] }> {
-  const resolved = await connectionEndpoint(ctx, connection);
-  return { api: new QdrantApi(resolved.endpoint, signal), discovery: resolved.discovery };
-}
-
-function explained(ctx: OperatorContext, err: unknown, connection: QdrantConnectionObject): { reason: string; message: string } {
-  if (!isOperatorError(err)) throw err;
-  const message = explainConnectionFailure(err.reason, err.message, connection, { from: "the manager" }) ?? `QdrantConnection ${connection.metadata?.name ?? ""}: ${err.message}`;
-  return { reason: err.reason, message: ctx.redactor.scrub(message) };
-}
 
 /** `withPeers`: also discover the topology the Job will find (before a Job; an IfMissing check does without). */
 export async function observeTarget(ctx: OperatorContext, connection: QdrantConnectionObject, collection: string, withPeers: boolean, signal?: AbortSignal): Promise<TargetState> {

@@ -1,0 +1,120 @@
+/**
+ * The changes the controller makes to green itself: create it (copyFrom, external with config) with the
+ * owner stamp in the same PUT, stamp a restored green (fromBackup), and delete it on abort — only when it
+ * is ours, looked at again right before.
+ *
+ * The name is the lock: creation and ownership are one request (the stamp is merged into the config's own
+ * metadata), so after any crash a green whose stamp names this rollout's uid is ours and any other is a
+ * stranger's. Qdrant refuses a PUT of a name that exists (409), so two managers racing for one green make
+ * one collection, stamped by the one that won; the loser re-observes and sees the stamp.
+ *
+ * Crash windows: killed after the PUT before the status write → the next look sees our stamp (adopted);
+ * killed after a stamp PATCH → it is idempotent (a merge of the same keys); killed between the re-check and
+ * the DELETE → the next reconcile re-checks and deletes, or finds it gone.
+ */
+import { ERROR_CODES, isOperatorError } from "../../errors.ts";
+import type { CollectionConfig } from "../../qdrant/client.ts";
+import type { OperatorContext } from "../shared/context.ts";
+import { explained, qdrantOf } from "../shared/qdrant-of.ts";
+import type { QdrantConnectionObject } from "../shared/resolve-connection.ts";
+import { greenOwnerOf, OWNER_METADATA, type GreenOwner } from "./names.ts";
+import type { RolloutObject } from "./types.ts";
+
+export type GreenChange = { ok: true; changed: boolean } | { ok: false; reason: string; message: string; refused?: boolean };
+
+/** The owner record of `r` (what green's metadata carries under OWNER_METADATA). */
+export function ownerOf(r: RolloutObject): GreenOwner {
+  return { namespace: r.metadata?.namespace ?? "", name: r.metadata?.name ?? "", uid: r.metadata?.uid ?? "" };
+}
+
+/**
+ * Qdrant's own refusal in a coded error (`PUT http://…/collections/x: 400 Wrong input: …`): its HTTP status
+ * and words, or undefined when the error is not an answer of Qdrant's (unreachable, a timeout).
+ */
+export function qdrantRefusal(err: unknown): { status: number; words: string } | undefined {
+  if (!isOperatorError(err, "QDRANT_API_ERROR")) return undefined;
+  const m = /^[A-Z]+ \S+: (\d{3}) ([\s\S]*)$/.exec(err.message);
+  return m ? { status: Number(m[1]), words: m[2] ?? "" } : undefined;
+}
+
+/** `config` with the owner stamp merged into its own metadata. */
+export function stampedConfig(config: CollectionConfig, owner: GreenOwner): CollectionConfig {
+  const metadata = { ...((config as { metadata?: Record<string, unknown> | null }).metadata ?? {}), [OWNER_METADATA]: owner };
+  return { ...config, metadata };
+}
+
+/**
+ * PUT green with `config` and our stamp. Re-checks right before that the name is free (not a collection,
+ * not an alias: Qdrant answers an alias's name with a 400 that must not read as a refused config). A 4xx
+ * answer other than 409 is the config refused: `refused: true`, reason CollectionConfigRefused, the
+ * message naming `field` with Qdrant's words.
+ */
+export async function createGreen(ctx: OperatorContext, connection: QdrantConnectionObject, r: RolloutObject, config: CollectionConfig, field: string, signal?: AbortSignal): Promise<GreenChange> {
+  const green = r.spec.collection;
+  try {
+    const { api } = await qdrantOf(ctx, connection, signal);
+    const name = await api.nameState(green);
+    if (name.aliasOf !== undefined) return { ok: false, reason: ERROR_CODES.GREEN_IS_ALIAS.reason, message: `spec.collection: ${green} is an alias (of collection ${name.aliasOf}), not a name for a new collection` };
+    if (name.exists) return { ok: true, changed: false };
+    try {
+      await api.createCollection(green, stampedConfig(config, ownerOf(r)));
+      return { ok: true, changed: true };
+    } catch (err) {
+      const refusal = qdrantRefusal(err);
+      if (refusal?.status === 409) return { ok: true, changed: false };
+      if (refusal && refusal.status >= 400 && refusal.status < 500) {
+        return { ok: false, refused: true, reason: ERROR_CODES.COLLECTION_CONFIG_REFUSED.reason, message: ctx.redactor.scrub(`${field}: Qdrant refused to create collection ${green} with it: ${refusal.words}`) };
+      }
+      throw err;
+    }
+  } catch (err) {
+    return { ok: false, ...explained(ctx, err, connection) };
+  }
+}
+
+/** fromBackup: merge our stamp into the restored green's metadata (PATCH; repeating it is harmless). */
+export async function stampGreen(ctx: OperatorContext, connection: QdrantConnectionObject, r: RolloutObject, signal?: AbortSignal): Promise<GreenChange> {
+  try {
+    const { api } = await qdrantOf(ctx, connection, signal);
+    const owner = greenOwnerOf(await api.collectionMetadata(r.spec.collection));
+    if (owner?.uid === r.metadata?.uid) return { ok: true, changed: false };
+    await api.updateCollectionMetadata(r.spec.collection, { [OWNER_METADATA]: ownerOf(r) });
+    return { ok: true, changed: true };
+  } catch (err) {
+    return { ok: false, ...explained(ctx, err, connection) };
+  }
+}
+
+/**
+ * Deletes green only when it is ours: its stamp names our uid, looked at right before the DELETE (or,
+ * `restoredByUs`, our QdrantRestore succeeded into it and the stamp was not written yet). Anything else is
+ * left alone (changed: false). Gone already: changed false.
+ */
+export async function deleteOurGreen(ctx: OperatorContext, connection: QdrantConnectionObject, r: RolloutObject, opts: { restoredByUs?: boolean; signal?: AbortSignal } = {}): Promise<GreenChange> {
+  const green = r.spec.collection;
+  try {
+    const { api } = await qdrantOf(ctx, connection, opts.signal);
+    const name = await api.nameState(green);
+    if (!name.exists || name.aliasOf !== undefined) return { ok: true, changed: false };
+    const owner = greenOwnerOf(await api.collectionMetadata(green));
+    const ours = owner?.uid === r.metadata?.uid || (owner === undefined && opts.restoredByUs === true);
+    if (!ours) return { ok: true, changed: false };
+    return { ok: true, changed: await api.deleteCollection(green) };
+  } catch (err) {
+    return { ok: false, ...explained(ctx, err, connection) };
+  }
+}
+
+/** DeletePrevious: deletes `collection` when it exists and no alias points at it (re-checked right before). */
+export async function deletePrevious(ctx: OperatorContext, connection: QdrantConnectionObject, collection: string, signal?: AbortSignal): Promise<GreenChange> {
+  try {
+    const { api } = await qdrantOf(ctx, connection, signal);
+    const aliases = await api.listAliases();
+    const pointing = aliases.filter((a) => a.collection === collection).map((a) => a.alias);
+    if (pointing.length > 0) return { ok: false, reason: "PreviousInUse", message: `collection ${collection} is not deleted: alias${pointing.length === 1 ? "" : "es"} ${pointing.join(", ")} point${pointing.length === 1 ? "s" : ""} at it` };
+    if (!(await api.collectionExists(collection))) return { ok: true, changed: false };
+    return { ok: true, changed: await api.deleteCollection(collection) };
+  } catch (err) {
+    return { ok: false, ...explained(ctx, err, connection) };
+  }
+}
