@@ -4,8 +4,9 @@
  * key as a real deployment would, the example connection becomes Ready with it, and a request without
  * the key or a connection with another one is refused; the restore examples work (the IfMissing one
  * watches `policies` and brings it back, same points, when it is deleted; the drill restores it into a
- * temporary collection, verifies and deletes it); Ctrl-C stops everything and leaves no process and no
- * temp dir behind.
+ * temporary collection, verifies and deletes it); the rollout example promotes policies_v2 behind
+ * policies_production (the alias switched from policies_v1, v2 with its new config and v1's points, one
+ * Switched Event); Ctrl-C stops everything and leaves no process and no temp dir behind.
  */
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
@@ -21,6 +22,15 @@ import { REPO_ROOT } from "../test/env/paths.ts";
 import { eventually } from "../test/helpers/testenv.ts";
 
 const run = promisify(execFile);
+
+interface Rollout {
+  status?: {
+    phase?: string;
+    previousCollection?: string;
+    copy?: { copiedPoints: number; done?: boolean };
+    gates?: Array<{ name: string; passed: boolean }>;
+  };
+}
 
 interface Restore {
   status?: {
@@ -52,7 +62,7 @@ async function allPoints(url: string, key: string, collection: string): Promise<
   return result.points.sort((a, b) => a.id - b.id);
 }
 
-test("npm run dev brings up the operator on the embedded environment, its restore examples watch, restore and drill, and Ctrl-C leaves nothing behind", async (t) => {
+test("npm run dev brings up the operator on the embedded environment, its restore examples watch, restore and drill, its rollout example promotes, and Ctrl-C leaves nothing behind", async (t) => {
   // A newcomer's shell: nothing points at another cluster, S3 or Qdrant.
   const env = { ...process.env };
   for (const v of ["KUBECONFIG", "S3_ENDPOINT", "QDRANT_URL", "TESTENV_FILE"]) delete env[v];
@@ -85,7 +95,10 @@ test("npm run dev brings up the operator on the embedded environment, its restor
   // The connection is Ready because it sent the example Secret's key, which the emulator requires.
   const key = await exampleQdrantApiKey();
   assert.equal(info.qdrant!.apiKey, key);
-  assert.deepEqual(await userCollections(info.qdrant!.url, key), ["policies"]);
+  // policies (backed up and restored), policies_v1 behind policies_production, and policies_v2 once the
+  // rollout example has made it (it may have already).
+  const first = await userCollections(info.qdrant!.url, key);
+  assert.deepEqual(first.filter((c) => c !== "policies_v2"), ["policies", "policies_v1"], first.join());
   const without = await fetch(`${info.qdrant!.url}/collections`);
   assert.equal(without.status, 401, "a request without the key is refused");
   assert.equal(await without.text(), "Must provide an API key or an Authorization bearer token");
@@ -109,10 +122,36 @@ test("npm run dev brings up the operator on the embedded environment, its restor
     60_000,
   );
 
-  // The restore examples work. The IfMissing one watches `policies` while it exists…
   const restore = async (name: string) => JSON.parse((await kubectl("get", `qdrantrestore/${name}`, "-o", "json")).stdout) as Restore;
   const condition = (r: Restore, type: string) => r.status?.conditions?.find((c) => c.type === type);
   const events = async (name: string) => (await kubectl("get", "events.events.k8s.io", "--field-selector", `regarding.name=${name}`, "-o", 'jsonpath={range .items[*]}{.reason}: {.note}{"\\n"}{end}')).stdout;
+  // The rollout example: policies_production switched from policies_v1 to policies_v2, built with its new
+  // config (two shards, int8 quantization) from v1's points, every gate passed, one switch.
+  const rollout = await eventually(
+    "policies-v2 to promote",
+    async () => {
+      const r = JSON.parse((await kubectl("get", "collectionrollout/policies-v2", "-o", "json")).stdout) as Rollout;
+      if (r.status?.phase === "Failed" || r.status?.phase === "Aborted") throw new Error(`policies-v2 ended ${r.status.phase}: ${JSON.stringify(r.status)}`);
+      return r.status?.phase === "Promoted" ? r : undefined;
+    },
+    180_000,
+  );
+  assert.equal(rollout.status?.previousCollection, "policies_v1");
+  assert.deepEqual(rollout.status?.copy && [rollout.status.copy.copiedPoints, rollout.status.copy.done], [20, true]);
+  assert.ok((rollout.status?.gates ?? []).length >= 4 && rollout.status.gates!.every((g) => g.passed), JSON.stringify(rollout.status?.gates));
+  const aliasList = (await (await fetch(`${info.qdrant!.url}/aliases`, { headers: { "api-key": key } })).json()) as { result: { aliases: Array<{ alias_name: string; collection_name: string }> } };
+  assert.deepEqual(aliasList.result.aliases.filter((a) => a.alias_name === "policies_production"), [{ alias_name: "policies_production", collection_name: "policies_v2" }]);
+  const v2 = (await (await fetch(`${info.qdrant!.url}/collections/policies_v2`, { headers: { "api-key": key } })).json()) as { result: { config: { params: { shard_number: number }; quantization_config?: unknown } } };
+  assert.equal(v2.result.config.params.shard_number, 2);
+  assert.ok(v2.result.config.quantization_config, "the new quantization");
+  assert.deepEqual(await allPoints(info.qdrant!.url, key, "policies_v2"), await allPoints(info.qdrant!.url, key, "policies_v1"), "v1's points in v2");
+  await eventually("the rollout's one Switched Event", async () => {
+    const switched = (await events("policies-v2")).split("\n").filter((e) => e.startsWith("Switched: "));
+    return switched.length === 0 ? undefined : switched;
+  }).then((switched) => assert.deepEqual(switched, ["Switched: Switched alias policies_production to policies_v2 (from policies_v1)"]));
+  assert.match((await kubectl("get", "qdrant", "-o", "wide")).stdout, /collectionrollout\.qdrant-operator\.dev\/policies-v2\s+policies_production\s.*policies_v2\s+Promoted\s+True/);
+
+  // The restore examples work. The IfMissing one watches `policies` while it exists…
   await eventually("policies-if-missing to watch its collection", async () => {
     const r = await restore("policies-if-missing");
     return r.status?.phase === "Watching" && condition(r, "Ready")?.reason === "Watching" ? true : undefined;
@@ -154,7 +193,7 @@ test("npm run dev brings up the operator on the embedded environment, its restor
   assert.ok(restored.status?.lastRestoreTime);
   assert.deepEqual(await allPoints(info.qdrant!.url, key, "policies"), before, "the same ids, vectors and payloads");
   assert.match(await events("policies-if-missing"), /^Restored: Restored backup \S+ into collection policies \(20 points\)/m);
-  await eventually("only policies on Qdrant between drills", async () => ((await userCollections(info.qdrant!.url, key, false)).join() === "policies" ? true : undefined));
+  await eventually("only the examples' collections on Qdrant between drills", async () => ((await userCollections(info.qdrant!.url, key, false)).join() === "policies,policies_v1,policies_v2" ? true : undefined));
 
   const pids = (await readFile(join(runDir, "pids"), "utf8")).split("\n").filter(Boolean).map(Number);
   assert.ok(pids.length >= 7, `etcd, apiserver, controller-manager, scheduler, node agent, MinIO, manager: ${pids.join(",")}`);

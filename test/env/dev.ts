@@ -5,7 +5,9 @@
  * Secret holds, so the example connection authenticates as against a real deployment and a wrong or
  * missing key is refused. With the examples' manual backup of `policies` done, the IfMissing restore
  * watches it (delete the collection and it comes back) and the drill restores it into a temporary
- * collection every minute, verifies and deletes it. Ctrl-C stops the manager and then everything else.
+ * collection every minute, verifies and deletes it. The rollout example finds policies_v1 behind the alias
+ * policies_production, builds policies_v2 with a new config, copies the points, gates it and switches the
+ * alias. Ctrl-C stops the manager and then everything else.
  */
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -33,7 +35,11 @@ async function kubectl(info: EnvironmentInfo, args: string[], input?: string): P
   return out;
 }
 
-/** A small collection so there is something to back up: 4-dimensional vectors of a few "policies". */
+/**
+ * A small collection so there is something to back up (`policies`: 4-dimensional vectors of a few
+ * policies), and the same points as `policies_v1` behind the alias `policies_production`, which the
+ * rollout example (05-rollout.yaml) rolls out to `policies_v2`.
+ */
 async function seedQdrant(url: string, apiKey: string | undefined): Promise<void> {
   const headers = { "content-type": "application/json", ...(apiKey === undefined ? {} : { "api-key": apiKey }) };
   const call = async (method: string, path: string, body: unknown) => {
@@ -43,7 +49,9 @@ async function seedQdrant(url: string, apiKey: string | undefined): Promise<void
   await call("PUT", "/collections/policies", { vectors: { size: 4, distance: "Cosine" } });
   const points = Array.from({ length: 20 }, (_, i) => ({ id: i + 1, vector: [Math.sin(i), Math.cos(i), i / 20, 1], payload: { title: `policy ${i + 1}` } }));
   await call("PUT", "/collections/policies/points?wait=true", { points });
-  await call("POST", "/collections/aliases", { actions: [{ create_alias: { collection_name: "policies", alias_name: "policies_production" } }] });
+  await call("PUT", "/collections/policies_v1", { vectors: { size: 4, distance: "Cosine" } });
+  await call("PUT", "/collections/policies_v1/points?wait=true", { points });
+  await call("POST", "/collections/aliases", { actions: [{ create_alias: { collection_name: "policies_v1", alias_name: "policies_production" } }] });
 }
 
 export async function dev(): Promise<void> {
@@ -101,7 +109,9 @@ In another shell:
   ${kubectlBin} get qbs -w                          # the example backup schedule
   ${kubectlBin} describe qconn qdrant               # the connection's peers and version
   ${kubectlBin} get qr -o wide -w                   # the restores: policies-if-missing Watching, policies-drill verified every minute
-  curl ${curlKey}${info.qdrant?.url ?? "<qdrant>"}/collections  # the example collection "policies" (a request without the key gets 401)
+  ${kubectlBin} get collectionrollout -o wide -w    # policies-v2: policies_production switched from policies_v1 to policies_v2
+  curl ${curlKey}${info.qdrant?.url ?? "<qdrant>"}/aliases  # where policies_production points
+  curl ${curlKey}${info.qdrant?.url ?? "<qdrant>"}/collections  # the example collections (a request without the key gets 401)
   curl -X DELETE ${curlKey}${info.qdrant?.url ?? "<qdrant>"}/collections/policies  # and within ~30 s policies-if-missing restores it
   tail -f ${info.logs.manager}                      # the operator's log
 Ctrl-C stops everything and removes its temp dirs.`);
