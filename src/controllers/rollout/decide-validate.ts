@@ -1,0 +1,135 @@
+/**
+ * Validating and AwaitingPromotion: judge green with the gates, then promote it.
+ *
+ * The Qdrant gates are evaluated every GATE_RECHECK_MS until they all pass or gates.timeout (counted from
+ * status.gatesStartTime) runs out; then the gate Job, once (its exit code is the verdict: failed, killed or
+ * deleted is no). A pass is recorded in the status first (Validating with every row passed, GatesPassed
+ * True at this generation) and acted on by the next reconcile, so what the status shows is what the
+ * switch was decided on, and a manager killed between the record and the switch switches once on the next
+ * reconcile without judging again. Manual promotion waits in AwaitingPromotion; the approval is not
+ * re-judged (the gates passed; documented). backupActiveFirst's QdrantBackup of the active collection must
+ * succeed first. The switch itself is the controller's (one create_alias, re-checked right before).
+ *
+ * The alias is never touched by any failure here: every Fail leaves it where the rollout found it.
+ */
+import { ERROR_CODES } from "../../errors.ts";
+import type { GateResult } from "./gates/types.ts";
+import { beforeSwitchBackupName, rolloutJobName } from "./names.ts";
+import { gatesTimeoutMs } from "./spec.ts";
+import { failingSummary, GATE_RECHECK_MS, observe, ours, RECORDED_MS, seconds, strangersGreen, WAIT_MS, type Ctx, type View } from "./decide-shared.ts";
+import type { GateEvaluation, RolloutStep } from "./steps.ts";
+
+/** The status.gates row of the gate Job. */
+export const JOB_ROW = "job";
+/** A plain reason (status.ts): the backupActiveFirst backup is running. */
+export const BACKING_UP_ACTIVE = "BackingUpActive";
+
+const passedAll = (rows: readonly GateResult[]) => `all ${rows.length} gate${rows.length === 1 ? "" : "s"} passed`;
+
+/** The status says the gates passed, at this generation (an edited spec is judged again). */
+function passRecorded(c: Ctx): boolean {
+  const cond = c.status.conditions?.find((x) => x.type === "GatesPassed");
+  if (cond?.status !== "True" || cond.observedGeneration !== c.r.metadata?.generation) return false;
+  const rows = c.status.gates ?? [];
+  if (!rows.every((x) => x.passed)) return false;
+  return c.r.spec.gates?.job === undefined || rows.some((x) => x.name === JOB_ROW && x.passed);
+}
+
+export function decideValidate(c: Ctx, v: View): RolloutStep {
+  const { r, status } = c;
+  const green = r.spec.collection;
+  const userOwned = r.spec.source.external !== undefined && r.spec.source.external.config === undefined;
+  if (!v.green.exists) {
+    if (userOwned) return c.wait(ERROR_CODES.GREEN_MISSING.reason, `spec.collection: collection ${green} does not exist (it went away); source external expects your pipeline to create it`);
+    return { kind: "Fail", reason: ERROR_CODES.GREEN_MISSING.reason, message: `spec.collection: collection ${green} was deleted after this rollout built it; alias ${r.spec.alias} is untouched` };
+  }
+  if (!userOwned && !ours(c, v)) return strangersGreen(c, v);
+  if (c.phase === "AwaitingPromotion" || (c.phase === "Validating" && passRecorded(c))) return promote(c, v);
+
+  const timeout = gatesTimeoutMs(r.spec);
+  const started = Date.parse(status.gatesStartTime ?? "");
+  const deadline = (Number.isFinite(started) ? started : c.now) + timeout;
+  const rows = status.gates ?? [];
+  const timedOut = (results: readonly GateResult[], deleteJob?: string): RolloutStep => ({
+    kind: "Fail",
+    reason: ERROR_CODES.GATES_TIMED_OUT.reason,
+    message: `spec.gates.timeout: gates not passed within ${seconds(timeout)} (since ${new Date(deadline - timeout).toISOString()}): ${failingSummary(results)}; alias ${r.spec.alias} is untouched and collection ${green} is kept`,
+    gates: { results: [...results], allPassed: false },
+    ...(deleteJob ? { deleteJob } : {}),
+  });
+
+  const jobRow = rows.find((x) => x.name === JOB_ROW);
+  if (r.spec.gates?.job && c.phase === "Validating" && jobRow && status.jobName) {
+    if (c.o.job === undefined) return observe("job");
+    const job = c.o.job;
+    const withJob = (row: GateResult): GateResult[] => rows.map((x) => (x.name === JOB_ROW ? row : x));
+    switch (job.phase) {
+      case "Running":
+        if (c.now >= deadline) return timedOut(withJob({ ...jobRow, passed: false, observed: "running", message: `Job ${status.jobName} was still running` }), status.jobName);
+        return { kind: "Validating", gates: { results: rows, allPassed: false }, message: `Every Qdrant gate passed; gate Job ${status.jobName} is running (its exit code is the verdict).`, requeueMs: Math.min(WAIT_MS, deadline - c.now) };
+      case "Succeeded": {
+        const results = withJob({ name: JOB_ROW, passed: true, observed: "exit 0", threshold: "exit 0", message: `Job ${status.jobName} succeeded` });
+        return { kind: "Validating", gates: { results, allPassed: true }, message: `${passedAll(results)}; promoting.`, requeueMs: RECORDED_MS };
+      }
+      case "Failed":
+      case "Missing": {
+        const what = job.phase === "Missing" ? `was deleted before it finished` : `failed (${job.reason}: ${job.message})`;
+        const results = withJob({ name: JOB_ROW, passed: false, observed: job.phase === "Missing" ? "deleted" : "failed", threshold: "exit 0", message: `Job ${status.jobName} ${what}` });
+        return {
+          kind: "Fail",
+          reason: ERROR_CODES.GATE_JOB_FAILED.reason,
+          message: `spec.gates.job: gate Job ${status.jobName} ${what}; its verdict is no (a killed or deleted gate Job never passes); alias ${r.spec.alias} is untouched and collection ${green} is kept`,
+          gates: { results, allPassed: false },
+        };
+      }
+    }
+  }
+
+  if (c.o.gates === undefined) return observe("gates");
+  const gates: GateEvaluation = c.o.gates;
+  if (gates.fatal) {
+    return { kind: "Fail", reason: gates.fatal.reason, message: `${gates.fatal.message}; alias ${r.spec.alias} is untouched and collection ${green} is kept`, gates: { ...gates, allPassed: false } };
+  }
+  if (gates.allPassed) {
+    if (r.spec.gates?.job) {
+      const n = (status.jobCount ?? 0) + 1;
+      return { kind: "StartGateJob", n, jobName: rolloutJobName(c.name, n), gates };
+    }
+    return { kind: "Validating", gates, message: `${passedAll(gates.results)}; promoting.`, requeueMs: RECORDED_MS };
+  }
+  if (c.now >= deadline) return timedOut(gates.results);
+  return { kind: "Validating", gates, message: `Gates not passed yet: ${failingSummary(gates.results)}.`, requeueMs: Math.max(1, Math.min(GATE_RECHECK_MS, deadline - c.now)) };
+}
+
+/** The gates passed: (Manual: approval) → (backupActiveFirst) → the switch. */
+function promote(c: Ctx, v: View): RolloutStep {
+  const { r, status } = c;
+  const alias = r.spec.alias;
+  const green = r.spec.collection;
+  const active = status.activeCollection || null;
+  if (v.aliasTarget !== active) {
+    return c.wait(
+      ERROR_CODES.ALIAS_MOVED.reason,
+      `spec.alias: alias ${alias} points at ${v.aliasTarget ?? "nothing"}, not at ${active ?? "nothing"} as when this rollout began (the gates compared green with that); point it back, or set spec.abort and start a new rollout`,
+    );
+  }
+  const promotion = r.spec.promotion;
+  if (promotion?.mode === "Manual" && promotion.approved !== true) {
+    return c.phase === "AwaitingPromotion" ? { kind: "AwaitPromotion" } : { kind: "AwaitPromotion", gates: { results: status.gates ?? [], allPassed: true } };
+  }
+  if (promotion?.backupActiveFirst && active !== null) {
+    if (c.o.backup === undefined) return observe("backup");
+    const b = c.o.backup;
+    const name = beforeSwitchBackupName(c.name);
+    if (!b.exists) return { kind: "CreateBackup", name, collection: active };
+    if (!b.ours) {
+      return { kind: "Fail", reason: ERROR_CODES.BACKUP_BEFORE_SWITCH_FAILED.reason, message: `spec.promotion.backupActiveFirst: a QdrantBackup named ${name} exists and is not this rollout's; alias ${alias} was not switched` };
+    }
+    if (b.phase === "Failed") {
+      const why = [b.reason, b.message].filter((x) => x).join(": ");
+      return { kind: "Fail", reason: ERROR_CODES.BACKUP_BEFORE_SWITCH_FAILED.reason, message: `spec.promotion.backupActiveFirst: QdrantBackup ${name} of collection ${active} failed${why ? ` (${why})` : ""}; alias ${alias} was not switched` };
+    }
+    if (b.phase !== "Succeeded") return c.wait(BACKING_UP_ACTIVE, `QdrantBackup ${name} is backing up collection ${active}; alias ${alias} is switched to ${green} when it succeeds`);
+  }
+  return { kind: "Switch", from: v.aliasTarget, to: green, reason: "Promote", message: `Switched alias ${alias} to ${green}${v.aliasTarget ? ` (from ${v.aliasTarget})` : ""}` };
+}
