@@ -73,10 +73,18 @@ function reaches(found: number, of: number, min: number): boolean {
   return found + 1e-9 >= min * of;
 }
 
-/** A share as the rows show it: two decimals, more only when two would misstate it (0.855). */
+/** A threshold share as the rows show it: two decimals, more only when two would misstate it (0.855). */
 export function formatShare(x: number): string {
   const two = x.toFixed(2);
   return Number(two) === x ? two : String(Math.round(x * 10_000) / 10_000);
+}
+
+/**
+ * An observed share: two decimals, rounded down, so a failing 159/200 reads 0.79 beside its threshold 0.80
+ * (and a passing one never reads below a two-decimal threshold).
+ */
+export function formatObservedShare(found: number, of: number): string {
+  return (Math.floor((found * 100) / of + 1e-9) / 100).toFixed(2);
 }
 
 function listIds(ids: string[]): string {
@@ -85,11 +93,10 @@ function listIds(ids: string[]): string {
 }
 
 function row(q: GoldenQuery, found: number, of: number, message: string): GateResult {
-  const share = of === 0 ? 1 : found / of;
   return {
     name: goldenRowName(q.name),
     passed: of === 0 || reaches(found, of, minOverlapOf(q)),
-    observed: `overlap ${formatShare(share)} (${found}/${of})`,
+    observed: `overlap ${of === 0 ? "1.00" : formatObservedShare(found, of)} (${found}/${of})`,
     threshold: `≥ ${formatShare(minOverlapOf(q))}`,
     message,
   };
