@@ -13,6 +13,10 @@ import { restoreController } from "../controllers/restore/controller.ts";
 import { RestoreMetrics } from "../controllers/restore/metrics.ts";
 import { RESTORE_LABEL } from "../controllers/restore/names.ts";
 import type { RestoreObject } from "../controllers/restore/types.ts";
+import { rolloutController } from "../controllers/rollout/controller.ts";
+import { RolloutMetrics } from "../controllers/rollout/metrics.ts";
+import { ROLLOUT_LABEL } from "../controllers/rollout/names.ts";
+import type { RolloutObject } from "../controllers/rollout/types.ts";
 import { Turns } from "../controllers/shared/turns/turns.ts";
 import { backupLocationController } from "../controllers/backup-location/controller.ts";
 import { backupScheduleController } from "../controllers/backup-schedule/controller.ts";
@@ -29,7 +33,6 @@ import {
   QDRANT_RESTORES,
 } from "../controllers/resources.ts";
 import type { OperatorContext } from "../controllers/shared/context.ts";
-import { validationController } from "../controllers/validation/controller.ts";
 import { ConfigError, LeaderElectionLostError } from "../runtime/errors.ts";
 import { EventRecorder } from "../runtime/events.ts";
 import { createLogger } from "../runtime/logger.ts";
@@ -80,6 +83,7 @@ export async function runManager(argv: string[]): Promise<number> {
   const locations = mgr.informerFor<BackupLocationObject>(QDRANT_BACKUP_LOCATIONS);
   const backups = mgr.informerFor<BackupObject>(QDRANT_BACKUPS);
   const restores = mgr.informerFor<RestoreObject>(QDRANT_RESTORES);
+  const rollouts = mgr.informerFor<RolloutObject>(COLLECTION_ROLLOUTS);
   // One line per Qdrant for every kind of work on it: backups and restores take turns together.
   const turns = new Turns(connections);
   mgr.addController(
@@ -94,7 +98,7 @@ export async function runManager(argv: string[]): Promise<number> {
         turns,
         // What the operator builds (drills, rollouts' green collections): backups of all leave it out.
         restores,
-        rollouts: mgr.informerFor(COLLECTION_ROLLOUTS),
+        rollouts,
       },
       { defaultJobImage: operator.defaultJobImage, metrics: new BackupMetrics(mgr.metrics.registry) },
     ),
@@ -114,9 +118,21 @@ export async function runManager(argv: string[]): Promise<number> {
       { defaultJobImage: operator.defaultJobImage, metrics: new RestoreMetrics(mgr.metrics.registry) },
     ),
   );
-  for (const rt of [COLLECTION_ROLLOUTS]) {
-    mgr.addController(validationController(ctx, rt, mgr.informerFor(rt)));
-  }
+  mgr.addController(
+    rolloutController(
+      ctx,
+      {
+        rollouts,
+        // Only the Jobs of rollouts (copy and gate Jobs).
+        jobs: mgr.informerFor<JobObject>(JOBS, { selectors: { labelSelector: ROLLOUT_LABEL } }),
+        connections,
+        locations,
+        restores,
+        backups,
+      },
+      { defaultJobImage: operator.defaultJobImage, metrics: new RolloutMetrics(mgr.metrics.registry) },
+    ),
+  );
   mgr.installSignalHandlers();
   logger.info({ version: OPERATOR_VERSION, namespaces: config.namespaces, leaderElection: config.leaderElection.enabled }, "Starting manager");
   try {

@@ -12,7 +12,7 @@ export const RBAC: PermissionSet = {
     allow(QDRANT_CONNECTIONS, ["list", "watch"], "informer: the rollout's connection (and which Qdrant other rollouts' connections reach)"),
     allow(QDRANT_BACKUP_LOCATIONS, ["list", "watch"], "informer: backupActiveFirst's location"),
     allow(QDRANT_RESTORES, ["list", "watch"], "informer: the fromBackup QdrantRestore that builds green"),
-    allow(QDRANT_RESTORES, ["get", "create"], "creates the fromBackup QdrantRestore (GET when its name is taken)"),
+    allow(QDRANT_RESTORES, ["get", "create", "delete"], "creates the fromBackup QdrantRestore (GET when its name is taken), deletes it on abort before it started"),
     allow(QDRANT_BACKUPS, ["list", "watch"], "informer: the backupActiveFirst QdrantBackup"),
     allow(QDRANT_BACKUPS, ["get", "create"], "creates the QdrantBackup of the active collection before the switch (GET when its name is taken)"),
     allow(JOBS, ["list", "watch"], "informer: the rollouts' copy and gate Jobs (by label)"),

@@ -17,7 +17,7 @@ function rollout(name: string, o: { ns?: string; alias?: string; connection?: st
   };
 }
 
-const conn = (ns: string, name: string, url: string): QdrantConnectionObject => ({ metadata: { namespace: ns, name }, spec: { url } as QdrantConnectionObject["spec"] });
+const conn = (ns: string, name: string, url: string): QdrantConnectionObject => ({ metadata: { namespace: ns, name }, spec: { url } });
 const connections = [conn("prod", "qdrant", "http://qdrant.search.svc:6333"), conn("team-b", "shared", "http://qdrant.search.svc.cluster.local:6333"), conn("team-c", "other", "http://qdrant.other.svc:6333")];
 const sameQdrant = sameQdrantVia((ns, name) => connections.find((c) => c.metadata?.namespace === ns && c.metadata.name === name));
 
