@@ -22,7 +22,6 @@
  * Status writes go through ctx.status.updateStatusIfChanged (a 409 is the runtime's quiet requeue).
  */
 import type { Logger } from "pino";
-import type { CollectionConfig } from "../../qdrant/client.ts";
 import { GROUP } from "../../api/group.ts";
 import { ERROR_CODES, isOperatorError } from "../../errors.ts";
 import { Controller, DONE, requeue, requeueAfter, type Result } from "../../runtime/controller.ts";
