@@ -215,7 +215,7 @@ describe("rollout gates against Qdrant", () => {
       assert.equal(e.fatal, undefined);
       assert.equal(row?.passed, false);
       assert.equal(row?.observed, `overlap ${(shared / 10).toFixed(2)} (${shared}/10)`);
-      assert.match(row?.message ?? "", new RegExp(`shares ${shared} ids with ${blue}'s; not in ${greenOther}'s answer: `));
+      assert.match(row?.message ?? "", new RegExp(`shares ${shared} ids? with ${blue}'s; not in ${greenOther}'s answer: `));
     });
 
     test("topK and minOverlap are the query's own", async () => {
@@ -252,6 +252,7 @@ describe("rollout gates against Qdrant", () => {
       assert.equal(e.fatal, undefined);
       assert.equal(e.allPassed, false);
       assert.equal(e.results[0]?.passed, false);
+      assert.equal(e.results[0]?.observed, "not found");
       assert.match(e.results[0]?.message ?? "", new RegExp(`^${greenSame}: Not found: `));
     });
 

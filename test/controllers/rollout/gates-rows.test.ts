@@ -106,6 +106,7 @@ describe("golden queries", () => {
     assert.equal(row.passed, true);
     assert.equal(row.observed, "overlap 1.00 (3/3)");
     assert.equal(row.threshold, "≥ 1.00");
+    assert.equal(overlapRow(q(), { collection: green, ids: ids(1, 9) }, { collection: blue, ids: ids(1, 2) }).message, "policies_v2's top 2 shares 1 id with policies_v1's; not in policies_v2's answer: 2");
   });
 
   test("an observed share is rounded down, a threshold shown as precise as it is", () => {
@@ -163,6 +164,7 @@ describe("golden queries", () => {
     const refused = refusedRow(q({ name: "by-vector" }), green, "Wrong input: Vector dimension error: expected dim: 8, got 4", "green");
     assert.equal(refused.message, "spec.gates.goldenQueries[by-vector].query: Qdrant refused the query on policies_v2: Wrong input: Vector dimension error: expected dim: 8, got 4");
     assert.equal(refused.row.passed, false);
+    assert.equal(refused.row.observed, "refused");
     assert.match(refusedRow(q(), blue, "Wrong input: …", "reference").message, /query by point id \("query": 42\) or set expectedIds/);
   });
 });

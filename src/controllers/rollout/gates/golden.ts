@@ -87,6 +87,8 @@ export function formatObservedShare(found: number, of: number): string {
   return (Math.floor((found * 100) / of + 1e-9) / 100).toFixed(2);
 }
 
+const idsWord = (n: number): string => (n === 1 ? "id" : "ids");
+
 function listIds(ids: string[]): string {
   const shown = ids.slice(0, LISTED_IDS).join(", ");
   return ids.length > LISTED_IDS ? `${shown} and ${ids.length - LISTED_IDS} more` : shown;
@@ -109,7 +111,7 @@ export function overlapRow(q: GoldenQuery, green: Answer, reference: Answer): Ga
   const of = Math.min(topKOf(q), Math.max(green.ids.length, reference.ids.length));
   const found = Math.min(shared.length, of);
   if (of === 0) return row(q, 0, 0, `${green.collection} and ${reference.collection} both answer no points`);
-  const result = row(q, found, of, `${green.collection}'s top ${of} shares ${found} ids with ${reference.collection}'s`);
+  const result = row(q, found, of, `${green.collection}'s top ${of} shares ${found} ${idsWord(found)} with ${reference.collection}'s`);
   if (result.passed) return result;
   const missing = reference.ids.filter((id) => !greenIds.has(id));
   return { ...result, message: `${result.message}; not in ${green.collection}'s answer: ${missing.length > 0 ? listIds(missing) : "(none)"}` };
@@ -121,7 +123,7 @@ export function expectedRow(q: GoldenQuery, green: Answer, expected: string[]): 
   const hit = expected.filter((id) => greenIds.has(id));
   const of = Math.min(topKOf(q), expected.length);
   const found = Math.min(hit.length, of);
-  const result = row(q, found, of, `${green.collection}'s top ${topKOf(q)} holds ${found} of the ${of} expected ids`);
+  const result = row(q, found, of, `${green.collection}'s top ${topKOf(q)} holds ${found} of the ${of} expected ${idsWord(of)}`);
   if (result.passed) return result;
   return { ...result, message: `${result.message}; missing: ${listIds(expected.filter((id) => !greenIds.has(id)))}` };
 }
@@ -133,7 +135,7 @@ export function nothingToCompareRow(q: GoldenQuery, green: Answer, why: string):
 
 /** Qdrant answered 404 (a point queried by id that a collection does not hold, or the collection is gone): fails, and may pass later. */
 export function notFoundRow(q: GoldenQuery, collection: string, words: string): GateResult {
-  return { name: goldenRowName(q.name), passed: false, threshold: `≥ ${formatShare(minOverlapOf(q))}`, message: `${collection}: ${words}` };
+  return { name: goldenRowName(q.name), passed: false, observed: "not found", threshold: `≥ ${formatShare(minOverlapOf(q))}`, message: `${collection}: ${words}` };
 }
 
 /** Qdrant refused the query (4xx): the row fails, and the evaluation is fatal with this message. */
@@ -141,5 +143,5 @@ export function refusedRow(q: GoldenQuery, collection: string, words: string, ro
   const hint =
     role === "reference" ? "; a query vector fits one embedding model: query by point id (\"query\": 42) or set expectedIds to compare collections whose vectors differ" : "";
   const message = `${goldenQueryField(q.name)}: Qdrant refused the query on ${collection}: ${words}${hint}`;
-  return { row: { name: goldenRowName(q.name), passed: false, threshold: `≥ ${formatShare(minOverlapOf(q))}`, message }, message };
+  return { row: { name: goldenRowName(q.name), passed: false, observed: "refused", threshold: `≥ ${formatShare(minOverlapOf(q))}`, message }, message };
 }
