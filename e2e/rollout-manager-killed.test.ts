@@ -26,26 +26,19 @@ import { killJobProcess, qdrantCall } from "./helpers/restore-world.ts";
 import {
   COPY_METADATA,
   aliasTarget,
+  assertOneSwitch,
   apiOf,
   applyRollout,
   blueGreen,
   collectionMetadata,
-  eventsWithReason,
   getRollout,
   patchRolloutSpec,
   pointsOf,
-  rolloutEvents,
   rolloutJobs,
   rolloutObj,
   terminatedPod,
   waitForRolloutPhase,
 } from "./helpers/rollout-world.ts";
-
-/** Exactly one Switched Event, from v1 to v2 (waited for: Events are written fire-and-forget), and no other appears. */
-async function assertOneSwitch(ns: string, name: string, alias: string, green: string, blue: string): Promise<void> {
-  assert.deepEqual(await eventsWithReason(ns, name, "Switched"), [`Switched: Switched alias ${alias} to ${green} (from ${blue})`]);
-  assert.equal((await rolloutEvents(ns, name)).filter((e) => e.startsWith("Switched: ")).length, 1);
-}
 
 test("the manager SIGKILLed mid-copy: the next one adopts the running copy Job; one Job, each page upserted once, v2 = v1", async (t) => {
   const { admin } = needsEmulatorFaults(t, "holds the copy's upserts to kill the manager meanwhile");

@@ -121,6 +121,16 @@ export async function eventsWithReason(ns: string, name: string, reason: string,
   }, 30_000);
 }
 
+/**
+ * Exactly one Switched Event, "Switched alias <alias> to <to> (from <from>)" (waited for: Events are
+ * written fire-and-forget), and no second one.
+ */
+export async function assertOneSwitch(ns: string, name: string, alias: string, to: string, from: string): Promise<void> {
+  const switched = await eventsWithReason(ns, name, "Switched");
+  assert.equal(switched.length, 1, switched.join(" | "));
+  assert.equal(switched[0]!.replace(/\.$/, ""), `Switched: Switched alias ${alias} to ${to} (from ${from})`);
+}
+
 export interface RolloutJob {
   metadata: { name: string; uid: string; annotations?: Record<string, string>; ownerReferences?: Array<{ kind: string; name: string; uid: string; controller?: boolean }> };
   spec: { backoffLimit?: number; template: { spec: { containers: Array<{ name: string; image: string; command?: string[]; args?: string[]; env?: Array<{ name: string; value?: string; valueFrom?: unknown }> }> } } };
