@@ -1,0 +1,143 @@
+/**
+ * decideRollout while judging green: the gates' rows, their timeout under an injected clock, the gate Job,
+ * manual approval, backupActiveFirst and the switch; every failure leaves the alias where it was.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { GATE_RECHECK_MS, RECORDED_MS, WAIT_MS } from "../../../src/controllers/rollout/decide.ts";
+import type { RolloutStep } from "../../../src/controllers/rollout/steps.ts";
+import { after, ALIAS, at, BEGUN, BLUE, decide, FAILING, GREEN, iso, NOW, OURS, PASSING, rollout } from "./decide-world.ts";
+
+const VALIDATING = { ...BEGUN, phase: "Validating" as const, gatesStartTime: iso(0) };
+const ourGreen = { green: { exists: true, owner: OURS } };
+const GATE_JOB = { gates: { job: { image: "registry.example/check:1" } } };
+
+test("Validating: the gates' rows with the failing numbers, evaluated again every GATE_RECHECK_MS", () => {
+  const { step, needs } = decide(rollout({}, VALIDATING), { ...ourGreen, gates: FAILING, now: at(60_000) });
+  assert.deepEqual(needs, ["unrecorded", "holder", "references", "qdrant", "gates"]);
+  assert.deepEqual(step, { kind: "Validating", gates: FAILING, message: "Gates not passed yet: minPoints 800 points < 1000; goldenQuery/top overlap 0.60 (6/10) < 0.80.", requeueMs: GATE_RECHECK_MS });
+  // Close to the deadline: requeued for it.
+  const near = decide(rollout({}, VALIDATING), { ...ourGreen, gates: FAILING, now: at(3_600_000 - 2_000) }).step;
+  assert.equal(near.kind === "Validating" && near.requeueMs, 2_000);
+});
+
+test("gates.timeout (default 1h from gatesStartTime): Fail GatesTimedOut with the numbers, alias untouched, green kept", () => {
+  const { step } = decide(rollout({}, VALIDATING), { ...ourGreen, gates: FAILING, now: at(3_600_000) });
+  assert.equal(step.kind, "Fail");
+  if (step.kind !== "Fail") return;
+  assert.equal(step.reason, "GatesTimedOut");
+  assert.equal(
+    step.message,
+    "spec.gates.timeout: gates not passed within 60m (since 2026-03-01T12:00:00.000Z): minPoints 800 points < 1000; goldenQuery/top overlap 0.60 (6/10) < 0.80; alias policies_production is untouched and collection policies_v2 is kept",
+  );
+  assert.deepEqual(step.gates?.results, FAILING.results);
+  // A shorter timeout, and the first evaluation with no gatesStartTime yet counts from now.
+  assert.equal(decide(rollout({ gates: { timeout: "5m" } }, VALIDATING), { ...ourGreen, gates: FAILING, now: at(300_000) }).step.kind, "Fail");
+  assert.equal(decide(rollout({ gates: { timeout: "5m" } }, { ...VALIDATING, gatesStartTime: undefined }), { ...ourGreen, gates: FAILING, now: at(300_000) }).step.kind, "Validating");
+  // Not yet: Validating.
+  assert.equal(decide(rollout({}, VALIDATING), { ...ourGreen, gates: FAILING, now: at(3_599_999) }).step.kind, "Validating");
+});
+
+test("a golden query Qdrant refuses fails at once (GoldenQueryRefused), whatever the timeout", () => {
+  const fatal = { ...FAILING, fatal: { reason: "GoldenQueryRefused", message: "spec.gates.goldenQueries[top].query: Qdrant refused it: Wrong input: Vector dimension error: expected dim: 8, got 4" } };
+  const { step } = decide(rollout({}, VALIDATING), { ...ourGreen, gates: fatal });
+  assert.equal(step.kind === "Fail" && step.reason, "GoldenQueryRefused");
+  assert.match(step.kind === "Fail" ? step.message : "", /^spec\.gates\.goldenQueries\[top\]\.query: .*expected dim: 8, got 4; alias policies_production is untouched/);
+});
+
+test("every gate passed: the pass is recorded first, then the next reconcile switches (once) without judging again", () => {
+  const r = rollout({}, VALIDATING);
+  const first = decide(r, { ...ourGreen, gates: PASSING }).step;
+  assert.deepEqual(first, { kind: "Validating", gates: PASSING, message: "all 2 gates passed; promoting.", requeueMs: RECORDED_MS });
+  const recorded = rollout({}, after(r, [first]));
+  const next = decide(recorded, ourGreen);
+  assert.deepEqual(next.step, { kind: "Switch", from: BLUE, to: GREEN, reason: "Promote", message: `Switched alias ${ALIAS} to ${GREEN} (from ${BLUE})` });
+  assert.ok(!next.needs.includes("gates"));
+  // The spec edited since (a new generation): judged again.
+  assert.equal(decide(rollout({}, recorded.status, 2), { ...ourGreen, gates: FAILING }).step.kind, "Validating");
+  // No alias before: the switch creates it.
+  const noAlias = rollout({}, { ...recorded.status, activeCollection: "" });
+  assert.equal((decide(noAlias, { qdrant: { aliasTarget: null }, ...ourGreen }).step as { from?: unknown }).from, null);
+});
+
+test("green gone or not ours when judged: Fail GreenMissing (ours) / Wait GreenMissing (external) / Wait GreenExists", () => {
+  assert.equal((decide(rollout({}, VALIDATING)).step as { reason?: string; kind: string }).kind, "Fail");
+  assert.equal((decide(rollout({}, VALIDATING)).step as { reason?: string }).reason, "GreenMissing");
+  assert.equal(decide(rollout({ source: { external: {} } }, VALIDATING)).step.kind, "Wait");
+  assert.equal((decide(rollout({}, VALIDATING), { green: { exists: true } }).step as { reason?: string }).reason, "GreenExists");
+});
+
+test("the gate Job: started once the Qdrant gates pass; running → Validating; exit 0 → recorded; failed, killed or deleted → Fail", () => {
+  const r = rollout(GATE_JOB, { ...VALIDATING, jobCount: 1 });
+  const start = decide(r, { ...ourGreen, gates: PASSING }).step;
+  assert.deepEqual(start, { kind: "StartGateJob", n: 2, jobName: "rollout-v2-2", gates: PASSING });
+  const started = rollout(GATE_JOB, after(r, [start]));
+  assert.equal(started.status?.jobName, "rollout-v2-2");
+  const running = decide(started, { ...ourGreen, job: { phase: "Running" }, now: at(60_000) });
+  assert.ok(!running.needs.includes("gates"), "the Qdrant gates are not judged again while the gate Job runs");
+  assert.equal(running.step.kind, "Validating");
+  assert.equal(running.step.kind === "Validating" && running.step.requeueMs, WAIT_MS);
+  // Past the timeout while it runs: Fail, the Job deleted.
+  const late = decide(started, { ...ourGreen, job: { phase: "Running" }, now: at(3_600_000) }).step;
+  assert.equal(late.kind === "Fail" && late.reason, "GatesTimedOut");
+  assert.equal(late.kind === "Fail" && late.deleteJob, "rollout-v2-2");
+  const ok = decide(started, { ...ourGreen, job: { phase: "Succeeded" } }).step;
+  assert.equal(ok.kind, "Validating");
+  if (ok.kind === "Validating") {
+    assert.equal(ok.gates.allPassed, true);
+    assert.deepEqual(ok.gates.results.find((x) => x.name === "job")?.passed, true);
+    assert.equal(decide(rollout(GATE_JOB, after(started, [ok])), ourGreen).step.kind, "Switch");
+  }
+  for (const job of [{ phase: "Failed" as const, reason: "Error", message: "exit code 3", retryable: false }, { phase: "Missing" as const }]) {
+    const s = decide(started, { ...ourGreen, job }).step;
+    assert.equal(s.kind === "Fail" && s.reason, "GateJobFailed");
+    assert.match(s.kind === "Fail" ? s.message : "", /^spec\.gates\.job: gate Job rollout-v2-2 (failed \(Error: exit code 3\)|was deleted before it finished); its verdict is no/);
+    assert.equal(s.kind === "Fail" && s.gates?.results.find((x) => x.name === "job")?.passed, false);
+  }
+});
+
+test("Manual promotion: AwaitingPromotion until approved (gates not re-run on approval); approved → Switch", () => {
+  const manual = { promotion: { mode: "Manual" as const } };
+  const r = rollout(manual, VALIDATING);
+  const recorded = after(r, [decide(r, { ...ourGreen, gates: PASSING }).step]);
+  const wait = decide(rollout(manual, recorded), ourGreen).step;
+  assert.equal(wait.kind, "AwaitPromotion");
+  const awaiting = after(rollout(manual, recorded), [wait]);
+  assert.equal(awaiting.phase, "AwaitingPromotion");
+  assert.deepEqual(decide(rollout(manual, awaiting), ourGreen).step, { kind: "AwaitPromotion" });
+  const approved = decide(rollout({ promotion: { mode: "Manual", approved: true } }, awaiting, 2), ourGreen);
+  assert.equal(approved.step.kind, "Switch");
+  assert.ok(!approved.needs.includes("gates"));
+  // Approved before the gates passed: no stop in AwaitingPromotion.
+  const early = rollout({ promotion: { mode: "Manual", approved: true } }, VALIDATING);
+  assert.equal(decide(rollout(early.spec, after(early, [decide(early, { ...ourGreen, gates: PASSING }).step])), ourGreen).step.kind, "Switch");
+});
+
+test("backupActiveFirst: the backup of blue must succeed before the switch; without blue there is nothing to back up", () => {
+  const spec = { promotion: { mode: "Auto" as const, backupActiveFirst: { locationRef: { name: "s3" } } } };
+  const r0 = rollout(spec, VALIDATING);
+  const recorded = rollout(spec, after(r0, [decide(r0, { ...ourGreen, gates: PASSING }).step]));
+  assert.deepEqual(decide(recorded, ourGreen).step, { kind: "CreateBackup", name: "rollout-v2-before-switch", collection: BLUE });
+  const running = decide(recorded, { ...ourGreen, backup: { exists: true, ours: true, phase: "Running" } }).step;
+  assert.equal(running.kind === "Wait" && running.reason, "BackingUpActive");
+  assert.equal(running.kind === "Wait" && running.phase, "Validating");
+  assert.equal(decide(recorded, { ...ourGreen, backup: { exists: true, ours: true, phase: "Succeeded" } }).step.kind, "Switch");
+  const failed = decide(recorded, { ...ourGreen, backup: { exists: true, ours: true, phase: "Failed", reason: "StorageUnreachable", message: "connect ETIMEDOUT" } }).step;
+  assert.equal(failed.kind === "Fail" && failed.reason, "BackupBeforeSwitchFailed");
+  assert.match(failed.kind === "Fail" ? failed.message : "", /StorageUnreachable: connect ETIMEDOUT\); alias policies_production was not switched$/);
+  const stranger = decide(recorded, { ...ourGreen, backup: { exists: true, ours: false } }).step;
+  assert.match(stranger.kind === "Fail" ? stranger.message : "", /exists and is not this rollout's/);
+  const noBlue = rollout(spec, { ...recorded.status, activeCollection: "" });
+  const direct = decide(noBlue, { qdrant: { aliasTarget: null }, ...ourGreen });
+  assert.equal(direct.step.kind, "Switch");
+  assert.ok(!direct.needs.includes("backup"));
+});
+
+test("the alias moved by someone else before the switch: Wait AliasMoved, never switched over their change", () => {
+  const r0 = rollout({}, VALIDATING);
+  const recorded = rollout({}, after(r0, [decide(r0, { ...ourGreen, gates: PASSING }).step]));
+  const moved: RolloutStep = decide(recorded, { qdrant: { aliasTarget: "policies_v1b" }, ...ourGreen }).step;
+  assert.equal(moved.kind === "Wait" && moved.reason, "AliasMoved");
+  assert.match(moved.kind === "Wait" ? moved.message : "", /^spec\.alias: alias policies_production points at policies_v1b, not at policies_v1/);
+  void NOW;
+});

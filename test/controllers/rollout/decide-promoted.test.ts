@@ -1,0 +1,151 @@
+/**
+ * decideRollout after the switch (analysis, switch-back, retainPrevious, rollback and their crash windows)
+ * and abort before it, under an injected clock.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { CollectionRolloutSpec, CollectionRolloutStatus } from "../../../src/api/v1alpha1/rollout.ts";
+import { ANALYSIS_RECHECK_MS, RECORDED_MS } from "../../../src/controllers/rollout/decide.ts";
+import { after, ALIAS, at, BEGUN, BLUE, decide, FAILING, GREEN, iso, OURS, PASSING, rollout, STRANGER } from "./decide-world.ts";
+
+const HOUR = 3_600_000;
+const PROMOTED: CollectionRolloutStatus = { phase: "Promoted", activeCollection: BLUE, previousCollection: BLUE, promotedAt: iso(0), observedGeneration: 1 };
+const onGreen = { qdrant: { aliasTarget: GREEN }, green: { exists: true, owner: OURS } };
+const ANALYSIS: Partial<CollectionRolloutSpec> = { gates: { goldenQueries: [{ name: "top", query: { query: 42 } }] }, analysis: { window: "1h" } };
+const promoted = (spec: Partial<CollectionRolloutSpec> = {}, status: CollectionRolloutStatus = PROMOTED, generation = 1) => rollout(spec, status, generation);
+
+test("Promoted with nothing due asks for nothing: Done, requeued for retainPrevious's time (never without it)", () => {
+  assert.deepEqual(decide(promoted()), { step: { kind: "Done" }, needs: [] });
+  assert.deepEqual(decide(promoted({ retainPrevious: "7d" }), { now: at(HOUR) }), { step: { kind: "Done", requeueMs: 7 * 24 * HOUR - HOUR }, needs: [] });
+  // Due: deleted (checked against where the alias points first).
+  const due = decide(promoted({ retainPrevious: "7d" }), { ...onGreen, now: at(7 * 24 * HOUR) });
+  assert.deepEqual(due, { step: { kind: "DeletePrevious", collection: BLUE }, needs: ["references", "qdrant"] });
+  // Deleted already: finished.
+  assert.deepEqual(decide(promoted({ retainPrevious: "7d" }, { ...PROMOTED, previousDeletedAt: iso(7 * 24 * HOUR) }), { now: at(8 * 24 * HOUR) }).step, { kind: "Done" });
+  // The alias points at previous again (someone switched it back): not deleted.
+  const back = decide(promoted({ retainPrevious: "1h" }), { qdrant: { aliasTarget: BLUE }, now: at(2 * HOUR) }).step;
+  assert.equal(back.kind === "Wait" && back.reason, "AliasMoved");
+  assert.equal(back.kind === "Wait" && back.phase, "Promoted");
+});
+
+test("analysis: checks every ANALYSIS_RECHECK_MS during the window; previous is not deleted while it runs", () => {
+  const r = promoted({ ...ANALYSIS, retainPrevious: "30m" });
+  const first = decide(r, { ...onGreen, analysis: PASSING, now: at(1_000) });
+  assert.deepEqual(first.needs, ["references", "qdrant", "analysis"]);
+  assert.deepEqual(first.step, { kind: "Promoted", previous: BLUE, adopted: false, analysis: PASSING, requeueMs: ANALYSIS_RECHECK_MS });
+  const checked = promoted(r.spec, after(r, [first.step, at(1_000)]));
+  assert.equal(checked.status?.analysis?.lastCheckTime, iso(1_000));
+  // Not due yet: Done until the next check, nothing observed; past retainPrevious but the analysis runs: kept.
+  assert.deepEqual(decide(checked, { now: at(3_000) }), { step: { kind: "Done", requeueMs: 3_000 }, needs: [] });
+  assert.equal(decide(checked, { ...onGreen, analysis: PASSING, now: at(40 * 60_000) }).step.kind, "Promoted");
+  // The window ended with the last check passing: ended without another query, then retainPrevious is due at once.
+  const end = decide(checked, { ...onGreen, now: at(HOUR) });
+  assert.deepEqual(end.step, { kind: "Promoted", previous: BLUE, adopted: false, analysisEnded: true, requeueMs: 1 });
+  assert.ok(!end.needs.includes("analysis"));
+  const ended = promoted(r.spec, after(checked, [end.step, at(HOUR)]));
+  assert.equal(ended.status?.analysis?.passed, true);
+  assert.deepEqual(decide(ended, { ...onGreen, now: at(HOUR + 1) }).step, { kind: "DeletePrevious", collection: BLUE });
+});
+
+test("analysis fails: recorded first, then switched back (once); a kill after the switch-back is adopted as RolledBack", () => {
+  const r = promoted(ANALYSIS);
+  const failing = decide(r, { ...onGreen, analysis: FAILING, now: at(1_000) }).step;
+  assert.deepEqual(failing, { kind: "Promoted", previous: BLUE, adopted: false, analysis: FAILING, requeueMs: RECORDED_MS });
+  const recorded = promoted(ANALYSIS, after(r, [failing, at(1_000)]));
+  assert.equal(recorded.status?.analysis?.passed, false);
+  const back = decide(recorded, { ...onGreen, now: at(2_000) }).step;
+  assert.equal(back.kind, "Switch");
+  if (back.kind === "Switch") {
+    assert.deepEqual([back.from, back.to, back.reason], [GREEN, BLUE, "SwitchBack"]);
+    assert.equal(back.message, `Switched alias ${ALIAS} back to ${BLUE} (from ${GREEN}): analysis failed: minPoints 800 points < 1000; goldenQuery/top overlap 0.60 (6/10) < 0.80`);
+  }
+  const adopted = decide(recorded, { qdrant: { aliasTarget: BLUE }, now: at(2_000) }).step;
+  assert.equal(adopted.kind === "RolledBack" && adopted.adopted, true);
+  assert.equal(adopted.kind === "RolledBack" && adopted.reason, "AnalysisFailed");
+});
+
+test("analysis fails with switchBackOnFailure false: stays Promoted (AnalysisFailed), previous kept, finished", () => {
+  const spec = { ...ANALYSIS, analysis: { window: "1h", switchBackOnFailure: false }, retainPrevious: "1h" };
+  const r = promoted(spec);
+  const failing = decide(r, { ...onGreen, analysis: FAILING, now: at(1_000) }).step;
+  assert.deepEqual(failing, { kind: "Promoted", previous: BLUE, adopted: false, analysis: FAILING });
+  const recorded = promoted(spec, after(r, [failing]));
+  assert.equal(recorded.status?.conditions?.find((c) => c.type === "Ready")?.reason, "AnalysisFailed");
+  assert.deepEqual(decide(recorded, { now: at(3 * HOUR) }), { step: { kind: "Done" }, needs: [] });
+});
+
+test("a golden query refused after the switch is a failing check", () => {
+  const fatal = { ...FAILING, allPassed: true, fatal: { reason: "GoldenQueryRefused", message: "refused" } };
+  const s = decide(promoted(ANALYSIS), { ...onGreen, analysis: fatal, now: at(1_000) }).step;
+  assert.equal(s.kind === "Promoted" && s.analysis?.allPassed, false);
+});
+
+test("rollback: switched back while previous exists; impossible when it is gone or there was none; refused when the alias moved on", () => {
+  const rb = { rollback: true };
+  assert.deepEqual(decide(promoted(rb, PROMOTED, 2), onGreen).step, { kind: "Switch", from: GREEN, to: BLUE, reason: "Rollback", message: `Rolled back alias ${ALIAS} to ${BLUE} (from ${GREEN})` });
+  const gone = decide(promoted(rb, { ...PROMOTED, previousDeletedAt: iso(0) }, 2), { ...onGreen, qdrant: { aliasTarget: GREEN, previous: { name: BLUE, exists: false } } }).step;
+  assert.equal(gone.kind === "Wait" && gone.reason, "RollbackImpossible");
+  assert.match(gone.kind === "Wait" ? gone.message : "", /^spec\.rollback: the previous collection policies_v1 is gone \(deleted at/);
+  const none = decide(promoted(rb, { ...PROMOTED, previousCollection: undefined, activeCollection: "" }, 2), onGreen).step;
+  assert.equal(none.kind === "Wait" && none.reason, "RollbackImpossible");
+  const moved = decide(promoted(rb, PROMOTED, 2), { qdrant: { aliasTarget: "policies_v3" } }).step;
+  assert.equal(moved.kind === "Wait" && moved.reason, "AliasMoved");
+  assert.equal(moved.kind === "Wait" && moved.phase, "Promoted");
+  // Killed after the rollback's switch, before the status write: RolledBack, adopted (no second switch).
+  assert.deepEqual(decide(promoted(rb, PROMOTED, 2), { qdrant: { aliasTarget: BLUE } }).step, { kind: "RolledBack", reason: "RolledBack", message: `Alias ${ALIAS} points back at ${BLUE} (spec.rollback).`, adopted: true });
+  // Rolled back is final.
+  assert.deepEqual(decide(promoted(rb, { ...PROMOTED, phase: "RolledBack" }, 2)), { step: { kind: "Done" }, needs: [] });
+});
+
+test("abort before promotion: nothing begun → Aborted without looking; begun → the Job stopped, green deleted only if ours", () => {
+  assert.deepEqual(decide(rollout({ abort: true })), { step: { kind: "Abort", deleteGreen: false, message: "Aborted before it began; nothing was made." }, needs: [] });
+  // Even when another rollout holds the alias: no Qdrant.
+  assert.deepEqual(decide(rollout({ abort: true }, { phase: "Pending" }), { holder: { namespace: "prod", name: "v3" } }).needs, []);
+  const r = rollout({ abort: true }, { ...BEGUN, jobName: "rollout-v2-1", jobCount: 1 }, 2);
+  const ours = decide(r, { job: { phase: "Running" }, green: { exists: true, owner: OURS } });
+  assert.deepEqual(ours.needs, ["unrecorded", "job", "references", "qdrant"]);
+  assert.equal(ours.step.kind, "Abort");
+  if (ours.step.kind === "Abort") {
+    assert.equal(ours.step.deleteJob, "rollout-v2-1");
+    assert.equal(ours.step.deleteGreen, true);
+    assert.match(ours.step.message, /deleted Job rollout-v2-1, deleted collection policies_v2; alias policies_production is untouched/);
+  }
+  const stranger = decide(r, { job: { phase: "Succeeded" }, green: { exists: true, owner: STRANGER } }).step;
+  assert.equal(stranger.kind === "Abort" && stranger.deleteGreen, false);
+  assert.equal(stranger.kind === "Abort" && stranger.deleteJob, undefined);
+  // A Failed rollout aborted: green (ours) deleted too.
+  assert.equal((decide(rollout({ abort: true }, { ...BEGUN, phase: "Failed", observedGeneration: 1 }, 2), { green: { exists: true, owner: OURS } }).step as { deleteGreen?: boolean }).deleteGreen, true);
+  // External without config: green is the user's, Qdrant not even looked at.
+  const ext = decide(rollout({ abort: true, source: { external: {} } }, { ...BEGUN, phase: "Validating" }, 2));
+  assert.deepEqual(ext.step.kind === "Abort" && [ext.step.deleteGreen, ext.needs], [false, ["unrecorded"]]);
+});
+
+test("abort with a fromBackup restore: waits while it runs, deletes a pending one, deletes a green our restore made", () => {
+  const spec = { abort: true, source: { fromBackup: { source: { backupRef: { name: "nightly" } } } } };
+  const r = rollout(spec, BEGUN, 2);
+  const running = decide(r, { restore: { exists: true, ours: true, phase: "Running" }, green: { exists: true } }).step;
+  assert.equal(running.kind === "Wait" && running.reason, "Aborting");
+  assert.equal(running.kind === "Wait" && running.phase, "Preparing");
+  const pending = decide(r, { restore: { exists: true, ours: true, phase: "Pending" } }).step;
+  assert.deepEqual(pending.kind === "Abort" && [pending.deleteRestore, pending.deleteGreen], ["rollout-v2", false]);
+  const restored = decide(r, { restore: { exists: true, ours: true, phase: "Succeeded", targetCollection: GREEN }, green: { exists: true } }).step;
+  assert.equal(restored.kind === "Abort" && restored.deleteGreen, true);
+  // A failed restore cleaned up after itself; an unstamped green is then not ours.
+  const failed = decide(r, { restore: { exists: true, ours: true, phase: "Failed" }, green: { exists: true } }).step;
+  assert.equal(failed.kind === "Abort" && failed.deleteGreen, false);
+});
+
+test("abort after the switch: a lost status write is adopted (green never deleted under the alias); a Promoted rollout ignores abort", () => {
+  const r = rollout({ abort: true }, { ...BEGUN, phase: "Validating" }, 2);
+  assert.deepEqual(decide(r, onGreen).step, { kind: "Promoted", previous: BLUE, adopted: true });
+  const ignored = decide(promoted({ abort: true }, PROMOTED, 2)).step;
+  assert.equal(ignored.kind === "Wait" && ignored.reason, "AbortIgnored");
+  assert.equal(ignored.kind === "Wait" && ignored.phase, "Promoted");
+  assert.match(ignored.kind === "Wait" ? ignored.message : "", /^spec\.abort: abort applies before promotion; .*Set spec\.rollback: true to point it back at policies_v1\.$/);
+  const noted = promoted({ abort: true }, after(promoted({ abort: true }, PROMOTED, 2), [ignored]), 2);
+  assert.deepEqual(decide(noted), { step: { kind: "Done" }, needs: [] });
+  // abort set back to false: Ready says Promoted again, once.
+  const cleared = decide(promoted({}, noted.status, 3)).step;
+  assert.equal(cleared.kind, "Promoted");
+  assert.deepEqual(decide(promoted({}, after(promoted({}, noted.status, 3), [cleared]), 3)).step, { kind: "Done" });
+});
