@@ -41,7 +41,7 @@ test("promotion: manual approval, automatic switch-back, rollback and abort", { 
       await applyRollout(w, rolloutObj("manual", bg.alias, bg.green, { source: { copyFrom: {} }, gates: { minPoints: 20, ...goldenById }, promotion: { mode: "Manual" } }));
       const waiting = await waitForRolloutPhase(w.ns, "manual", "AwaitingPromotion", 180_000);
       assert.equal(conditionSummary(waiting, "Ready"), "False AwaitingPromotion");
-      assert.match(rolloutCondition(waiting, "Ready")!.message, /approved: true/);
+      assert.match(rolloutCondition(waiting, "Ready")!.message, /kubectl patch collectionrollout manual .*"?approved"?: ?true/, "says how to approve");
       assert.ok((waiting.status?.gates ?? []).length > 0 && waiting.status!.gates!.every((g) => g.passed), JSON.stringify(waiting.status?.gates));
       assert.deepEqual(await qdrantFacts(w, bg), { alias: bg.blue, blue: true, green: true }, "built and judged, not switched");
       await patchRolloutSpec(w.ns, "manual", { promotion: { mode: "Manual", approved: true } });
