@@ -19,6 +19,9 @@ import type { RolloutObject } from "./types.ts";
 /** A plain reason (status.ts): spec.abort on a promoted rollout does nothing. */
 export const ABORT_IGNORED = "AbortIgnored";
 
+/** What status.ts writes as Ready for a Promoted step (anything else was a Wait's). */
+const PROMOTED_REASONS: readonly string[] = ["Promoted", "Analyzing", ERROR_CODES.ANALYSIS_FAILED.reason];
+
 export interface PromotedPlan {
   rollback: boolean;
   /** The analysis failed (recorded) and is to be switched back. */
@@ -42,7 +45,11 @@ export function promotedPlan(r: RolloutObject, now: number): PromotedPlan {
   const analysisFailed = status.analysis?.passed === false;
   const analysisRunning = window !== undefined && status.analysis?.passed === undefined;
   const previous = status.previousCollection || undefined;
-  const rollback = r.spec.rollback === true;
+  // A rollback found impossible (previous gone, or never was) at this generation is not tried again until
+  // the spec changes: a deleted collection does not come back by waiting.
+  const ready = status.conditions?.find((x) => x.type === "Ready");
+  const impossible = ready?.reason === ERROR_CODES.ROLLBACK_IMPOSSIBLE.reason && ready.observedGeneration === r.metadata?.generation;
+  const rollback = r.spec.rollback === true && !impossible;
   const switchBack = analysisFailed && switchBackOnFailure(r.spec) && previous !== undefined;
   let next: number | undefined;
   const later = (at: number) => (next = next === undefined ? at : Math.min(next, at));
@@ -76,13 +83,14 @@ export function finishedPromoted(c: Ctx, plan: PromotedPlan): RolloutStep {
   const ready = status.conditions?.find((x) => x.type === "Ready");
   const previous = status.previousCollection || null;
   const requeue = plan.nextMs !== undefined ? { requeueMs: plan.nextMs } : {};
+  if (r.spec.rollback === true) return { kind: "Done", ...requeue };
   if (r.spec.abort === true) {
     if (ready?.reason === ABORT_IGNORED) return { kind: "Done", ...requeue };
     const back = previous ? ` Set spec.rollback: true to point it back at ${previous}.` : "";
     return { kind: "Wait", phase: "Promoted", reason: ABORT_IGNORED, message: `spec.abort: abort applies before promotion; alias ${r.spec.alias} points at ${r.spec.collection} since ${status.promotedAt ?? "the switch"}.${back}`, requeueMs: plan.nextMs ?? WAIT_MS };
   }
-  const expected = plan.analysisFailed ? ERROR_CODES.ANALYSIS_FAILED.reason : plan.analysisRunning ? "Analyzing" : "Promoted";
-  if (ready && ready.reason !== expected) return { kind: "Promoted", previous, adopted: false, ...requeue };
+  // Ready still says what a Wait said (abort ignored, the alias moved, Qdrant unreachable…): say Promoted again.
+  if (ready && !PROMOTED_REASONS.includes(ready.reason)) return { kind: "Promoted", previous, adopted: false, ...requeue };
   return { kind: "Done", ...requeue };
 }
 

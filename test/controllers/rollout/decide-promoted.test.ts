@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { CollectionRolloutSpec, CollectionRolloutStatus } from "../../../src/api/v1alpha1/rollout.ts";
 import { ANALYSIS_RECHECK_MS, RECORDED_MS } from "../../../src/controllers/rollout/decide.ts";
+import { statusFor } from "../../../src/controllers/rollout/status.ts";
 import { after, ALIAS, at, BEGUN, BLUE, decide, FAILING, GREEN, iso, OURS, PASSING, rollout, STRANGER } from "./decide-world.ts";
 
 const HOUR = 3_600_000;
@@ -148,4 +149,24 @@ test("abort after the switch: a lost status write is adopted (green never delete
   const cleared = decide(promoted({}, noted.status, 3)).step;
   assert.equal(cleared.kind, "Promoted");
   assert.deepEqual(decide(promoted({}, after(promoted({}, noted.status, 3), [cleared]), 3)).step, { kind: "Done" });
+});
+
+test("a rollback found impossible is said once at its generation, then Done (no look at Qdrant every 30 s); a spec change tries again", () => {
+  const rb = promoted({ rollback: true }, { ...PROMOTED, previousCollection: undefined, activeCollection: "" }, 2);
+  const said = promoted(rb.spec, after(rb, [decide(rb, onGreen).step]), 2);
+  assert.equal(said.status?.conditions?.find((c) => c.type === "Ready")?.reason, "RollbackImpossible");
+  assert.deepEqual(decide(said), { step: { kind: "Done" }, needs: [] });
+  assert.equal(decide(promoted(said.spec, said.status, 3), onGreen).step.kind, "Wait");
+});
+
+test("a Promoted status whose Ready a Wait wrote is said again once; one written without the spec is not rewritten over and over", () => {
+  const waited = promoted({}, after(promoted(), [{ kind: "Wait", phase: "Promoted", reason: "QdrantUnreachable", message: "down", requeueMs: 1 }]));
+  const again = decide(waited);
+  assert.deepEqual(again, { step: { kind: "Promoted", previous: BLUE, adopted: false }, needs: [] });
+  assert.deepEqual(decide(promoted({}, after(waited, [again.step]))).step, { kind: "Done" });
+  // The controller wrote the switch's status without the spec: Ready says Promoted while the analysis runs; no refresh loop.
+  const r = promoted(ANALYSIS, { ...PROMOTED, phase: "Validating" });
+  const bare = statusFor(r.status, { kind: "Promoted", previous: BLUE, adopted: false }, { generation: 1, now: at(0) });
+  const checked = statusFor(bare, { kind: "Promoted", previous: BLUE, adopted: false, analysis: PASSING }, { generation: 1, now: at(0) });
+  assert.deepEqual(decide(promoted(ANALYSIS, checked), { now: at(1_000) }), { step: { kind: "Done", requeueMs: 4_000 }, needs: [] });
 });
