@@ -66,7 +66,9 @@ function copyFrom(c: Ctx, v: View, validate: () => RolloutStep): RolloutStep {
       job.phase === "Missing"
         ? { reason: ERROR_CODES.COPY_FAILED.reason, message: `Job ${status.jobName} was deleted before it reported a result`, retryable: true, completionTime: undefined, attempt: v.green.copy?.attempt }
         : job;
-    const failed = failure.attempt ?? 1;
+    // The Job's own attempt (its annotation); without it, green's record names the last attempt that wrote
+    // one, never more than the one that failed: counting from it can only allow fewer retries, never more.
+    const failed = failure.attempt ?? Math.max(1, v.green.copy?.attempt ?? 1);
     if (!failure.retryable || failed >= max) {
       const tried = failed > 1 || failure.retryable ? ` (attempt ${failed} of ${max})` : "";
       return { kind: "Fail", reason: failure.reason, message: `${failure.message}${tried}; alias ${r.spec.alias} is untouched and collection ${green} is kept` };

@@ -4,8 +4,9 @@
  * - `Ready`: True only once promoted and done judging (no analysis window, or it ended passing): reason
  *   Promoted; RolledBack: False RolledBack (or AnalysisFailed); otherwise False with what the rollout is
  *   doing or waiting for (Building, Validating, AwaitingPromotion, Analyzing, a registry reason…);
- * - `GatesPassed`: True when every gate passed (the message counts them), False with the failing rows in
- *   numbers ("minPoints 800 points < 1000; goldenQuery/top overlap 0.60 (6/10) < 0.80");
+ * - `GatesPassed`: absent until green is first judged; True when every gate passed (the message counts
+ *   them), False with the failing rows in numbers ("minPoints 800 points < 1000; goldenQuery/top overlap
+ *   0.60 (6/10) < 0.80"), Unknown while the gate Job (run once the Qdrant gates pass) has not said;
  * - `Promoted`: True once the alias was switched to green, False before and after a roll back.
  * `kubectl wait --for=condition=Promoted` waits for the switch, `--for=condition=Ready` for the end.
  *
@@ -100,7 +101,6 @@ export function statusFor(current: CollectionRolloutStatus | undefined, step: Ro
       return with_(
         s,
         ready("False", "Preparing", `Building collection ${green}; ${from}.`),
-        { type: "GatesPassed", status: "False", reason: "Pending", message: "The gates are judged once green is built." },
         { type: "Promoted", status: "False", reason: "Pending", message: `Not switched: ${from}.` },
       );
     }
@@ -122,7 +122,7 @@ export function statusFor(current: CollectionRolloutStatus | undefined, step: Ro
         return with_(
           { ...base, phase: "Validating", jobName: j.name, jobCount: j.n, gates: rows, gatesStartTime: before.gatesStartTime ?? now },
           ready("False", "Validating", `Every Qdrant gate passed; gate Job ${j.name} is running.`),
-          { type: "GatesPassed", status: "False", reason: "GateJobRunning", message: `Gate Job ${j.name} is running.` },
+          { type: "GatesPassed", status: "Unknown", reason: "GateJobRunning", message: `Every Qdrant gate passed; gate Job ${j.name} is running.` },
         );
       }
       return with_({ ...base, phase: "Preparing", jobName: j.name, jobCount: j.n }, ready("False", "Building", `Job ${j.name} is copying points into ${green} (attempt ${j.attempt}).`));
@@ -140,7 +140,7 @@ export function statusFor(current: CollectionRolloutStatus | undefined, step: Ro
       return with_(
         { ...base, phase: "Validating", jobName: step.jobName, jobCount: step.n, gates: rows, gatesStartTime: before.gatesStartTime ?? now },
         ready("False", "Validating", `Every Qdrant gate passed; gate Job ${step.jobName} is running (its exit code is the verdict).`),
-        { type: "GatesPassed", status: "False", reason: "GateJobRunning", message: `Every Qdrant gate passed; gate Job ${step.jobName} is running.` },
+        { type: "GatesPassed", status: "Unknown", reason: "GateJobRunning", message: `Every Qdrant gate passed; gate Job ${step.jobName} is running.` },
       );
     }
     case "AwaitPromotion": {

@@ -199,3 +199,10 @@ test("finished rollouts ask for nothing; a Failed one runs again at a new genera
   assert.deepEqual(decide(rollout({}, { phase: "Failed", observedGeneration: 1, activeCollection: BLUE, jobCount: 3 }, 2)).step, { kind: "Begin", activeCollection: BLUE });
   void iso;
 });
+
+test("a failed copy Job without its attempt annotation counts from green's record (never more retries than allowed)", () => {
+  const r = rollout({ job: { backoffLimit: 1 } }, { ...BEGUN, jobName: "rollout-v2-2", jobCount: 2 });
+  const job = { phase: "Failed" as const, reason: "CopyFailed", message: "reset", retryable: true };
+  assert.equal(decide(r, { job, green: { exists: true, owner: OURS, copy: copying(10, { attempt: 2 }) } }).step.kind, "Fail");
+  assert.equal(decide(r, { job, green: { exists: true, owner: OURS, copy: copying(10, { attempt: 1 }) } }).step.kind, "StartCopy");
+});

@@ -25,13 +25,14 @@ test("Observe and Done write nothing", () => {
 });
 
 test("Begin: Preparing with blue recorded, a failed run's records forgotten (the Job numbering kept)", () => {
-  const failed: CollectionRolloutStatus = { phase: "Failed", jobCount: 3, jobName: "rollout-v2-3", gates: FAILING.results, gatesStartTime: iso(-1000), failure: { reason: "GatesTimedOut", message: "x" }, copy: { copiedPoints: 5 }, observedGeneration: 3 };
+  const failed: CollectionRolloutStatus = { phase: "Failed", jobCount: 3, jobName: "rollout-v2-3", gates: FAILING.results, gatesStartTime: iso(-1000), failure: { reason: "GatesTimedOut", message: "x" }, copy: { copiedPoints: 5 }, observedGeneration: 3,
+    conditions: [{ type: "GatesPassed", status: "False", reason: "GatesTimedOut", message: "x", lastTransitionTime: "2026-03-01T11:00:00Z" }] };
   const s = write(failed, { kind: "Begin", activeCollection: BLUE });
   assert.deepEqual(
     { phase: s.phase, activeCollection: s.activeCollection, jobCount: s.jobCount, jobName: s.jobName, gates: s.gates, failure: s.failure, copy: s.copy, start: s.gatesStartTime, gen: s.observedGeneration },
     { phase: "Preparing", activeCollection: BLUE, jobCount: 3, jobName: undefined, gates: undefined, failure: undefined, copy: undefined, start: undefined, gen: 4 },
   );
-  assert.deepEqual([cond(s, "Ready")?.status, cond(s, "GatesPassed")?.status, cond(s, "Promoted")?.status], ["False", "False", "False"]);
+  assert.deepEqual([cond(s, "Ready")?.status, cond(s, "GatesPassed")?.status, cond(s, "Promoted")?.status], ["False", undefined, "False"], "the last run's verdict is gone; a new one comes when green is judged");
   assert.equal(cond(s, "Promoted")?.message, `Not switched: alias ${ALIAS} points at ${BLUE}.`);
   assert.equal(write(undefined, { kind: "Begin", activeCollection: null }).activeCollection, "");
   reasonsKnown(s);
@@ -68,7 +69,7 @@ test("the gate Job: a running row, jobName/jobCount; Adopt of a gate Job does th
   const s = write({ phase: "Validating", jobCount: 1, gatesStartTime: iso(0) }, { kind: "StartGateJob", n: 2, jobName: "rollout-v2-2", gates: PASSING }, at(1000));
   assert.deepEqual([s.jobName, s.jobCount], ["rollout-v2-2", 2]);
   assert.deepEqual(s.gates?.map((r) => [r.name, r.passed]), [["minPoints", true], ["requireGreen", true], ["job", false]]);
-  assert.equal(cond(s, "GatesPassed")?.reason, "GateJobRunning");
+  assert.deepEqual([cond(s, "GatesPassed")?.status, cond(s, "GatesPassed")?.reason], ["Unknown", "GateJobRunning"], "not a failure (no GateFailed Event) while the Job has not said");
   const a = write({ phase: "Validating", jobCount: 1, gates: PASSING.results }, { kind: "Adopt", job: { name: "rollout-v2-2", n: 2, kind: "gate", attempt: 1 } });
   assert.deepEqual(a.gates?.at(-1)?.name, "job");
   assert.equal(a.jobCount, 2);
