@@ -23,6 +23,8 @@ export const ABORT_IGNORED = "AbortIgnored";
 const PROMOTED_REASONS: readonly string[] = ["Promoted", "Analyzing", ERROR_CODES.ANALYSIS_FAILED.reason];
 
 export interface PromotedPlan {
+  /** A rollback or switch-back was found impossible at this generation (said once: Ready RollbackImpossible). */
+  impossible: boolean;
   rollback: boolean;
   /** The analysis failed (recorded) and is to be switched back. */
   switchBack: boolean;
@@ -45,12 +47,12 @@ export function promotedPlan(r: RolloutObject, now: number): PromotedPlan {
   const analysisFailed = status.analysis?.passed === false;
   const analysisRunning = window !== undefined && status.analysis?.passed === undefined;
   const previous = status.previousCollection || undefined;
-  // A rollback found impossible (previous gone, or never was) at this generation is not tried again until
+  // A rollback (or switch-back) found impossible (previous gone, or never was) at this generation is not tried again until
   // the spec changes: a deleted collection does not come back by waiting.
   const ready = status.conditions?.find((x) => x.type === "Ready");
   const impossible = ready?.reason === ERROR_CODES.ROLLBACK_IMPOSSIBLE.reason && ready.observedGeneration === r.metadata?.generation;
   const rollback = r.spec.rollback === true && !impossible;
-  const switchBack = analysisFailed && switchBackOnFailure(r.spec) && previous !== undefined;
+  const switchBack = analysisFailed && switchBackOnFailure(r.spec) && previous !== undefined && !impossible;
   let next: number | undefined;
   const later = (at: number) => (next = next === undefined ? at : Math.min(next, at));
   let analysisDue = false;
@@ -74,7 +76,7 @@ export function promotedPlan(r: RolloutObject, now: number): PromotedPlan {
     else later(at);
   }
   const due = rollback || switchBack || analysisDue || deleteDue;
-  return { rollback, switchBack, analysisRunning, analysisFailed, analysisDue, analysisEnd, deleteDue, due, ...(next !== undefined && !due ? { nextMs: Math.max(1, next - now) } : {}) };
+  return { impossible, rollback, switchBack, analysisRunning, analysisFailed, analysisDue, analysisEnd, deleteDue, due, ...(next !== undefined && !due ? { nextMs: Math.max(1, next - now) } : {}) };
 }
 
 /** Nothing due: Done, or one status write when the Ready condition no longer says what the rollout is. */
@@ -83,7 +85,7 @@ export function finishedPromoted(c: Ctx, plan: PromotedPlan): RolloutStep {
   const ready = status.conditions?.find((x) => x.type === "Ready");
   const previous = status.previousCollection || null;
   const requeue = plan.nextMs !== undefined ? { requeueMs: plan.nextMs } : {};
-  if (r.spec.rollback === true) return { kind: "Done", ...requeue };
+  if (plan.impossible) return { kind: "Done", ...requeue };
   if (r.spec.abort === true) {
     if (ready?.reason === ABORT_IGNORED) return { kind: "Done", ...requeue };
     const back = previous ? ` Set spec.rollback: true to point it back at ${previous}.` : "";

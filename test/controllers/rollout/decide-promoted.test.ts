@@ -170,3 +170,11 @@ test("a Promoted status whose Ready a Wait wrote is said again once; one written
   const checked = statusFor(bare, { kind: "Promoted", previous: BLUE, adopted: false, analysis: PASSING }, { generation: 1, now: at(0) });
   assert.deepEqual(decide(promoted(ANALYSIS, checked), { now: at(1_000) }), { step: { kind: "Done", requeueMs: 4_000 }, needs: [] });
 });
+
+test("a switch-back found impossible (previous deleted by hand during the analysis) is said once, not polled", () => {
+  const r = promoted(ANALYSIS, { ...PROMOTED, analysis: { passed: false, results: FAILING.results, lastCheckTime: iso(0), endTime: iso(0) } });
+  const gone = { qdrant: { aliasTarget: GREEN, previous: { name: BLUE, exists: false } } };
+  const said = decide(r, { ...gone, now: at(1_000) }).step;
+  assert.equal(said.kind === "Wait" && said.reason, "RollbackImpossible");
+  assert.deepEqual(decide(promoted(ANALYSIS, after(r, [said]))), { step: { kind: "Done" }, needs: [] });
+});
