@@ -126,7 +126,9 @@ export async function eventsWithReason(ns: string, name: string, reason: string,
  * written fire-and-forget), and no second one.
  */
 export async function assertOneSwitch(ns: string, name: string, alias: string, to: string, from: string): Promise<void> {
-  const switched = await eventsWithReason(ns, name, "Switched");
+  const switched = await eventsWithReason(ns, name, "Switched").catch(async (err: Error) => {
+    throw new Error(`${err.message}; the rollout's Events: ${(await rolloutEvents(ns, name)).join(" | ")}`, { cause: err });
+  });
   assert.equal(switched.length, 1, switched.join(" | "));
   assert.equal(switched[0]!.replace(/\.$/, ""), `Switched: Switched alias ${alias} to ${to} (from ${from})`);
 }
