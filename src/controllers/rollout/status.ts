@@ -60,7 +60,15 @@ const gatesPassed = (rows: readonly GateResult[]): ConditionUpdate => ({
   message: `All ${rows.length} gate${rows.length === 1 ? "" : "s"} passed${rows.length > 0 ? `: ${rows.map((r) => r.name).join(", ")}` : ""}.`,
 });
 const gatesFailing = (rows: readonly GateResult[], reason = "GatesNotPassed"): ConditionUpdate => ({ type: "GatesPassed", status: "False", reason, message: `Gates not passed: ${failingSummary(rows)}.` });
-const gatesCondition = (g: GateEvaluation): ConditionUpdate => (g.allPassed ? gatesPassed(g.results) : gatesFailing(g.results));
+const gateJobRunning = (jobName: string): ConditionUpdate => ({ type: "GatesPassed", status: "Unknown", reason: "GateJobRunning", message: `Every Qdrant gate passed; gate Job ${jobName} is running.` });
+/** Passed, failing, or — every Qdrant gate passed and the gate Job runs — not said yet. */
+function gatesCondition(g: GateEvaluation, jobName: string | undefined): ConditionUpdate {
+  if (g.allPassed) return gatesPassed(g.results);
+  const others = g.results.filter((r) => r.name !== JOB_ROW);
+  const job = g.results.find((r) => r.name === JOB_ROW);
+  if (job && !job.passed && job.observed === "running" && others.every((r) => r.passed)) return gateJobRunning(jobName ?? "");
+  return gatesFailing(g.results);
+}
 
 function mirror(p: CopyProgress): NonNullable<CollectionRolloutStatus["copy"]> {
   return { copiedPoints: p.copied, ...(p.total !== undefined ? { totalPoints: p.total } : {}), ...(p.nextOffset !== undefined ? { nextOffset: p.nextOffset } : {}), done: p.done };
@@ -122,7 +130,7 @@ export function statusFor(current: CollectionRolloutStatus | undefined, step: Ro
         return with_(
           { ...base, phase: "Validating", jobName: j.name, jobCount: j.n, gates: rows, gatesStartTime: before.gatesStartTime ?? now },
           ready("False", "Validating", `Every Qdrant gate passed; gate Job ${j.name} is running.`),
-          { type: "GatesPassed", status: "Unknown", reason: "GateJobRunning", message: `Every Qdrant gate passed; gate Job ${j.name} is running.` },
+          gateJobRunning(j.name),
         );
       }
       return with_({ ...base, phase: "Preparing", jobName: j.name, jobCount: j.n }, ready("False", "Building", `Job ${j.name} is copying points into ${green} (attempt ${j.attempt}).`));
@@ -133,14 +141,14 @@ export function statusFor(current: CollectionRolloutStatus | undefined, step: Ro
       return with_(
         { ...base, phase: "Validating", gates: step.gates.results, gatesStartTime: before.gatesStartTime ?? now },
         ready("False", "Validating", step.message),
-        gatesCondition(step.gates),
+        gatesCondition(step.gates, before.jobName),
       );
     case "StartGateJob": {
       const rows = [...step.gates.results.filter((r) => r.name !== JOB_ROW), jobRunning(step.jobName)];
       return with_(
         { ...base, phase: "Validating", jobName: step.jobName, jobCount: step.n, gates: rows, gatesStartTime: before.gatesStartTime ?? now },
         ready("False", "Validating", `Every Qdrant gate passed; gate Job ${step.jobName} is running (its exit code is the verdict).`),
-        { type: "GatesPassed", status: "Unknown", reason: "GateJobRunning", message: `Every Qdrant gate passed; gate Job ${step.jobName} is running.` },
+        gateJobRunning(step.jobName),
       );
     }
     case "AwaitPromotion": {

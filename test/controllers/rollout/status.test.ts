@@ -70,6 +70,9 @@ test("the gate Job: a running row, jobName/jobCount; Adopt of a gate Job does th
   assert.deepEqual([s.jobName, s.jobCount], ["rollout-v2-2", 2]);
   assert.deepEqual(s.gates?.map((r) => [r.name, r.passed]), [["minPoints", true], ["requireGreen", true], ["job", false]]);
   assert.deepEqual([cond(s, "GatesPassed")?.status, cond(s, "GatesPassed")?.reason], ["Unknown", "GateJobRunning"], "not a failure (no GateFailed Event) while the Job has not said");
+  // The rechecks while it runs keep it Unknown (no GateFailed Event for a Job that has not said).
+  const still = write(s, { kind: "Validating", gates: { results: s.gates ?? [], allPassed: false }, message: "running", requeueMs: 1 }, at(2000));
+  assert.deepEqual([cond(still, "GatesPassed")?.status, cond(still, "GatesPassed")?.message], ["Unknown", "Every Qdrant gate passed; gate Job rollout-v2-2 is running."]);
   const a = write({ phase: "Validating", jobCount: 1, gates: PASSING.results }, { kind: "Adopt", job: { name: "rollout-v2-2", n: 2, kind: "gate", attempt: 1 } });
   assert.deepEqual(a.gates?.at(-1)?.name, "job");
   assert.equal(a.jobCount, 2);
