@@ -28,8 +28,8 @@ export function rolloutIdentity(): RolloutIdentity {
 }
 
 /** A uniquely named collection with `config` (and `metadata` merged in), deleted when the test ends. */
-export async function makeCollection(t: TestContext, prefix: string, config: CollectionConfig, metadata?: Record<string, unknown>): Promise<string> {
-  const api = qdrantApi();
+export async function makeCollection(t: TestContext, prefix: string, config: CollectionConfig, metadata?: Record<string, unknown>, url?: string): Promise<string> {
+  const api = qdrantApi(url);
   const name = uniqueName(prefix);
   await api.createCollection(name, { ...config, ...(metadata ? { metadata: { ...(config.metadata ?? {}), ...metadata } } : {}) });
   t.after(() => api.deleteCollection(name).then(() => undefined));
@@ -37,19 +37,18 @@ export async function makeCollection(t: TestContext, prefix: string, config: Col
 }
 
 /** Green as the controller creates it: stamped with the rollout in the same PUT. */
-export function makeGreen(t: TestContext, config: CollectionConfig, owner: RolloutIdentity): Promise<string> {
-  return makeCollection(t, "green", config, { [OWNER_METADATA]: owner });
+export function makeGreen(t: TestContext, config: CollectionConfig, owner: RolloutIdentity, url?: string): Promise<string> {
+  return makeCollection(t, "green", config, { [OWNER_METADATA]: owner }, url);
 }
 
 /** Upserts `points` in batches of 500. */
-export async function fill(collection: string, points: PointStruct[]): Promise<void> {
-  const api = qdrantApi();
+export async function fill(collection: string, points: PointStruct[], url?: string): Promise<void> {
+  const api = qdrantApi(url);
   for (let i = 0; i < points.length; i += 500) await api.upsert(collection, points.slice(i, i + 500));
 }
 
 /** The plan the controller would build (build-copy-job.ts) for copying `source` into `target`. */
-export function copyPlanFor(owner: RolloutIdentity, source: string, target: string, over: Partial<CopyJobPlan> = {}): CopyJobPlan {
-  const url = qdrantUnderTest().url;
+export function copyPlanFor(owner: RolloutIdentity, source: string, target: string, over: Partial<CopyJobPlan> = {}, url = qdrantUnderTest().url): CopyJobPlan {
   return {
     version: 1,
     rollout: owner,
@@ -63,8 +62,8 @@ export function copyPlanFor(owner: RolloutIdentity, source: string, target: stri
 }
 
 /** Green's copy record, if any. */
-export async function progressIn(collection: string): Promise<CopyProgress | undefined> {
-  return (await qdrantApi().collectionMetadata(collection))[COPY_METADATA] as CopyProgress | undefined;
+export async function progressIn(collection: string, url?: string): Promise<CopyProgress | undefined> {
+  return (await qdrantApi(url).collectionMetadata(collection))[COPY_METADATA] as CopyProgress | undefined;
 }
 
 export interface CopyRun {

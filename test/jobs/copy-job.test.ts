@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { COPY_METADATA, OWNER_METADATA } from "../../src/controllers/rollout/names.ts";
 import type { PointStruct } from "../../src/qdrant/client.ts";
-import { allPoints, needsEmulatorFaults, qdrantApi } from "../helpers/qdrant.ts";
+import { allPoints, needsDistributedQdrant, needsEmulatorFaults, qdrantApi } from "../helpers/qdrant.ts";
 import { eventually } from "../helpers/eventually.ts";
 import { copyPlanFor, describeRun, fill, makeCollection, makeGreen, progressIn, rolloutIdentity, runCopy, startCopy } from "./copy-harness.ts";
 
@@ -182,5 +182,39 @@ describe("job copy", () => {
     assert.ok(run.result && !run.result.ok);
     assert.equal(run.result.reason, "SourceNotFound");
     assert.equal(run.result.retryable, true);
+  });
+
+  test("on a distributed Qdrant: a 3-shard source into a 3-shard green, through one peer; every peer reads the record", async (t) => {
+    const peers = needsDistributedQdrant(t);
+    const owner = rolloutIdentity();
+    const config = { vectors: { size: 4, distance: "Dot" as const }, shard_number: 3 };
+    const source = await makeCollection(t, "blue", config, undefined, peers[0]);
+    await fill(source, points(700), peers[0]);
+    const green = await makeGreen(t, config, owner, peers[0]);
+    const run = await runCopy(copyPlanFor(owner, source, green, { batchSize: 50 }, peers[1]));
+    assert.equal(run.code, 0, describeRun(run));
+    assert.equal(await qdrantApi(peers[2]).count(green), 700);
+    assert.deepEqual(await allPoints(green, { url: peers[2]! }), await allPoints(source, { url: peers[0]! }));
+    for (const peer of peers) assert.deepEqual(await progressIn(green, peer), { copied: 700, total: 700, done: true, attempt: 1 }, peer);
+  });
+
+  test("SIGTERM: the calls in flight are aborted, the result is a retryable Terminated, the record stays behind the points", async (t) => {
+    const { admin } = needsEmulatorFaults(t, "holds green's upserts so SIGTERM lands while one is in flight");
+    const owner = rolloutIdentity();
+    const source = await makeCollection(t, "blue", DOT4);
+    await fill(source, points(500));
+    const green = await makeGreen(t, DOT4, owner);
+    const held = await admin.delayNext({ method: "PUT", path: `/collections/${green}/points` }, 30_000, 1);
+    t.after(() => admin.removeFault(held.id).then(() => undefined));
+    const job = startCopy(copyPlanFor(owner, source, green, { batchSize: 50 }));
+    // A fault is gone from the list once it fired: the first upsert is being held.
+    await eventually("the first upsert held", async () => (await admin.faults()).every((f) => f.id !== held.id) || undefined, 60_000);
+    job.child.kill("SIGTERM");
+    const run = await job.wait();
+    assert.equal(run.code, 1, describeRun(run));
+    assert.ok(run.result && !run.result.ok, describeRun(run));
+    assert.equal(run.result.reason, "Terminated");
+    assert.equal(run.result.retryable, true);
+    assert.deepEqual(await progressIn(green), { copied: 0, total: 500, done: false, attempt: 1 }, "nothing recorded beyond what was applied");
   });
 });
