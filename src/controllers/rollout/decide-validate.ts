@@ -101,6 +101,27 @@ export function decideValidate(c: Ctx, v: View): RolloutStep {
   return { kind: "Validating", gates, message: `Gates not passed yet: ${failingSummary(gates.results)}.`, requeueMs: Math.max(1, Math.min(GATE_RECHECK_MS, deadline - c.now)) };
 }
 
+/**
+ * Validating with Qdrant unreachable: the rows stay as they were and the timeout still runs. Past it, the
+ * rollout fails as any other (alias untouched: nothing is asked of Qdrant); before it, the Wait is requeued
+ * no later than the deadline.
+ */
+export function unreachableWhileJudging(c: Ctx, reason: string, message: string): RolloutStep {
+  if (c.phase !== "Validating" || passRecorded(c)) return c.wait(reason, message);
+  const timeout = gatesTimeoutMs(c.r.spec);
+  const started = Date.parse(c.status.gatesStartTime ?? "");
+  if (!Number.isFinite(started)) return c.wait(reason, message);
+  const deadline = started + timeout;
+  if (c.now < deadline) return c.wait(reason, message, Math.max(1, Math.min(WAIT_MS, deadline - c.now)));
+  const rows = c.status.gates ?? [];
+  return {
+    kind: "Fail",
+    reason: ERROR_CODES.GATES_TIMED_OUT.reason,
+    message: `spec.gates.timeout: gates not passed within ${seconds(timeout)} (since ${new Date(started).toISOString()}); the last evaluation: ${failingSummary(rows)}; then Qdrant did not answer (${message}); alias ${c.r.spec.alias} is untouched`,
+    gates: { results: rows, allPassed: false },
+  };
+}
+
 /** The gates passed: (Manual: approval) → (backupActiveFirst) → the switch. */
 function promote(c: Ctx, v: View): RolloutStep {
   const { r, status } = c;

@@ -32,7 +32,7 @@ import { ERROR_CODES } from "../../errors.ts";
 import { context, hasBegun, observe, type Ctx } from "./decide-shared.ts";
 import { decideBuild } from "./decide-build.ts";
 import { decidePromoted, finishedPromoted, promotedPlan } from "./decide-promoted.ts";
-import { decideValidate } from "./decide-validate.ts";
+import { decideValidate, unreachableWhileJudging } from "./decide-validate.ts";
 import { greenRestoreName } from "./names.ts";
 import type { Observed, RolloutStep } from "./steps.ts";
 import type { RolloutObject } from "./types.ts";
@@ -86,7 +86,7 @@ export function decideRollout(r: RolloutObject, o: Observed): RolloutStep {
   if (!o.references.ok) return c.wait(o.references.reason, o.references.message);
   if (o.qdrant === undefined) return observe("qdrant");
   const v = o.qdrant;
-  if (!v.reachable) return c.wait(v.reason, v.message);
+  if (!v.reachable) return plan ? c.wait(v.reason, v.message) : unreachableWhileJudging(c, v.reason, v.message);
 
   if (plan) return decidePromoted(c, v, plan);
 

@@ -141,3 +141,16 @@ test("the alias moved by someone else before the switch: Wait AliasMoved, never 
   assert.match(moved.kind === "Wait" ? moved.message : "", /^spec\.alias: alias policies_production points at policies_v1b, not at policies_v1/);
   void NOW;
 });
+
+test("Qdrant unreachable while judging: the rows kept, Wait until the deadline, then GatesTimedOut (nothing asked of Qdrant)", () => {
+  const down = { reachable: false as const, reason: "QdrantUnreachable", message: "connect ECONNREFUSED" };
+  const r = rollout({}, { ...VALIDATING, gates: FAILING.results });
+  assert.deepEqual(decide(r, { qdrant: down, now: at(60_000) }).step, { kind: "Wait", phase: "Validating", reason: "QdrantUnreachable", message: "connect ECONNREFUSED", requeueMs: WAIT_MS });
+  assert.equal((decide(r, { qdrant: down, now: at(3_600_000 - 10_000) }).step as { requeueMs?: number }).requeueMs, 10_000);
+  const late = decide(r, { qdrant: down, now: at(3_600_000) }).step;
+  assert.equal(late.kind === "Fail" && late.reason, "GatesTimedOut");
+  assert.match(late.kind === "Fail" ? late.message : "", /the last evaluation: minPoints 800 points < 1000; .*then Qdrant did not answer \(connect ECONNREFUSED\)/);
+  // A pass already recorded is not undone by an unreachable Qdrant: it waits to switch.
+  const recorded = rollout({}, after(r, [{ kind: "Validating", gates: PASSING, message: "ok", requeueMs: 1 }]));
+  assert.equal(decide(recorded, { qdrant: down, now: at(3_600_000) }).step.kind, "Wait");
+});
