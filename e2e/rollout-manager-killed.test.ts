@@ -26,6 +26,7 @@ import { killJobProcess, qdrantCall } from "./helpers/restore-world.ts";
 import {
   COPY_METADATA,
   aliasTarget,
+  assertSamePoints,
   assertOneSwitch,
   apiOf,
   applyRollout,
@@ -60,11 +61,14 @@ test("the manager SIGKILLed mid-copy: the next one adopts the running copy Job; 
 
   const r = await waitForRolloutPhase(w.ns, "v2", "Promoted", 180_000);
   assert.equal(r.status?.jobName, "rollout-v2-1");
-  const jobs = await rolloutJobs(w.ns);
+  const jobs = await eventually("the copy Job's end counted", async () => {
+    const js = await rolloutJobs(w.ns);
+    return js.every((j) => j.status?.succeeded !== undefined || j.status?.failed !== undefined) ? js : undefined;
+  });
   assert.deepEqual(jobs.map((j) => j.metadata.uid), [job.metadata.uid], "the same Job, adopted");
   assert.deepEqual([jobs[0]!.status?.succeeded, jobs[0]!.status?.failed ?? 0], [1, 0], "one attempt");
   assert.equal(await fired(), 4, "each of the four pages upserted once");
-  assert.deepEqual(await pointsOf(w, bg.green), v1);
+  assertSamePoints(await pointsOf(w, bg.green), v1, "v2 holds v1's points");
   assert.equal(await apiOf(w).count(bg.green, { exact: true }), 20);
   assert.equal(await aliasTarget(w.qdrant.url, bg.alias, w.apiKey), bg.green);
   await assertOneSwitch(w.ns, "v2", bg.alias, bg.green, bg.blue);
@@ -105,7 +109,11 @@ test("the manager and the copy Job's process SIGKILLed mid-copy: attempt 2 resum
 
   await startManager(t, [w.ns]);
   const r = await waitForRolloutPhase(w.ns, "v2", "Promoted", 240_000);
-  const jobs = await rolloutJobs(w.ns);
+  // The Job controller counts the pods' ends on its own time: wait for it.
+  const jobs = await eventually("both copy Jobs' ends counted", async () => {
+    const js = await rolloutJobs(w.ns);
+    return js.length === 2 && js[0]!.status?.failed !== undefined && js[1]!.status?.succeeded !== undefined ? js : undefined;
+  });
   assert.deepEqual(jobs.map((j) => j.metadata.name), ["rollout-v2-1", "rollout-v2-2"]);
   assert.equal(jobs[0]!.status?.failed, 1, "attempt 1 was killed");
   assert.equal(jobs[1]!.status?.succeeded, 1, "attempt 2 finished the copy");
@@ -115,7 +123,7 @@ test("the manager and the copy Job's process SIGKILLed mid-copy: attempt 2 resum
   assert.equal(result.batches, (1000 - left.copied) / 100, "and upserted only the pages after it");
   assert.equal((await fired()) - upsertsBefore, (1000 - left.copied) / 100, "Qdrant saw only those upserts from attempt 2");
   assert.equal(await apiOf(w).count(bg.green, { exact: true }), 1000, "no point doubled");
-  assert.deepEqual(await pointsOf(w, bg.green), v1, "no point lost: v1's ids, vectors and payloads");
+  assertSamePoints(await pointsOf(w, bg.green), v1, "no point lost");
   assert.equal(await aliasTarget(w.qdrant.url, bg.alias, w.apiKey), bg.green);
   await assertOneSwitch(w.ns, "v2", bg.alias, bg.green, bg.blue);
   // The status mirrors the finished copy, not the last progress seen before the kill.
