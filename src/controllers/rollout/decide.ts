@@ -106,7 +106,15 @@ export function decideRollout(r: RolloutObject, o: Observed): RolloutStep {
     }
     return { kind: "Begin", activeCollection: v.aliasTarget };
   }
-  if (v.aliasTarget === green && (status.activeCollection ?? "") !== green) return { kind: "Promoted", previous: status.activeCollection || null, adopted: true };
+  if (v.aliasTarget === green && (status.activeCollection ?? "") !== green) {
+    // Only this rollout's own switch (made from Validating or AwaitingPromotion) is adopted; green put behind
+    // the alias by someone else while it is still being built is not a promotion.
+    if (phase !== "Preparing") return { kind: "Promoted", previous: status.activeCollection || null, adopted: true };
+    return c.wait(
+      ERROR_CODES.ALIAS_MOVED.reason,
+      `spec.alias: alias ${spec.alias} points at ${green} while this rollout is still building it (someone else switched it); point it back at ${status.activeCollection || "its collection"}, or set spec.abort`,
+    );
+  }
   const validate = () => decideValidate(c, v);
   if (phase === "Preparing") return decideBuild(c, v, validate);
   return validate();
@@ -149,7 +157,7 @@ function decideAbort(c: Ctx): RolloutStep {
     if (o.qdrant === undefined) return observe("qdrant");
     const v = o.qdrant;
     if (!v.reachable) return c.wait(v.reason, `Aborting: ${v.message}`);
-    if (v.aliasTarget === green && hasBegun(phase) && (status.activeCollection ?? "") !== green) return { kind: "Promoted", previous: status.activeCollection || null, adopted: true };
+    if (v.aliasTarget === green && (phase === "Validating" || phase === "AwaitingPromotion") && (status.activeCollection ?? "") !== green) return { kind: "Promoted", previous: status.activeCollection || null, adopted: true };
     const g = v.green;
     deleteGreen = g.exists && g.aliasOf === undefined && v.aliasTarget !== green && (g.owner !== undefined ? g.owner.uid === c.uid && c.uid !== "" : restoredByUs);
   }

@@ -206,3 +206,12 @@ test("a failed copy Job without its attempt annotation counts from green's recor
   assert.equal(decide(r, { job, green: { exists: true, owner: OURS, copy: copying(10, { attempt: 2 }) } }).step.kind, "Fail");
   assert.equal(decide(r, { job, green: { exists: true, owner: OURS, copy: copying(10, { attempt: 1 }) } }).step.kind, "StartCopy");
 });
+
+test("green behind the alias while it is still being built (someone else switched it): Wait AliasMoved, not a promotion", () => {
+  const { step } = decide(rollout({}, BEGUN), { qdrant: { aliasTarget: GREEN }, green: { exists: true, owner: OURS } });
+  assert.equal(step.kind === "Wait" && step.reason, "AliasMoved");
+  assert.match(step.kind === "Wait" ? step.message : "", /^spec\.alias: alias policies_production points at policies_v2 while this rollout is still building it/);
+  // Abort then keeps green: deleting it would take the alias with it.
+  const abort = decide(rollout({ abort: true }, BEGUN, 2), { qdrant: { aliasTarget: GREEN }, green: { exists: true, owner: OURS } }).step;
+  assert.equal(abort.kind === "Abort" && abort.deleteGreen, false);
+});
