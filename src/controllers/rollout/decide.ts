@@ -18,7 +18,8 @@
  * 6. the connection (and backupActiveFirst's location) → Wait while missing;
  * 7. Qdrant unreachable → Wait, the phase kept (the gates' timeout still runs);
  * 8. bad input on Qdrant: a collection named like the alias, green an alias, green the active one;
- * 9. the status rebuilt from Qdrant: the alias already on green after a lost status write → Promoted
+ * 9. the status rebuilt from Qdrant: the alias already on green after a lost status write (Validating,
+ *    AwaitingPromotion: where this rollout switches) → Promoted
  *    (adopted: no second switch, no second Event); back on the previous collection → RolledBack (adopted);
  * 10. not begun → Begin (records blue: where the alias points now);
  * 11. Preparing → decide-build.ts; 12. Validating, AwaitingPromotion → decide-validate.ts;
