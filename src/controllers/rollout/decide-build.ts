@@ -56,7 +56,8 @@ function copyFrom(c: Ctx, v: View, validate: () => RolloutStep): RolloutStep {
     if (c.o.job === undefined) return observe("job");
     const job = c.o.job;
     if (job.phase === "Running") {
-      return { kind: "Building", message: `Job ${status.jobName} is copying collection ${v.source?.name ?? "?"} into ${green}${progress(v.green.copy)}.`, ...(v.green.copy ? { copy: v.green.copy } : {}), requeueMs: BUILDING_RECHECK_MS };
+      const from = r.spec.source.copyFrom?.collection ?? (status.activeCollection || v.source?.name || "its source");
+      return { kind: "Building", message: `Job ${status.jobName} is copying collection ${from} into ${green}${progress(v.green.copy)}.`, ...(v.green.copy ? { copy: v.green.copy } : {}), requeueMs: BUILDING_RECHECK_MS };
     }
     if (job.phase === "Succeeded") {
       if (!v.green.exists) return { kind: "Fail", reason: ERROR_CODES.GREEN_MISSING.reason, message: `spec.collection: Job ${status.jobName} copied the points into collection ${green}, and the collection is gone` };
