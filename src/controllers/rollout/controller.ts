@@ -425,9 +425,7 @@ export function rolloutController(ctx: OperatorContext, inf: RolloutInformers, o
     const switched = await switchAlias(ctx, connection, alias, step.to, step.from, signal);
     if (!switched.ok) return retry(obj, switched.reason, `${switched.message}; retrying every ${ACT_RETRY_MS / 1000} s`);
     if (switched.changed) {
-      const note = `Switched alias ${alias} to ${step.to} (from ${switched.from ?? "nothing"})`;
-      log.info({ alias, to: step.to, from: switched.from, reason: step.reason, seconds: switched.durationSeconds }, note);
-      ctx.events.event({ regarding: obj, type: "Normal", reason: "Switched", action: step.reason === "Promote" ? "Promote" : "Rollback", note: `${note}.` });
+      log.info({ alias, to: step.to, from: switched.from, reason: step.reason, seconds: switched.durationSeconds }, `Switched alias ${alias} to ${step.to} (from ${switched.from ?? "nothing"})`);
       if (switched.durationSeconds !== undefined) opts.metrics?.observeSwitch(namespace, name, switched.durationSeconds);
     }
     if (step.reason === "Promote") return promotedStep(obj, { kind: "Promoted", previous: step.from, adopted: false }, log);
@@ -437,11 +435,22 @@ export function rolloutController(ctx: OperatorContext, inf: RolloutInformers, o
     return DONE;
   }
 
+  /**
+   * The `Switched` Event, recorded when the status first says the alias moved (Promoted, RolledBack), not
+   * when the request returns: a manager killed between the switch and the status write leaves it to the
+   * next one, which records it once as it adopts the switch. So every switch has one Event, except when a
+   * manager dies in the moment between the status write and the Event (Events are best-effort).
+   */
+  function switchedEvent(obj: RolloutObject, to: string, from: string | null | undefined, action: string): void {
+    ctx.events.event({ regarding: obj, type: "Normal", reason: "Switched", action, note: `Switched alias ${obj.spec.alias} to ${to} (from ${from || "nothing"}).` });
+  }
+
   async function promotedStep(obj: RolloutObject, step: StepOf<"Promoted">, log: Logger): Promise<Result> {
     const before = obj.status?.phase;
     const written = await write(obj, step);
     if (before !== "Promoted") {
-      if (step.adopted) log.info({ alias: obj.spec.alias, collection: obj.spec.collection }, "Found the alias switched to green before the status said so; recorded Promoted");
+      if (step.adopted) log.info({ alias: obj.spec.alias, collection: obj.spec.collection }, "Found the alias switched to green before the status said so; recorded Promoted without a second switch");
+      switchedEvent(obj, obj.spec.collection, written.status?.previousCollection ?? step.previous, "Promote");
       ctx.events.event({ regarding: obj, type: "Normal", reason: "Promoted", action: "Promote", note: readyMessage(written) || `Promoted ${obj.spec.collection} behind alias ${obj.spec.alias}.` });
     }
     if (step.analysis) opts.metrics?.observeGates(obj.metadata?.namespace ?? "", obj.metadata?.name ?? "", step.analysis.results);
@@ -453,6 +462,7 @@ export function rolloutController(ctx: OperatorContext, inf: RolloutInformers, o
     await write(obj, step);
     if (before !== "RolledBack") {
       log.info({ reason: step.reason, adopted: step.adopted }, "Rolled back");
+      if (obj.status?.previousCollection) switchedEvent(obj, obj.status.previousCollection, obj.spec.collection, "Rollback");
       ctx.events.event({ regarding: obj, type: step.reason === "RolledBack" ? "Normal" : "Warning", reason: "RolledBack", action: "Rollback", note: `${step.reason}: ${step.message}` });
     }
   }

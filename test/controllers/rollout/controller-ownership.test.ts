@@ -9,7 +9,7 @@ import { kubectl } from "../../helpers/kubectl.ts";
 import { seedPoints } from "../../helpers/qdrant.ts";
 import { apply, condition, eventMatching, getRollout, rolloutWorld, waitFor } from "./rollout-world.ts";
 
-const config = { vectors: { size: 4, distance: "Cosine" } };
+const config = { vectors: { size: 4, distance: "Cosine" as const } };
 
 test("a stranger's green: GreenExists naming spec.collection, never written to, alias untouched", async (t) => {
   const w = await rolloutWorld(t, "rollout-stranger");
