@@ -409,7 +409,7 @@ export function rolloutController(ctx: OperatorContext, inf: RolloutInformers, o
       const job = await getJob(namespace, step.jobName);
       if (!job) throw err;
       if (controllerOf(job)?.uid !== obj.metadata?.uid) {
-        return failStep(obj, { kind: "Fail", reason: "JobConflict", message: `a Job named ${step.jobName} exists and is not ours (its controller is not this CollectionRollout); delete it, or create the rollout under another name` }, log);
+        return failStep(obj, { kind: "Fail", reason: ERROR_CODES.JOB_CONFLICT.reason, message: `a Job named ${step.jobName} exists and is not ours (its controller is not this CollectionRollout); delete it, or create the rollout under another name` }, log);
       }
     }
     await write(obj, step);

@@ -111,7 +111,7 @@ export async function deletePrevious(ctx: OperatorContext, connection: QdrantCon
     const { api } = await qdrantOf(ctx, connection, signal);
     const aliases = await api.listAliases();
     const pointing = aliases.filter((a) => a.collection === collection).map((a) => a.alias);
-    if (pointing.length > 0) return { ok: false, reason: "PreviousInUse", message: `collection ${collection} is not deleted: alias${pointing.length === 1 ? "" : "es"} ${pointing.join(", ")} point${pointing.length === 1 ? "s" : ""} at it` };
+    if (pointing.length > 0) return { ok: false, reason: ERROR_CODES.PREVIOUS_IN_USE.reason, message: `collection ${collection} is not deleted: alias${pointing.length === 1 ? "" : "es"} ${pointing.join(", ")} point${pointing.length === 1 ? "s" : ""} at it` };
     if (!(await api.collectionExists(collection))) return { ok: true, changed: false };
     return { ok: true, changed: await api.deleteCollection(collection) };
   } catch (err) {
