@@ -6,7 +6,7 @@
  * - mid-copy with the copy Job's process killed too (a node lost): attempt 2, a new Job, resumes from the
  *   record the copy keeps in v2's metadata (it upserts only the pages after it), no point lost or doubled;
  * - between the gates and the switch (Manual, killed in AwaitingPromotion, approved while no manager
- *   runs): the next manager switches, once;
+ *   runs; and Auto, killed while its switch requests are refused): the next manager switches, once;
  * - after the switch and before the status write (its own emulator holds the re-read that confirms the
  *   switch, and the manager is killed inside it): the next manager sees the alias on v2 while the status
  *   says Validating and writes Promoted without a second alias request.
@@ -143,6 +143,31 @@ test("the manager SIGKILLed between the gates and the switch (AwaitingPromotion,
   const r = await waitForRolloutPhase(w.ns, "v2", "Promoted");
   assert.equal(r.status?.previousCollection, bg.blue);
   assert.equal(await aliasTarget(w.qdrant.url, bg.alias, w.apiKey), bg.green);
+  await assertOneSwitch(w.ns, "v2", bg.alias, bg.green, bg.blue);
+});
+
+test("the manager SIGKILLed between the gates and the switch in Auto mode (its switch requests refused meanwhile): the next one switches once", async (t) => {
+  const w = await world(t, "e2e-rollout-mkill-auto", { ownEmulator: "refuses POST /collections/aliases, which every collection shares" });
+  const admin = new AdminClient(w.qdrant.adminUrl);
+  const bg = await blueGreen(t, w);
+  // Every switch request fails until the fault is removed: the gates pass, the switch does not happen.
+  const refuse = await admin.failNext({ method: "POST", path: "/collections/aliases" }, 500, "Service internal error: injected", 1000);
+  await applyRollout(w, rolloutObj("v2", bg.alias, bg.green, { source: { copyFrom: {} }, gates: { minPoints: 20 } }));
+  await eventually("a switch request refused", async () => ((await admin.faults()).find((f) => f.id === refuse.id)?.fired ?? 0) >= 1 ? true : undefined, 180_000);
+  const judged = await getRollout(w.ns, "v2");
+  assert.equal(judged.status?.phase, "Validating", JSON.stringify(judged.status));
+  assert.ok((judged.status?.gates ?? []).length > 0 && judged.status.gates!.every((g) => g.passed), "every gate passed");
+  w.manager.child.kill("SIGKILL");
+  await w.manager.stop();
+  await admin.removeFault(refuse.id);
+  assert.equal(await aliasTarget(w.qdrant.url, bg.alias, w.apiKey), bg.blue, "a refused switch left the alias on v1");
+
+  const count = await admin.delayNext({ method: "POST", path: "/collections/aliases" }, 1, 100);
+  await startManager(t, [w.ns]);
+  const r = await waitForRolloutPhase(w.ns, "v2", "Promoted");
+  assert.equal(r.status?.previousCollection, bg.blue);
+  assert.equal(await aliasTarget(w.qdrant.url, bg.alias, w.apiKey), bg.green);
+  assert.equal((await admin.faults()).find((f) => f.id === count.id)?.fired, 1, "one switch request from the next manager");
   await assertOneSwitch(w.ns, "v2", bg.alias, bg.green, bg.blue);
 });
 

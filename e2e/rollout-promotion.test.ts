@@ -6,11 +6,12 @@
  *   test changes v2's points so it fails, and the rollout switches back by itself: RolledBack, reason
  *   AnalysisFailed, the failing numbers in its message and in status.analysis.results;
  * - `rollback: true` on a Promoted rollout points the alias at v1 again (v2 kept);
+ * - backupActiveFirst: a QdrantBackup of v1 succeeds before the switch, not owned by the rollout;
  * - `abort: true` before promotion stops the rollout and deletes the v2 it created; the alias never moved.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { world } from "./helpers/backup-world.ts";
+import { getBackup, world } from "./helpers/backup-world.ts";
 import {
   aliasTarget,
   apiOf,
@@ -31,7 +32,7 @@ import {
 type Point = { id: number; vector: number[]; payload?: Record<string, unknown> | null };
 const goldenById = { goldenQueries: [{ name: "neighbours-of-3", query: { query: 3 }, topK: 5, minOverlap: 1 }] };
 
-test("promotion: manual approval, automatic switch-back, rollback and abort", { concurrency: true }, async (t) => {
+test("promotion: manual approval, automatic switch-back, rollback, a backup before the switch, and abort", { concurrency: true }, async (t) => {
   const w = await world(t, "e2e-rollout-promotion");
   const v1 = (await pointsOf(w, w.collection)) as Point[];
 
@@ -92,6 +93,20 @@ test("promotion: manual approval, automatic switch-back, rollback and abort", { 
       assert.deepEqual(await pointsOf(w, bg.alias), v1);
       const rolledBack = await eventsWithReason(w.ns, "undo", "RolledBack");
       assert.match(rolledBack[0]!, new RegExp(`${bg.alias}.*${bg.blue}`));
+    }),
+
+    t.test("backupActiveFirst: a QdrantBackup of v1 succeeds before the switch, and outlives the rollout", async (st) => {
+      const bg = await blueGreen(st, w, "backedup");
+      await applyRollout(w, rolloutObj("backed-up", bg.alias, bg.green, { source: { copyFrom: {} }, gates: { minPoints: 20 }, promotion: { mode: "Auto", backupActiveFirst: { locationRef: { name: "s3" } } } }));
+      const r = await waitForRolloutPhase(w.ns, "backed-up", "Promoted", 240_000);
+      assert.equal(r.status?.backupName, "rollout-backed-up-before-switch");
+      const backup = await getBackup(w.ns, "rollout-backed-up-before-switch");
+      assert.equal(backup.status?.phase, "Succeeded");
+      assert.deepEqual(backup.status?.collections?.map((c) => [c.name, c.pointsCount]), [[bg.blue, 20]], "a backup of v1, the active collection");
+      assert.ok(Date.parse(backup.status.completionTime!) <= Date.parse(r.status.promotedAt!) + 999, "done before the switch");
+      const meta = (backup as unknown as { metadata: { labels?: Record<string, string>; ownerReferences?: unknown[] } }).metadata;
+      assert.equal(meta.ownerReferences, undefined, "not owned: it outlives the rollout");
+      assert.equal(await aliasTarget(w.qdrant.url, bg.alias, w.apiKey), bg.green);
     }),
 
     t.test("abort: true before promotion deletes the v2 it created; the alias never moved", async (st) => {
