@@ -91,8 +91,7 @@ export function statusFor(current: CollectionRolloutStatus | undefined, step: Ro
   const conds = (s: CollectionRolloutStatus, ...updates: ConditionUpdate[]) => withConditions(s.conditions, c.generation, c.now, ...updates);
   const ready = (status: "True" | "False", reason: string, message: string): ConditionUpdate => ({ type: "Ready", status, reason, message });
   const with_ = (s: CollectionRolloutStatus, ...updates: ConditionUpdate[]): CollectionRolloutStatus => ({ ...s, conditions: conds(s, ...updates) });
-  const alias = c.spec?.alias ?? "the alias";
-  const green = c.spec?.collection ?? "green";
+  const { alias, green, greenC, Alias } = names(c);
   switch (step.kind) {
     case "Observe":
     case "Done":
@@ -105,19 +104,19 @@ export function statusFor(current: CollectionRolloutStatus | undefined, step: Ro
     }
     case "Begin": {
       const s: CollectionRolloutStatus = { ...fresh(base), phase: "Preparing", activeCollection: step.activeCollection ?? "" };
-      const from = step.activeCollection ? `alias ${alias} points at ${step.activeCollection}` : `alias ${alias} does not exist yet`;
+      const from = step.activeCollection ? `${alias} points at ${step.activeCollection}` : `${alias} does not exist yet`;
       return with_(
         s,
-        ready("False", "Preparing", `Building collection ${green}; ${from}.`),
+        ready("False", "Preparing", `Building ${greenC}; ${from}.`),
         { type: "Promoted", status: "False", reason: "Pending", message: `Not switched: ${from}.` },
       );
     }
     case "CreateGreen":
-      return with_({ ...base, phase: "Preparing" }, ready("False", "Building", `Created collection ${green}${step.source ? ` (configured like ${step.source})` : ""}.`));
+      return with_({ ...base, phase: "Preparing" }, ready("False", "Building", `Created ${greenC}${step.source ? ` (configured like ${step.source})` : ""}.`));
     case "CreateRestore":
-      return with_({ ...base, phase: "Preparing", restoreName: step.name }, ready("False", "Building", `Created QdrantRestore ${step.name} to restore the backup into collection ${green}.`));
+      return with_({ ...base, phase: "Preparing", restoreName: step.name }, ready("False", "Building", `Created QdrantRestore ${step.name} to restore the backup into ${greenC}.`));
     case "StampGreen":
-      return with_({ ...base, phase: "Preparing" }, ready("False", "Building", `Restored collection ${green}; stamped it as this rollout's.`));
+      return with_({ ...base, phase: "Preparing" }, ready("False", "Building", `Restored ${greenC}; stamped it as this rollout's.`));
     case "StartCopy":
       return with_(
         { ...base, phase: "Preparing", jobName: step.jobName, jobCount: step.n },
@@ -161,11 +160,11 @@ export function statusFor(current: CollectionRolloutStatus | undefined, step: Ro
       );
     }
     case "CreateBackup":
-      return with_({ ...base, backupName: step.name }, ready("False", "BackingUpActive", `Created QdrantBackup ${step.name} of collection ${step.collection}; alias ${alias} is switched when it succeeds.`));
+      return with_({ ...base, backupName: step.name }, ready("False", "BackingUpActive", `Created QdrantBackup ${step.name} of collection ${step.collection}; ${alias} is switched when it succeeds.`));
     case "Switch":
       // The status once the switch succeeded (the controller writes Promoted/RolledBack itself; this is the same).
       if (step.reason === "Promote") return statusFor(current, { kind: "Promoted", previous: step.from, adopted: false }, c);
-      return statusFor(current, { kind: "RolledBack", reason: step.reason === "Rollback" ? "RolledBack" : "AnalysisFailed", message: step.message ?? `Alias ${alias} points at ${step.to} again.`, adopted: false }, c);
+      return statusFor(current, { kind: "RolledBack", reason: step.reason === "Rollback" ? "RolledBack" : "AnalysisFailed", message: step.message ?? `${Alias} points at ${step.to} again.`, adopted: false }, c);
     case "Promoted":
       return promoted(before, base, step, c, now);
     case "RolledBack":
@@ -175,7 +174,7 @@ export function statusFor(current: CollectionRolloutStatus | undefined, step: Ro
         { type: "Promoted", status: "False", reason: "RolledBack", message: step.message },
       );
     case "DeletePrevious":
-      return with_({ ...base, phase: "Promoted", previousDeletedAt: now }, ready("True", "Promoted", `Alias ${alias} points at ${green}; deleted the previous collection ${step.collection} (spec.retainPrevious).`));
+      return with_({ ...base, phase: "Promoted", previousDeletedAt: now }, ready("True", "Promoted", `${Alias} points at ${green}; deleted the previous collection ${step.collection} (spec.retainPrevious).`));
     case "Abort":
       return with_({ ...base, phase: "Aborted", failure: { reason: "Aborted", message: step.message } }, ready("False", "Aborted", step.message), { type: "Promoted", status: "False", reason: "Aborted", message: step.message });
     case "Fail":
@@ -187,13 +186,18 @@ export function statusFor(current: CollectionRolloutStatus | undefined, step: Ro
   }
 }
 
+/** How messages name the alias and green: from the spec when the context has it, in words otherwise. */
+function names(c: StatusContext): { alias: string; Alias: string; green: string; greenC: string } {
+  const alias = c.spec ? `alias ${c.spec.alias}` : "the alias";
+  return { alias, Alias: alias.charAt(0).toUpperCase() + alias.slice(1), green: c.spec?.collection ?? "the green collection", greenC: c.spec ? `collection ${c.spec.collection}` : "the green collection" };
+}
+
 function jobRunning(jobName: string): GateResult {
   return { name: JOB_ROW, passed: false, observed: "running", threshold: "exit 0", message: `Job ${jobName} is running` };
 }
 
 function promoted(before: CollectionRolloutStatus, base: CollectionRolloutStatus, step: Extract<RolloutStep, { kind: "Promoted" }>, c: StatusContext, now: string): CollectionRolloutStatus {
-  const alias = c.spec?.alias ?? "the alias";
-  const green = c.spec?.collection ?? "green";
+  const { green, Alias } = names(c);
   const switching = before.phase !== "Promoted";
   const s: CollectionRolloutStatus = { ...base, phase: "Promoted" };
   if (switching) {
@@ -219,7 +223,7 @@ function promoted(before: CollectionRolloutStatus, base: CollectionRolloutStatus
   }
   if (step.analysis || step.analysisEnded) s.analysis = analysis;
   const from = (step.previous ?? s.previousCollection) ? ` (from ${step.previous ?? s.previousCollection})` : "";
-  const switched = `Alias ${alias} points at ${green}${from}${step.adopted ? "; found switched after a restart, recorded without a second switch" : ""}.`;
+  const switched = `${Alias} points at ${green}${from}${step.adopted ? "; found switched after a restart, recorded without a second switch" : ""}.`;
   const windowOpen = c.spec?.analysis !== undefined && analysis.passed === undefined;
   let readyUpdate: ConditionUpdate;
   if (analysis.passed === false) {

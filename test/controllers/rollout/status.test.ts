@@ -132,3 +132,10 @@ test("RolledBack, DeletePrevious, Abort, Fail, Wait, Invalid", () => {
   assert.deepEqual([inv.phase, cond(inv, "Ready")?.reason], ["Pending", "InvalidSpec"]);
   for (const x of [rb, del, ab, f, w, inv]) reasonsKnown(x);
 });
+
+test("without the spec in the context, messages name the alias and green in words", () => {
+  const s = statusFor({ phase: "Validating", activeCollection: BLUE }, { kind: "Promoted", previous: BLUE, adopted: false }, { generation: 1, now: NOW });
+  assert.equal(cond(s, "Promoted")?.message, `The alias points at the green collection (from ${BLUE}).`);
+  const b = statusFor(undefined, { kind: "Begin", activeCollection: null }, { generation: 1, now: NOW });
+  assert.equal(cond(b, "Ready")?.message, "Building the green collection; the alias does not exist yet.");
+});
