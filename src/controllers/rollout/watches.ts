@@ -36,9 +36,9 @@ export const rolloutOfLabel = (o: KubeObject): string[] => {
   return v ? [namespacedValue(o.metadata?.namespace, v)] : [];
 };
 
-/** A child's phase (or deletion) changed: what the rollout waits on. */
-export const childPhaseChanged: Predicate<KubeObject & { status?: { phase?: string } }> = (obj, old) =>
-  old === undefined || old.status?.phase !== obj.status?.phase || old.metadata?.deletionTimestamp !== obj.metadata?.deletionTimestamp || JSON.stringify(old.status) !== JSON.stringify(obj.status);
+/** A child's status (its phase, its conditions' words) or deletion changed: what the rollout waits on. */
+export const childPhaseChanged: Predicate<KubeObject & { status?: unknown }> = (obj, old) =>
+  old === undefined || old.metadata?.deletionTimestamp !== obj.metadata?.deletionTimestamp || JSON.stringify(old.status) !== JSON.stringify(obj.status);
 
 /** Another rollout of the alias began, finished, changed spec or went: the waiting ones look again. */
 export const rolloutPhaseChanged: Predicate<RolloutObject> = (obj, old) => old === undefined || generationChanged(obj, old) || old.status?.phase !== obj.status?.phase || old.status?.analysis?.passed !== obj.status?.analysis?.passed;
