@@ -5,13 +5,14 @@
  *   status.gates, the alias untouched, v2 kept for inspection;
  * - a gate Job (docker.io/library/node:26 running `node -e`) that counts v2's points through QDRANT_URL and
  *   QDRANT_COLLECTION: exit 0 passes (row "job") and the rollout promotes; exit 1 is Failed GateJobFailed,
- *   the alias untouched.
+ *   the alias untouched; so is a gate Job whose process is killed, or that is deleted, while it runs.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { eventually } from "../test/helpers/testenv.ts";
 import { world } from "./helpers/backup-world.ts";
-import { collectionExists } from "./helpers/restore-world.ts";
+import { kubectl } from "../test/helpers/kubectl.ts";
+import { collectionExists, killJobProcess } from "./helpers/restore-world.ts";
 import {
   apiOf,
   applyRollout,
@@ -103,5 +104,24 @@ test("gates: failing ones hold the alias with their numbers; a gate Job's exit c
       assert.deepEqual(await qdrantFacts(w, bg), { alias: bg.blue, blue: true, green: true });
       assert.ok((await rolloutEvents(w.ns, "job-no")).every((e) => !e.startsWith("Switched: ")), "no switch");
     }),
+
+    ...(["killed", "deleted"] as const).map((how) =>
+      t.test(`a gate Job ${how} while it runs: Failed GateJobFailed, never a pass`, async (st) => {
+        const bg = await blueGreen(st, w, `job${how}`);
+        const name = `job-${how}`;
+        // A check that would pass, but only after ten minutes: the test ends it first.
+        const slow = "setTimeout(() => process.exit(0), 600000)";
+        await applyRollout(w, rolloutObj(name, bg.alias, bg.green, { source: { copyFrom: {} }, gates: { minPoints: 20, job: nodeGate(slow), timeout: "30m" } }));
+        const jobName = `rollout-${name}-2`;
+        await eventually(`gate Job ${jobName} running`, async () => ((await rolloutJobs(w.ns)).find((j) => j.metadata.name === jobName)?.status?.active ? true : undefined), 180_000);
+        if (how === "killed") await killJobProcess(w.ns, jobName);
+        else await kubectl(["delete", "job", "-n", w.ns, jobName, "--wait=false"]);
+        const r = await waitForRolloutPhase(w.ns, name, "Failed", 120_000);
+        assert.equal(r.status?.failure?.reason, "GateJobFailed", JSON.stringify(r.status));
+        assert.match(r.status.failure.message, new RegExp(jobName));
+        assert.notEqual(r.status?.gates?.find((g) => g.name === "job")?.passed, true);
+        assert.deepEqual(await qdrantFacts(w, bg), { alias: bg.blue, blue: true, green: true });
+      }),
+    ),
   ]);
 });
