@@ -54,7 +54,7 @@ test("against the environment's Qdrant: a collection created from the body repor
   const { qdrantApi, useCollection, uniqueName } = await import("../../helpers/qdrant.ts");
   const api = qdrantApi();
   const source = await useCollection(t, "green_config_src", {
-    points: 3,
+    points: 0,
     config: { vectors: { a: { size: 4, distance: "Dot" }, b: { size: 8, distance: "Cosine" } }, shard_number: 2, on_disk_payload: true, hnsw_config: { m: 24 }, optimizers_config: { indexing_threshold: 5000 }, metadata: { team: "search", [OWNER_METADATA]: { namespace: "x", name: "y", uid: "z" } } },
   });
   const copy = uniqueName("green_config_copy");
