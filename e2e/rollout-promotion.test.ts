@@ -5,6 +5,8 @@
  * - analysis.window: after the switch the golden query keeps running against v2 (now active) and v1; the
  *   test changes v2's points so it fails, and the rollout switches back by itself: RolledBack, reason
  *   AnalysisFailed, the failing numbers in its message and in status.analysis.results;
+ *   a window that ends with every check passing sets analysis.passed (Ready True), and with
+ *   switchBackOnFailure false a failing check is only said (AnalysisFailed), the alias left on v2;
  * - `rollback: true` on a Promoted rollout points the alias at v1 again (v2 kept);
  * - backupActiveFirst: a QdrantBackup of v1 succeeds before the switch, not owned by the rollout;
  * - `abort: true` before promotion stops the rollout and deletes the v2 it created; the alias never moved.
@@ -78,6 +80,29 @@ test("promotion: manual approval, automatic switch-back, rollback, a backup befo
       assert.deepEqual(await pointsOf(w, bg.alias), v1);
       const events = await rolloutEvents(w.ns, "watched");
       assert.ok(events.some((e) => e.startsWith("RolledBack: ")), events.join(" | "));
+    }),
+
+    t.test("analysis: a window that ends with every check passing: analysis.passed, Ready True, the alias stays on v2", async (st) => {
+      const bg = await blueGreen(st, w, "calm");
+      await applyRollout(w, rolloutObj("calm", bg.alias, bg.green, { source: { copyFrom: {} }, gates: { minPoints: 20, ...goldenById }, analysis: { window: "15s" } }));
+      await waitForRolloutPhase(w.ns, "calm", "Promoted", 180_000);
+      const r = await waitForRollout(w.ns, "calm", "analysis passed", (x) => x.status?.analysis?.passed === true, 120_000);
+      assert.equal(conditionSummary(r, "Ready"), "True Promoted");
+      assert.ok((r.status?.analysis?.results ?? []).every((g) => g.passed), JSON.stringify(r.status?.analysis));
+      assert.equal(await aliasTarget(w.qdrant.url, bg.alias, w.apiKey), bg.green);
+    }),
+
+    t.test("analysis with switchBackOnFailure false: a failing check is said (AnalysisFailed), the alias stays on v2", async (st) => {
+      const bg = await blueGreen(st, w, "stay");
+      await applyRollout(w, rolloutObj("stay", bg.alias, bg.green, { source: { copyFrom: {} }, gates: { minPoints: 20, ...goldenById }, analysis: { window: "10m", switchBackOnFailure: false } }));
+      await waitForRolloutPhase(w.ns, "stay", "Promoted", 180_000);
+      const shuffled = v1.map((p, i) => ({ id: p.id, vector: v1[(i * 7 + 3) % v1.length]!.vector, payload: p.payload ?? {} }));
+      await apiOf(w).upsert(bg.green, shuffled);
+      const r = await waitForRollout(w.ns, "stay", "a condition AnalysisFailed", (x) => (x.status?.conditions ?? []).some((c) => c.reason === "AnalysisFailed"), 120_000);
+      assert.equal(r.status?.phase, "Promoted");
+      const said = (r.status?.conditions ?? []).find((c) => c.reason === "AnalysisFailed")!;
+      assert.match(said.message, /overlap \d\.\d\d \(\d\/5\)/, said.message);
+      assert.equal(await aliasTarget(w.qdrant.url, bg.alias, w.apiKey), bg.green, "not switched back");
     }),
 
     t.test("rollback: true points the alias at v1 again", async (st) => {
