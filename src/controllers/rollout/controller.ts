@@ -55,7 +55,7 @@ import type { RolloutMetrics } from "./metrics.ts";
 import { beforeSwitchBackupName, greenRestoreName, ROLLOUT_UID_ANNOTATION, rolloutJobName } from "./names.ts";
 import { observeQdrant } from "./observe.ts";
 import { checkRolloutSpec } from "./spec.ts";
-import { statusFor } from "./status.ts";
+import { PLAIN_REASONS, statusFor } from "./status.ts";
 import type { Check, ChildState, Observed, Phase, QdrantView, RolloutStep, UnrecordedJob } from "./steps.ts";
 import { switchAlias } from "./switch.ts";
 import type { RolloutObject } from "./types.ts";
@@ -553,13 +553,15 @@ export function rolloutController(ctx: OperatorContext, inf: RolloutInformers, o
     const { obj: written } = await ctx.status.updateStatusIfChanged(COLLECTION_ROLLOUTS, obj, status);
     const ready = status.conditions?.find((c) => c.type === "Ready");
     if ((step.kind === "Wait" || step.kind === "Invalid") && ready && transitions(before?.conditions, "Ready", ready.status, ready.reason)) {
-      const normal = ready.reason === ERROR_CODES.ALIAS_HELD.reason || ready.reason === "AwaitingPromotion";
+      // Waiting for the holder, a backup, a restore or a gate Job is the rollout at work; anything else is to fix.
+      const normal = ready.reason === ERROR_CODES.ALIAS_HELD.reason || (PLAIN_REASONS as readonly string[]).includes(ready.reason);
       ctx.events.event({ regarding: obj, type: normal ? "Normal" : "Warning", reason: ready.reason, action: "Rollout", note: ready.message });
     }
     const gates = status.conditions?.find((c) => c.type === "GatesPassed");
     if (gates && transitions(before?.conditions, "GatesPassed", gates.status, gates.reason)) {
       if (gates.status === "True") ctx.events.event({ regarding: obj, type: "Normal", reason: "GatesPassed", action: "Validate", note: gates.message });
-      else if (gates.status === "False") ctx.events.event({ regarding: obj, type: "Warning", reason: "GateFailed", action: "Validate", note: gates.message });
+      // Not judged yet (Pending) and a gate Job at work are no failure.
+      else if (gates.status === "False" && gates.reason !== "Pending" && gates.reason !== "GateJobRunning") ctx.events.event({ regarding: obj, type: "Warning", reason: "GateFailed", action: "Validate", note: gates.message });
     }
     opts.metrics?.observeStatus(obj.metadata?.namespace ?? "", obj.metadata?.name ?? "", status);
     return { ...written, status: written.status ?? status };
