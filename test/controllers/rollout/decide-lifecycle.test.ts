@@ -11,7 +11,7 @@ import { decideRollout } from "../../../src/controllers/rollout/decide.ts";
 import { checkRolloutSpec } from "../../../src/controllers/rollout/spec.ts";
 import { statusFor } from "../../../src/controllers/rollout/status.ts";
 import type { CopyProgress } from "../../../src/jobs/copy/contract.ts";
-import type { GateEvaluation, GreenView, Observed, RolloutJobState, RolloutStep, UnrecordedJob } from "../../../src/controllers/rollout/steps.ts";
+import type { ChildState, GateEvaluation, GreenView, Observed, RolloutJobState, RolloutStep, UnrecordedJob } from "../../../src/controllers/rollout/steps.ts";
 import { BLUE, FAILING, GREEN, NOW, OURS, PASSING, rollout } from "./decide-world.ts";
 
 interface Sim {
@@ -22,6 +22,7 @@ interface Sim {
   jobs: Map<string, { kind: "copy" | "gate"; n: number; attempt: number; state: RolloutJobState }>;
   switches: number;
   acts: string[];
+  restore: ChildState;
 }
 
 /** Carries out `step` on the world; returns whether it writes status (acts that change nothing but status do too). */
@@ -39,6 +40,13 @@ function act(sim: Sim, step: RolloutStep): void {
       sim.jobs.get(step.jobName)!.state = { phase: "Succeeded" };
       break;
     }
+    case "CreateRestore":
+      // The restore runs on its own: one look later it has recovered green (unstamped: the snapshot's metadata).
+      sim.restore = { exists: true, ours: true, phase: "Running" };
+      break;
+    case "StampGreen":
+      sim.green = { ...sim.green, owner: OURS };
+      break;
     case "StartGateJob":
       sim.jobs.set(step.jobName, { kind: "gate", n: step.n, attempt: 1, state: { phase: "Succeeded" } });
       break;
@@ -56,13 +64,14 @@ function act(sim: Sim, step: RolloutStep): void {
 interface Options {
   analysis?: GateEvaluation;
   gateJob?: boolean;
+  fromBackup?: boolean;
 }
 
 function run(lose: (step: RolloutStep, act: number) => boolean, opts: Options = {}): { sim: Sim; status: CollectionRolloutStatus } {
   const gates = { goldenQueries: [{ name: "top", query: { query: 1 } }], ...(opts.gateJob ? { job: { image: "check:1" } } : {}) };
-  const spec = { analysis: { window: "10m" }, gates, retainPrevious: "1h" };
+  const spec = { analysis: { window: "10m" }, gates, retainPrevious: "1h", ...(opts.fromBackup ? { source: { fromBackup: { source: { backupRef: { name: "nightly" } } } } } : {}) };
   let r = rollout(spec);
-  const sim: Sim = { now: NOW.getTime(), alias: BLUE, green: { name: GREEN, exists: false }, previousExists: true, jobs: new Map(), switches: 0, acts: [] };
+  const sim: Sim = { now: NOW.getTime(), alias: BLUE, green: { name: GREEN, exists: false }, previousExists: true, jobs: new Map(), switches: 0, acts: [], restore: { exists: false } };
   for (let i = 0; i < 200; i++) {
     const status = r.status ?? {};
     const n = (status.jobCount ?? 0) + 1;
@@ -82,12 +91,16 @@ function run(lose: (step: RolloutStep, act: number) => boolean, opts: Options = 
         source: { name: BLUE, exists: true },
         ...(status.previousCollection ? { previous: { name: status.previousCollection, exists: sim.previousExists } } : {}),
       },
-      restore: { exists: false },
+      restore: sim.restore,
       backup: { exists: false },
       gates: PASSING,
       analysis: opts.analysis ?? PASSING,
     };
     const step = decideRollout(r, o);
+    if (sim.restore.exists && sim.restore.phase === "Running") {
+      sim.restore = { exists: true, ours: true, phase: "Succeeded", targetCollection: GREEN };
+      sim.green = { name: GREEN, exists: true };
+    }
     assert.notEqual(step.kind, "Observe", "every observation was given");
     if (step.kind === "Done") {
       if (step.requeueMs === undefined) return { sim, status };
@@ -132,5 +145,15 @@ test("a gate Job, then a failing analysis: switched back (two switches, never th
   for (let k = 0; k < whole.sim.acts.length; k++) {
     const { sim, status } = run((_step, n) => n === k, opts);
     assert.deepEqual([status.phase, sim.alias, sim.switches], ["RolledBack", BLUE, 2], `write ${k} lost: ${sim.acts.join(" ")}`);
+  }
+});
+
+test("fromBackup: restored, stamped, judged, promoted; any one status write lost changes nothing", () => {
+  const whole = run(() => false, { fromBackup: true });
+  assert.deepEqual([whole.status.phase, whole.status.restoreName, whole.sim.switches, whole.sim.previousExists], ["Promoted", "rollout-v2", 1, false]);
+  assert.ok(whole.sim.acts.includes("StampGreen"));
+  for (let k = 0; k < whole.sim.acts.length; k++) {
+    const { sim, status } = run((_step, n) => n === k, { fromBackup: true });
+    assert.deepEqual([status.phase, sim.switches, sim.green.owner?.uid], ["Promoted", 1, OURS.uid], `write ${k} lost: ${sim.acts.join(" ")}`);
   }
 });
