@@ -8,9 +8,13 @@ import type { CollectionRolloutSpec, CollectionRolloutStatus } from "../../../sr
 import { decideRollout } from "../../../src/controllers/rollout/decide.ts";
 import type { GateResult } from "../../../src/controllers/rollout/gates/types.ts";
 import { checkRolloutSpec } from "../../../src/controllers/rollout/spec.ts";
-import { statusFor } from "../../../src/controllers/rollout/status.ts";
+import { PLAIN_REASONS, statusFor } from "../../../src/controllers/rollout/status.ts";
+import { ERROR_CODES } from "../../../src/errors.ts";
 import type { ChildState, GateEvaluation, GreenView, Need, Observed, QdrantView, RolloutJobState, RolloutStep, UnrecordedJob } from "../../../src/controllers/rollout/steps.ts";
 import type { RolloutObject } from "../../../src/controllers/rollout/types.ts";
+
+/** Every reason a step may carry: the error registry's and the plain ones status.ts lists. */
+export const KNOWN = new Set<string>([...Object.values(ERROR_CODES).map((e) => e.reason), ...PLAIN_REASONS]);
 
 export const NOW = new Date("2026-03-01T12:00:00Z");
 export const UID = "9f1b2c3d-4e5f-6789-abcd-ef0123456789";
@@ -67,6 +71,7 @@ export function decide(r: RolloutObject, world: World = {}): { step: RolloutStep
   const needs: Need[] = [];
   for (let i = 0; i < 16; i++) {
     const step = decideRollout(r, o);
+    if ("reason" in step && typeof step.reason === "string" && step.kind !== "Switch") assert.ok(KNOWN.has(step.reason), `${step.kind} reason ${step.reason} is in neither the registry nor status.ts PLAIN_REASONS`);
     if (step.kind !== "Observe") return { step, needs };
     assert.ok(!needs.includes(step.need), `${step.need} asked twice`);
     needs.push(step.need);
