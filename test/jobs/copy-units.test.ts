@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { buildCopyJob, jobKindOf, type StartCopy } from "../../src/controllers/rollout/build-copy-job.ts";
+import { buildCopyJob, COPY_JOB_NODE_OPTIONS, jobKindOf, type StartCopy } from "../../src/controllers/rollout/build-copy-job.ts";
 import { rolloutJobOutcome } from "../../src/controllers/rollout/job-result.ts";
 import { ATTEMPT_ANNOTATION, COPY_CONTAINER, GATE_CONTAINER, JOB_KIND_ANNOTATION, ROLLOUT_LABEL } from "../../src/controllers/rollout/names.ts";
 import type { RolloutObject } from "../../src/controllers/rollout/types.ts";
@@ -98,7 +98,8 @@ describe("buildCopyJob", () => {
     assert.deepEqual(c.args, ["job", "copy"]);
     assert.equal(c.image, "example/op:1");
     assert.deepEqual(c.resources, { limits: { memory: "256Mi" } });
-    assert.equal(c.env!.find((e) => e.name === "NODE_OPTIONS")?.value, JOB_NODE_OPTIONS);
+    assert.equal(c.env!.find((e) => e.name === "NODE_OPTIONS")?.value, COPY_JOB_NODE_OPTIONS);
+    assert.ok(COPY_JOB_NODE_OPTIONS.startsWith(JOB_NODE_OPTIONS), "every Job's settings, then the copy's own");
     assert.deepEqual(c.env!.find((e) => e.name === "QDRANT_API_KEY")?.valueFrom, { secretKeyRef: { name: "qdrant-key", key: "api-key" } });
     assert.ok(c.env!.some((e) => e.name === "QDRANT_CA_FILE"));
     assert.ok(job.spec.template.spec!.volumes!.some((v) => v.secret?.secretName === "qdrant-ca"));

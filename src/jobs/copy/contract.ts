@@ -16,6 +16,12 @@
  * Points written to the source after the copy scrolled past their id are not copied (a copy is of the
  * source as the scroll saw it): the gates (pointsWithinPercent, golden queries) are what judges the result.
  *
+ * Failures (src/errors.ts): green not stamped with plan.rollout.uid, or an alias → GreenExists, permanent (the
+ * Job never writes into it); green gone → GreenMissing and the source gone → SourceNotFound, retryable (the
+ * controller looks again); Qdrant's 4xx to an upsert (another vector size or name) → CopyFailed, permanent,
+ * saying that a new vector size needs source.external; anything transient → retryable, the next attempt
+ * resuming from the record.
+ *
  * Input: the plan as JSON in COPY_PLAN (nothing secret), plus every Job's environment (API key, CA).
  * Output: one JSON line (CopyJobResult) in the termination message, and the exit code. Copy Jobs run one pod
  * (backoffLimit 0): the controller retries retryable failures with a new Job, as restores do.

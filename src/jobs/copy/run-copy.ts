@@ -24,6 +24,9 @@
  *
  * Refusals: Qdrant's 4xx to an upsert (a vector of another size, a vector name green does not have) cannot
  * be fixed by a retry: a permanent CopyFailed telling the user that copyFrom copies vectors as they are.
+ * Not supported: a green with custom sharding (sharding_method: custom). The Job upserts without a shard
+ * key and drops the scroll's shard_key; what Qdrant answers then was not checked against Qdrant here (a 4xx
+ * would be this CopyFailed). copyFrom is for automatically sharded collections.
  */
 import type { Logger } from "pino";
 import { isOperatorError, OperatorError } from "../../errors.ts";
