@@ -5,8 +5,8 @@
  *
  * Level-triggered, as the restore controller: every reconcile re-reads the rollout from the cache, asks
  * decide.ts (pure) for one step over lazy observations (`Observe` names the one needed next: a finished
- * rollout costs nothing, a Validating one its gates), and carries the step out, each act in its own file
- * (green.ts, switch.ts, children.ts, the Jobs' builders); it never sleeps (waits are requeueAfter) and
+ * rollout costs nothing, a Validating one its gates), and carries the step out (acts.ts, over green.ts,
+ * switch.ts, children.ts and the Jobs' builders); it never sleeps (waits are requeueAfter) and
  * never asks what woke it. No finalizer: deleting the rollout deletes its Jobs and its QdrantRestore
  * (ownerRefs) and leaves green and blue alone.
  *
@@ -21,11 +21,9 @@
  *   controller uid, or by the uid annotation) and gone on with.
  * Status writes go through ctx.status.updateStatusIfChanged (a 409 is the runtime's quiet requeue).
  */
-import type { Logger } from "pino";
 import { GROUP } from "../../api/group.ts";
 import { ERROR_CODES, isOperatorError } from "../../errors.ts";
-import { Controller, DONE, requeue, requeueAfter, type Result } from "../../runtime/controller.ts";
-import { isAlreadyExists, isForbidden, isNotFound } from "../../runtime/errors.ts";
+import { Controller, DONE, type Result } from "../../runtime/controller.ts";
 import { enqueueIndexed, enqueueObject, enqueueOwner, generationChanged, resourceVersionChanged } from "../../runtime/handlers.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { namespacedValue } from "../../runtime/indexers.ts";
@@ -33,31 +31,27 @@ import { controllerOf, type KubeObject } from "../../runtime/resource.ts";
 import type { BackupObject } from "../backup/types.ts";
 import { connectionNews } from "../restore/watches.ts";
 import type { RestoreObject } from "../restore/types.ts";
-import { COLLECTION_ROLLOUTS, JOBS, QDRANT_RESTORES } from "../resources.ts";
+import { COLLECTION_ROLLOUTS } from "../resources.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { transitions } from "../shared/conditions.ts";
-import { describeInvalidChild, JOB_FIELDS, type FieldMap } from "../shared/invalid-child.ts";
 import { jobFinished, type JobObject } from "../shared/job-objects.ts";
 import { getJob as readJob, podsOfJob } from "../shared/job-reads.ts";
 import { explained, qdrantOf } from "../shared/qdrant-of.ts";
-import { checkConnectionSecrets, connectionAddress, connectionNotFound, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
+import { checkConnectionSecrets, connectionNotFound, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import type { BackupLocationObject } from "../shared/resolve-location.ts";
-import { buildCopyJob, jobKindOf } from "./build-copy-job.ts";
-import { backupState, createBackup, createRestore, restoreState } from "./children.ts";
+import { jobKindOf } from "./build-copy-job.ts";
+import { backupState, restoreState } from "./children.ts";
 import { decideRollout } from "./decide.ts";
 import { evaluateAnalysis, evaluateGates } from "./gates/evaluate.ts";
-import { buildGateJob } from "./gates/gate-job.ts";
-import { createGreen, deleteOurGreen, deletePrevious, stampGreen } from "./green.ts";
-import { createBodyFromInfo } from "./green-config.ts";
 import { BY_ALIAS, byAlias, holderOf, sameQdrantVia } from "./holder.ts";
 import { rolloutJobOutcome } from "./job-result.ts";
 import type { RolloutMetrics } from "./metrics.ts";
-import { beforeSwitchBackupName, greenRestoreName, ROLLOUT_UID_ANNOTATION, rolloutJobName } from "./names.ts";
+import { beforeSwitchBackupName, greenRestoreName, rolloutJobName } from "./names.ts";
 import { observeQdrant } from "./observe.ts";
+import { rolloutActs } from "./acts.ts";
 import { checkRolloutSpec } from "./spec.ts";
 import { PLAIN_REASONS, statusFor } from "./status.ts";
-import type { Check, ChildState, Observed, Phase, QdrantView, RolloutStep, UnrecordedJob } from "./steps.ts";
-import { switchAlias } from "./switch.ts";
+import type { Check, ChildState, Observed, QdrantView, RolloutStep, UnrecordedJob } from "./steps.ts";
 import type { RolloutObject } from "./types.ts";
 import { BY_BACKUP_LABEL, BY_CONNECTION, BY_LOCATION, byBackupLabel, byConnection, byLocation, childPhaseChanged, rolloutOfLabel, rolloutPhaseChanged } from "./watches.ts";
 
@@ -77,20 +71,6 @@ export interface RolloutControllerOptions {
   metrics?: RolloutMetrics;
 }
 
-/** What of the rollout's spec lands where in its QdrantRestore and QdrantBackup (for a 422's message). */
-const RESTORE_FIELDS: FieldMap = [
-  ["spec.source", "spec.source.fromBackup.source"],
-  ["spec.sourceCollection", "spec.source.fromBackup.sourceCollection"],
-  ["spec.job", "spec.job"],
-];
-const BACKUP_FIELDS: FieldMap = [["spec.locationRef", "spec.promotion.backupActiveFirst.locationRef"]];
-
-/** A wait the controller itself decides on after an act failed (Qdrant did not answer, a Job refused). */
-const ACT_RETRY_MS = 5_000;
-/** A running Job, restore or backup is looked at again this often (their events wake the rollout sooner). */
-const CHILD_RECHECK_MS = 5_000;
-
-type StepOf<K extends RolloutStep["kind"]> = Extract<RolloutStep, { kind: K }>;
 
 export function rolloutController(ctx: OperatorContext, inf: RolloutInformers, opts: RolloutControllerOptions): Controller {
   const connectionOf = (r: RolloutObject) => inf.connections.cache.get({ namespace: r.metadata?.namespace ?? "", name: r.spec.connectionRef.name });
@@ -154,6 +134,18 @@ export function rolloutController(ctx: OperatorContext, inf: RolloutInformers, o
       }
       throw new Error("the rollout's decision asked for more observations than there are");
     },
+  });
+
+  const act = rolloutActs({
+    ctx,
+    defaultJobImage: opts.defaultJobImage,
+    metrics: opts.metrics,
+    connectionOf,
+    missingConnection,
+    getJob,
+    restoreOf,
+    restoreCached: (namespace, name) => inf.restores.cache.get({ namespace, name }),
+    write,
   });
 
   async function view(obj: RolloutObject, details: boolean, signal: AbortSignal): Promise<QdrantView> {
@@ -230,319 +222,6 @@ export function rolloutController(ctx: OperatorContext, inf: RolloutInformers, o
     return { ok: true };
   }
 
-  /** The phase a rollout keeps while the controller retries an act. */
-  const phaseOf = (obj: RolloutObject): Phase => obj.status?.phase ?? "Pending";
-  const retry = async (obj: RolloutObject, reason: string, message: string, phase: Phase = phaseOf(obj)): Promise<Result> => {
-    await write(obj, { kind: "Wait", phase, reason, message, requeueMs: ACT_RETRY_MS });
-    return requeueAfter(ACT_RETRY_MS);
-  };
-
-  async function act(obj: RolloutObject, step: RolloutStep, log: Logger, signal: AbortSignal): Promise<Result> {
-    switch (step.kind) {
-      case "Observe":
-        return DONE;
-      case "Done":
-        return step.requeueMs !== undefined && step.requeueMs > 0 ? requeueAfter(step.requeueMs) : DONE;
-      case "Invalid":
-        await write(obj, step);
-        return DONE;
-      case "Adopt":
-        log.info({ job: step.job.name, kind: step.job.kind, attempt: step.job.attempt }, "Adopted a rollout Job the status did not record");
-        await write(obj, step);
-        return requeue();
-      case "Wait":
-        await write(obj, step);
-        return requeueAfter(step.requeueMs);
-      case "Begin":
-        log.info({ activeCollection: step.activeCollection }, "Began the rollout");
-        await write(obj, step);
-        return requeue();
-      case "Building":
-      case "Validating":
-        await write(obj, step);
-        if (step.kind === "Validating") opts.metrics?.observeGates(obj.metadata?.namespace ?? "", obj.metadata?.name ?? "", step.gates.results);
-        return requeueAfter(step.requeueMs);
-      case "AwaitPromotion":
-        await write(obj, step);
-        // spec.promotion.approved is a new generation, which wakes the rollout.
-        return DONE;
-      case "CreateGreen":
-        return createGreenStep(obj, step, log, signal);
-      case "StampGreen":
-        return stampGreenStep(obj, step, log, signal);
-      case "CreateRestore":
-        return createRestoreStep(obj, step, log);
-      case "StartCopy":
-      case "StartGateJob":
-        return startJob(obj, step, log);
-      case "CreateBackup":
-        return createBackupStep(obj, step, log);
-      case "Switch":
-        return switchStep(obj, step, log, signal);
-      case "Promoted":
-        return promotedStep(obj, step, log);
-      case "RolledBack":
-        await rolledBack(obj, step, log);
-        return DONE;
-      case "DeletePrevious":
-        return deletePreviousStep(obj, step, log, signal);
-      case "Abort":
-        return abortStep(obj, step, log, signal);
-      case "Fail":
-        return failStep(obj, step, log);
-    }
-  }
-
-  async function createGreenStep(obj: RolloutObject, step: StepOf<"CreateGreen">, log: Logger, signal: AbortSignal): Promise<Result> {
-    const connection = connectionOf(obj);
-    if (!connection) return retry(obj, missingConnection(obj).reason, missingConnection(obj).message);
-    let config = step.config;
-    if (config === undefined) {
-      // copyFrom without config: green is made like its source, as Qdrant reports the source's config now.
-      const source = step.source ?? "";
-      try {
-        const { api } = await qdrantOf(ctx, connection, signal);
-        config = createBodyFromInfo(await api.collectionConfig(source));
-      } catch (err) {
-        if (isOperatorError(err, "QDRANT_NOT_FOUND")) return retry(obj, ERROR_CODES.SOURCE_NOT_FOUND.reason, `the collection to copy from, ${source}, does not exist (spec.source.copyFrom.collection, or the alias's collection when the rollout began)`);
-        const e = explained(ctx, err, connection);
-        return retry(obj, e.reason, `reading the config of ${source}, the collection to copy from, failed: ${e.message}; retrying`);
-      }
-    }
-    const made = await createGreen(ctx, connection, obj, config, step.field, signal);
-    if (!made.ok) {
-      if (made.refused) return failStep(obj, { kind: "Fail", reason: made.reason, message: made.message }, log);
-      return retry(obj, made.reason, `creating collection ${obj.spec.collection} failed: ${made.message}; retrying`);
-    }
-    if (made.changed) {
-      log.info({ collection: obj.spec.collection }, "Created collection");
-      ctx.events.event({ regarding: obj, type: "Normal", reason: "Created", action: "CreateCollection", note: `Created collection ${obj.spec.collection} (from ${step.field}).` });
-    }
-    await write(obj, step);
-    return requeue();
-  }
-
-  async function stampGreenStep(obj: RolloutObject, step: StepOf<"StampGreen">, log: Logger, signal: AbortSignal): Promise<Result> {
-    const connection = connectionOf(obj);
-    if (!connection) return retry(obj, missingConnection(obj).reason, missingConnection(obj).message);
-    const stamped = await stampGreen(ctx, connection, obj, signal);
-    if (!stamped.ok) return retry(obj, stamped.reason, `stamping the restored collection ${obj.spec.collection} as this rollout's failed: ${stamped.message}; retrying`);
-    if (stamped.changed) log.info({ collection: obj.spec.collection }, "Stamped the restored collection as this rollout's");
-    await write(obj, step);
-    return requeue();
-  }
-
-  async function createRestoreStep(obj: RolloutObject, step: StepOf<"CreateRestore">, log: Logger): Promise<Result> {
-    let made;
-    try {
-      made = await createRestore(ctx, obj, step.name);
-    } catch (err) {
-      const invalid = describeInvalidChild(err, `QdrantRestore ${step.name}`, RESTORE_FIELDS);
-      if (invalid !== undefined) return failStep(obj, { kind: "Fail", reason: ERROR_CODES.INVALID_SPEC.reason, message: ctx.redactor.scrub(invalid) }, log);
-      throw err;
-    }
-    if (made.created) {
-      log.info({ restore: step.name }, "Created QdrantRestore");
-      ctx.events.event({ regarding: obj, related: made.obj, type: "Normal", reason: "Created", action: "CreateRestore", note: `Created QdrantRestore ${step.name} restoring into collection ${obj.spec.collection}.` });
-    }
-    if (made.state.exists && !made.state.ours) {
-      return failStep(obj, { kind: "Fail", reason: ERROR_CODES.RESTORE_FAILED.reason, message: `a QdrantRestore named ${step.name} exists and is not this rollout's (its controller is not this CollectionRollout); delete it, or create the rollout under another name` }, log);
-    }
-    await write(obj, step);
-    return requeueAfter(CHILD_RECHECK_MS);
-  }
-
-  async function createBackupStep(obj: RolloutObject, step: StepOf<"CreateBackup">, log: Logger): Promise<Result> {
-    let made;
-    try {
-      made = await createBackup(ctx, obj, step.name, step.collection);
-    } catch (err) {
-      const invalid = describeInvalidChild(err, `QdrantBackup ${step.name}`, BACKUP_FIELDS);
-      if (invalid !== undefined) return failStep(obj, { kind: "Fail", reason: ERROR_CODES.BACKUP_BEFORE_SWITCH_FAILED.reason, message: ctx.redactor.scrub(invalid) }, log);
-      throw err;
-    }
-    if (!made.state.exists || !made.state.ours) {
-      return failStep(obj, { kind: "Fail", reason: ERROR_CODES.BACKUP_BEFORE_SWITCH_FAILED.reason, message: `a QdrantBackup named ${step.name} exists and is not this rollout's (its ${ROLLOUT_UID_ANNOTATION} annotation is not this rollout's uid); the alias was not switched` }, log);
-    }
-    if (made.created) {
-      log.info({ backup: step.name, collection: step.collection }, "Created QdrantBackup");
-      ctx.events.event({ regarding: obj, related: made.obj, type: "Normal", reason: "Created", action: "CreateBackup", note: `Created QdrantBackup ${step.name} of the active collection ${step.collection} before the switch.` });
-    }
-    await write(obj, step);
-    return requeueAfter(CHILD_RECHECK_MS);
-  }
-
-  async function startJob(obj: RolloutObject, step: StepOf<"StartCopy"> | StepOf<"StartGateJob">, log: Logger): Promise<Result> {
-    const namespace = obj.metadata?.namespace ?? "";
-    const connection = connectionOf(obj);
-    if (!connection) return retry(obj, missingConnection(obj).reason, missingConnection(obj).message);
-    let address;
-    try {
-      address = await connectionAddress(ctx, connection);
-    } catch (err) {
-      if (!isOperatorError(err)) throw err;
-      return retry(obj, err.reason, ctx.redactor.scrub(`spec.connectionRef: ${err.message}`));
-    }
-    let desired;
-    try {
-      desired =
-        step.kind === "StartCopy"
-          ? buildCopyJob(obj, connection, step, { defaultImage: opts.defaultJobImage, address })
-          : buildGateJob(obj, connection, { jobName: step.jobName, address, green: obj.spec.collection, active: obj.status?.activeCollection || null });
-    } catch (err) {
-      // A plan the Job would refuse: the same spec builds the same plan, so retrying cannot help.
-      if (!isOperatorError(err) || err.retryable) throw err;
-      return failStep(obj, { kind: "Fail", reason: err.reason, message: ctx.redactor.scrub(err.message) }, log);
-    }
-    const what = step.kind === "StartCopy" ? `copying ${step.source} into ${obj.spec.collection} (attempt ${step.attempt})` : `judging ${obj.spec.collection} (gates.job)`;
-    try {
-      const job = await ctx.client.create<JobObject>(JOBS, desired as JobObject);
-      log.info({ job: step.jobName, kind: step.kind === "StartCopy" ? "copy" : "gate" }, "Created Job");
-      ctx.events.event({ regarding: obj, related: job, type: "Normal", reason: "Created", action: "CreateJob", note: `Created Job ${step.jobName} ${what}.` });
-    } catch (err) {
-      const invalid = describeInvalidChild(err, `Job ${step.jobName}`, JOB_FIELDS);
-      if (invalid !== undefined) return failStep(obj, { kind: "Fail", reason: ERROR_CODES.INVALID_SPEC.reason, message: ctx.redactor.scrub(invalid) }, log);
-      if (isForbidden(err)) {
-        return retry(obj, ERROR_CODES.JOB_REFUSED.reason, ctx.redactor.scrub(`the apiserver refused to create Job ${step.jobName}: ${err instanceof Error ? err.message : String(err)}; retrying every ${ACT_RETRY_MS / 1000} s`));
-      }
-      if (!isAlreadyExists(err)) throw err;
-      const job = await getJob(namespace, step.jobName);
-      if (!job) throw err;
-      if (controllerOf(job)?.uid !== obj.metadata?.uid) {
-        return failStep(obj, { kind: "Fail", reason: ERROR_CODES.JOB_CONFLICT.reason, message: `a Job named ${step.jobName} exists and is not ours (its controller is not this CollectionRollout); delete it, or create the rollout under another name` }, log);
-      }
-    }
-    await write(obj, step);
-    return requeueAfter(CHILD_RECHECK_MS);
-  }
-
-  async function switchStep(obj: RolloutObject, step: StepOf<"Switch">, log: Logger, signal: AbortSignal): Promise<Result> {
-    const namespace = obj.metadata?.namespace ?? "";
-    const name = obj.metadata?.name ?? "";
-    const connection = connectionOf(obj);
-    if (!connection) return retry(obj, missingConnection(obj).reason, missingConnection(obj).message);
-    const alias = obj.spec.alias;
-    const switched = await switchAlias(ctx, connection, alias, step.to, step.from, signal);
-    if (!switched.ok) return retry(obj, switched.reason, `${switched.message}; retrying every ${ACT_RETRY_MS / 1000} s`);
-    if (switched.changed) {
-      log.info({ alias, to: step.to, from: switched.from, reason: step.reason, seconds: switched.durationSeconds }, `Switched alias ${alias} to ${step.to} (from ${switched.from ?? "nothing"})`);
-      if (switched.durationSeconds !== undefined) opts.metrics?.observeSwitch(namespace, name, switched.durationSeconds);
-    }
-    if (step.reason === "Promote") return promotedStep(obj, { kind: "Promoted", previous: step.from, adopted: false }, log);
-    const reason = step.reason === "Rollback" ? "RolledBack" : ERROR_CODES.ANALYSIS_FAILED.reason;
-    const message = step.message ?? (step.reason === "Rollback" ? `spec.rollback: alias ${alias} points at ${step.to} again (from ${step.from ?? "nothing"})` : `the analysis failed: alias ${alias} was switched back to ${step.to}`);
-    await rolledBack(obj, { kind: "RolledBack", reason, message, adopted: false }, log);
-    return DONE;
-  }
-
-  /**
-   * The `Switched` Event, recorded when the status first says the alias moved (Promoted, RolledBack), not
-   * when the request returns: a manager killed between the switch and the status write leaves it to the
-   * next one, which records it once as it adopts the switch. So every switch has one Event, except when a
-   * manager dies in the moment between the status write and the Event (Events are best-effort).
-   */
-  function switchedEvent(obj: RolloutObject, to: string, from: string | null | undefined, action: string): void {
-    ctx.events.event({ regarding: obj, type: "Normal", reason: "Switched", action, note: `Switched alias ${obj.spec.alias} to ${to} (from ${from || "nothing"}).` });
-  }
-
-  async function promotedStep(obj: RolloutObject, step: StepOf<"Promoted">, log: Logger): Promise<Result> {
-    const before = obj.status?.phase;
-    const written = await write(obj, step);
-    if (before !== "Promoted") {
-      if (step.adopted) log.info({ alias: obj.spec.alias, collection: obj.spec.collection }, "Found the alias switched to green before the status said so; recorded Promoted without a second switch");
-      switchedEvent(obj, obj.spec.collection, written.status?.previousCollection ?? step.previous, "Promote");
-      ctx.events.event({ regarding: obj, type: "Normal", reason: "Promoted", action: "Promote", note: readyMessage(written) || `Promoted ${obj.spec.collection} behind alias ${obj.spec.alias}.` });
-    }
-    if (step.analysis) opts.metrics?.observeGates(obj.metadata?.namespace ?? "", obj.metadata?.name ?? "", step.analysis.results);
-    return step.requeueMs !== undefined && step.requeueMs > 0 ? requeueAfter(step.requeueMs) : before !== "Promoted" ? requeue() : DONE;
-  }
-
-  async function rolledBack(obj: RolloutObject, step: StepOf<"RolledBack">, log: Logger): Promise<void> {
-    const before = obj.status?.phase;
-    await write(obj, step);
-    if (before !== "RolledBack") {
-      log.info({ reason: step.reason, adopted: step.adopted }, "Rolled back");
-      if (obj.status?.previousCollection) switchedEvent(obj, obj.status.previousCollection, obj.spec.collection, "Rollback");
-      ctx.events.event({ regarding: obj, type: step.reason === "RolledBack" ? "Normal" : "Warning", reason: "RolledBack", action: "Rollback", note: `${step.reason}: ${step.message}` });
-    }
-  }
-
-  async function deletePreviousStep(obj: RolloutObject, step: StepOf<"DeletePrevious">, log: Logger, signal: AbortSignal): Promise<Result> {
-    const connection = connectionOf(obj);
-    if (!connection) return retry(obj, missingConnection(obj).reason, missingConnection(obj).message);
-    const deleted = await deletePrevious(ctx, connection, step.collection, signal);
-    if (!deleted.ok) return retry(obj, deleted.reason, `retainPrevious is due, but ${deleted.message}; retrying`);
-    if (deleted.changed) {
-      log.info({ collection: step.collection }, "Deleted the previous collection");
-      ctx.events.event({ regarding: obj, type: "Normal", reason: "DeletedPrevious", action: "DeleteCollection", note: `Deleted the previous collection ${step.collection} (spec.retainPrevious ${obj.spec.retainPrevious ?? ""} after promotion).` });
-    }
-    await write(obj, step);
-    return requeue();
-  }
-
-  async function deleteJobIfAny(obj: RolloutObject, name: string | undefined, log: Logger): Promise<void> {
-    if (!name) return;
-    const namespace = obj.metadata?.namespace ?? "";
-    const job = await getJob(namespace, name);
-    if (!job || controllerOf(job)?.uid !== obj.metadata?.uid) return;
-    try {
-      await ctx.client.delete(JOBS, { namespace, name }, { query: { propagationPolicy: "Background" } });
-      log.info({ job: name }, "Deleted Job");
-      ctx.events.event({ regarding: obj, related: job, type: "Normal", reason: "Deleted", action: "DeleteJob", note: `Deleted Job ${name}.` });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-  }
-
-  /** Our QdrantRestore that has not started (Pending): deleted so it never runs after the abort. */
-  async function deleteRestoreIfOurs(obj: RolloutObject, name: string, log: Logger): Promise<void> {
-    const namespace = obj.metadata?.namespace ?? "";
-    const restore = inf.restores.cache.get({ namespace, name });
-    if (restore && controllerOf(restore)?.uid !== obj.metadata?.uid) return;
-    try {
-      await ctx.client.delete(QDRANT_RESTORES, { namespace, name }, { query: { propagationPolicy: "Background" } });
-      log.info({ restore: name }, "Deleted QdrantRestore");
-      ctx.events.event({ regarding: obj, type: "Normal", reason: "Deleted", action: "DeleteRestore", note: `Deleted QdrantRestore ${name}, which had not started.` });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-  }
-
-  async function abortStep(obj: RolloutObject, step: StepOf<"Abort">, log: Logger, signal: AbortSignal): Promise<Result> {
-    await deleteJobIfAny(obj, step.deleteJob, log);
-    if (step.deleteRestore) await deleteRestoreIfOurs(obj, step.deleteRestore, log);
-    if (step.deleteGreen) {
-      const connection = connectionOf(obj);
-      if (!connection) return retry(obj, missingConnection(obj).reason, `aborting: ${missingConnection(obj).message}`);
-      const restore = restoreOf(obj);
-      const restoredByUs = restore.exists && restore.ours && restore.phase === "Succeeded" && restore.targetCollection === obj.spec.collection;
-      const deleted = await deleteOurGreen(ctx, connection, obj, { restoredByUs, signal });
-      if (!deleted.ok) return retry(obj, deleted.reason, `aborting: deleting collection ${obj.spec.collection}, which this rollout made, failed: ${deleted.message}; retrying`);
-      if (deleted.changed) {
-        log.info({ collection: obj.spec.collection }, "Deleted the green collection");
-        ctx.events.event({ regarding: obj, type: "Normal", reason: "DeletedGreen", action: "DeleteCollection", note: `Deleted collection ${obj.spec.collection}, which this rollout made (spec.abort).` });
-      }
-    }
-    const before = obj.status?.phase;
-    await write(obj, step);
-    if (before !== "Aborted") {
-      log.info("Aborted the rollout");
-      ctx.events.event({ regarding: obj, type: "Normal", reason: "Aborted", action: "Abort", note: step.message });
-    }
-    return DONE;
-  }
-
-  async function failStep(obj: RolloutObject, step: StepOf<"Fail">, log: Logger): Promise<Result> {
-    await deleteJobIfAny(obj, step.deleteJob, log);
-    const before = obj.status;
-    await write(obj, step);
-    if (before?.phase !== "Failed" || before.failure?.reason !== step.reason) {
-      log.info({ reason: step.reason }, "Rollout failed");
-      ctx.events.event({ regarding: obj, type: "Warning", reason: "Failed", action: "Rollout", note: `${step.reason}: ${step.message}` });
-    }
-    return DONE;
-  }
-
   /**
    * Writes the status for `step` (nothing when unchanged), with an Event when Ready turns to a new reason on
    * a wait, and GatesPassed / GateFailed when the gates condition turns; returns the object as written.
@@ -581,8 +260,4 @@ export function rolloutController(ctx: OperatorContext, inf: RolloutInformers, o
   controller.watch(inf.restores, (enqueue) => enqueueOwner<RestoreObject>(enqueue, { group: GROUP, kind: "CollectionRollout" }, { predicate: childPhaseChanged }));
   controller.watch(inf.backups, (enqueue) => enqueueIndexed(enqueue, inf.rollouts.cache, BY_BACKUP_LABEL, rolloutOfLabel, childPhaseChanged));
   return controller;
-}
-
-function readyMessage(obj: RolloutObject): string {
-  return obj.status?.conditions?.find((c) => c.type === "Ready")?.message ?? "";
 }
