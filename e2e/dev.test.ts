@@ -72,8 +72,14 @@ test("npm run dev brings up the operator on the embedded environment, its restor
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  t.after(() => {
-    if (child.exitCode === null) child.kill("SIGKILL");
+  // A test that fails midway stops `npm run dev` as its user would (Ctrl-C), so its control plane, MinIO and
+  // manager go with it; a SIGKILL would orphan them. SIGKILL only if it has not exited a minute later.
+  t.after(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGINT");
+    const stuck = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    await exited;
+    clearTimeout(stuck);
   });
 
   await eventually("npm run dev to be ready", () => Promise.resolve(stdout.includes("Ctrl-C stops everything") ? true : undefined), 180_000).catch((err: Error) => {
