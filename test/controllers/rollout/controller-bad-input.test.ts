@@ -24,8 +24,8 @@ test("an alias named like a collection waits AliasIsCollection naming spec.alias
   const taken = w.freshName("rollout_taken");
   await w.api.createCollection(taken, { vectors: { size: 4, distance: "Cosine" } });
   await apply(w.ns, [
-    { ...(w.rollout("clash", {})), spec: { connectionRef: { name: "qdrant" }, alias: taken, collection: w.green, source: { external: {} } } },
-    { ...(w.rollout("same", {})), spec: { connectionRef: { name: "qdrant" }, alias: w.alias, collection: w.blue, source: { external: {} } } },
+    w.rollout("clash", { alias: taken, source: { external: {} } }),
+    w.rollout("same", { collection: w.blue, source: { external: {} } }),
   ]);
   const clash = await waitFor(w.ns, "clash", "AliasIsCollection", (r) => condition(r, "Ready")?.reason === "AliasIsCollection");
   assert.match(condition(clash, "Ready")?.message ?? "", new RegExp(`^spec\\.alias: ${taken} is the name of a collection`));

@@ -34,7 +34,7 @@ test("a second rollout of the same alias waits naming the first, and starts when
   const other = w.freshName("rollout_green_b");
   await apply(w.ns, [w.rollout("first", { source: { external: { config } }, gates: { minPoints: 20 }, promotion: { mode: "Manual" } })]);
   await waitFor(w.ns, "first", "Validating", (r) => r.status?.phase === "Validating");
-  await apply(w.ns, [{ ...(w.rollout("second", { source: { external: { config } }, gates: { minPoints: 1 } }) as { spec: object }), spec: { ...(w.rollout("second", {}) as { spec: object }).spec, collection: other, source: { external: { config } }, gates: { minPoints: 1 } } }]);
+  await apply(w.ns, [w.rollout("second", { collection: other, source: { external: { config } }, gates: { minPoints: 1 } })]);
   const waiting = await waitFor(w.ns, "second", "WaitingForAlias", (r) => condition(r, "Ready")?.reason === "WaitingForAlias");
   assert.equal(waiting.status?.phase, "Pending");
   assert.match(condition(waiting, "Ready")?.message ?? "", new RegExp(`CollectionRollout ${w.ns}/first is rolling out alias ${w.alias}`));

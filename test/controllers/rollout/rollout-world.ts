@@ -106,6 +106,7 @@ export interface RolloutWorld {
   greenOwner(collection?: string): Promise<string | undefined>;
   /** Another fresh name, deleted when the test ends. */
   freshName(prefix: string): string;
+  /** A CollectionRollout of the world's alias to green on connection "qdrant"; `spec` adds or overrides fields. */
   rollout(name: string, spec: Record<string, unknown>): object;
 }
 
