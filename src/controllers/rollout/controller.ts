@@ -201,7 +201,10 @@ export function rolloutController(ctx: OperatorContext, inf: RolloutInformers, o
     const job = name ? await getJob(obj.metadata?.namespace ?? "", name) : undefined;
     if (!job || controllerOf(job)?.uid !== obj.metadata?.uid) return { phase: "Missing" };
     const outcome = rolloutJobOutcome(job, jobFinished(job) ? await podsOfJob(ctx, job) : []);
-    return outcome.phase === "Failed" ? { ...outcome, message: ctx.redactor.scrub(outcome.message) } : outcome;
+    if (outcome.phase !== "Failed") return outcome;
+    // The attempt the Job itself carries (its annotation): what decide counts copy retries by.
+    const attempt = jobKindOf(job)?.attempt;
+    return { ...outcome, message: ctx.redactor.scrub(outcome.message), ...(outcome.attempt === undefined && attempt !== undefined ? { attempt } : {}) };
   }
 
   /** The connection and its Secrets exist, and backupActiveFirst's location does. */
