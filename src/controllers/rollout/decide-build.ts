@@ -17,7 +17,7 @@ import { ERROR_CODES } from "../../errors.ts";
 import type { CopyProgress } from "../../jobs/copy/contract.ts";
 import { greenRestoreName, rolloutJobName } from "./names.ts";
 import { maxAttempts } from "./spec.ts";
-import { BUILDING_RECHECK_MS, observe, ours, RESTORE_RECHECK_MS, retryDelayMs, strangersGreen, type Ctx, type View } from "./decide-shared.ts";
+import { BUILDING_RECHECK_MS, observe, RECORDED_MS, ours, RESTORE_RECHECK_MS, retryDelayMs, strangersGreen, type Ctx, type View } from "./decide-shared.ts";
 import type { RolloutStep } from "./steps.ts";
 
 /** `validate`: the decision once green is built (the gates). */
@@ -49,7 +49,7 @@ function copyFrom(c: Ctx, v: View, validate: () => RolloutStep): RolloutStep {
   const { r, status } = c;
   const green = r.spec.collection;
   if (v.green.exists && !ours(c, v)) return strangersGreen(c, v);
-  if (v.green.exists && v.green.copy?.done) return validate();
+  if (v.green.exists && v.green.copy?.done) return recorded(c, v.green.copy) ?? validate();
   const max = maxAttempts(r.spec);
   let attempt = 1;
   if (status.jobName) {
@@ -61,7 +61,8 @@ function copyFrom(c: Ctx, v: View, validate: () => RolloutStep): RolloutStep {
     }
     if (job.phase === "Succeeded") {
       if (!v.green.exists) return { kind: "Fail", reason: ERROR_CODES.GREEN_MISSING.reason, message: `spec.collection: Job ${status.jobName} copied the points into collection ${green}, and the collection is gone` };
-      return validate();
+      const done = v.green.copy?.done ? v.green.copy : job.copy ? { copied: job.copy.copiedPoints, ...(job.copy.totalPoints !== undefined ? { total: job.copy.totalPoints } : {}), done: true, attempt: 1 } : undefined;
+      return (done && recorded(c, done)) ?? validate();
     }
     const failure =
       job.phase === "Missing"
@@ -100,6 +101,17 @@ function copyFrom(c: Ctx, v: View, validate: () => RolloutStep): RolloutStep {
   const n = (status.jobCount ?? 0) + 1;
   const resumeFrom = v.green.copy?.nextOffset ?? status.copy?.nextOffset;
   return { kind: "StartCopy", n, jobName: rolloutJobName(c.name, n), attempt, source: from, ...(resumeFrom !== undefined ? { resumeFrom } : {}) };
+}
+
+/**
+ * The finished copy's figures, written to status.copy once before green is judged: a copy that ends
+ * between two progress looks (or before the first) would otherwise leave status.copy at its last
+ * mid-copy figures, or none, for good. Undefined when the status already says so.
+ */
+function recorded(c: Ctx, p: CopyProgress): RolloutStep | undefined {
+  const s = c.status.copy;
+  if (s?.done === true && s.copiedPoints === p.copied && s.totalPoints === p.total) return undefined;
+  return { kind: "Building", message: `Copied ${p.copied}${p.total !== undefined ? ` of ${p.total}` : ""} points into collection ${c.r.spec.collection}; judging it next.`, copy: p, requeueMs: RECORDED_MS };
 }
 
 function fromBackup(c: Ctx, v: View, validate: () => RolloutStep): RolloutStep {

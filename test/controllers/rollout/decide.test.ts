@@ -104,10 +104,16 @@ test("copy Job: running → Building with green's progress; done (green's record
   const { step, needs } = decide(running, { job: { phase: "Running" }, green: { exists: true, owner: OURS, copy: copying(250) } });
   assert.deepEqual(needs, ["unrecorded", "holder", "references", "qdrant", "job"]);
   assert.deepEqual(step, { kind: "Building", message: `Job rollout-v2-1 is copying collection ${BLUE} into ${GREEN}: 250 of 1000 points (25%).`, copy: copying(250), requeueMs: BUILDING_RECHECK_MS });
-  // Green's record says done: judged at once (the Job is not even read).
-  const done = decide(running, { green: { exists: true, owner: OURS, copy: copying(1000, { done: true, nextOffset: undefined }) }, gates: PASSING });
-  assert.equal(done.step.kind, "Validating");
+  // Green's record says done: its figures are written to status.copy once (the Job is not even read), then judged.
+  const record = copying(1000, { done: true, nextOffset: undefined });
+  const done = decide(running, { green: { exists: true, owner: OURS, copy: record }, gates: PASSING });
+  assert.deepEqual(done.step, { kind: "Building", message: `Copied 1000 of 1000 points into collection ${GREEN}; judging it next.`, copy: record, requeueMs: 1 });
   assert.ok(!done.needs.includes("job"));
+  const mirrored = rollout({}, { ...BEGUN, jobName: "rollout-v2-1", jobCount: 1, copy: { copiedPoints: 1000, totalPoints: 1000, done: true } });
+  assert.equal(decide(mirrored, { green: { exists: true, owner: OURS, copy: record }, gates: PASSING }).step.kind, "Validating");
+  // The Job succeeded and green has no record: the Job's own figures are written, then judged.
+  const byJob = decide(running, { job: { phase: "Succeeded", copy: { ok: true, copiedPoints: 20, totalPoints: 20, batches: 1, durationSeconds: 1 } }, green: { exists: true, owner: OURS }, gates: PASSING }).step;
+  assert.equal(byJob.kind === "Building" && byJob.copy?.copied, 20);
   assert.equal(decide(running, { job: { phase: "Succeeded" }, green: { exists: true, owner: OURS }, gates: PASSING }).step.kind, "Validating");
 });
 
