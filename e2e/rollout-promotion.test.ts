@@ -124,8 +124,9 @@ test("promotion: manual approval, automatic switch-back, rollback, a backup befo
       const bg = await blueGreen(st, w, "backedup");
       await applyRollout(w, rolloutObj("backed-up", bg.alias, bg.green, { source: { copyFrom: {} }, gates: { minPoints: 20 }, promotion: { mode: "Auto", backupActiveFirst: { locationRef: { name: "s3" } } } }));
       const r = await waitForRolloutPhase(w.ns, "backed-up", "Promoted", 240_000);
-      assert.equal(r.status?.backupName, "rollout-backed-up-before-switch");
-      const backup = await getBackup(w.ns, "rollout-backed-up-before-switch");
+      const name = `rollout-backed-up-${r.metadata.uid.replace(/-/g, "").slice(0, 8)}-before-switch`;
+      assert.equal(r.status?.backupName, name);
+      const backup = await getBackup(w.ns, name);
       assert.equal(backup.status?.phase, "Succeeded");
       assert.deepEqual(backup.status?.collections?.map((c) => [c.name, c.pointsCount]), [[bg.blue, 20]], "a backup of v1, the active collection");
       assert.ok(Date.parse(backup.status.completionTime!) <= Date.parse(r.status.promotedAt!) + 999, "done before the switch");

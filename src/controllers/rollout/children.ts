@@ -62,7 +62,14 @@ export function desiredBackup(r: RolloutObject, name: string, collection: string
 }
 
 interface ChildLike extends KubeObject {
+  spec?: unknown;
   status?: { phase?: string; conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>; targetCollection?: string; failure?: { reason: string; message: string } };
+}
+
+/** A QdrantBackup's spec.collections.names, when it names its collections. */
+function namesOf(spec: unknown): string[] | undefined {
+  const names = (spec as { collections?: { names?: unknown } } | undefined)?.collections?.names;
+  return Array.isArray(names) && names.every((n) => typeof n === "string") ? [...(names as string[])] : undefined;
 }
 
 /** What a child says: its phase, its Ready condition's reason and message (a failure's own when it has one). */
@@ -79,6 +86,7 @@ function stateOf(child: ChildLike | undefined, ours: (c: ChildLike) => boolean):
     ...(reason ? { reason } : {}),
     ...(message ? { message } : {}),
     ...(child.status?.targetCollection ? { targetCollection: child.status.targetCollection } : {}),
+    ...(namesOf(child.spec) ? { collections: namesOf(child.spec) } : {}),
   };
 }
 

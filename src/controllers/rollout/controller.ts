@@ -180,7 +180,7 @@ export function rolloutController(ctx: OperatorContext, inf: RolloutInformers, o
   }
 
   function backupOf(obj: RolloutObject): ChildState {
-    return backupState(obj, inf.backups.cache.get({ namespace: obj.metadata?.namespace ?? "", name: beforeSwitchBackupName(obj.metadata?.name ?? "") }));
+    return backupState(obj, inf.backups.cache.get({ namespace: obj.metadata?.namespace ?? "", name: beforeSwitchBackupName(obj.metadata?.name ?? "", obj.metadata?.uid ?? "") }));
   }
 
   async function getJob(namespace: string, name: string): Promise<JobObject | undefined> {

@@ -141,7 +141,7 @@ function promote(c: Ctx, v: View): RolloutStep {
   if (promotion?.backupActiveFirst && active !== null) {
     if (c.o.backup === undefined) return observe("backup");
     const b = c.o.backup;
-    const name = beforeSwitchBackupName(c.name);
+    const name = beforeSwitchBackupName(c.name, c.r.metadata?.uid ?? "");
     if (!b.exists) return { kind: "CreateBackup", name, collection: active };
     if (!b.ours) {
       return { kind: "Fail", reason: ERROR_CODES.BACKUP_BEFORE_SWITCH_FAILED.reason, message: `spec.promotion.backupActiveFirst: a QdrantBackup named ${name} exists and is not this rollout's; alias ${alias} was not switched` };

@@ -6,7 +6,7 @@
  *   + 1, written after the Job is created. A manager killed between the create and the status write finds
  *   the Job under that name and adopts it by its controller uid; the JOB_KIND annotation says what it is.
  * - The fromBackup QdrantRestore is `rollout-<name>` (controlled by the rollout), and the backupActiveFirst
- *   QdrantBackup is `rollout-<name>-before-switch` (labelled, NOT owned: a backup taken to be able to go back
+ *   QdrantBackup is `rollout-<name>-<uid8>-before-switch` (labelled, NOT owned: a backup taken to be able to go back
  *   must outlive the rollout that took it).
  * - Green's ownership is written into green itself, atomically with its creation: the operator creates green
  *   with the collection metadata `OWNER_METADATA: {namespace, name, uid}` (Qdrant ≥ 1.16 keeps arbitrary
@@ -56,9 +56,13 @@ export function greenRestoreName(rolloutName: string): string {
   return `${PREFIX}${boundedLabel(rolloutName, 40)}`;
 }
 
-/** The backupActiveFirst QdrantBackup: `rollout-<name>-before-switch`. */
-export function beforeSwitchBackupName(rolloutName: string): string {
-  return `${PREFIX}${boundedLabel(rolloutName, 40)}-before-switch`;
+/**
+ * The backupActiveFirst QdrantBackup: `rollout-<name>-<first 8 hex of the rollout's uid>-before-switch`.
+ * The uid's part: the backup outlives its rollout (it is not owned), so a rollout deleted and applied
+ * again under the same name must not find the last one's backup under its own name.
+ */
+export function beforeSwitchBackupName(rolloutName: string, uid: string): string {
+  return `${PREFIX}${boundedLabel(rolloutName, 40)}-${uid.replace(/-/g, "").slice(0, 8)}-before-switch`;
 }
 
 

@@ -77,7 +77,8 @@ export type Check = { ok: true } | { ok: false; reason: string; message: string 
 export type ChildState =
   | { exists: false }
   /** ours: its controller (restore) or its ROLLOUT_UID_ANNOTATION (backup) is this rollout. */
-  | { exists: true; ours: boolean; phase?: string; reason?: string; message?: string; targetCollection?: string };
+  /** collections: a backup's spec.collections.names (what it backs up). */
+  | { exists: true; ours: boolean; phase?: string; reason?: string; message?: string; targetCollection?: string; collections?: string[] };
 
 /** One evaluation of the gates (gates/evaluate.ts): every row, and whether a row can never pass (a refused query). */
 export interface GateEvaluation {

@@ -117,7 +117,7 @@ test("backupActiveFirst: the backup of blue must succeed before the switch; with
   const spec = { promotion: { mode: "Auto" as const, backupActiveFirst: { locationRef: { name: "s3" } } } };
   const r0 = rollout(spec, VALIDATING);
   const recorded = rollout(spec, after(r0, [decide(r0, { ...ourGreen, gates: PASSING }).step]));
-  assert.deepEqual(decide(recorded, ourGreen).step, { kind: "CreateBackup", name: "rollout-v2-before-switch", collection: BLUE });
+  assert.deepEqual(decide(recorded, ourGreen).step, { kind: "CreateBackup", name: "rollout-v2-9f1b2c3d-before-switch", collection: BLUE });
   const running = decide(recorded, { ...ourGreen, backup: { exists: true, ours: true, phase: "Running" } }).step;
   assert.equal(running.kind === "Wait" && running.reason, "BackingUpActive");
   assert.equal(running.kind === "Wait" && running.phase, "Validating");
