@@ -3,8 +3,9 @@
  *
  * - copyFrom: create green (stamped) like the config says or like its source, then copy Jobs until green's
  *   own record says done (or the Job says so). A retryable failure is tried again with a new Job after a
- *   backoff, up to 1 + spec.job.backoffLimit attempts, resuming from green's record (else the status
- *   mirror of it). Crash windows: green created but not recorded → its stamp is ours, adopted; a Job
+ *   backoff, up to 1 + spec.job.backoffLimit attempts, resuming from green's own record only (a green
+ *   without one starts from nothing). Green deleted after a copy Job ran into it → Fail GreenMissing
+ *   (never silently made again: its status describes the one that is gone). Crash windows: green created but not recorded → its stamp is ours, adopted; a Job
  *   created but not recorded → adopted by its name before this runs (decide.ts); the manager killed
  *   mid-copy → the Job goes on; the Job killed → the next attempt resumes from the record.
  * - external: create green when there is a config (then it must carry our stamp), else wait for the user's
@@ -50,6 +51,7 @@ function copyFrom(c: Ctx, v: View, validate: () => RolloutStep): RolloutStep {
   const green = r.spec.collection;
   if (v.green.exists && !ours(c, v)) return strangersGreen(c, v);
   if (v.green.exists && v.green.copy?.done) return recorded(c, v.green.copy) ?? validate();
+  if (!v.green.exists && (status.jobName || status.copy)) return deletedWhileBuilt(c);
   const max = maxAttempts(r.spec);
   let attempt = 1;
   if (status.jobName) {
@@ -60,7 +62,6 @@ function copyFrom(c: Ctx, v: View, validate: () => RolloutStep): RolloutStep {
       return { kind: "Building", message: `Job ${status.jobName} is copying collection ${from} into ${green}${progress(v.green.copy)}.`, ...(v.green.copy ? { copy: v.green.copy } : {}), requeueMs: BUILDING_RECHECK_MS };
     }
     if (job.phase === "Succeeded") {
-      if (!v.green.exists) return { kind: "Fail", reason: ERROR_CODES.GREEN_MISSING.reason, message: `spec.collection: Job ${status.jobName} copied the points into collection ${green}, and the collection is gone` };
       const done = v.green.copy?.done ? v.green.copy : job.copy ? { copied: job.copy.copiedPoints, ...(job.copy.totalPoints !== undefined ? { total: job.copy.totalPoints } : {}), done: true, attempt: 1 } : undefined;
       return (done && recorded(c, done)) ?? validate();
     }
@@ -99,8 +100,32 @@ function copyFrom(c: Ctx, v: View, validate: () => RolloutStep): RolloutStep {
     return config ? { kind: "CreateGreen", config, source: from, field: "spec.source.copyFrom.config" } : { kind: "CreateGreen", source: from, field: "spec.source.copyFrom" };
   }
   const n = (status.jobCount ?? 0) + 1;
-  const resumeFrom = v.green.copy?.nextOffset ?? status.copy?.nextOffset;
+  // Green's own record only: the Job writes it before its first page, so a green without one has nothing
+  // copied into it (status.copy, the mirror, may be an earlier green's).
+  const resumeFrom = v.green.copy?.nextOffset;
   return { kind: "StartCopy", n, jobName: rolloutJobName(c.name, n), attempt, source: from, ...(resumeFrom !== undefined ? { resumeFrom } : {}) };
+}
+
+/**
+ * Green is gone after a copy Job ran into it (status.jobName or status.copy says so): Fail GreenMissing,
+ * not a new green. Someone deleted it mid-build; creating it again silently would hide that, and the
+ * status (its copy figures, the Job's attempts) describes the collection that is gone. A running Job is
+ * stopped. The alias is untouched; a new generation (any spec edit) begins again from nothing.
+ */
+function deletedWhileBuilt(c: Ctx): RolloutStep {
+  const { r, status } = c;
+  let deleteJob: string | undefined;
+  if (status.jobName) {
+    if (c.o.job === undefined) return observe("job");
+    if (c.o.job.phase === "Running") deleteJob = status.jobName;
+  }
+  const by = status.jobName ? ` (Job ${status.jobName} was copying into it)` : "";
+  return {
+    kind: "Fail",
+    reason: ERROR_CODES.GREEN_MISSING.reason,
+    message: `spec.collection: collection ${r.spec.collection} was deleted while it was being built${by}; it is not created again over what the status records: alias ${r.spec.alias} is untouched; edit the spec to begin again from nothing, or set spec.abort`,
+    ...(deleteJob ? { deleteJob } : {}),
+  };
 }
 
 /**

@@ -111,8 +111,11 @@ export function statusFor(current: CollectionRolloutStatus | undefined, step: Ro
         { type: "Promoted", status: "False", reason: "Pending", message: `Not switched: ${from}.` },
       );
     }
-    case "CreateGreen":
-      return with_({ ...base, phase: "Preparing" }, ready("False", "Building", `Created ${greenC}${step.source ? ` (configured like ${step.source})` : ""}.`));
+    case "CreateGreen": {
+      // A new green starts from nothing: no earlier green's copy figures (the copy resumes from green's own record only).
+      const { copy: _gone, ...rest } = base;
+      return with_({ ...rest, phase: "Preparing" }, ready("False", "Building", `Created ${greenC}${step.source ? ` (configured like ${step.source})` : ""}.`));
+    }
     case "CreateRestore":
       return with_({ ...base, phase: "Preparing", restoreName: step.name }, ready("False", "Building", `Created QdrantRestore ${step.name} to restore the backup into ${greenC}.`));
     case "StampGreen":

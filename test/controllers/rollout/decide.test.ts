@@ -75,8 +75,29 @@ test("copyFrom: green created like its source (or with the config), stamped; the
     green: { exists: true, owner: OURS, copy: copying(300) },
   }).step;
   assert.deepEqual(named, { kind: "StartCopy", n: 1, jobName: "rollout-v2-1", attempt: 1, source: "policies_v1_archive", resumeFrom: 300 });
-  // No record in green: the status mirror.
-  assert.equal((decide(rollout({}, { ...BEGUN, copy: { copiedPoints: 100, nextOffset: 100 } }), { green: { exists: true, owner: OURS } }).step as { resumeFrom?: number }).resumeFrom, 100);
+  // No record in green: nothing was copied into this green (the Job writes its record before its first
+  // page), so it starts from nothing, whatever an earlier green's mirror in the status says.
+  const fresh = decide(rollout({}, { ...BEGUN, copy: { copiedPoints: 100, nextOffset: 100 } }), { green: { exists: true, owner: OURS } }).step;
+  assert.deepEqual(fresh, { kind: "StartCopy", n: 1, jobName: "rollout-v2-1", attempt: 1, source: BLUE });
+});
+
+test("green deleted while it was being built (a copy Job ran into it): Fail GreenMissing, never made again from the old figures", () => {
+  const failedJob = { phase: "Failed" as const, reason: "CopyFailed", message: "reset", retryable: true, completionTime: NOW.toISOString(), attempt: 1 };
+  const cases = [
+    { status: { ...BEGUN, jobName: "rollout-v2-1", jobCount: 1, copy: { copiedPoints: 400, nextOffset: 400 } }, job: failedJob, deleteJob: undefined },
+    { status: { ...BEGUN, jobName: "rollout-v2-1", jobCount: 1 }, job: { phase: "Running" as const }, deleteJob: "rollout-v2-1" },
+    { status: { ...BEGUN, jobName: "rollout-v2-1", jobCount: 1 }, job: { phase: "Succeeded" as const }, deleteJob: undefined },
+    { status: { ...BEGUN, copy: { copiedPoints: 400, nextOffset: 400 } }, job: undefined, deleteJob: undefined },
+  ];
+  for (const { status, job, deleteJob } of cases) {
+    const { step } = decide(rollout({}, status), { ...(job ? { job } : {}), now: at(retryDelayMs(1)) });
+    assert.equal(step.kind, "Fail", JSON.stringify(status));
+    if (step.kind !== "Fail") continue;
+    assert.equal(step.reason, "GreenMissing");
+    assert.equal(step.deleteJob, deleteJob);
+    assert.match(step.message, /^spec\.collection: collection policies_v2 was deleted while it was being built/);
+    assert.match(step.message, /alias policies_production is untouched/);
+  }
 });
 
 test("a stranger's green (or an unstamped one) is never written to: Wait GreenExists naming spec.collection", () => {

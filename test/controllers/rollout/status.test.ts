@@ -47,6 +47,9 @@ test("copy: StartCopy and Adopt bump jobCount to n; Building mirrors green's rec
   const b = write(started, { kind: "Building", message: "copying", copy: { copied: 500, total: 1000, nextOffset: 500, done: false, attempt: 2 }, requeueMs: 5000 });
   assert.deepEqual(b.copy, { copiedPoints: 500, totalPoints: 1000, nextOffset: 500, done: false });
   assert.deepEqual([cond(b, "Ready")?.reason, cond(b, "Ready")?.message], ["Building", "copying"]);
+  // A new green starts from nothing: CreateGreen forgets an earlier green's copy figures.
+  const created = write({ phase: "Preparing", copy: { copiedPoints: 400, nextOffset: 400 } }, { kind: "CreateGreen", source: BLUE, field: "spec.source.copyFrom" });
+  assert.equal(created.copy, undefined);
   const restore = write(undefined, { kind: "CreateRestore", name: "rollout-v2" });
   assert.equal(restore.restoreName, "rollout-v2");
   reasonsKnown(b);
