@@ -12,14 +12,22 @@
  *   pipeline to create it; either way it is judged as soon as it exists (the gates decide when it is full).
  * - fromBackup: the QdrantRestore rollout-<name> restores into green; its own claim machinery refuses a
  *   collection that exists (TargetExists), so green existing before the restore succeeded is not ours
- *   yet. Once it succeeded, green is stamped (StampGreen): from then on it is ours like any other.
+ *   yet. Once it succeeded into green (status.targetCollection exactly green), green is ours by the
+ *   restore's claim, whatever owner stamp the snapshot carried (a collection an earlier rollout built
+ *   carries that rollout's), and is stamped (StampGreen: our owner record, the snapshot's copy record
+ *   removed): from then on it is ours like any other.
  */
 import { ERROR_CODES } from "../../errors.ts";
 import type { CopyProgress } from "../../jobs/copy/contract.ts";
 import { greenRestoreName, rolloutJobName } from "./names.ts";
 import { maxAttempts } from "./spec.ts";
 import { BUILDING_RECHECK_MS, observe, RECORDED_MS, ours, RESTORE_RECHECK_MS, retryDelayMs, strangersGreen, type Ctx, type View } from "./decide-shared.ts";
-import type { RolloutStep } from "./steps.ts";
+import type { ChildState, RolloutStep } from "./steps.ts";
+
+/** Our QdrantRestore succeeded into `green` (its status names exactly green, as the acts require). */
+export function restoredInto(rs: ChildState | undefined, green: string): boolean {
+  return rs !== undefined && rs.exists && rs.ours && rs.phase === "Succeeded" && rs.targetCollection === green;
+}
 
 /** `validate`: the decision once green is built (the gates). */
 export function decideBuild(c: Ctx, v: View, validate: () => RolloutStep): RolloutStep {
@@ -153,12 +161,14 @@ function fromBackup(c: Ctx, v: View, validate: () => RolloutStep): RolloutStep {
     return { kind: "Fail", reason: ERROR_CODES.RESTORE_FAILED.reason, message: `spec.source.fromBackup: a QdrantRestore named ${name} exists and is not this rollout's; delete it (or rename this rollout) and apply again` };
   }
   if (rs.phase === "Succeeded") {
-    if (rs.targetCollection !== undefined && rs.targetCollection !== green) {
-      return { kind: "Fail", reason: ERROR_CODES.RESTORE_FAILED.reason, message: `spec.source.fromBackup: QdrantRestore ${name} restored collection ${rs.targetCollection}, not ${green}` };
+    if (!restoredInto(rs, green)) {
+      const what = rs.targetCollection !== undefined ? `collection ${rs.targetCollection}` : "a collection its status does not name";
+      return { kind: "Fail", reason: ERROR_CODES.RESTORE_FAILED.reason, message: `spec.source.fromBackup: QdrantRestore ${name} restored ${what}, not ${green}` };
     }
     if (!v.green.exists) return { kind: "Fail", reason: ERROR_CODES.GREEN_MISSING.reason, message: `spec.collection: QdrantRestore ${name} restored collection ${green}, and the collection is gone` };
-    if (v.green.owner === undefined) return { kind: "StampGreen" };
-    return strangersGreen(c, v);
+    // Ours by the restore's claim, whatever owner stamp the snapshot carried (a collection an earlier rollout
+    // built brings that rollout's OWNER_METADATA, and its done COPY_METADATA): StampGreen overwrites both.
+    return { kind: "StampGreen" };
   }
   if (rs.phase === "Failed") {
     const why = [rs.reason, rs.message].filter((x) => x).join(": ");

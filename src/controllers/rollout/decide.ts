@@ -30,8 +30,8 @@
  * failure (Fail and Wait leave it where it is), a collection deleted that this rollout did not create.
  */
 import { ERROR_CODES } from "../../errors.ts";
-import { context, hasBegun, observe, type Ctx } from "./decide-shared.ts";
-import { decideBuild } from "./decide-build.ts";
+import { context, hasBegun, observe, ours, type Ctx } from "./decide-shared.ts";
+import { decideBuild, restoredInto } from "./decide-build.ts";
 import { decidePromoted, finishedPromoted, promotedPlan } from "./decide-promoted.ts";
 import { decideValidate, unreachableWhileJudging } from "./decide-validate.ts";
 import { greenRestoreName } from "./names.ts";
@@ -123,7 +123,8 @@ export function decideRollout(r: RolloutObject, o: Observed): RolloutStep {
 
 /**
  * Abort before the switch: stop a running Job, delete a restore that has not started, and delete green
- * only when it is ours (our stamp, or our restore succeeded into it). A running fromBackup restore is waited
+ * only when it is ours (our stamp, or our restore succeeded into exactly green, whatever stamp the
+ * snapshot carried). A running fromBackup restore is waited
  * for: it deletes what it claimed when it fails, and deleting it mid-run would orphan a half-restored green.
  * A switch that already happened (the alias on green after a lost status write) is adopted instead: abort
  * applies before promotion only, and deleting green would take the alias with it.
@@ -146,7 +147,7 @@ function decideAbort(c: Ctx): RolloutStep {
       if (rs.phase === "Running") {
         return c.wait(ABORTING, `Aborting: waiting for QdrantRestore ${greenRestoreName(c.name)} to finish (a restore deletes what it made when it fails; stopping it mid-run would leave a half-restored ${green})`);
       }
-      restoredByUs = rs.phase === "Succeeded" && (rs.targetCollection === undefined || rs.targetCollection === green);
+      restoredByUs = restoredInto(rs, green);
       if (rs.phase !== "Succeeded" && rs.phase !== "Failed") deleteRestore = greenRestoreName(c.name);
     }
   }
@@ -160,7 +161,8 @@ function decideAbort(c: Ctx): RolloutStep {
     if (!v.reachable) return c.wait(v.reason, `Aborting: ${v.message}`);
     if (v.aliasTarget === green && (phase === "Validating" || phase === "AwaitingPromotion") && (status.activeCollection ?? "") !== green) return { kind: "Promoted", previous: status.activeCollection || null, adopted: true };
     const g = v.green;
-    deleteGreen = g.exists && g.aliasOf === undefined && v.aliasTarget !== green && (g.owner !== undefined ? g.owner.uid === c.uid && c.uid !== "" : restoredByUs);
+    // Ours: our stamp, or our restore succeeded into it (whatever stamp the snapshot carried: fromBackup).
+    deleteGreen = g.exists && g.aliasOf === undefined && v.aliasTarget !== green && (ours(c, v) || restoredByUs);
   }
   const done = [deleteJob ? `deleted Job ${deleteJob}` : undefined, deleteRestore ? `deleted QdrantRestore ${deleteRestore}` : undefined, deleteGreen ? `deleted collection ${green}` : `kept collection ${green} (this rollout did not create it, or it does not exist)`];
   return {

@@ -131,6 +131,12 @@ test("abort with a fromBackup restore: waits while it runs, deletes a pending on
   assert.deepEqual(pending.kind === "Abort" && [pending.deleteRestore, pending.deleteGreen], ["rollout-v2", false]);
   const restored = decide(r, { restore: { exists: true, ours: true, phase: "Succeeded", targetCollection: GREEN }, green: { exists: true } }).step;
   assert.equal(restored.kind === "Abort" && restored.deleteGreen, true);
+  // Restored from a snapshot of an earlier rollout's green (its owner stamp, not ours yet): our restore made it, deleted.
+  const earlier = decide(r, { restore: { exists: true, ours: true, phase: "Succeeded", targetCollection: GREEN }, green: { exists: true, owner: STRANGER } }).step;
+  assert.equal(earlier.kind === "Abort" && earlier.deleteGreen, true);
+  // A restore whose status does not name green exactly made nothing this rollout can delete.
+  const unnamed = decide(r, { restore: { exists: true, ours: true, phase: "Succeeded" }, green: { exists: true } }).step;
+  assert.equal(unnamed.kind === "Abort" && unnamed.deleteGreen, false);
   // A failed restore cleaned up after itself; an unstamped green is then not ours.
   const failed = decide(r, { restore: { exists: true, ours: true, phase: "Failed" }, green: { exists: true } }).step;
   assert.equal(failed.kind === "Abort" && failed.deleteGreen, false);

@@ -198,6 +198,16 @@ test("fromBackup: the restore builds green; its failure or a stranger's green is
   assert.equal(failed.kind === "Fail" && failed.reason, "RestoreFailed");
   assert.match(failed.kind === "Fail" ? failed.message : "", /QdrantRestore rollout-v2 failed \(BackupNotFound: no backup nightly\)/);
   assert.deepEqual(decide(r, { restore: { exists: true, ours: true, phase: "Succeeded", targetCollection: GREEN }, green: { exists: true } }).step, { kind: "StampGreen" });
+  // The backup was of a collection an earlier rollout built: the snapshot carries that rollout's owner stamp
+  // and its done copy record. Our restore succeeded into green, so it is ours by the restore's claim: stamped.
+  const earlier = { exists: true, owner: STRANGER, copy: { copied: 1000, total: 1000, done: true, attempt: 1 } };
+  assert.deepEqual(decide(r, { restore: { exists: true, ours: true, phase: "Succeeded", targetCollection: GREEN }, green: earlier }).step, { kind: "StampGreen" });
+  // A Succeeded restore that does not name green exactly (another collection, or none): not ours, Fail.
+  for (const targetCollection of ["policies_v9", undefined]) {
+    const other = decide(r, { restore: { exists: true, ours: true, phase: "Succeeded", ...(targetCollection ? { targetCollection } : {}) }, green: { exists: true } }).step;
+    assert.equal(other.kind === "Fail" && other.reason, "RestoreFailed", String(targetCollection));
+    assert.match(other.kind === "Fail" ? other.message : "", /^spec\.source\.fromBackup: QdrantRestore rollout-v2 restored .*, not policies_v2$/);
+  }
   // Stamped: ours, judged (the restore is not even read).
   const stamped = decide(r, { green: { exists: true, owner: OURS }, gates: PASSING });
   assert.equal(stamped.step.kind, "Validating");
