@@ -26,13 +26,37 @@ export const BACKING_UP_ACTIVE = "BackingUpActive";
 
 const passedAll = (rows: readonly GateResult[]) => `all ${rows.length} gate${rows.length === 1 ? "" : "s"} passed`;
 
-/** The status says the gates passed, at this generation (an edited spec is judged again). */
-function passRecorded(c: Ctx): boolean {
+/**
+ * The status says the gates passed, at this generation (an edited spec is judged again). `anyGeneration`:
+ * the last judgment said so, whatever the generation since (a switch found made: see couldHaveSwitched).
+ */
+function passRecorded(c: Ctx, anyGeneration = false): boolean {
   const cond = c.status.conditions?.find((x) => x.type === "GatesPassed");
-  if (cond?.status !== "True" || cond.observedGeneration !== c.r.metadata?.generation) return false;
+  if (cond?.status !== "True" || (!anyGeneration && cond.observedGeneration !== c.r.metadata?.generation)) return false;
   const rows = c.status.gates ?? [];
   if (!rows.every((x) => x.passed)) return false;
   return c.r.spec.gates?.job === undefined || rows.some((x) => x.name === JOB_ROW && x.passed);
+}
+
+/**
+ * The alias found on green before the status says Promoted: could this rollout have made that switch? Only
+ * when what it switches on holds: the gates' pass recorded (written before the switch, so a manager killed
+ * after its switch still satisfies it; the last judgment's, whatever the generation: a spec edited — say
+ * spec.abort — between a real switch and its lost status write must not make our switch a stranger's, and
+ * a re-judgment at a new generation that has not passed overwrites it), approved when Manual (the spec
+ * now), and backupActiveFirst's backup Succeeded. "backup": that backup must be observed first.
+ */
+export function couldHaveSwitched(c: Ctx): { ours: true } | { ours: false; why: string } | "backup" {
+  if (!passRecorded(c, true)) return { ours: false, why: "before the gates passed" };
+  const p = c.r.spec.promotion;
+  if (p?.mode === "Manual" && p.approved !== true) return { ours: false, why: "before spec.promotion.approved" };
+  const active = c.status.activeCollection || null;
+  if (p?.backupActiveFirst && active !== null) {
+    if (c.o.backup === undefined) return "backup";
+    const b = c.o.backup;
+    if (!(b.exists && b.ours && b.phase === "Succeeded")) return { ours: false, why: `before the backup of ${active} (spec.promotion.backupActiveFirst) succeeded` };
+  }
+  return { ours: true };
 }
 
 export function decideValidate(c: Ctx, v: View): RolloutStep {

@@ -19,8 +19,10 @@
  * 7. Qdrant unreachable → Wait, the phase kept (the gates' timeout still runs);
  * 8. bad input on Qdrant: a collection named like the alias, green an alias, green the active one;
  * 9. the status rebuilt from Qdrant: the alias already on green after a lost status write (Validating,
- *    AwaitingPromotion: where this rollout switches) → Promoted
- *    (adopted: no second switch, no second Event); back on the previous collection → RolledBack (adopted);
+ *    AwaitingPromotion: where this rollout switches) → Promoted (adopted: no second switch, no second
+ *    Event), only when this rollout could have made that switch (its pass recorded at this generation,
+ *    approved, backed up); otherwise someone else's → Wait AliasMoved; back on the previous collection
+ *    after a rollback → RolledBack (adopted);
  * 10. not begun → Begin (records blue: where the alias points now);
  * 11. Preparing → decide-build.ts; 12. Validating, AwaitingPromotion → decide-validate.ts;
  * 13. Promoted → decide-promoted.ts.
@@ -33,7 +35,7 @@ import { ERROR_CODES } from "../../errors.ts";
 import { context, hasBegun, observe, ours, type Ctx } from "./decide-shared.ts";
 import { decideBuild, restoredInto } from "./decide-build.ts";
 import { decidePromoted, finishedPromoted, promotedPlan } from "./decide-promoted.ts";
-import { decideValidate, unreachableWhileJudging } from "./decide-validate.ts";
+import { couldHaveSwitched, decideValidate, unreachableWhileJudging } from "./decide-validate.ts";
 import { greenRestoreName } from "./names.ts";
 import type { Observed, RolloutStep } from "./steps.ts";
 import type { RolloutObject } from "./types.ts";
@@ -108,9 +110,9 @@ export function decideRollout(r: RolloutObject, o: Observed): RolloutStep {
     return { kind: "Begin", activeCollection: v.aliasTarget };
   }
   if (v.aliasTarget === green && (status.activeCollection ?? "") !== green) {
-    // Only this rollout's own switch (made from Validating or AwaitingPromotion) is adopted; green put behind
-    // the alias by someone else while it is still being built is not a promotion.
-    if (phase !== "Preparing") return { kind: "Promoted", previous: status.activeCollection || null, adopted: true };
+    // Only a switch this rollout could have made (from Validating or AwaitingPromotion, on a recorded pass,
+    // approved, backed up) is adopted; green put behind the alias by someone else before then is not a promotion.
+    if (phase !== "Preparing") return adoptSwitch(c);
     return c.wait(
       ERROR_CODES.ALIAS_MOVED.reason,
       `spec.alias: alias ${spec.alias} points at ${green} while this rollout is still building it (someone else switched it); point it back at ${status.activeCollection || "its collection"}, or set spec.abort`,
@@ -119,6 +121,22 @@ export function decideRollout(r: RolloutObject, o: Observed): RolloutStep {
   const validate = () => decideValidate(c, v);
   if (phase === "Preparing") return decideBuild(c, v, validate);
   return validate();
+}
+
+/**
+ * The alias on green while the status says Validating or AwaitingPromotion: this rollout's own switch after a
+ * lost status write (Promoted, adopted: no second switch, no second Event) when it could have made it
+ * (decide-validate.ts couldHaveSwitched); otherwise someone else's, Wait AliasMoved with the alias untouched.
+ */
+function adoptSwitch(c: Ctx): RolloutStep {
+  const { r, status } = c;
+  const mine = couldHaveSwitched(c);
+  if (mine === "backup") return observe("backup");
+  if (mine.ours) return { kind: "Promoted", previous: status.activeCollection || null, adopted: true };
+  return c.wait(
+    ERROR_CODES.ALIAS_MOVED.reason,
+    `spec.alias: alias ${r.spec.alias} points at ${r.spec.collection}, and this rollout did not switch it: someone else pointed alias ${r.spec.alias} at ${r.spec.collection} ${mine.why}; point it back at ${status.activeCollection || "its collection"}, or set spec.abort`,
+  );
 }
 
 /**
@@ -159,7 +177,10 @@ function decideAbort(c: Ctx): RolloutStep {
     if (o.qdrant === undefined) return observe("qdrant");
     const v = o.qdrant;
     if (!v.reachable) return c.wait(v.reason, `Aborting: ${v.message}`);
-    if (v.aliasTarget === green && (phase === "Validating" || phase === "AwaitingPromotion") && (status.activeCollection ?? "") !== green) return { kind: "Promoted", previous: status.activeCollection || null, adopted: true };
+    if (v.aliasTarget === green && (phase === "Validating" || phase === "AwaitingPromotion") && (status.activeCollection ?? "") !== green) {
+      const adopted = adoptSwitch(c);
+      if (adopted.kind === "Promoted" || adopted.kind === "Observe") return adopted;
+    }
     const g = v.green;
     // Ours: our stamp, or our restore succeeded into it (whatever stamp the snapshot carried: fromBackup).
     deleteGreen = g.exists && g.aliasOf === undefined && v.aliasTarget !== green && (ours(c, v) || restoredByUs);

@@ -154,3 +154,32 @@ test("Qdrant unreachable while judging: the rows kept, Wait until the deadline, 
   const recorded = rollout({}, after(r, [{ kind: "Validating", gates: PASSING, message: "ok", requeueMs: 1 }]));
   assert.equal(decide(recorded, { qdrant: down, now: at(3_600_000) }).step.kind, "Wait");
 });
+
+test("the alias put on green by someone else before this rollout could have switched: Wait AliasMoved, not adopted as a promotion", () => {
+  const onGreen = { qdrant: { aliasTarget: GREEN }, ...ourGreen };
+  const pass: RolloutStep = { kind: "Validating", gates: PASSING, message: "all passed", requeueMs: RECORDED_MS };
+  const moved = (step: RolloutStep, why: RegExp) => {
+    assert.equal(step.kind === "Wait" && step.reason, "AliasMoved", JSON.stringify(step));
+    assert.match(step.kind === "Wait" ? step.message : "", /^spec\.alias: alias policies_production points at policies_v2, and this rollout did not switch it: someone else pointed/);
+    assert.match(step.kind === "Wait" ? step.message : "", why);
+  };
+  // Validating, the gates not passed (none recorded, or failing): someone else's switch.
+  moved(decide(rollout({}, VALIDATING), onGreen).step, /before the gates passed/);
+  moved(decide(rollout({}, after(rollout({}, VALIDATING), [{ ...pass, gates: FAILING }])), onGreen).step, /before the gates passed/);
+  // Manual: passed but not approved (Validating or AwaitingPromotion).
+  const manual = { promotion: { mode: "Manual" as const } };
+  const passedManual = after(rollout(manual, VALIDATING), [pass]);
+  moved(decide(rollout(manual, passedManual), onGreen).step, /before spec\.promotion\.approved/);
+  const awaiting = after(rollout(manual, passedManual), [{ kind: "AwaitPromotion" }]);
+  moved(decide(rollout(manual, awaiting), onGreen).step, /before spec\.promotion\.approved/);
+  // backupActiveFirst: the backup not (yet) succeeded.
+  const backedUp = { promotion: { mode: "Auto" as const, backupActiveFirst: { locationRef: { name: "s3" } } } };
+  const passedBackup = after(rollout(backedUp, VALIDATING), [pass]);
+  moved(decide(rollout(backedUp, passedBackup), { ...onGreen, backup: { exists: true, ours: true, phase: "Running" } }).step, /before the backup of policies_v1/);
+  moved(decide(rollout(backedUp, passedBackup), onGreen).step, /before the backup of policies_v1/);
+  // What this rollout does switch on holds: its own switch after a lost status write, adopted.
+  const adopted = decide(rollout(backedUp, passedBackup), { ...onGreen, backup: { exists: true, ours: true, phase: "Succeeded" } });
+  assert.deepEqual(adopted.step, { kind: "Promoted", previous: BLUE, adopted: true });
+  assert.ok(adopted.needs.includes("backup"));
+  assert.deepEqual(decide(rollout({ promotion: { mode: "Manual", approved: true } }, passedManual, 2), onGreen).step, { kind: "Promoted", previous: BLUE, adopted: true });
+});

@@ -143,8 +143,13 @@ test("abort with a fromBackup restore: waits while it runs, deletes a pending on
 });
 
 test("abort after the switch: a lost status write is adopted (green never deleted under the alias); a Promoted rollout ignores abort", () => {
-  const r = rollout({ abort: true }, { ...BEGUN, phase: "Validating" }, 2);
+  // The pass was recorded (generation 1), the switch made, its status write lost, then spec.abort set (generation 2).
+  const v = rollout({}, { ...BEGUN, phase: "Validating" });
+  const r = rollout({ abort: true }, after(v, [{ kind: "Validating", gates: PASSING, message: "all passed", requeueMs: 1 }]), 2);
   assert.deepEqual(decide(r, onGreen).step, { kind: "Promoted", previous: BLUE, adopted: true });
+  // Someone else pointed the alias at green before the gates passed: not adopted; aborted, green kept under the alias.
+  const outside = decide(rollout({ abort: true }, { ...BEGUN, phase: "Validating" }, 2), onGreen).step;
+  assert.deepEqual([outside.kind, outside.kind === "Abort" && outside.deleteGreen], ["Abort", false]);
   const ignored = decide(promoted({ abort: true }, PROMOTED, 2)).step;
   assert.equal(ignored.kind === "Wait" && ignored.reason, "AbortIgnored");
   assert.equal(ignored.kind === "Wait" && ignored.phase, "Promoted");
