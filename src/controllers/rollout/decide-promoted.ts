@@ -6,6 +6,10 @@
  * it). `promotedPlan` says, from the status and the clock alone, whether anything is due now or when it
  * will be, so a Promoted rollout with nothing due costs no observation.
  *
+ * A rollback or switch-back is a switch like the promotion: it is made only when no other rollout holds the
+ * alias (holder.ts; a later rollout of the alias, begun from green, holds it once this one's analysis is
+ * over) — otherwise Wait WaitingForAlias naming it ("superseded by …"), the alias untouched.
+ *
  * Crash windows: a rollback or switch-back killed after its switch and before its status write is seen as
  * done (the alias points at the previous collection while a rollback or a failed analysis asks for it:
  * RolledBack, adopted); a deletion killed midway is repeated (the act finds the collection gone).
@@ -119,6 +123,16 @@ export function decidePromoted(c: Ctx, v: View, plan: PromotedPlan): RolloutStep
     if (!v.previous?.exists) {
       const gone = status.previousDeletedAt ? ` (deleted at ${status.previousDeletedAt}, spec.retainPrevious)` : "";
       return c.wait(ERROR_CODES.ROLLBACK_IMPOSSIBLE.reason, `${field}: the previous collection ${previous} is gone${gone}; alias ${alias} stays on ${green}`);
+    }
+    // One rollout per alias: a later rollout of this alias (begun from green) holds it now; switching back
+    // under it would move the alias away from what it judges against. Waited for, as any rollout waits.
+    if (c.o.holder === undefined) return observe("holder");
+    const h = c.o.holder;
+    if (h !== null && !(h.namespace === r.metadata?.namespace && h.name === r.metadata?.name)) {
+      return c.wait(
+        ERROR_CODES.ALIAS_HELD.reason,
+        `${field}: superseded by CollectionRollout ${h.namespace}/${h.name}, which is rolling out alias ${alias} on the same Qdrant; alias ${alias} is not switched back to ${previous} under it (looked at again when it is Promoted, RolledBack, Failed or Aborted)`,
+      );
     }
     return plan.rollback
       ? { kind: "Switch", from: green, to: previous, reason: "Rollback", message: `Rolled back alias ${alias} to ${previous} (from ${green})` }

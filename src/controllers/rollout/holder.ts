@@ -4,7 +4,8 @@
  * not its own).
  *
  * The holder, among the rollouts with the same alias on the same Qdrant, is the one that has begun
- * (Preparing, Validating, AwaitingPromotion, or Promoted with its analysis window still running) before one
+ * (Preparing, Validating, AwaitingPromotion, or Promoted with its analysis window still running and not
+ * ended: neither passed, nor failed with switchBackOnFailure false) before one
  * that has not (no phase, Pending), then the oldest by creationTimestamp, then by namespace/name. Begun
  * first: an older rollout that comes back from Failed (a new generation) must not take the alias from a
  * younger one in the middle of its gates. Finished rollouts (Promoted with nothing running, RolledBack,
@@ -48,7 +49,11 @@ export function holdState(r: RolloutObject, now: Date): "begun" | "waiting" | un
   if (BEGUN.has(phase)) return "begun";
   if (phase === "Promoted") {
     const end = analysisEnd(r);
-    return end !== undefined && now.getTime() < end && r.status?.analysis?.passed !== true ? "begun" : undefined;
+    // Holds while its analysis runs, and after it failed only while a switch-back is to come (switchBackOnFailure,
+    // default true); failed with switchBackOnFailure false, the alias stays on green and is released.
+    const passed = r.status?.analysis?.passed;
+    const holds = passed === undefined || (passed === false && r.spec?.analysis?.switchBackOnFailure !== false);
+    return end !== undefined && now.getTime() < end && holds ? "begun" : undefined;
   }
   return undefined;
 }

@@ -189,3 +189,24 @@ test("a switch-back found impossible (previous deleted by hand during the analys
   assert.equal(said.kind === "Wait" && said.reason, "RollbackImpossible");
   assert.deepEqual(decide(promoted(ANALYSIS, after(r, [said]))), { step: { kind: "Done" }, needs: [] });
 });
+
+test("a rollback or switch-back under a later rollout of the alias (it holds it): Wait WaitingForAlias naming it, the alias untouched", () => {
+  // A promoted v1 → v2 (analysis over); B (v2 → v3) is Validating and holds the alias; A.spec.rollback set.
+  const b = { namespace: "prod", name: "v3" };
+  const rb = decide(promoted({ rollback: true }, PROMOTED, 2), { ...onGreen, holder: b });
+  assert.equal(rb.step.kind, "Wait");
+  assert.ok(rb.needs.includes("holder"));
+  if (rb.step.kind === "Wait") {
+    assert.deepEqual([rb.step.reason, rb.step.phase], ["WaitingForAlias", "Promoted"]);
+    assert.equal(rb.step.message, `spec.rollback: superseded by CollectionRollout prod/v3, which is rolling out alias ${ALIAS} on the same Qdrant; alias ${ALIAS} is not switched back to ${BLUE} under it (looked at again when it is Promoted, RolledBack, Failed or Aborted)`);
+  }
+  // The switch-back of a failed analysis: the same.
+  const failed = promoted(ANALYSIS, { ...PROMOTED, analysis: { passed: false, results: FAILING.results, lastCheckTime: iso(0), endTime: iso(0) } });
+  const back = decide(failed, { ...onGreen, holder: b, now: at(1_000) }).step;
+  assert.equal(back.kind === "Wait" && back.reason, "WaitingForAlias");
+  assert.match(back.kind === "Wait" ? back.message : "", /^spec\.analysis\.switchBackOnFailure: superseded by CollectionRollout prod\/v3/);
+  // The holder is this rollout itself, or none: switched.
+  assert.equal(decide(promoted({ rollback: true }, PROMOTED, 2), { ...onGreen, holder: { namespace: "prod", name: "v2" } }).step.kind, "Switch");
+  // Nothing due: the holder is not even asked for.
+  assert.ok(!decide(promoted()).needs.includes("holder"));
+});

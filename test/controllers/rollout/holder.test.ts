@@ -7,10 +7,10 @@ import type { RolloutObject } from "../../../src/controllers/rollout/types.ts";
 
 const NOW = new Date("2026-03-01T12:00:00Z");
 
-function rollout(name: string, o: { ns?: string; alias?: string; connection?: string; created?: string; phase?: string; promotedAt?: string; window?: string; passed?: boolean; deleting?: boolean } = {}): RolloutObject {
+function rollout(name: string, o: { ns?: string; alias?: string; connection?: string; created?: string; phase?: string; promotedAt?: string; window?: string; passed?: boolean; switchBack?: boolean; deleting?: boolean } = {}): RolloutObject {
   return {
     metadata: { namespace: o.ns ?? "prod", name, uid: `uid-${name}`, creationTimestamp: o.created ?? "2026-03-01T10:00:00Z", ...(o.deleting ? { deletionTimestamp: "2026-03-01T11:59:00Z" } : {}) },
-    spec: { connectionRef: { name: o.connection ?? "qdrant" }, alias: o.alias ?? "policies_production", collection: `policies_${name}`, source: { external: {} }, ...(o.window ? { analysis: { window: o.window } } : {}) },
+    spec: { connectionRef: { name: o.connection ?? "qdrant" }, alias: o.alias ?? "policies_production", collection: `policies_${name}`, source: { external: {} }, ...(o.window ? { analysis: { window: o.window, ...(o.switchBack !== undefined ? { switchBackOnFailure: o.switchBack } : {}) } } : {}) },
     ...(o.phase
       ? { status: { phase: o.phase as "Pending", ...(o.promotedAt ? { promotedAt: o.promotedAt } : {}), ...(o.passed !== undefined ? { analysis: { passed: o.passed } } : {}) } }
       : {}),
@@ -72,6 +72,9 @@ test("Promoted holds while its analysis window runs and has not passed, then not
   assert.equal(holdState(rollout("p", { phase: "Promoted", promotedAt: "2026-03-01T10:30:00Z", window: "1h" }), NOW), undefined, "window over");
   assert.equal(holdState(rollout("p", { phase: "Promoted", promotedAt: "2026-03-01T11:30:00Z", window: "1h", passed: true }), NOW), undefined, "passed");
   assert.equal(holdState(rollout("p", { phase: "Promoted", promotedAt: "2026-03-01T11:30:00Z" }), NOW), undefined, "no analysis");
+  // Failed: held while a switch-back is to come; with switchBackOnFailure false the alias stays on green, released.
+  assert.equal(holdState(rollout("p", { phase: "Promoted", promotedAt: "2026-03-01T11:30:00Z", window: "1h", passed: false }), NOW), "begun", "failed, switching back");
+  assert.equal(holdState(rollout("p", { phase: "Promoted", promotedAt: "2026-03-01T11:30:00Z", window: "1h", passed: false, switchBack: false }), NOW), undefined, "failed, staying");
   const me = rollout("me", { created: "2026-03-01T11:40:00Z" });
   assert.deepEqual(holderOf(me, [running, me], sameQdrant, NOW), { namespace: "prod", name: "p" });
 });
