@@ -3,20 +3,16 @@
  * real child process, collections seeded over REST, and a proxy that can hold a snapshot download
  * part-way (a deterministic "mid-upload" point to kill the process at).
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { backupId } from "../../src/backup/layout/backup-id.ts";
 import type { BackupJobPlan, BackupJobResult } from "../../src/jobs/backup/contract.ts";
+import { JOB_ENV } from "../../src/jobs/protocol/env.ts";
+import { spawnJob, type JobProcessRun, type StartedJobProcess } from "../helpers/job-process.ts";
 import { allPoints as pointsThroughAdapter } from "../helpers/qdrant.ts";
 import { eventually, testEnv } from "../helpers/testenv.ts";
-
-const NODE = "node_modules/.bin/node";
 
 export function makePlan(qdrantUrl: string, bucket: string, over: { collections?: BackupJobPlan["collections"]; discovery?: Partial<BackupJobPlan["qdrant"]["discovery"]>; prefix?: string } = {}): BackupJobPlan {
   const s3 = testEnv().s3;
@@ -48,14 +44,7 @@ export function storageParts(plan: BackupJobPlan) {
   return { namespace: plan.source.namespace, connection: plan.source.connection, fullStorage: true as const, backupId: plan.backupId };
 }
 
-export interface JobRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  result: BackupJobResult | undefined;
-  resultText: string;
-  stdout: string;
-  stderr: string;
-}
+export type JobRun = JobProcessRun<BackupJobResult>;
 
 export interface JobEnv {
   apiKey?: string;
@@ -63,39 +52,19 @@ export interface JobEnv {
   secretAccessKey?: string;
 }
 
-/** Starts `job backup` as a child process; `wait()` resolves when it exits. */
-export function startJob(plan: BackupJobPlan | string, env: JobEnv = {}): { child: ChildProcess; wait: () => Promise<JobRun> } {
+/** A Job's secrets as the controller hands them over: the test environment's MinIO keys unless `env` gives others. */
+export function jobSecrets(env: JobEnv = {}): Record<string, string | undefined> {
   const s3 = testEnv().s3;
-  const dir = mkdtempSync(join(tmpdir(), "backup-job-"));
-  const resultFile = join(dir, "termination-log");
-  const child = spawn(NODE, ["src/main.ts", "job", "backup"], {
-    env: {
-      PATH: process.env.PATH,
-      BACKUP_PLAN: typeof plan === "string" ? plan : JSON.stringify(plan),
-      AWS_ACCESS_KEY_ID: env.accessKeyId ?? s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: env.secretAccessKey ?? s3.secretAccessKey,
-      RESULT_FILE: resultFile,
-      ...(env.apiKey ? { QDRANT_API_KEY: env.apiKey } : {}),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<JobRun>((resolve) => {
-    child.on("exit", (code, signal) => {
-      let resultText = "";
-      try {
-        resultText = readFileSync(resultFile, "utf8");
-      } catch {
-        // killed before writing it
-      }
-      rmSync(dir, { recursive: true, force: true });
-      resolve({ code, signal, resultText, result: resultText ? (JSON.parse(resultText) as BackupJobResult) : undefined, stdout, stderr });
-    });
-  });
-  return { child, wait: () => exited };
+  return {
+    [JOB_ENV.awsAccessKeyId]: env.accessKeyId ?? s3.accessKeyId,
+    [JOB_ENV.awsSecretAccessKey]: env.secretAccessKey ?? s3.secretAccessKey,
+    [JOB_ENV.qdrantApiKey]: env.apiKey || undefined,
+  };
+}
+
+/** Starts `job backup` as a child process; `wait()` resolves when it exits. */
+export function startJob(plan: BackupJobPlan | string, env: JobEnv = {}): StartedJobProcess<BackupJobResult> {
+  return spawnJob("backup", plan, jobSecrets(env), (text) => JSON.parse(text) as BackupJobResult);
 }
 
 export function runJob(plan: BackupJobPlan | string, env: JobEnv = {}): Promise<JobRun> {

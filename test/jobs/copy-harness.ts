@@ -4,18 +4,16 @@
  * the copy command run as a real child process (so SIGKILL is the real thing), with its result file kept
  * until the process is gone.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { COPY_METADATA, OWNER_METADATA } from "../../src/controllers/rollout/names.ts";
 import type { CopyJobPlan, CopyJobResult, CopyProgress } from "../../src/jobs/copy/contract.ts";
+import { JOB_ENV } from "../../src/jobs/protocol/env.ts";
 import type { CollectionConfig, PointStruct } from "../../src/qdrant/client.ts";
+import { spawnJob, type JobProcessRun, type StartedJobProcess } from "../helpers/job-process.ts";
 import { qdrantApi, qdrantUnderTest, uniqueName } from "../helpers/qdrant.ts";
 
-const NODE = "node_modules/.bin/node";
+export { describeRun } from "../helpers/job-process.ts";
 
 export interface RolloutIdentity {
   namespace: string;
@@ -66,52 +64,14 @@ export async function progressIn(collection: string, url?: string): Promise<Copy
   return (await qdrantApi(url).collectionMetadata(collection))[COPY_METADATA] as CopyProgress | undefined;
 }
 
-export interface CopyRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  result: CopyJobResult | undefined;
-  resultText: string;
-  stdout: string;
-  stderr: string;
-}
-
-export interface StartedCopy {
-  child: ChildProcess;
-  wait: () => Promise<CopyRun>;
-}
+export type CopyRun = JobProcessRun<CopyJobResult>;
+export type StartedCopy = StartedJobProcess<CopyJobResult>;
 
 /** Starts `job copy` as a child process with the plan (or any text) in COPY_PLAN. */
 export function startCopy(plan: CopyJobPlan | string): StartedCopy {
-  const dir = mkdtempSync(join(tmpdir(), "copy-job-"));
-  const resultFile = join(dir, "termination-log");
-  const apiKey = qdrantUnderTest().apiKey;
-  const child = spawn(NODE, ["src/main.ts", "job", "copy"], {
-    env: { PATH: process.env.PATH, COPY_PLAN: typeof plan === "string" ? plan : JSON.stringify(plan), RESULT_FILE: resultFile, ...(apiKey ? { QDRANT_API_KEY: apiKey } : {}) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<CopyRun>((resolve) => {
-    child.on("exit", (code, signal) => {
-      let resultText = "";
-      try {
-        resultText = readFileSync(resultFile, "utf8");
-      } catch {
-        // killed before it wrote anything
-      }
-      rmSync(dir, { recursive: true, force: true });
-      resolve({ code, signal, resultText, result: resultText ? (JSON.parse(resultText) as CopyJobResult) : undefined, stdout, stderr });
-    });
-  });
-  return { child, wait: () => exited };
+  return spawnJob("copy", plan, { [JOB_ENV.qdrantApiKey]: qdrantUnderTest().apiKey || undefined }, (text) => JSON.parse(text) as CopyJobResult);
 }
 
 export function runCopy(plan: CopyJobPlan | string): Promise<CopyRun> {
   return startCopy(plan).wait();
-}
-
-export function describeRun(run: CopyRun): string {
-  return `exit ${run.code} ${run.signal ?? ""}\nresult: ${run.resultText}\n${run.stdout.slice(-4000)}${run.stderr.slice(-2000)}`;
 }

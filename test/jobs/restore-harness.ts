@@ -4,22 +4,19 @@
  * the restore command run as a real child process (so SIGKILL and SIGTERM are the real thing), with its
  * result file kept until the process is gone.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import assert from "node:assert/strict";
 import { parseManifest, type Manifest } from "../../src/backup/layout/manifest.ts";
 import type { BackupJobPlan, BackupJobSuccess } from "../../src/jobs/backup/contract.ts";
 import type { RestoreJobPlan, RestoreJobResult } from "../../src/jobs/restore/contract.ts";
 import { QdrantApi } from "../../src/qdrant/client.ts";
 import type { TestContext } from "node:test";
+import { spawnJob, type JobProcessRun, type StartedJobProcess } from "../helpers/job-process.ts";
 import { s3Client, useBucket } from "../helpers/s3.ts";
 import { eventually, testEnv } from "../helpers/testenv.ts";
-import { fullStoragePlan, makePlan, objectBytes, runJob } from "./backup-harness.ts";
+import { fullStoragePlan, jobSecrets, makePlan, objectBytes, runJob } from "./backup-harness.ts";
 
-const NODE = "node_modules/.bin/node";
+export { describeRun } from "../helpers/job-process.ts";
 
 /** A bucket for a whole suite (one backup shared by its tests): `remove` in the suite's `after`. */
 export async function suiteBucket(): Promise<{ name: string; remove: () => Promise<void> }> {
@@ -102,50 +99,12 @@ export function restorePlan(backup: Backup, url: string, bucket: string, over: R
   };
 }
 
-export interface RestoreRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  result: RestoreJobResult | undefined;
-  resultText: string;
-  stdout: string;
-  stderr: string;
-}
-
-export interface StartedRestore {
-  child: ChildProcess;
-  /** The result file as it is now ("" before anything was written). */
-  resultNow: () => string;
-  wait: () => Promise<RestoreRun>;
-}
+export type RestoreRun = JobProcessRun<RestoreJobResult>;
+export type StartedRestore = StartedJobProcess<RestoreJobResult>;
 
 /** Starts `job restore` as a child process. */
 export function startRestore(plan: RestoreJobPlan | string): StartedRestore {
-  const s3 = testEnv().s3;
-  const dir = mkdtempSync(join(tmpdir(), "restore-job-"));
-  const resultFile = join(dir, "termination-log");
-  const child = spawn(NODE, ["src/main.ts", "job", "restore"], {
-    env: { PATH: process.env.PATH, RESTORE_PLAN: typeof plan === "string" ? plan : JSON.stringify(plan), AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, RESULT_FILE: resultFile },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const read = () => {
-    try {
-      return readFileSync(resultFile, "utf8");
-    } catch {
-      return "";
-    }
-  };
-  const exited = new Promise<RestoreRun>((resolve) => {
-    child.on("exit", (code, signal) => {
-      const resultText = read();
-      rmSync(dir, { recursive: true, force: true });
-      resolve({ code, signal, resultText, result: resultText ? (JSON.parse(resultText) as RestoreJobResult) : undefined, stdout, stderr });
-    });
-  });
-  return { child, resultNow: read, wait: () => exited };
+  return spawnJob("restore", plan, jobSecrets(), (text) => JSON.parse(text) as RestoreJobResult);
 }
 
 export function runRestore(plan: RestoreJobPlan | string): Promise<RestoreRun> {
@@ -164,8 +123,4 @@ export function api(url: string): QdrantApi {
 /** The failure's reason, or "ok" (for assert messages that show the whole run when they fail). */
 export function outcome(run: RestoreRun): string {
   return run.result === undefined ? "no result" : run.result.ok ? "ok" : run.result.reason;
-}
-
-export function describeRun(run: RestoreRun): string {
-  return `exit ${run.code} ${run.signal ?? ""}\nresult: ${run.resultText}\n${run.stdout.slice(-4000)}${run.stderr.slice(-2000)}`;
 }
