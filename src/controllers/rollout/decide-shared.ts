@@ -41,6 +41,16 @@ export interface Ctx {
 
 export const observe = (need: Need): RolloutStep => ({ kind: "Observe", need });
 
+/**
+ * Green has been judged at `generation`: the GatesPassed condition (written by every judgment: the rows,
+ * a gate Job started, a pass) carries it. Not so after a spec edit: the gates are judged again from the
+ * start (a new gate Job if one is configured; gates.timeout counted again from the first evaluation).
+ */
+export function judgedAt(status: CollectionRolloutStatus, generation: number | undefined): boolean {
+  const cond = status.conditions?.find((x) => x.type === "GatesPassed");
+  return cond !== undefined && cond.observedGeneration === generation;
+}
+
 /** The phases between Begin and the switch: something may have been made (green, a Job, a restore). */
 export function hasBegun(phase: Phase | undefined): boolean {
   return phase === "Preparing" || phase === "Validating" || phase === "AwaitingPromotion";

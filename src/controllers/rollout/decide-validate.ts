@@ -6,9 +6,14 @@
  * deleted is no). A pass is recorded in the status first (Validating with every row passed, GatesPassed
  * True at this generation) and acted on by the next reconcile, so what the status shows is what the
  * switch was decided on, and a manager killed between the record and the switch switches once on the next
- * reconcile without judging again. Manual promotion waits in AwaitingPromotion; the approval is not
- * re-judged (the gates passed; documented). backupActiveFirst's QdrantBackup of the active collection must
- * succeed first. The switch itself is the controller's (one create_alias, re-checked right before).
+ * reconcile without judging again. A recorded pass counts at the generation it was recorded only: an
+ * edited spec (a new generation) while Validating or AwaitingPromotion is judged again from the start —
+ * the Qdrant gates, then a new gate Job if one is configured, gates.timeout counted again from that first
+ * evaluation (decide-shared.ts judgedAt). Manual promotion waits in AwaitingPromotion; setting
+ * spec.promotion.approved is a spec edit too, so approval judges green once more and switches when it still
+ * passes (the status cannot tell an approval from an edit of the gates; the conservative reading: a
+ * promotion is never made on a judgment of another spec). backupActiveFirst's QdrantBackup of the active
+ * collection must succeed first. The switch itself is the controller's (one create_alias, re-checked right before).
  *
  * The alias is never touched by any failure here: every Fail leaves it where the rollout found it.
  */
@@ -16,7 +21,7 @@ import { ERROR_CODES } from "../../errors.ts";
 import type { GateResult } from "./gates/types.ts";
 import { beforeSwitchBackupName, rolloutJobName } from "./names.ts";
 import { gatesTimeoutMs } from "./spec.ts";
-import { failingSummary, GATE_RECHECK_MS, observe, ours, RECORDED_MS, seconds, strangersGreen, WAIT_MS, type Ctx, type View } from "./decide-shared.ts";
+import { failingSummary, GATE_RECHECK_MS, judgedAt, observe, ours, RECORDED_MS, seconds, strangersGreen, WAIT_MS, type Ctx, type View } from "./decide-shared.ts";
 import type { GateEvaluation, RolloutStep } from "./steps.ts";
 
 /** The status.gates row of the gate Job. */
@@ -68,10 +73,12 @@ export function decideValidate(c: Ctx, v: View): RolloutStep {
     return { kind: "Fail", reason: ERROR_CODES.GREEN_MISSING.reason, message: `spec.collection: collection ${green} was deleted after this rollout built it; alias ${r.spec.alias} is untouched` };
   }
   if (!userOwned && !ours(c, v)) return strangersGreen(c, v);
-  if (c.phase === "AwaitingPromotion" || (c.phase === "Validating" && passRecorded(c))) return promote(c, v);
+  if (passRecorded(c)) return promote(c, v);
 
+  // The first evaluation at this generation starts the timeout again (statusFor sets gatesStartTime to now).
+  const judging = judgedAt(status, r.metadata?.generation);
   const timeout = gatesTimeoutMs(r.spec);
-  const started = Date.parse(status.gatesStartTime ?? "");
+  const started = judging ? Date.parse(status.gatesStartTime ?? "") : NaN;
   const deadline = (Number.isFinite(started) ? started : c.now) + timeout;
   const rows = status.gates ?? [];
   const timedOut = (results: readonly GateResult[], deleteJob?: string): RolloutStep => ({
@@ -83,7 +90,8 @@ export function decideValidate(c: Ctx, v: View): RolloutStep {
   });
 
   const jobRow = rows.find((x) => x.name === JOB_ROW);
-  if (r.spec.gates?.job && c.phase === "Validating" && jobRow && status.jobName) {
+  // The gate Job's verdict counts when it was started at this generation (an edited spec runs a new one).
+  if (r.spec.gates?.job && c.phase === "Validating" && judging && jobRow && status.jobName) {
     if (c.o.job === undefined) return observe("job");
     const job = c.o.job;
     const withJob = (row: GateResult): GateResult[] => rows.map((x) => (x.name === JOB_ROW ? row : x));
@@ -131,7 +139,7 @@ export function decideValidate(c: Ctx, v: View): RolloutStep {
  * no later than the deadline.
  */
 export function unreachableWhileJudging(c: Ctx, reason: string, message: string): RolloutStep {
-  if (c.phase !== "Validating" || passRecorded(c)) return c.wait(reason, message);
+  if (c.phase !== "Validating" || passRecorded(c) || !judgedAt(c.status, c.r.metadata?.generation)) return c.wait(reason, message);
   const timeout = gatesTimeoutMs(c.r.spec);
   const started = Date.parse(c.status.gatesStartTime ?? "");
   if (!Number.isFinite(started)) return c.wait(reason, message);

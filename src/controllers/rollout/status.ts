@@ -17,7 +17,7 @@ import type { CollectionRolloutSpec, CollectionRolloutStatus } from "../../api/v
 import { parseDuration } from "../../backup/retention/duration.ts";
 import { toKubeTime } from "../../runtime/conditions.ts";
 import { withConditions, type ConditionUpdate } from "../shared/conditions.ts";
-import { failingSummary } from "./decide-shared.ts";
+import { failingSummary, judgedAt } from "./decide-shared.ts";
 import { JOB_ROW } from "./decide-validate.ts";
 import type { GateResult } from "./gates/types.ts";
 import type { CopyProgress } from "../../jobs/copy/contract.ts";
@@ -141,14 +141,14 @@ export function statusFor(current: CollectionRolloutStatus | undefined, step: Ro
       return with_({ ...base, phase: "Preparing", ...(step.copy ? { copy: mirror(step.copy) } : {}) }, ready("False", "Building", step.message));
     case "Validating":
       return with_(
-        { ...base, phase: "Validating", gates: step.gates.results, gatesStartTime: before.gatesStartTime ?? now },
+        { ...base, phase: "Validating", gates: step.gates.results, gatesStartTime: startedAt(before, c, now) },
         ready("False", "Validating", step.message),
         gatesCondition(step.gates, before.jobName),
       );
     case "StartGateJob": {
       const rows = [...step.gates.results.filter((r) => r.name !== JOB_ROW), jobRunning(step.jobName)];
       return with_(
-        { ...base, phase: "Validating", jobName: step.jobName, jobCount: step.n, gates: rows, gatesStartTime: before.gatesStartTime ?? now },
+        { ...base, phase: "Validating", jobName: step.jobName, jobCount: step.n, gates: rows, gatesStartTime: startedAt(before, c, now) },
         ready("False", "Validating", `Every Qdrant gate passed; gate Job ${step.jobName} is running (its exit code is the verdict).`),
         gateJobRunning(step.jobName),
       );
@@ -187,6 +187,11 @@ export function statusFor(current: CollectionRolloutStatus | undefined, step: Ro
         ...(step.gates ? [gatesFailing(step.gates.results, step.reason)] : []),
       );
   }
+}
+
+/** gatesStartTime: kept while judging at this generation; now at the first judgment of a generation (an edited spec is judged again, its timeout too). */
+function startedAt(before: CollectionRolloutStatus, c: StatusContext, now: string): string {
+  return judgedAt(before, c.generation) ? (before.gatesStartTime ?? now) : now;
 }
 
 /** How messages name the alias and green: from the spec when the context has it, in words otherwise. */

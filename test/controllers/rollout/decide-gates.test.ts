@@ -8,7 +8,13 @@ import { GATE_RECHECK_MS, RECORDED_MS, WAIT_MS } from "../../../src/controllers/
 import type { RolloutStep } from "../../../src/controllers/rollout/steps.ts";
 import { after, ALIAS, at, BEGUN, BLUE, decide, FAILING, GREEN, iso, NOW, OURS, PASSING, rollout } from "./decide-world.ts";
 
-const VALIDATING = { ...BEGUN, phase: "Validating" as const, gatesStartTime: iso(0) };
+/** Judging since NOW at generation 1 (the first evaluation wrote gatesStartTime and GatesPassed, not passed). */
+const VALIDATING = {
+  ...BEGUN,
+  phase: "Validating" as const,
+  gatesStartTime: iso(0),
+  conditions: [{ type: "GatesPassed", status: "False" as const, reason: "GatesNotPassed", message: "Gates not passed: …", lastTransitionTime: iso(0), observedGeneration: 1 }],
+};
 const ourGreen = { green: { exists: true, owner: OURS } };
 const GATE_JOB = { gates: { job: { image: "registry.example/check:1" } } };
 
@@ -96,7 +102,7 @@ test("the gate Job: started once the Qdrant gates pass; running → Validating; 
   }
 });
 
-test("Manual promotion: AwaitingPromotion until approved (gates not re-run on approval); approved → Switch", () => {
+test("Manual promotion: AwaitingPromotion until approved; approved (a new generation) → judged once more → Switch", () => {
   const manual = { promotion: { mode: "Manual" as const } };
   const r = rollout(manual, VALIDATING);
   const recorded = after(r, [decide(r, { ...ourGreen, gates: PASSING }).step]);
@@ -105,9 +111,13 @@ test("Manual promotion: AwaitingPromotion until approved (gates not re-run on ap
   const awaiting = after(rollout(manual, recorded), [wait]);
   assert.equal(awaiting.phase, "AwaitingPromotion");
   assert.deepEqual(decide(rollout(manual, awaiting), ourGreen).step, { kind: "AwaitPromotion" });
-  const approved = decide(rollout({ promotion: { mode: "Manual", approved: true } }, awaiting, 2), ourGreen);
-  assert.equal(approved.step.kind, "Switch");
-  assert.ok(!approved.needs.includes("gates"));
+  // Approval is a spec edit (generation 2): green is judged once more, then switched when it still passes.
+  const approvedSpec = { promotion: { mode: "Manual" as const, approved: true } };
+  const approved = decide(rollout(approvedSpec, awaiting, 2), { ...ourGreen, gates: PASSING });
+  assert.deepEqual(approved.step, { kind: "Validating", gates: PASSING, message: "all 2 gates passed; promoting.", requeueMs: RECORDED_MS });
+  assert.equal(decide(rollout(approvedSpec, after(rollout(approvedSpec, awaiting, 2), [approved.step]), 2), ourGreen).step.kind, "Switch");
+  // It no longer passes: not switched (judged like any evaluation, its timeout counted from now).
+  assert.equal(decide(rollout(approvedSpec, awaiting, 2), { ...ourGreen, gates: FAILING, now: at(5 * 3_600_000) }).step.kind, "Validating");
   // Approved before the gates passed: no stop in AwaitingPromotion.
   const early = rollout({ promotion: { mode: "Manual", approved: true } }, VALIDATING);
   assert.equal(decide(rollout(early.spec, after(early, [decide(early, { ...ourGreen, gates: PASSING }).step])), ourGreen).step.kind, "Switch");
@@ -182,4 +192,31 @@ test("the alias put on green by someone else before this rollout could have swit
   assert.deepEqual(adopted.step, { kind: "Promoted", previous: BLUE, adopted: true });
   assert.ok(adopted.needs.includes("backup"));
   assert.deepEqual(decide(rollout({ promotion: { mode: "Manual", approved: true } }, passedManual, 2), onGreen).step, { kind: "Promoted", previous: BLUE, adopted: true });
+});
+
+test("an edited spec is judged again: a pass or a gate Job's verdict counts at the generation it was recorded only", () => {
+  // Validating with the pass recorded at generation 1, the spec edited (generation 2): the Qdrant gates judged again.
+  const r = rollout({}, VALIDATING);
+  const recorded = after(r, [{ kind: "Validating", gates: PASSING, message: "ok", requeueMs: RECORDED_MS }]);
+  const edited = decide(rollout({}, recorded, 2), { ...ourGreen, gates: FAILING, now: at(2 * 3_600_000) });
+  assert.ok(edited.needs.includes("gates"));
+  // Past the first generation's timeout, the first evaluation at generation 2 starts its own: not failed.
+  assert.equal(edited.step.kind, "Validating");
+  const rejudged = after(rollout({}, recorded, 2), [edited.step, at(2 * 3_600_000)]);
+  assert.equal(rejudged.gatesStartTime, iso(2 * 3_600_000));
+  assert.equal(decide(rollout({}, rejudged, 2), { ...ourGreen, gates: FAILING, now: at(3 * 3_600_000) }).step.kind, "Fail");
+  // The gate Job succeeded at generation 1; the spec edited: its verdict is not re-recorded as a pass at
+  // generation 2 — the Qdrant gates are judged again, then a new gate Job.
+  const g = rollout(GATE_JOB, { ...VALIDATING, jobCount: 1 });
+  const started = after(g, [{ kind: "StartGateJob", n: 2, jobName: "rollout-v2-2", gates: PASSING }]);
+  const again = decide(rollout(GATE_JOB, started, 2), { ...ourGreen, job: { phase: "Succeeded" }, gates: PASSING });
+  assert.deepEqual(again.step, { kind: "StartGateJob", n: 3, jobName: "rollout-v2-3", gates: PASSING });
+  assert.ok(!again.needs.includes("job"));
+  // AwaitingPromotion, the gates edited (not approved): judged again, then back to AwaitingPromotion.
+  const manual = { promotion: { mode: "Manual" as const } };
+  const awaiting = after(rollout(manual, recorded), [{ kind: "AwaitPromotion" }]);
+  assert.equal(decide(rollout(manual, awaiting), ourGreen).step.kind, "AwaitPromotion");
+  const step = decide(rollout(manual, awaiting, 2), { ...ourGreen, gates: PASSING }).step;
+  assert.equal(step.kind, "Validating");
+  assert.equal(decide(rollout(manual, after(rollout(manual, awaiting, 2), [step]), 2), ourGreen).step.kind, "AwaitPromotion");
 });
