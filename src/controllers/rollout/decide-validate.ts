@@ -22,7 +22,7 @@ import type { GateResult } from "./gates/types.ts";
 import { beforeSwitchBackupName, rolloutJobName } from "./names.ts";
 import { gatesTimeoutMs } from "./spec.ts";
 import { failingSummary, GATE_RECHECK_MS, judgedAt, observe, ours, RECORDED_MS, seconds, strangersGreen, WAIT_MS, type Ctx, type View } from "./decide-shared.ts";
-import type { GateEvaluation, RolloutStep } from "./steps.ts";
+import type { ChildState, GateEvaluation, RolloutStep } from "./steps.ts";
 
 /** The status.gates row of the gate Job. */
 export const JOB_ROW = "job";
@@ -59,7 +59,7 @@ export function couldHaveSwitched(c: Ctx): { ours: true } | { ours: false; why: 
   if (p?.backupActiveFirst && active !== null) {
     if (c.o.backup === undefined) return "backup";
     const b = c.o.backup;
-    if (!(b.exists && b.ours && b.phase === "Succeeded")) return { ours: false, why: `before the backup of ${active} (spec.promotion.backupActiveFirst) succeeded` };
+    if (!(b.exists && b.ours && b.phase === "Succeeded" && backsUp(b, active))) return { ours: false, why: `before the backup of ${active} (spec.promotion.backupActiveFirst) succeeded` };
   }
   return { ours: true };
 }
@@ -154,6 +154,11 @@ export function unreachableWhileJudging(c: Ctx, reason: string, message: string)
   };
 }
 
+/** Our before-switch backup backs up exactly the active collection (its spec.collections.names is [active]). */
+function backsUp(b: ChildState, active: string): boolean {
+  return b.exists && b.collections?.length === 1 && b.collections[0] === active;
+}
+
 /** The gates passed: (Manual: approval) → (backupActiveFirst) → the switch. */
 function promote(c: Ctx, v: View): RolloutStep {
   const { r, status } = c;
@@ -177,6 +182,14 @@ function promote(c: Ctx, v: View): RolloutStep {
     if (!b.exists) return { kind: "CreateBackup", name, collection: active };
     if (!b.ours) {
       return { kind: "Fail", reason: ERROR_CODES.BACKUP_BEFORE_SWITCH_FAILED.reason, message: `spec.promotion.backupActiveFirst: a QdrantBackup named ${name} exists and is not this rollout's; alias ${alias} was not switched` };
+    }
+    if (!backsUp(b, active)) {
+      const what = b.collections && b.collections.length > 0 ? `collection${b.collections.length === 1 ? "" : "s"} ${b.collections.join(", ")}` : "no named collection";
+      return {
+        kind: "Fail",
+        reason: ERROR_CODES.BACKUP_BEFORE_SWITCH_FAILED.reason,
+        message: `spec.promotion.backupActiveFirst: QdrantBackup ${name} backs up ${what}, not the active collection ${active} (the active collection changed since it was created); alias ${alias} was not switched`,
+      };
     }
     if (b.phase === "Failed") {
       const why = [b.reason, b.message].filter((x) => x).join(": ");

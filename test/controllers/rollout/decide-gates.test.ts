@@ -128,13 +128,19 @@ test("backupActiveFirst: the backup of blue must succeed before the switch; with
   const r0 = rollout(spec, VALIDATING);
   const recorded = rollout(spec, after(r0, [decide(r0, { ...ourGreen, gates: PASSING }).step]));
   assert.deepEqual(decide(recorded, ourGreen).step, { kind: "CreateBackup", name: "rollout-v2-9f1b2c3d-before-switch", collection: BLUE });
-  const running = decide(recorded, { ...ourGreen, backup: { exists: true, ours: true, phase: "Running" } }).step;
+  const running = decide(recorded, { ...ourGreen, backup: { exists: true, ours: true, collections: [BLUE], phase: "Running" } }).step;
   assert.equal(running.kind === "Wait" && running.reason, "BackingUpActive");
   assert.equal(running.kind === "Wait" && running.phase, "Validating");
-  assert.equal(decide(recorded, { ...ourGreen, backup: { exists: true, ours: true, phase: "Succeeded" } }).step.kind, "Switch");
-  const failed = decide(recorded, { ...ourGreen, backup: { exists: true, ours: true, phase: "Failed", reason: "StorageUnreachable", message: "connect ETIMEDOUT" } }).step;
+  assert.equal(decide(recorded, { ...ourGreen, backup: { exists: true, ours: true, collections: [BLUE], phase: "Succeeded" } }).step.kind, "Switch");
+  const failed = decide(recorded, { ...ourGreen, backup: { exists: true, ours: true, collections: [BLUE], phase: "Failed", reason: "StorageUnreachable", message: "connect ETIMEDOUT" } }).step;
   assert.equal(failed.kind === "Fail" && failed.reason, "BackupBeforeSwitchFailed");
   assert.match(failed.kind === "Fail" ? failed.message : "", /StorageUnreachable: connect ETIMEDOUT\); alias policies_production was not switched$/);
+  // Our backup, of another collection than the active one (the active one changed since it was made), or of none named.
+  for (const collections of [["policies_v0"], [BLUE, "policies_v0"], undefined]) {
+    const other = decide(recorded, { ...ourGreen, backup: { exists: true, ours: true, phase: "Succeeded", ...(collections ? { collections } : {}) } }).step;
+    assert.equal(other.kind === "Fail" && other.reason, "BackupBeforeSwitchFailed", String(collections));
+    assert.match(other.kind === "Fail" ? other.message : "", /^spec\.promotion\.backupActiveFirst: QdrantBackup rollout-v2-9f1b2c3d-before-switch backs up .*, not the active collection policies_v1 \(the active collection changed since it was created\); alias policies_production was not switched$/);
+  }
   const stranger = decide(recorded, { ...ourGreen, backup: { exists: true, ours: false } }).step;
   assert.match(stranger.kind === "Fail" ? stranger.message : "", /exists and is not this rollout's/);
   const noBlue = rollout(spec, { ...recorded.status, activeCollection: "" });
@@ -185,10 +191,10 @@ test("the alias put on green by someone else before this rollout could have swit
   // backupActiveFirst: the backup not (yet) succeeded.
   const backedUp = { promotion: { mode: "Auto" as const, backupActiveFirst: { locationRef: { name: "s3" } } } };
   const passedBackup = after(rollout(backedUp, VALIDATING), [pass]);
-  moved(decide(rollout(backedUp, passedBackup), { ...onGreen, backup: { exists: true, ours: true, phase: "Running" } }).step, /before the backup of policies_v1/);
+  moved(decide(rollout(backedUp, passedBackup), { ...onGreen, backup: { exists: true, ours: true, collections: [BLUE], phase: "Running" } }).step, /before the backup of policies_v1/);
   moved(decide(rollout(backedUp, passedBackup), onGreen).step, /before the backup of policies_v1/);
   // What this rollout does switch on holds: its own switch after a lost status write, adopted.
-  const adopted = decide(rollout(backedUp, passedBackup), { ...onGreen, backup: { exists: true, ours: true, phase: "Succeeded" } });
+  const adopted = decide(rollout(backedUp, passedBackup), { ...onGreen, backup: { exists: true, ours: true, collections: [BLUE], phase: "Succeeded" } });
   assert.deepEqual(adopted.step, { kind: "Promoted", previous: BLUE, adopted: true });
   assert.ok(adopted.needs.includes("backup"));
   assert.deepEqual(decide(rollout({ promotion: { mode: "Manual", approved: true } }, passedManual, 2), onGreen).step, { kind: "Promoted", previous: BLUE, adopted: true });
