@@ -150,7 +150,9 @@ function adoptSwitch(c: Ctx): RolloutStep {
 function decideAbort(c: Ctx): RolloutStep {
   const { r, o, status, phase } = c;
   const green = r.spec.collection;
-  if (!hasBegun(phase) && phase !== "Failed") return { kind: "Abort", deleteGreen: false, message: "Aborted before it began; nothing was made." };
+  // Never begun: Begin records activeCollection ("" without an alias), and only a new run's Begin forgets it. A
+  // rollout that Failed, was edited and then waited in Pending (another holder) has begun: its green is looked at.
+  if (!hasBegun(phase) && phase !== "Failed" && status.activeCollection === undefined) return { kind: "Abort", deleteGreen: false, message: "Aborted before it began; nothing was made." };
   let deleteJob: string | undefined;
   if (status.jobName) {
     if (o.job === undefined) return observe("job");
@@ -185,12 +187,14 @@ function decideAbort(c: Ctx): RolloutStep {
     // Ours: our stamp, or our restore succeeded into it (whatever stamp the snapshot carried: fromBackup).
     deleteGreen = g.exists && g.aliasOf === undefined && v.aliasTarget !== green && (ours(c, v) || restoredByUs);
   }
-  const done = [deleteJob ? `deleted Job ${deleteJob}` : undefined, deleteRestore ? `deleted QdrantRestore ${deleteRestore}` : undefined, deleteGreen ? `deleted collection ${green}` : `kept collection ${green} (this rollout did not create it, or it does not exist)`];
+  // What the abort does (the act carries it out; a collection found gone or not ours by then is left alone).
+  const deletes = [deleteJob ? `Job ${deleteJob}` : undefined, deleteRestore ? `QdrantRestore ${deleteRestore}` : undefined, deleteGreen ? `collection ${green} (this rollout made it)` : undefined].filter((x) => x !== undefined);
+  const what = [deletes.length > 0 ? `deletes ${deletes.join(", ")}` : undefined, deleteGreen ? undefined : `keeps collection ${green} (this rollout did not create it, or it does not exist)`].filter((x) => x !== undefined);
   return {
     kind: "Abort",
     deleteGreen,
     ...(deleteJob ? { deleteJob } : {}),
     ...(deleteRestore ? { deleteRestore } : {}),
-    message: `Aborted before promotion: ${done.filter((x) => x).join(", ")}; alias ${r.spec.alias} is untouched.`,
+    message: `Aborted before promotion: the abort ${what.join(" and ")}; alias ${r.spec.alias} is untouched.`,
   };
 }

@@ -109,11 +109,15 @@ test("abort before promotion: nothing begun â†’ Aborted without looking; begun â
   if (ours.step.kind === "Abort") {
     assert.equal(ours.step.deleteJob, "rollout-v2-1");
     assert.equal(ours.step.deleteGreen, true);
-    assert.match(ours.step.message, /deleted Job rollout-v2-1, deleted collection policies_v2; alias policies_production is untouched/);
+    assert.equal(ours.step.message, "Aborted before promotion: the abort deletes Job rollout-v2-1, collection policies_v2 (this rollout made it); alias policies_production is untouched.");
   }
   const stranger = decide(r, { job: { phase: "Succeeded" }, green: { exists: true, owner: STRANGER } }).step;
   assert.equal(stranger.kind === "Abort" && stranger.deleteGreen, false);
   assert.equal(stranger.kind === "Abort" && stranger.deleteJob, undefined);
+  assert.equal(stranger.kind === "Abort" && stranger.message, "Aborted before promotion: the abort keeps collection policies_v2 (this rollout did not create it, or it does not exist); alias policies_production is untouched.");
+  // Failed, edited (a new run), then waiting in Pending for another holder: it began once, so its stamped green is deleted.
+  const pending = decide(rollout({ abort: true }, { ...BEGUN, phase: "Pending", jobCount: 1, observedGeneration: 2 }, 3), { green: { exists: true, owner: OURS } });
+  assert.deepEqual(pending.step.kind === "Abort" && [pending.step.deleteGreen, pending.needs], [true, ["references", "qdrant"]]);
   // A Failed rollout aborted: green (ours) deleted too.
   assert.equal((decide(rollout({ abort: true }, { ...BEGUN, phase: "Failed", observedGeneration: 1 }, 2), { green: { exists: true, owner: OURS } }).step as { deleteGreen?: boolean }).deleteGreen, true);
   // External without config: green is the user's, Qdrant not even looked at.
