@@ -15,7 +15,7 @@
  * RolledBack, adopted); a deletion killed midway is repeated (the act finds the collection gone).
  */
 import { ERROR_CODES } from "../../errors.ts";
-import { analysisWindowMs, retainPreviousMs, switchBackOnFailure } from "./spec.ts";
+import { analysisEndMs, analysisWindowMs, retainPreviousMs, switchBackOnFailure } from "./spec.ts";
 import { ANALYSIS_RECHECK_MS, failingSummary, observe, RECORDED_MS, WAIT_MS, type Ctx, type View } from "./decide-shared.ts";
 import type { GateEvaluation, RolloutStep } from "./steps.ts";
 import type { RolloutObject } from "./types.ts";
@@ -62,7 +62,7 @@ export function promotedPlan(r: RolloutObject, now: number): PromotedPlan {
   let analysisDue = false;
   let analysisEnd = false;
   if (analysisRunning) {
-    const end = since + window;
+    const end = analysisEndMs(r.spec, status.promotedAt) ?? since + window;
     if (now >= end) analysisDue = analysisEnd = true;
     else {
       const last = Date.parse(status.analysis?.lastCheckTime ?? "");
@@ -151,8 +151,8 @@ export function decidePromoted(c: Ctx, v: View, plan: PromotedPlan): RolloutStep
       return { kind: "Promoted", previous, adopted: false, analysis: a, ...(act ? { requeueMs: RECORDED_MS } : {}) };
     }
     if (plan.analysisEnd) return { kind: "Promoted", previous, adopted: false, analysis: a, analysisEnded: true, ...afterAnalysis(c) };
-    const end = Date.parse(status.promotedAt ?? "") + (analysisWindowMs(r.spec) ?? 0);
-    const left = Number.isFinite(end) ? end - c.now : ANALYSIS_RECHECK_MS;
+    const end = analysisEndMs(r.spec, status.promotedAt);
+    const left = end !== undefined ? end - c.now : ANALYSIS_RECHECK_MS;
     return { kind: "Promoted", previous, adopted: false, analysis: a, requeueMs: Math.max(1, Math.min(ANALYSIS_RECHECK_MS, left)) };
   }
   if (plan.deleteDue && previous !== null) {

@@ -20,8 +20,6 @@ export const BUILDING_RECHECK_MS = 5_000;
 export const RESTORE_RECHECK_MS = 30_000;
 /** A missing reference, a stranger's green, an unreachable Qdrant, another rollout's alias: look again this often. */
 export const WAIT_MS = 30_000;
-/** A failed switch is tried again this soon (controller.ts). */
-export const SWITCH_RETRY_MS = 5_000;
 /** Act on a decision the status has just recorded (the gates passed, the analysis failed): at once. */
 export const RECORDED_MS = 1;
 
@@ -70,6 +68,9 @@ export function context(r: RolloutObject, o: Observed): Ctx {
     wait: (reason, message, requeueMs = WAIT_MS) => ({ kind: "Wait", phase: hasBegun(phase) || phase === "Promoted" ? phase! : "Pending", reason, message, requeueMs }),
   };
 }
+
+/** Source external without a config: green is the user's (never ours, never deleted; it may have any owner stamp or none). */
+export const userOwnedGreen = (c: Ctx): boolean => c.r.spec.source.external !== undefined && c.r.spec.source.external.config === undefined;
 
 export const ours = (c: Ctx, v: View): boolean => v.green.exists && v.green.owner?.uid === c.uid && c.uid !== "";
 

@@ -21,7 +21,7 @@ import { ERROR_CODES } from "../../errors.ts";
 import type { GateResult } from "./gates/types.ts";
 import { beforeSwitchBackupName, rolloutJobName } from "./names.ts";
 import { gatesTimeoutMs } from "./spec.ts";
-import { failingSummary, GATE_RECHECK_MS, judgedAt, observe, ours, RECORDED_MS, seconds, strangersGreen, WAIT_MS, type Ctx, type View } from "./decide-shared.ts";
+import { failingSummary, GATE_RECHECK_MS, judgedAt, observe, ours, RECORDED_MS, seconds, strangersGreen, userOwnedGreen, WAIT_MS, type Ctx, type View } from "./decide-shared.ts";
 import type { ChildState, GateEvaluation, RolloutStep } from "./steps.ts";
 
 /** The status.gates row of the gate Job. */
@@ -67,7 +67,7 @@ export function couldHaveSwitched(c: Ctx): { ours: true } | { ours: false; why: 
 export function decideValidate(c: Ctx, v: View): RolloutStep {
   const { r, status } = c;
   const green = r.spec.collection;
-  const userOwned = r.spec.source.external !== undefined && r.spec.source.external.config === undefined;
+  const userOwned = userOwnedGreen(c);
   if (!v.green.exists) {
     if (userOwned) return c.wait(ERROR_CODES.GREEN_MISSING.reason, `spec.collection: collection ${green} does not exist (it went away); source external expects your pipeline to create it`);
     return { kind: "Fail", reason: ERROR_CODES.GREEN_MISSING.reason, message: `spec.collection: collection ${green} was deleted after this rollout built it; alias ${r.spec.alias} is untouched` };

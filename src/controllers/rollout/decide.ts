@@ -32,10 +32,11 @@
  * failure (Fail and Wait leave it where it is), a collection deleted that this rollout did not create.
  */
 import { ERROR_CODES } from "../../errors.ts";
-import { context, hasBegun, observe, ours, type Ctx } from "./decide-shared.ts";
+import { context, hasBegun, observe, ours, userOwnedGreen, type Ctx } from "./decide-shared.ts";
 import { decideBuild, restoredInto } from "./decide-build.ts";
 import { decidePromoted, finishedPromoted, promotedPlan } from "./decide-promoted.ts";
 import { couldHaveSwitched, decideValidate, unreachableWhileJudging } from "./decide-validate.ts";
+import { waitingForAliasMessage } from "./holder.ts";
 import { greenRestoreName } from "./names.ts";
 import type { Observed, RolloutStep } from "./steps.ts";
 import type { RolloutObject } from "./types.ts";
@@ -47,7 +48,6 @@ export {
   RECORDED_MS,
   RESTORE_RECHECK_MS,
   retryDelayMs,
-  SWITCH_RETRY_MS,
   WAIT_MS,
 } from "./decide-shared.ts";
 export { ABORT_IGNORED, promotedPlan } from "./decide-promoted.ts";
@@ -78,10 +78,7 @@ export function decideRollout(r: RolloutObject, o: Observed): RolloutStep {
     if (o.holder === undefined) return observe("holder");
     const h = o.holder;
     if (h !== null && !(h.namespace === r.metadata?.namespace && h.name === r.metadata?.name)) {
-      return c.wait(
-        ERROR_CODES.ALIAS_HELD.reason,
-        `CollectionRollout ${h.namespace}/${h.name} is rolling out alias ${spec.alias} on the same Qdrant; this rollout starts when it is Promoted, RolledBack, Failed or Aborted`,
-      );
+      return c.wait(ERROR_CODES.ALIAS_HELD.reason, waitingForAliasMessage(spec.alias, h));
     }
   }
 
@@ -171,9 +168,8 @@ function decideAbort(c: Ctx): RolloutStep {
       if (rs.phase !== "Succeeded" && rs.phase !== "Failed") deleteRestore = greenRestoreName(c.name);
     }
   }
-  const userOwned = r.spec.source.external !== undefined && r.spec.source.external.config === undefined;
   let deleteGreen = false;
-  if (!userOwned) {
+  if (!userOwnedGreen(c)) {
     if (o.references === undefined) return observe("references");
     if (!o.references.ok) return c.wait(o.references.reason, `Aborting: ${o.references.message}`);
     if (o.qdrant === undefined) return observe("qdrant");

@@ -18,9 +18,9 @@
  * a manager start) are ranked by age on the next reconcile and the younger waits from then on; it has
  * made green at most, never a switch, since a switch is decided after a reconcile that sees the holder.
  */
-import { parseDuration } from "../../backup/retention/duration.ts";
 import { qdrantNames } from "../shared/turns/qdrant-identity.ts";
 import type { QdrantConnectionObject } from "../shared/resolve-connection.ts";
+import { analysisEndMs } from "./spec.ts";
 import type { RolloutObject } from "./types.ts";
 
 /** The rollouts index by alias name (cluster-wide: two namespaces' connections may reach one Qdrant). */
@@ -29,18 +29,6 @@ export const byAlias = (r: RolloutObject): string[] => (r.spec?.alias ? [r.spec.
 
 const BEGUN = new Set(["Preparing", "Validating", "AwaitingPromotion"]);
 
-/** The end of the analysis window after promotion, in ms since the epoch (undefined: none). */
-export function analysisEnd(r: RolloutObject): number | undefined {
-  const window = r.spec?.analysis?.window;
-  const promoted = Date.parse(r.status?.promotedAt ?? "");
-  if (!window || !Number.isFinite(promoted)) return undefined;
-  try {
-    return promoted + parseDuration(window);
-  } catch {
-    return undefined;
-  }
-}
-
 /** "begun": holds the alias against younger ones; "waiting": holds it only when it is the oldest; undefined: holds nothing. */
 export function holdState(r: RolloutObject, now: Date): "begun" | "waiting" | undefined {
   if (r.metadata?.deletionTimestamp) return undefined;
@@ -48,7 +36,7 @@ export function holdState(r: RolloutObject, now: Date): "begun" | "waiting" | un
   if (phase === undefined || phase === "Pending") return "waiting";
   if (BEGUN.has(phase)) return "begun";
   if (phase === "Promoted") {
-    const end = analysisEnd(r);
+    const end = analysisEndMs(r.spec, r.status?.promotedAt);
     // Holds while its analysis runs, and after it failed only while a switch-back is to come (switchBackOnFailure,
     // default true); failed with switchBackOnFailure false, the alias stays on green and is released.
     const passed = r.status?.analysis?.passed;

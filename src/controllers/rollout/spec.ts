@@ -104,6 +104,22 @@ export function analysisWindowMs(spec: CollectionRolloutSpec): number | undefine
   return ms > 0 ? ms : undefined;
 }
 
+/**
+ * The end of the analysis window, in ms since the epoch: promotedAt + analysis.window. Undefined: no
+ * analysis (or a 0s window), no promotedAt, or a window that does not parse (another rollout's spec, read
+ * by holder.ts, has not been checked).
+ */
+export function analysisEndMs(spec: CollectionRolloutSpec | undefined, promotedAt: string | undefined): number | undefined {
+  const at = Date.parse(promotedAt ?? "");
+  if (!spec || !Number.isFinite(at)) return undefined;
+  try {
+    const window = analysisWindowMs(spec);
+    return window === undefined ? undefined : at + window;
+  } catch {
+    return undefined;
+  }
+}
+
 /** retainPrevious in ms; undefined: the previous collection is kept forever. */
 export function retainPreviousMs(spec: CollectionRolloutSpec): number | undefined {
   return spec.retainPrevious === undefined ? undefined : parseDuration(spec.retainPrevious);

@@ -14,11 +14,11 @@
  * nothing; every other step writes the phase, its conditions and observedGeneration.
  */
 import type { CollectionRolloutSpec, CollectionRolloutStatus } from "../../api/v1alpha1/rollout.ts";
-import { parseDuration } from "../../backup/retention/duration.ts";
 import { toKubeTime } from "../../runtime/conditions.ts";
 import { withConditions, type ConditionUpdate } from "../shared/conditions.ts";
 import { failingSummary, judgedAt } from "./decide-shared.ts";
 import { JOB_ROW } from "./decide-validate.ts";
+import { analysisEndMs } from "./spec.ts";
 import type { GateResult } from "./gates/types.ts";
 import type { CopyProgress } from "../../jobs/copy/contract.ts";
 import type { GateEvaluation, RolloutStep } from "./steps.ts";
@@ -251,11 +251,6 @@ function promoted(before: CollectionRolloutStatus, base: CollectionRolloutStatus
 }
 
 function analysisEnd(s: CollectionRolloutStatus, c: StatusContext): string | undefined {
-  const at = Date.parse(s.promotedAt ?? "");
-  if (!Number.isFinite(at) || !c.spec?.analysis) return undefined;
-  try {
-    return toKubeTime(new Date(at + parseDuration(c.spec.analysis.window)));
-  } catch {
-    return undefined;
-  }
+  const end = analysisEndMs(c.spec, s.promotedAt);
+  return end === undefined ? undefined : toKubeTime(new Date(end));
 }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { CollectionRolloutSpec } from "../../../src/api/v1alpha1/rollout.ts";
 import { COPY_METADATA, OWNER_METADATA } from "../../../src/controllers/rollout/names.ts";
-import { analysisWindowMs, checkRolloutSpec, gatesTimeoutMs, maxAttempts, retainPreviousMs, switchBackOnFailure } from "../../../src/controllers/rollout/spec.ts";
+import { analysisEndMs, analysisWindowMs, checkRolloutSpec, gatesTimeoutMs, maxAttempts, retainPreviousMs, switchBackOnFailure } from "../../../src/controllers/rollout/spec.ts";
 
 const base: CollectionRolloutSpec = { connectionRef: { name: "qdrant" }, alias: "policies_production", collection: "policies_v2", source: { copyFrom: {} } };
 const spec = (over: Record<string, unknown>) => ({ ...base, ...over });
@@ -72,4 +72,19 @@ test("timings: gates.timeout default 1h, analysis.window, retainPrevious, attemp
   assert.equal(maxAttempts(spec({ job: { backoffLimit: 0 } })), 1);
   assert.equal(switchBackOnFailure(base), true);
   assert.equal(switchBackOnFailure(spec({ analysis: { window: "1h", switchBackOnFailure: false } })), false);
+});
+
+test("analysisEndMs: promotedAt + analysis.window, the one end time holder.ts, status.ts and decide-promoted.ts use", () => {
+  const s0: CollectionRolloutSpec = { ...base, source: { external: {} } };
+  assert.equal(analysisEndMs({ ...s0, analysis: { window: "1h" } }, "2026-03-01T12:00:00Z"), Date.parse("2026-03-01T13:00:00Z"));
+  const cases: Array<[CollectionRolloutSpec | undefined, string | undefined]> = [
+    [s0, "2026-03-01T12:00:00Z"],
+    [{ ...s0, analysis: { window: "0s" } }, "2026-03-01T12:00:00Z"],
+    [{ ...s0, analysis: { window: "soon" } }, "2026-03-01T12:00:00Z"],
+    [{ ...s0, analysis: { window: "1h" } }, undefined],
+    [undefined, "2026-03-01T12:00:00Z"],
+  ];
+  for (const [s, at] of cases) {
+    assert.equal(analysisEndMs(s, at), undefined, JSON.stringify([s, at]));
+  }
 });
