@@ -8,25 +8,20 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import type { TestContext } from "node:test";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
-import { stringify } from "yaml";
 import { API_VERSION } from "../../src/api/group.ts";
 import { parseManifest } from "../../src/backup/layout/manifest.ts";
 import { QdrantApi } from "../../src/qdrant/client.ts";
 import { startEmulator, type EmulatorHandle } from "../../test/emulator/index.ts";
 import { ensureCrds } from "../../test/helpers/crds.ts";
-import { kubectl } from "../../test/helpers/kubectl.ts";
+import { apply, getJson, type Cond } from "../../test/helpers/kube-objects.ts";
 import { objectBytes, uploadAndRecover } from "../../test/jobs/backup-harness.ts";
 import { startManager, type ManagerProcess } from "../../test/helpers/manager.ts";
 import { allPoints as sharedAllPoints, apiKeyForSecret, needsDistributedQdrant, needsEmulatorFaults, qdrantUnderTest, seedPoints, uniqueName, useCollection } from "../../test/helpers/qdrant.ts";
 import { bucketOnlyUser, s3Client, useBucket } from "../../test/helpers/s3.ts";
 import { eventually, testEnv, useNamespace } from "../../test/helpers/testenv.ts";
 
-export interface Cond {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
+export { apply, condition, getJson, type Cond } from "../../test/helpers/kube-objects.ts";
+
 export interface Backup {
   metadata: { name: string; uid: string; creationTimestamp: string; finalizers?: string[] };
   status?: {
@@ -53,16 +48,7 @@ export interface Job {
 
 export const OPERATOR_IMAGE = "ghcr.io/qdrant-operator/qdrant-operator:dev";
 
-export async function getJson<T>(ns: string, resource: string, name: string): Promise<T | undefined> {
-  try {
-    return JSON.parse((await kubectl(["get", "-n", ns, resource, name, "-o", "json"])).stdout) as T;
-  } catch (err) {
-    if (/NotFound|not found/.test((err as { stderr?: string }).stderr ?? "")) return undefined;
-    throw err;
-  }
-}
 export const getBackup = async (ns: string, name: string) => (await getJson<Backup>(ns, "qdrantbackup", name))!;
-export const condition = (b: Backup, type: string) => b.status?.conditions?.find((c) => c.type === type);
 
 export async function waitForPhase(ns: string, name: string, phase: string, timeoutMs = 90_000): Promise<Backup> {
   return eventually(`qdrantbackup/${name} phase ${phase}`, async () => {
@@ -74,7 +60,6 @@ export async function waitForPhase(ns: string, name: string, phase: string, time
   }, timeoutMs);
 }
 
-export const apply = (ns: string, objects: object[]) => kubectl(["apply", "-n", ns, "-f", "-"], objects.map((o) => stringify(o)).join("---\n"));
 export const secret = (name: string, data: Record<string, string>) => ({ apiVersion: "v1", kind: "Secret", metadata: { name }, stringData: data });
 export const backupObj = (name: string, spec: Record<string, unknown>) => ({
   apiVersion: API_VERSION,

@@ -10,10 +10,11 @@
 import assert from "node:assert/strict";
 import type { TestContext } from "node:test";
 import { API_VERSION } from "../../src/api/group.ts";
+import { condition, getExisting, waitForObject, waitForPhaseOf, waitForReadyFalse } from "../../test/helpers/kube-objects.ts";
 import { kubectl } from "../../test/helpers/kubectl.ts";
 import type { ManagerProcess } from "../../test/helpers/manager.ts";
 import { eventually } from "../../test/helpers/testenv.ts";
-import { apply, backupObj, getJson, waitForPhase, type Backup, type Cond, type World } from "./backup-world.ts";
+import { apply, backupObj, waitForPhase, type Backup, type Cond, type World } from "./backup-world.ts";
 
 export interface Restore {
   metadata: { name: string; uid: string; generation?: number; creationTimestamp: string };
@@ -48,42 +49,22 @@ export function restoreObj(name: string, source: Record<string, unknown>, spec: 
   };
 }
 
-export const getRestore = async (ns: string, name: string): Promise<Restore> => {
-  const r = await getJson<Restore>(ns, "qdrantrestore", name);
-  assert.ok(r, `qdrantrestore/${name} exists`);
-  return r;
-};
-export const restoreCondition = (r: Restore, type: string): Cond | undefined => r.status?.conditions?.find((c) => c.type === type);
+export const getRestore = (ns: string, name: string): Promise<Restore> => getExisting<Restore>(ns, "qdrantrestore", name);
+export const restoreCondition = (r: Restore, type: string): Cond | undefined => condition(r, type);
 
 /** Polls the restore until `accept` returns true for it; the message names `what` and the last status. */
-export async function waitForRestore(ns: string, name: string, what: string, accept: (r: Restore) => boolean, timeoutMs = 120_000): Promise<Restore> {
-  let last: Restore["status"];
-  try {
-    return await eventually(`qdrantrestore/${name}: ${what}`, async () => {
-      const r = await getRestore(ns, name);
-      last = r.status;
-      return accept(r) ? r : undefined;
-    }, timeoutMs);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last)}`, { cause: err });
-  }
+export function waitForRestore(ns: string, name: string, what: string, accept: (r: Restore) => boolean, timeoutMs = 120_000): Promise<Restore> {
+  return waitForObject(ns, "qdrantrestore", name, what, accept, timeoutMs);
 }
 
 /** Waits for `phase`, failing at once when the restore settles in another terminal phase. */
 export function waitForRestorePhase(ns: string, name: string, phase: string, timeoutMs = 120_000): Promise<Restore> {
-  return waitForRestore(ns, name, `phase ${phase}`, (r) => {
-    const p = r.status?.phase;
-    if (p !== phase && (p === "Succeeded" || p === "Failed")) throw new Error(`ended ${p}: ${JSON.stringify(r.status)}`);
-    return p === phase;
-  }, timeoutMs);
+  return waitForPhaseOf<Restore>(ns, "qdrantrestore", name, phase, (p) => p === "Succeeded" || p === "Failed", timeoutMs);
 }
 
 /** Waits until the Ready condition is False with `reason` (a refusal), and returns the restore. */
 export function waitForRefusal(ns: string, name: string, reason: string, timeoutMs = 90_000): Promise<Restore> {
-  return waitForRestore(ns, name, `Ready False ${reason}`, (r) => {
-    const ready = restoreCondition(r, "Ready");
-    return ready?.status === "False" && ready.reason === reason;
-  }, timeoutMs);
+  return waitForReadyFalse<Restore>(ns, "qdrantrestore", name, reason, timeoutMs);
 }
 
 export interface BackedUp {
@@ -161,16 +142,19 @@ export interface ClusterInfo {
 export const collectionCluster = (url: string, collection: string, apiKey?: string) => qdrantCall<ClusterInfo>(url, `/collections/${collection}/cluster`, apiKey);
 
 export interface JobObj {
-  metadata: { name: string; uid: string; creationTimestamp: string; labels?: Record<string, string>; ownerReferences?: Array<{ kind: string; name: string; uid: string }> };
-  spec: { backoffLimit?: number; template: { spec: { containers: Array<{ args?: string[]; env?: Array<{ name: string; value?: string }> }> } } };
+  metadata: { name: string; uid: string; creationTimestamp: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: Array<{ kind: string; name: string; uid: string; controller?: boolean }> };
+  spec: { backoffLimit?: number; template: { spec: { containers: Array<{ name: string; image: string; command?: string[]; args?: string[]; env?: Array<{ name: string; value?: string; valueFrom?: unknown }> }> } } };
   status?: { succeeded?: number; failed?: number; active?: number };
 }
 
-/** The namespace's Jobs named restore-…, oldest first. */
-export async function restoreJobs(ns: string): Promise<JobObj[]> {
+/** The namespace's Jobs named `prefix`…, in name order (numbers in names compared as numbers: -2 before -10). */
+export async function jobsNamed(ns: string, prefix: string): Promise<JobObj[]> {
   const items = (JSON.parse((await kubectl(["get", "jobs", "-n", ns, "-o", "json"])).stdout) as { items: JobObj[] }).items;
-  return items.filter((j) => j.metadata.name.startsWith("restore-")).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  return items.filter((j) => j.metadata.name.startsWith(prefix)).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name, "en", { numeric: true }));
 }
+
+/** The namespace's Jobs named restore-…, oldest first. */
+export const restoreJobs = (ns: string): Promise<JobObj[]> => jobsNamed(ns, "restore-");
 
 /** The plan the controller handed a restore Job (RESTORE_PLAN). */
 export function jobPlan(job: JobObj): Record<string, unknown> {

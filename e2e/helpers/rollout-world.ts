@@ -13,59 +13,21 @@
  */
 import assert from "node:assert/strict";
 import type { TestContext } from "node:test";
-import { API_VERSION } from "../../src/api/group.ts";
 import { COPY_METADATA, OWNER_METADATA } from "../../src/controllers/rollout/names.ts";
 import { QdrantApi, type PointStruct } from "../../src/qdrant/client.ts";
+import { condition, getExisting, waitForObject, waitForPhaseOf, waitForReadyFalse, type Cond } from "../../test/helpers/kube-objects.ts";
 import { kubectl } from "../../test/helpers/kubectl.ts";
+import type { Rollout } from "../../test/helpers/rollouts.ts";
 import { eventually } from "../../test/helpers/testenv.ts";
-import { allPoints, apply, getJson, world, type Cond, type World, type WorldOptions } from "./backup-world.ts";
-import { aliases, cleanupOnQdrant, collectionNames, createAlias, eventsOf, qdrantCall } from "./restore-world.ts";
+import { allPoints, apply, world, type World, type WorldOptions } from "./backup-world.ts";
+import { aliases, cleanupOnQdrant, collectionNames, createAlias, eventsOf, jobsNamed, qdrantCall, type JobObj } from "./restore-world.ts";
 
 export { OWNER_METADATA, COPY_METADATA };
 
-export interface GateRow {
-  name: string;
-  passed: boolean;
-  observed?: string;
-  threshold?: string;
-  message?: string;
-}
+export { rolloutObj, type GateRow, type Rollout } from "../../test/helpers/rollouts.ts";
 
-export interface Rollout {
-  metadata: { name: string; uid: string; generation?: number; creationTimestamp: string };
-  spec: Record<string, unknown>;
-  status?: {
-    observedGeneration?: number;
-    conditions?: Cond[];
-    phase?: string;
-    activeCollection?: string;
-    previousCollection?: string;
-    gates?: GateRow[];
-    gatesStartTime?: string;
-    copy?: { copiedPoints: number; totalPoints?: number; nextOffset?: string | number; done?: boolean };
-    jobName?: string;
-    jobCount?: number;
-    restoreName?: string;
-    backupName?: string;
-    promotedAt?: string;
-    analysis?: { endTime?: string; lastCheckTime?: string; passed?: boolean; results?: GateRow[] };
-    rolledBackAt?: string;
-    previousDeletedAt?: string;
-    failure?: { reason: string; message: string };
-  };
-}
-
-/** A CollectionRollout on connection "qdrant" (the world's) of `alias` to `collection`; `spec` adds or overrides fields. */
-export function rolloutObj(name: string, alias: string, collection: string, spec: Record<string, unknown>): object {
-  return { apiVersion: API_VERSION, kind: "CollectionRollout", metadata: { name }, spec: { connectionRef: { name: "qdrant" }, alias, collection, ...spec } };
-}
-
-export const getRollout = async (ns: string, name: string): Promise<Rollout> => {
-  const r = await getJson<Rollout>(ns, "collectionrollout", name);
-  assert.ok(r, `collectionrollout/${name} exists`);
-  return r;
-};
-export const rolloutCondition = (r: Rollout, type: string): Cond | undefined => r.status?.conditions?.find((c) => c.type === type);
+export const getRollout = (ns: string, name: string): Promise<Rollout> => getExisting<Rollout>(ns, "collectionrollout", name);
+export const rolloutCondition = (r: Rollout, type: string): Cond | undefined => condition(r, type);
 /** "status reason" of a condition, for one-line asserts. */
 export const conditionSummary = (r: Rollout, type: string): string => {
   const c = rolloutCondition(r, type);
@@ -73,36 +35,20 @@ export const conditionSummary = (r: Rollout, type: string): string => {
 };
 
 /** Polls the rollout until `accept` returns true for it; the message names `what` and the last status. */
-export async function waitForRollout(ns: string, name: string, what: string, accept: (r: Rollout) => boolean, timeoutMs = 120_000): Promise<Rollout> {
-  let last: Rollout["status"];
-  try {
-    return await eventually(`collectionrollout/${name}: ${what}`, async () => {
-      const r = await getRollout(ns, name);
-      last = r.status;
-      return accept(r) ? r : undefined;
-    }, timeoutMs);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last)}`, { cause: err });
-  }
+export function waitForRollout(ns: string, name: string, what: string, accept: (r: Rollout) => boolean, timeoutMs = 120_000): Promise<Rollout> {
+  return waitForObject(ns, "collectionrollout", name, what, accept, timeoutMs);
 }
 
 const FINAL = ["Promoted", "RolledBack", "Failed", "Aborted"];
 
 /** Waits for `phase`, failing at once when the rollout settles in another final phase (Promoted counts as one). */
 export function waitForRolloutPhase(ns: string, name: string, phase: string, timeoutMs = 120_000): Promise<Rollout> {
-  return waitForRollout(ns, name, `phase ${phase}`, (r) => {
-    const p = r.status?.phase;
-    if (p !== undefined && p !== phase && FINAL.includes(p) && !(phase === "RolledBack" && p === "Promoted")) throw new Error(`ended ${p}: ${JSON.stringify(r.status)}`);
-    return p === phase;
-  }, timeoutMs);
+  return waitForPhaseOf<Rollout>(ns, "collectionrollout", name, phase, (p) => FINAL.includes(p) && !(phase === "RolledBack" && p === "Promoted"), timeoutMs);
 }
 
 /** Waits until the Ready condition is False with `reason`, and returns the rollout. */
 export function waitForRolloutReason(ns: string, name: string, reason: string, timeoutMs = 90_000): Promise<Rollout> {
-  return waitForRollout(ns, name, `Ready False ${reason}`, (r) => {
-    const ready = rolloutCondition(r, "Ready");
-    return ready?.status === "False" && ready.reason === reason;
-  }, timeoutMs);
+  return waitForReadyFalse<Rollout>(ns, "collectionrollout", name, reason, timeoutMs);
 }
 
 /** `kubectl patch --type merge` of the rollout's spec (approved, rollback, abort…). */
@@ -133,17 +79,10 @@ export async function assertOneSwitch(ns: string, name: string, alias: string, t
   assert.equal(switched[0]!.replace(/\.$/, ""), `Switched: Switched alias ${alias} to ${to} (from ${from})`);
 }
 
-export interface RolloutJob {
-  metadata: { name: string; uid: string; annotations?: Record<string, string>; ownerReferences?: Array<{ kind: string; name: string; uid: string; controller?: boolean }> };
-  spec: { backoffLimit?: number; template: { spec: { containers: Array<{ name: string; image: string; command?: string[]; args?: string[]; env?: Array<{ name: string; value?: string; valueFrom?: unknown }> }> } } };
-  status?: { succeeded?: number; failed?: number; active?: number };
-}
+export type RolloutJob = JobObj;
 
 /** The namespace's Jobs named rollout-…, in name order. */
-export async function rolloutJobs(ns: string): Promise<RolloutJob[]> {
-  const items = (JSON.parse((await kubectl(["get", "jobs", "-n", ns, "-o", "json"])).stdout) as { items: RolloutJob[] }).items;
-  return items.filter((j) => j.metadata.name.startsWith("rollout-")).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name, "en", { numeric: true }));
-}
+export const rolloutJobs = (ns: string): Promise<RolloutJob[]> => jobsNamed(ns, "rollout-");
 
 /** Where `alias` points on the Qdrant at `url` (null: no such alias). */
 export async function aliasTarget(url: string, alias: string, apiKey?: string): Promise<string | null> {

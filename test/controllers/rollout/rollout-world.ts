@@ -6,77 +6,30 @@
  * Readiness is a status or a Qdrant answer polled with `eventually`; nothing sleeps.
  */
 import type { TestContext } from "node:test";
-import { stringify } from "yaml";
 import { API_VERSION } from "../../../src/api/group.ts";
 import { greenOwnerOf } from "../../../src/controllers/rollout/names.ts";
 import type { QdrantApi } from "../../../src/qdrant/client.ts";
 import { ensureCrds } from "../../helpers/crds.ts";
+import { apply, getJson, waitForObject } from "../../helpers/kube-objects.ts";
 import { kubectl } from "../../helpers/kubectl.ts";
 import { startManager, type ManagerProcess } from "../../helpers/manager.ts";
 import { apiKeyForSecret, qdrantApi, qdrantUnderTest, uniqueName, useCollection, type UseCollectionOptions } from "../../helpers/qdrant.ts";
+import { rolloutObj, type Rollout } from "../../helpers/rollouts.ts";
 import { eventually, useNamespace } from "../../helpers/testenv.ts";
 
-export interface Cond {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  observedGeneration?: number;
-}
+export { apply, condition } from "../../helpers/kube-objects.ts";
+export type { Rollout } from "../../helpers/rollouts.ts";
 
-export interface Gate {
-  name: string;
-  passed: boolean;
-  observed?: string;
-  threshold?: string;
-  message?: string;
-}
-
-export interface Rollout {
-  metadata: { name: string; uid: string; generation?: number };
-  status?: {
-    phase?: string;
-    observedGeneration?: number;
-    conditions?: Cond[];
-    activeCollection?: string;
-    previousCollection?: string;
-    gates?: Gate[];
-    copy?: { copiedPoints: number; totalPoints?: number; done?: boolean };
-    jobName?: string;
-    jobCount?: number;
-    promotedAt?: string;
-    rolledBackAt?: string;
-    failure?: { reason: string; message: string };
-  };
-}
-
-export const apply = (ns: string, objects: object[]) => kubectl(["apply", "-n", ns, "-f", "-"], objects.map((o) => stringify(o)).join("---\n"));
-
-export async function getRollout(ns: string, name: string): Promise<Rollout | undefined> {
-  try {
-    return JSON.parse((await kubectl(["get", "-n", ns, "collectionrollout", name, "-o", "json"])).stdout) as Rollout;
-  } catch (err) {
-    if (/NotFound|not found/.test((err as { stderr?: string }).stderr ?? "")) return undefined;
-    throw err;
-  }
-}
-
-export const condition = (r: Rollout | undefined, type: string) => r?.status?.conditions?.find((c) => c.type === type);
+export const getRollout = (ns: string, name: string): Promise<Rollout | undefined> => getJson<Rollout>(ns, "collectionrollout", name);
 
 /** Polls until `probe` holds of the rollout; a phase in `ends` other than wanted ends the wait at once with the status. */
 export function waitFor(ns: string, name: string, what: string, probe: (r: Rollout) => boolean, opts: { ends?: string[]; timeoutMs?: number } = {}): Promise<Rollout> {
   const ends = opts.ends ?? ["Failed", "Aborted", "RolledBack"];
-  return eventually(
-    `collectionrollout/${name} ${what}`,
-    async () => {
-      const r = await getRollout(ns, name);
-      if (!r) return undefined;
-      if (probe(r)) return r;
-      if (r.status?.phase && ends.includes(r.status.phase)) throw new Error(`ended ${r.status.phase} instead: ${JSON.stringify(r.status)}`);
-      return undefined;
-    },
-    opts.timeoutMs ?? 120_000,
-  );
+  return waitForObject<Rollout>(ns, "collectionrollout", name, what, (r) => {
+    if (probe(r)) return true;
+    if (r.status?.phase && ends.includes(r.status.phase)) throw new Error(`ended ${r.status.phase} instead: ${JSON.stringify(r.status)}`);
+    return false;
+  }, opts.timeoutMs ?? 120_000);
 }
 
 export async function events(ns: string, name: string): Promise<string> {
@@ -147,6 +100,6 @@ export async function rolloutWorld(t: TestContext, prefix: string, opts: { blue?
     async greenOwner(collection = green) {
       return greenOwnerOf(await api.collectionMetadata(collection))?.uid;
     },
-    rollout: (name, spec) => ({ apiVersion: API_VERSION, kind: "CollectionRollout", metadata: { name }, spec: { connectionRef: { name: "qdrant" }, alias, collection: green, ...spec } }),
+    rollout: (name, spec) => rolloutObj(name, alias, green, spec),
   };
 }
