@@ -12,8 +12,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { QdrantApi } from "../src/qdrant/client.ts";
 import { qdrantUnderTest } from "../test/helpers/qdrant.ts";
-import { eventually } from "../test/helpers/testenv.ts";
-import { world } from "./helpers/backup-world.ts";
 import { backedUp, collectionExists } from "./helpers/restore-world.ts";
 import {
   aliasTarget,
@@ -26,16 +24,15 @@ import {
   patchRolloutSpec,
   pointsOf,
   rolloutObj,
+  sharedWorld,
+  waitForCollection,
   waitForRolloutPhase,
 } from "./helpers/rollout-world.ts";
 
-type Point = { id: number; vector: number[]; payload?: Record<string, unknown> | null };
-
 test("rollouts on a 3-peer cluster: copyFrom with a new topology and rollback, external, fromBackup", { concurrency: true }, async (t) => {
-  const w = await world(t, "e2e-rollout-dist", { distributed: true });
+  const { w, v1 } = await sharedWorld(t, "e2e-rollout-dist", { distributed: true });
   const { peers } = qdrantUnderTest();
   assert.equal(peers[0], w.qdrant.url, "the connection's URL is the first peer");
-  const v1 = (await pointsOf(w, w.collection)) as Point[];
   const onEveryPeer = async (alias: string, collection: string) => {
     for (const url of peers) assert.equal(await aliasTarget(url, alias, w.apiKey), collection, `peer ${url}`);
   };
@@ -66,7 +63,7 @@ test("rollouts on a 3-peer cluster: copyFrom with a new topology and rollback, e
         source: { external: { config: { vectors: { size: 8, distance: "Cosine" }, shard_number: 3 } } },
         gates: { minPoints: 20, goldenQueries: [{ name: "by-id", query: { query: 5 }, topK: 5, minOverlap: 0.8 }], timeout: "5m" },
       }));
-      await eventually("v2 created by the rollout", () => collectionExists(peers[2]!, bg.green, w.apiKey).then((e) => (e ? true : undefined)));
+      await waitForCollection(w, bg.green, peers[2]);
       await new QdrantApi({ url: peers[2]!, apiKey: w.apiKey, timeoutMs: 30_000 }).upsert(bg.green, eightDimPoints(v1));
       await waitForRolloutPhase(w.ns, "embeddings", "Promoted", 180_000);
       await onEveryPeer(bg.alias, bg.green);

@@ -10,9 +10,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { eventually } from "../test/helpers/testenv.ts";
-import { world } from "./helpers/backup-world.ts";
 import { kubectl } from "../test/helpers/kubectl.ts";
-import { collectionExists, killJobProcess } from "./helpers/restore-world.ts";
+import { killJobProcess } from "./helpers/restore-world.ts";
 import {
   apiOf,
   applyRollout,
@@ -28,14 +27,13 @@ import {
   rolloutEvents,
   rolloutJobs,
   rolloutObj,
+  sharedWorld,
+  waitForCollection,
   waitForRolloutPhase,
 } from "./helpers/rollout-world.ts";
 
-type Point = { id: number; vector: number[]; payload?: Record<string, unknown> | null };
-
 test("gates: failing ones hold the alias with their numbers; a gate Job's exit code is the verdict", { concurrency: true }, async (t) => {
-  const w = await world(t, "e2e-rollout-gates");
-  const v1 = (await pointsOf(w, w.collection)) as Point[];
+  const { w, v1 } = await sharedWorld(t, "e2e-rollout-gates");
 
   await Promise.all([
     t.test("too few points and other neighbours: Failed GatesTimedOut with the numbers, the alias on v1, v2 kept", async (st) => {
@@ -44,7 +42,7 @@ test("gates: failing ones hold the alias with their numbers; a gate Job's exit c
         source: { external: { config: { vectors: { size: 8, distance: "Cosine" } } } },
         gates: { minPoints: 20, requireGreen: true, goldenQueries: [{ name: "neighbours-of-5", query: { query: 5 }, topK: 5, minOverlap: 0.8 }], timeout: "20s" },
       }));
-      await eventually("v2 created by the rollout", () => collectionExists(w.qdrant.url, bg.green, w.apiKey).then((e) => (e ? true : undefined)));
+      await waitForCollection(w, bg.green);
       // 15 of the 20 points, each with another point's vector: neighbours that are not v1's.
       await apiOf(w).upsert(bg.green, eightDimPoints(v1, true).slice(0, 15));
       const r = await waitForRolloutPhase(w.ns, "bad-model", "Failed", 120_000);

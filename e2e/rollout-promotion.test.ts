@@ -13,7 +13,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { getBackup, world } from "./helpers/backup-world.ts";
+import { getBackup } from "./helpers/backup-world.ts";
 import {
   aliasTarget,
   apiOf,
@@ -27,16 +27,16 @@ import {
   rolloutEvents,
   patchRolloutSpec,
   rolloutObj,
+  scrambledPoints,
+  sharedWorld,
   waitForRollout,
   waitForRolloutPhase,
 } from "./helpers/rollout-world.ts";
 
-type Point = { id: number; vector: number[]; payload?: Record<string, unknown> | null };
 const goldenById = { goldenQueries: [{ name: "neighbours-of-3", query: { query: 3 }, topK: 5, minOverlap: 1 }] };
 
 test("promotion: manual approval, automatic switch-back, rollback, a backup before the switch, and abort", { concurrency: true }, async (t) => {
-  const w = await world(t, "e2e-rollout-promotion");
-  const v1 = (await pointsOf(w, w.collection)) as Point[];
+  const { w, v1 } = await sharedWorld(t, "e2e-rollout-promotion");
 
   await Promise.all([
     t.test("Manual: AwaitingPromotion with the alias on v1 until approved: true, then the switch", async (st) => {
@@ -65,8 +65,7 @@ test("promotion: manual approval, automatic switch-back, rollback, a backup befo
       assert.equal(await aliasTarget(w.qdrant.url, bg.alias, w.apiKey), bg.green);
       assert.notEqual(rolloutCondition(promoted, "Ready")?.status, "True", "not Ready while the analysis window runs");
       // v2 goes bad after the switch: every point gets another point's vector, so point 3's neighbours change.
-      const shuffled = v1.map((p, i) => ({ id: p.id, vector: v1[(i * 7 + 3) % v1.length]!.vector, payload: p.payload ?? {} }));
-      await apiOf(w).upsert(bg.green, shuffled);
+      await apiOf(w).upsert(bg.green, scrambledPoints(v1));
       const r = await waitForRolloutPhase(w.ns, "watched", "RolledBack", 120_000);
       assert.equal(r.status?.failure?.reason, "AnalysisFailed");
       assert.match(r.status.failure.message, /overlap \d\.\d\d \(\d\/5\)/, r.status.failure.message);
@@ -96,8 +95,7 @@ test("promotion: manual approval, automatic switch-back, rollback, a backup befo
       const bg = await blueGreen(st, w, "stay");
       await applyRollout(w, rolloutObj("stay", bg.alias, bg.green, { source: { copyFrom: {} }, gates: { minPoints: 20, ...goldenById }, analysis: { window: "10m", switchBackOnFailure: false } }));
       await waitForRolloutPhase(w.ns, "stay", "Promoted", 180_000);
-      const shuffled = v1.map((p, i) => ({ id: p.id, vector: v1[(i * 7 + 3) % v1.length]!.vector, payload: p.payload ?? {} }));
-      await apiOf(w).upsert(bg.green, shuffled);
+      await apiOf(w).upsert(bg.green, scrambledPoints(v1));
       const r = await waitForRollout(w.ns, "stay", "a condition AnalysisFailed", (x) => (x.status?.conditions ?? []).some((c) => c.reason === "AnalysisFailed"), 120_000);
       assert.equal(r.status?.phase, "Promoted");
       const said = (r.status?.conditions ?? []).find((c) => c.reason === "AnalysisFailed")!;

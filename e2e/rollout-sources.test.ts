@@ -9,9 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { eventually } from "../test/helpers/testenv.ts";
-import { world } from "./helpers/backup-world.ts";
-import { backedUp, collectionExists, getRestore } from "./helpers/restore-world.ts";
+import { backedUp, getRestore } from "./helpers/restore-world.ts";
 import {
   OWNER_METADATA,
   aliasTarget,
@@ -26,15 +24,14 @@ import {
   pointsOf,
   queryIds,
   rolloutObj,
+  sharedWorld,
   waitForRollout,
+  waitForCollection,
   waitForRolloutPhase,
 } from "./helpers/rollout-world.ts";
 
-type Point = { id: number; vector: number[]; payload?: Record<string, unknown> | null };
-
 test("external and fromBackup sources, each v1 → v2 behind its alias", { concurrency: true }, async (t) => {
-  const w = await world(t, "e2e-rollout-sources");
-  const v1 = (await pointsOf(w, w.collection)) as Point[];
+  const { w, v1 } = await sharedWorld(t, "e2e-rollout-sources");
 
   await Promise.all([
     t.test("external: v2 made from its 8-dim config, filled by the user's pipeline, judged by a golden query by point id across 4 and 8 dimensions", async (st) => {
@@ -44,7 +41,7 @@ test("external and fromBackup sources, each v1 → v2 behind its alias", { concu
         gates: { minPoints: 20, requireGreen: true, goldenQueries: [{ name: "neighbours-of-5", query: { query: 5 }, topK: 5, minOverlap: 0.8 }], timeout: "5m" },
       }));
       // The rollout makes v2 (8 dims, stamped ours) and judges it empty: held, the alias on v1.
-      await eventually("v2 created by the rollout", () => collectionExists(w.qdrant.url, bg.green, w.apiKey).then((e) => (e ? true : undefined)));
+      await waitForCollection(w, bg.green);
       const rollout = await getRollout(w.ns, "embeddings");
       assert.deepEqual((await collectionMetadata(w.qdrant.url, bg.green, w.apiKey))[OWNER_METADATA], { namespace: w.ns, name: "embeddings", uid: rollout.metadata.uid });
       assert.deepEqual((await collectionConfig(w.qdrant.url, bg.green, w.apiKey)).params.vectors, { size: 8, distance: "Cosine" });

@@ -20,7 +20,7 @@ import { kubectl } from "../../test/helpers/kubectl.ts";
 import type { Rollout } from "../../test/helpers/rollouts.ts";
 import { eventually } from "../../test/helpers/testenv.ts";
 import { allPoints, apply, world, type World, type WorldOptions } from "./backup-world.ts";
-import { aliases, cleanupOnQdrant, collectionNames, createAlias, eventsOf, jobsNamed, qdrantCall, type JobObj } from "./restore-world.ts";
+import { aliases, cleanupOnQdrant, collectionExists, collectionNames, createAlias, eventsOf, jobsNamed, qdrantCall, type JobObj } from "./restore-world.ts";
 
 export { OWNER_METADATA, COPY_METADATA };
 
@@ -131,17 +131,22 @@ export function assertSamePoints(actual: unknown[], expected: unknown[], what: s
   }
 }
 
+/** A point of the world's collection as Qdrant returns it. */
+export type Point = { id: number; vector: number[]; payload?: Record<string, unknown> | null };
+type SomePoint = { id: number | string; vector: number[]; payload?: Record<string, unknown> | null };
+
+/** Each point with another point's vector (a fixed shuffle): a collection whose neighbours are not `blue`'s. */
+export function scrambledPoints(blue: SomePoint[]): Array<{ id: number | string; vector: number[]; payload: Record<string, unknown> }> {
+  return blue.map((p, i) => ({ id: p.id, vector: blue[(i * 7 + 3) % blue.length]!.vector, payload: p.payload ?? {} }));
+}
+
 /**
  * The world's 20 points with each vector written twice over (8 dimensions instead of 4): a "new embedding
  * model" whose cosine neighbours are the old model's, so a golden query by point id finds the same ids in
  * both. `scramble` instead gives each point another point's vector: a model whose neighbours differ.
  */
-export function eightDimPoints(blue: Array<{ id: number | string; vector: number[]; payload?: Record<string, unknown> | null }>, scramble = false): PointStruct[] {
-  const vectors = blue.map((p) => p.vector);
-  return blue.map((p, i) => {
-    const v = scramble ? vectors[(i * 7 + 3) % vectors.length]! : p.vector;
-    return { id: p.id, vector: [...v, ...v], payload: p.payload ?? {} };
-  });
+export function eightDimPoints(blue: SomePoint[], scramble = false): PointStruct[] {
+  return (scramble ? scrambledPoints(blue) : blue).map((p) => ({ id: p.id, vector: [...p.vector, ...p.vector], payload: p.payload ?? {} }));
 }
 
 /** A fresh name on the world's Qdrant for green (or anything else), deleted when the test ends. */
@@ -175,6 +180,15 @@ export async function blueGreen(t: TestContext, w: World, suffix = "v2", opts: {
   return { alias, blue, green };
 }
 
+/**
+ * A backup world for a file's concurrent subtests (each takes a blue/green of its own with `blueGreen`),
+ * and the 20 points of its collection (v1) as they are before any rollout.
+ */
+export async function sharedWorld(t: TestContext, prefix: string, opts: WorldOptions = {}): Promise<{ w: World; v1: Point[] }> {
+  const w = await world(t, prefix, opts);
+  return { w, v1: (await pointsOf(w, w.collection)) as Point[] };
+}
+
 /** A backup world (namespace, seeded blue collection, connection "qdrant", location "s3", the manager) plus one blue/green setting. */
 export async function rolloutWorld(t: TestContext, prefix: string, opts: WorldOptions = {}): Promise<World & BlueGreen> {
   const w = await world(t, prefix, opts);
@@ -190,6 +204,11 @@ export async function qdrantFacts(w: World, bg: BlueGreen, url = w.qdrant.url): 
 /** Waits until the alias points at `collection` (Qdrant's answer, not the status). */
 export function waitForAlias(w: World, alias: string, collection: string | null, url = w.qdrant.url): Promise<true> {
   return eventually(`alias ${alias} → ${collection}`, async () => ((await aliasTarget(url, alias, w.apiKey)) === collection ? true : undefined), 60_000);
+}
+
+/** Waits until `collection` exists on the world's Qdrant (or `url`): green made by the rollout. */
+export function waitForCollection(w: World, collection: string, url = w.qdrant.url): Promise<true> {
+  return eventually(`${collection} created by the rollout`, async () => ((await collectionExists(url, collection, w.apiKey)) ? true : undefined));
 }
 
 /** Applies a rollout into the world's namespace. */
