@@ -110,19 +110,18 @@ describe("job copy", () => {
     assert.equal(await qdrantApi().count(green), 0, "the record is trusted: nothing was written");
   });
 
-  test("with no record, the plan's resumeFrom (status.copy.nextOffset) is where it starts", async (t) => {
+  test("a green without a record (deleted and created again) is copied from the first point, whatever the plan's resumeFrom says", async (t) => {
     const owner = rolloutIdentity();
     const source = await makeCollection(t, "blue", DOT4);
     await fill(source, points(100));
     const green = await makeGreen(t, DOT4, owner);
-    await fill(green, points(60));
-    const run = await runCopy(copyPlanFor(owner, source, green, { batchSize: 25, resumeFrom: 61, resumeCopied: 60, attempt: 3 }));
+    const run = await runCopy(copyPlanFor(owner, source, green, { batchSize: 25, resumeFrom: 61, attempt: 3 }));
     assert.equal(run.code, 0, describeRun(run));
     assert.ok(run.result?.ok, describeRun(run));
-    assert.equal(run.result.resumedFrom, 61);
-    assert.equal(run.result.batches, 2);
+    assert.equal(run.result.resumedFrom, undefined);
+    assert.equal(run.result.batches, 4);
     assert.equal(run.result.copiedPoints, 100);
-    assert.deepEqual(await allPoints(green), await allPoints(source));
+    assert.deepEqual(await allPoints(green), await allPoints(source), "no point before the old offset is left out");
   });
 
   test("a stranger's green (no stamp, or another rollout's) is refused permanently and left untouched", async (t) => {

@@ -35,7 +35,7 @@ function plan(over: Partial<CopyJobPlan> = {}): CopyJobPlan {
 describe("copy plan checker", () => {
   test("a good plan has no problems", () => {
     assert.deepEqual(copyPlan.problems(plan()), []);
-    assert.deepEqual(copyPlan.problems(plan({ resumeFrom: "00000000-0000-4000-8000-000000000001", resumeCopied: 10 })), []);
+    assert.deepEqual(copyPlan.problems(plan({ resumeFrom: "00000000-0000-4000-8000-000000000001" })), []);
   });
 
   const rows: Array<[string, unknown, RegExp]> = [
@@ -45,7 +45,6 @@ describe("copy plan checker", () => {
     ["the source as target", plan({ target: "policies_v1" }), /plan\.target: is the source collection "policies_v1"/],
     ["a string id that is not a UUID", plan({ resumeFrom: "42" }), /plan\.resumeFrom: "42" is not a point id/],
     ["a negative id", plan({ resumeFrom: -1 }), /plan\.resumeFrom/],
-    ["resumeCopied without resumeFrom", plan({ resumeCopied: 5 }), /plan\.resumeCopied: is the count at resumeFrom/],
     ["no rollout uid", { ...plan(), rollout: { namespace: "a", name: "b" } }, /plan\.rollout/],
     ["a URL without scheme", plan({ qdrant: { ...plan().qdrant, url: "qdrant:6333" } }), /plan\.qdrant\.url/],
   ];
@@ -107,12 +106,11 @@ describe("buildCopyJob", () => {
     assert.ok(!JSON.stringify(job).includes("api-key\":\""), "no secret value in the Job");
   });
 
-  test("batchSize defaults to 256; resumeFrom carries the status's copied count with it", () => {
+  test("batchSize defaults to 256; resumeFrom is the step's", () => {
     const job = buildCopyJob(rollout({ source: { copyFrom: {} } }, { copy: { copiedPoints: 1200, totalPoints: 5000, nextOffset: 1201 } }), connection, { ...step, resumeFrom: 1201 }, settings);
     const p = planOf(job);
     assert.equal(p.batchSize, 256);
     assert.equal(p.resumeFrom, 1201);
-    assert.equal(p.resumeCopied, 1200);
     assert.equal(planOf(buildCopyJob(rollout(), connection, step, settings)).resumeFrom, undefined);
   });
 

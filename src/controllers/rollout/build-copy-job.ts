@@ -46,7 +46,6 @@ export function buildCopyPlan(rollout: RolloutObject, step: StartCopy, settings:
   const meta = rollout.metadata ?? {};
   if (!meta.name || !meta.uid || !meta.namespace) throw new RangeError("the CollectionRollout needs metadata.name, namespace and uid (read it from the apiserver)");
   const addr = settings.address;
-  const copied = rollout.status?.copy?.copiedPoints;
   return {
     version: 1,
     rollout: { namespace: meta.namespace, name: meta.name, uid: meta.uid },
@@ -54,7 +53,7 @@ export function buildCopyPlan(rollout: RolloutObject, step: StartCopy, settings:
     source: step.source,
     target: rollout.spec.collection,
     batchSize: rollout.spec.source.copyFrom?.batchSize ?? DEFAULT_COPY_BATCH_SIZE,
-    ...(step.resumeFrom !== undefined ? { resumeFrom: step.resumeFrom, ...(copied !== undefined ? { resumeCopied: copied } : {}) } : {}),
+    ...(step.resumeFrom !== undefined ? { resumeFrom: step.resumeFrom } : {}),
     qdrant: {
       url: addr.url,
       timeoutSeconds: addr.timeoutSeconds,

@@ -10,8 +10,11 @@
  * once a second and always after the last page. A Job killed at any moment leaves a record that is at most
  * a few pages behind the points: the next attempt starts from `nextOffset` and upserts those pages again,
  * which rewrites the same ids with the same vectors and payloads (no point is lost, none duplicated: ids are
- * the identity). The controller mirrors the record into status.copy; `resumeFrom` in the plan is that mirror,
- * used only when green has no record (the record wins: it is never ahead of the points).
+ * the identity). The controller mirrors the record into status.copy; `resumeFrom` in the plan is what the
+ * controller last saw in the record, for the Job's log only. A green without a record is started from the
+ * first point whatever the plan says: the Job writes its record before its first page, so a green with no
+ * record is a new one (deleted and created again), and resuming it from an old offset would lose every
+ * point before it.
  *
  * Points written to the source after the copy scrolled past their id are not copied (a copy is of the
  * source as the scroll saw it): the gates (pointsWithinPercent, golden queries) are what judges the result.
@@ -48,10 +51,8 @@ export const CopyJobPlan = Type.Object({
   /** Green: exists (the controller created it) and is stamped with this rollout's uid; the Job checks both first. */
   target: Name(),
   batchSize: Type.Integer({ minimum: 1, maximum: 10_000 }),
-  /** status.copy.nextOffset: used only when green's metadata has no progress record. */
+  /** What the controller last saw in green's record (logged only: green's own record is where a copy resumes). */
   resumeFrom: Type.Optional(PointId),
-  /** status.copy.copiedPoints, with resumeFrom: the count the progress restarts from when green has no record. */
-  resumeCopied: Type.Optional(Count),
   qdrant: QdrantPlan,
 });
 export type CopyJobPlan = Static<typeof CopyJobPlan>;

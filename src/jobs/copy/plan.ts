@@ -3,8 +3,7 @@
  * it on the plan it builds (src/controllers/rollout/build-copy-job.ts), the Job on the plan it reads. A bad
  * plan is a permanent InvalidCopyPlan naming every field. Beyond the schema: collection names Qdrant
  * accepts (never `.` or `..`), a source that is not the target (a copy into itself would rewrite every
- * point and call it a rollout), a string point id that is a UUID (Qdrant's only other id form), and
- * resumeCopied only beside resumeFrom.
+ * point and call it a rollout), and a string point id that is a UUID (Qdrant's only other id form).
  */
 import type { SpecProblem } from "../../api/validate.ts";
 import { compileSchema } from "../../api/validate.ts";
@@ -34,6 +33,5 @@ function copyPlanProblems(plan: CopyJobPlan): SpecProblem[] {
   }
   if (isStr(plan.source) && plan.source === plan.target) out.push(at("target", `is the source collection ${JSON.stringify(plan.source)}: a copy goes into another collection`));
   if (typeof plan.resumeFrom === "string" && !UUID.test(plan.resumeFrom)) out.push(at("resumeFrom", `${JSON.stringify(plan.resumeFrom)} is not a point id (an unsigned integer or a UUID)`));
-  if (plan.resumeCopied !== undefined && plan.resumeFrom === undefined) out.push(at("resumeCopied", "is the count at resumeFrom, which is not set"));
   return out;
 }

@@ -7,7 +7,9 @@
  *    to: a permanent GreenExists. A name that is an alias is refused the same way (an upsert through it
  *    would land in the collection behind it).
  * 2. Where to start: green's own record (COPY_METADATA) when it has one (done: nothing to do), else the
- *    plan's resumeFrom (status.copy.nextOffset), else the start. The source's exact count is taken at the
+ *    start — never the plan's resumeFrom alone: every attempt writes its record before its first page, so
+ *    a green without one is a new green (deleted and created again since), and resuming it from an old
+ *    offset would leave out every point before it. The source's exact count is taken at the
  *    first attempt and kept in the record, so `total` is the same figure over every attempt.
  * 3. The loop: page k+1 is scrolled while page k is upserted with wait=true, so at most two pages are in
  *    memory, whatever the collection's size, and the Job waits on one call at a time most of the time.
@@ -61,9 +63,12 @@ export async function runCopy(ctx: CopyContext): Promise<CopyJobSuccess> {
     return { ok: true, copiedPoints: record.copied, ...(record.total !== undefined ? { totalPoints: record.total } : {}), batches: 0, durationSeconds: seconds() };
   }
   const total = record?.total ?? (await sourceCount(ctx));
-  const resumedFrom: PointId | undefined = record ? record.nextOffset : plan.resumeFrom;
-  let copied = record ? record.copied : plan.resumeFrom !== undefined ? (plan.resumeCopied ?? 0) : 0;
-  log.info({ source: plan.source, target: plan.target, total, copied, resumedFrom: resumedFrom ?? null, from: record ? "green's record" : plan.resumeFrom !== undefined ? "the plan" : "the start" }, "Copying points");
+  const resumedFrom: PointId | undefined = record?.nextOffset;
+  let copied = record ? record.copied : 0;
+  if (!record && plan.resumeFrom !== undefined) {
+    log.warn({ target: plan.target, planResumeFrom: plan.resumeFrom }, "Green has no copy record though the rollout saw one: it is a new collection, so the copy starts from the first point");
+  }
+  log.info({ source: plan.source, target: plan.target, total, copied, resumedFrom: resumedFrom ?? null, from: record ? "green's record" : "the start" }, "Copying points");
 
   const progress = new ProgressWriter(qdrant, plan.target, ctx.progressIntervalMs ?? PROGRESS_INTERVAL_MS);
   const recordOf = (nextOffset: PointId | undefined, done: boolean): CopyProgress => ({ copied, total, ...(nextOffset !== undefined ? { nextOffset } : {}), done, attempt: plan.attempt });
