@@ -62,6 +62,7 @@ export const ERROR_CODES = {
   SWITCH_FAILED: { reason: "SwitchFailed", retryable: true, summary: "the alias switch request failed or the re-read aliases do not show it" },
   ANALYSIS_FAILED: { reason: "AnalysisFailed", retryable: false, summary: "a post-promotion check failed (and the alias was switched back when switchBackOnFailure is set)" },
   ROLLBACK_IMPOSSIBLE: { reason: "RollbackImpossible", retryable: false, summary: "rollback asked, but the previous collection is gone or the alias has moved on to another collection" },
+  GREEN_IN_USE: { reason: "GreenInUse", retryable: true, summary: "green is not deleted: an alias points at it (Qdrant would delete the alias with it)" },
   PREVIOUS_IN_USE: { reason: "PreviousInUse", retryable: true, summary: "retainPrevious is due, but an alias points at the previous collection: it is not deleted while anything may query it" },
   JOB_CONFLICT: { reason: "JobConflict", retryable: false, summary: "a Job named as the operator's next Job for this resource exists and is not this resource's" },
   ALIAS_MOVED: { reason: "AliasMoved", retryable: false, summary: "the alias points at a collection this rollout neither started from nor built (someone else switched it)" },

@@ -69,7 +69,7 @@ interface ChildLike extends KubeObject {
 /** A QdrantBackup's spec.collections.names, when it names its collections. */
 function namesOf(spec: unknown): string[] | undefined {
   const names = (spec as { collections?: { names?: unknown } } | undefined)?.collections?.names;
-  return Array.isArray(names) && names.every((n) => typeof n === "string") ? [...(names as string[])] : undefined;
+  return Array.isArray(names) && names.every((n) => typeof n === "string") ? [...(names)] : undefined;
 }
 
 /** What a child says: its phase, its Ready condition's reason and message (a failure's own when it has one). */

@@ -17,7 +17,7 @@ import type { CollectionConfig } from "../../qdrant/client.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { explained, qdrantOf } from "../shared/qdrant-of.ts";
 import type { QdrantConnectionObject } from "../shared/resolve-connection.ts";
-import { greenOwnerOf, OWNER_METADATA, type GreenOwner } from "./names.ts";
+import { COPY_METADATA, greenOwnerOf, OWNER_METADATA, type GreenOwner } from "./names.ts";
 import type { RolloutObject } from "./types.ts";
 
 export type GreenChange = { ok: true; changed: boolean } | { ok: false; reason: string; message: string; refused?: boolean };
@@ -72,13 +72,19 @@ export async function createGreen(ctx: OperatorContext, connection: QdrantConnec
   }
 }
 
-/** fromBackup: merge our stamp into the restored green's metadata (PATCH; repeating it is harmless). */
+/**
+ * fromBackup, once our QdrantRestore succeeded into green: write our stamp into its metadata (PATCH merge;
+ * repeating it is harmless). A snapshot carries its collection's metadata, so a backup of a collection an
+ * earlier rollout built restores with that rollout's stamp and its finished copy record: both are
+ * replaced (the record removed), since the restore's own claim is what proves this green is ours.
+ */
 export async function stampGreen(ctx: OperatorContext, connection: QdrantConnectionObject, r: RolloutObject, signal?: AbortSignal): Promise<GreenChange> {
   try {
     const { api } = await qdrantOf(ctx, connection, signal);
-    const owner = greenOwnerOf(await api.collectionMetadata(r.spec.collection));
-    if (owner?.uid === r.metadata?.uid) return { ok: true, changed: false };
-    await api.updateCollectionMetadata(r.spec.collection, { [OWNER_METADATA]: ownerOf(r) });
+    const metadata = await api.collectionMetadata(r.spec.collection);
+    const owner = greenOwnerOf(metadata);
+    if (owner?.uid === r.metadata?.uid && metadata[COPY_METADATA] === undefined) return { ok: true, changed: false };
+    await api.updateCollectionMetadata(r.spec.collection, { [OWNER_METADATA]: ownerOf(r), [COPY_METADATA]: null });
     return { ok: true, changed: true };
   } catch (err) {
     return { ok: false, ...explained(ctx, err, connection) };
@@ -87,8 +93,11 @@ export async function stampGreen(ctx: OperatorContext, connection: QdrantConnect
 
 /**
  * Deletes green only when it is ours: its stamp names our uid, looked at right before the DELETE (or,
- * `restoredByUs`, our QdrantRestore succeeded into it and the stamp was not written yet). Anything else is
- * left alone (changed: false). Gone already: changed false.
+ * `restoredByUs`, our QdrantRestore succeeded into it and our stamp was not written yet: it may carry the
+ * backed-up collection's). Anything else is left alone (changed: false). Gone already: changed false.
+ * Never while an alias points at it (GreenInUse): Qdrant deletes a collection's aliases with it, so a
+ * switch that landed after the decision (an old leader's request in flight), or an alias a person pointed
+ * at green, would be deleted too.
  */
 export async function deleteOurGreen(ctx: OperatorContext, connection: QdrantConnectionObject, r: RolloutObject, opts: { restoredByUs?: boolean; signal?: AbortSignal } = {}): Promise<GreenChange> {
   const green = r.spec.collection;
@@ -97,8 +106,12 @@ export async function deleteOurGreen(ctx: OperatorContext, connection: QdrantCon
     const name = await api.nameState(green);
     if (!name.exists || name.aliasOf !== undefined) return { ok: true, changed: false };
     const owner = greenOwnerOf(await api.collectionMetadata(green));
-    const ours = owner?.uid === r.metadata?.uid || (owner === undefined && opts.restoredByUs === true);
+    const ours = owner?.uid === r.metadata?.uid || opts.restoredByUs === true;
     if (!ours) return { ok: true, changed: false };
+    const pointing = (await api.listAliases()).filter((a) => a.collection === green).map((a) => a.alias);
+    if (pointing.length > 0) {
+      return { ok: false, reason: ERROR_CODES.GREEN_IN_USE.reason, message: `collection ${green} is not deleted: alias${pointing.length === 1 ? "" : "es"} ${pointing.join(", ")} point${pointing.length === 1 ? "s" : ""} at it (deleting it would delete ${pointing.length === 1 ? "that alias" : "those aliases"} too)` };
+    }
     return { ok: true, changed: await api.deleteCollection(green) };
   } catch (err) {
     return { ok: false, ...explained(ctx, err, connection) };
