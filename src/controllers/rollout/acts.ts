@@ -370,6 +370,8 @@ export function rolloutActs(d: ActDeps): (obj: RolloutObject, step: RolloutStep,
     const before = obj.status;
     await write(obj, step);
     if (before?.phase !== "Failed" || before.failure?.reason !== step.reason) {
+      // The evaluation that ends the gates (GatesTimedOut, GoldenQueryRefused, GateJobFailed) counts too.
+      if (step.gates) opts.metrics?.observeGates(obj.metadata?.namespace ?? "", obj.metadata?.name ?? "", step.gates.results);
       log.info({ reason: step.reason }, "Rollout failed");
       ctx.events.event({ regarding: obj, type: "Warning", reason: "Failed", action: "Rollout", note: `${step.reason}: ${step.message}` });
     }

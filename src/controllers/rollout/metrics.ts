@@ -47,9 +47,12 @@ export class RolloutMetrics {
     }
   }
 
-  /** Once per evaluation written: each failing row. */
+  /**
+   * Once per evaluation written (a Validating step, and the Fail that ends the gates): each failing row.
+   * A gate Job still running has no verdict yet, so its row is not a failure.
+   */
   observeGates(namespace: string, rollout: string, results: readonly GateResult[]): void {
-    for (const r of results) if (!r.passed) this.gateFailures.inc({ namespace, rollout, gate: r.name });
+    for (const r of results) if (!r.passed && r.observed !== "running") this.gateFailures.inc({ namespace, rollout, gate: r.name });
   }
 
   observeSwitch(namespace: string, rollout: string, seconds: number): void {

@@ -38,6 +38,8 @@ test("gate failures count per failing row, passing rows not at all; each switch 
     { name: "minPoints", passed: false, observed: "10 points", threshold: "≥ 1000" },
     { name: "requireGreen", passed: true },
     { name: "goldenQuery/top", passed: false },
+    // A gate Job still running has no verdict: not a failure.
+    { name: "job", passed: false, observed: "running" },
   ];
   m.observeGates("prod", "v2", rows);
   m.observeGates("prod", "v2", rows);
@@ -46,6 +48,7 @@ test("gate failures count per failing row, passing rows not at all; each switch 
   assert.match(text, /qdrant_operator_rollout_gate_failures_total\{namespace="prod",rollout="v2",gate="minPoints"\} 2/);
   assert.match(text, /qdrant_operator_rollout_gate_failures_total\{namespace="prod",rollout="v2",gate="goldenQuery\/top"\} 2/);
   assert.doesNotMatch(text, /gate="requireGreen"/);
+  assert.doesNotMatch(text, /gate="job"/);
   assert.match(text, /qdrant_operator_rollout_switch_duration_seconds_count\{namespace="prod",rollout="v2"\} 1/);
   assert.match(text, /qdrant_operator_rollout_switch_duration_seconds_sum\{namespace="prod",rollout="v2"\} 0.012/);
 });
