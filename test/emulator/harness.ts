@@ -56,7 +56,14 @@ export async function startTarget(opts: EmulatorOptions = {}): Promise<TestTarge
     direct = emulator.peers;
     apiKey = opts.apiKey;
   }
-  const proxies = await Promise.all(direct.map((u) => startRecordingProxy(u, specValidator())));
+  let proxies: RecordingProxy[];
+  try {
+    proxies = await Promise.all(direct.map((u) => startRecordingProxy(u, specValidator())));
+  } catch (err) {
+    // An emulator left running keeps the test file's process alive until the runner's timeout.
+    await emulator?.stop();
+    throw err;
+  }
   const peers = proxies.map((p) => p.url);
   return {
     url: peers[0] ?? "",
