@@ -4,11 +4,9 @@
  * exist…") and whether a retry may help. Termination messages are readable by anyone who may read Pods,
  * so every message is scrubbed of the run's secret values before it is written.
  */
-import { S3ServiceException } from "@aws-sdk/client-s3";
 import { Type, type Static } from "@sinclair/typebox";
 import { isOperatorError } from "../../errors.ts";
 import type { Redactor } from "../../runtime/redact.ts";
-import { s3Words } from "../../s3/client.ts";
 
 /** What a reason must look like to be shown as a condition's reason. */
 export const REASON_PATTERN = /^[A-Z][A-Za-z0-9]{0,127}$/;
@@ -34,12 +32,23 @@ export function failureResult(err: unknown, redactor: Redactor): JobFailure {
     let message = err.message;
     // s3Error's message says what to fix; S3's own words are in the SDK error it wraps.
     const cause = err.cause;
-    const words = cause instanceof S3ServiceException ? s3Words(cause) : undefined;
+    const words = s3WordsOf(cause);
     if (words && !message.includes(words)) message = `${message}: ${words}`;
     return { ok: false, reason: err.reason, message: clip(redactor.scrub(message)), retryable: err.retryable };
   }
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return { ok: false, reason: "InternalError", message: clip(redactor.scrub(message)), retryable: true };
+}
+
+/**
+ * S3's own words in an SDK error (src/s3/client.ts s3Words says the same of an S3ServiceException),
+ * recognised by the SDK's service-error shape rather than by its class: importing the S3 client here would
+ * load the whole SDK (~37 MiB of RSS) into every Job, the ones that never talk to S3 (a rollout's copy) too.
+ */
+function s3WordsOf(cause: unknown): string | undefined {
+  if (typeof cause !== "object" || cause === null || !("$metadata" in cause) || !("$fault" in cause) || !(cause instanceof Error)) return undefined;
+  const m = cause.message;
+  return m && m !== "UnknownError" && m !== "Unknown" ? m : undefined;
 }
 
 function clip(s: string): string {
