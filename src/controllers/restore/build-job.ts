@@ -12,7 +12,7 @@ import { RESTORE_ENV, type RestoreJobPlan } from "../../jobs/restore/contract.ts
 import { restorePlan } from "../../jobs/restore/plan.ts";
 import { s3Target } from "../../s3/client.ts";
 import { JOB_NODE_OPTIONS, jobTemplate } from "../shared/job-template.ts";
-import { connectionJobEnvironment, type ConnectionAddress, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
+import { connectionJobEnvironment, qdrantPlanOf, type ConnectionAddress, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import { locationJobEnvironment } from "../shared/resolve-location.ts";
 import { mergeJobEnvironments } from "../shared/secrets.ts";
 import type { ResolvedOk } from "./decide.ts";
@@ -75,12 +75,7 @@ export function buildRestorePlan(restore: RestoreObject, a: RestoreAttempt, sett
     files: a.source.files.map((f) => ({ ...f, shardIds: [...f.shardIds] })),
     ...(a.source.expectedPoints !== undefined ? { expectedPoints: a.source.expectedPoints } : {}),
     verify: { waitForGreen: v.waitForGreen ?? true, comparePointsCount: v.comparePointsCount ?? true, timeoutSeconds: v.timeoutSeconds ?? 1800 },
-    qdrant: {
-      url: addr.url,
-      timeoutSeconds: addr.timeoutSeconds,
-      discovery: { ...addr.discovery, ...(addr.discovery.urls ? { urls: [...addr.discovery.urls] } : {}) },
-      ...(addr.tls ? { tls: { ...addr.tls } } : {}),
-    },
+    qdrant: qdrantPlanOf(addr),
     s3: { bucket: s3.bucket, ...s3Target(s3) },
     presignSeconds: PRESIGN_SECONDS,
   };

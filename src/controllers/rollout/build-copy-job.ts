@@ -14,7 +14,7 @@ import type { V1Job } from "@kubernetes/client-node";
 import { COPY_ENV, type CopyJobPlan } from "../../jobs/copy/contract.ts";
 import { copyPlan } from "../../jobs/copy/plan.ts";
 import { JOB_NODE_OPTIONS, jobTemplate } from "../shared/job-template.ts";
-import { connectionJobEnvironment, type ConnectionAddress, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
+import { connectionJobEnvironment, qdrantPlanOf, type ConnectionAddress, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import { ATTEMPT_ANNOTATION, COPY_CONTAINER, JOB_KIND_ANNOTATION, labelValue, ROLLOUT_LABEL, type RolloutJobKind } from "./names.ts";
 import type { RolloutStep } from "./steps.ts";
 import type { RolloutObject } from "./types.ts";
@@ -54,12 +54,7 @@ export function buildCopyPlan(rollout: RolloutObject, step: StartCopy, settings:
     target: rollout.spec.collection,
     batchSize: rollout.spec.source.copyFrom?.batchSize ?? DEFAULT_COPY_BATCH_SIZE,
     ...(step.resumeFrom !== undefined ? { resumeFrom: step.resumeFrom } : {}),
-    qdrant: {
-      url: addr.url,
-      timeoutSeconds: addr.timeoutSeconds,
-      discovery: { ...addr.discovery, ...(addr.discovery.urls ? { urls: [...addr.discovery.urls] } : {}) },
-      ...(addr.tls ? { tls: { ...addr.tls } } : {}),
-    },
+    qdrant: qdrantPlanOf(addr),
   };
 }
 

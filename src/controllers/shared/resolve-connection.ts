@@ -8,6 +8,7 @@
  * (`spec.apiKeySecretRef.name: …`); for another object that refers to it (`{ self: false }`, the default)
  * it is prefixed with the connection (`QdrantConnection qdrant spec.apiKeySecretRef.name: …`).
  */
+import type { QdrantPlan } from "../../jobs/protocol/qdrant-plan.ts";
 import type { QdrantConnectionSpec, QdrantConnectionStatus } from "../../api/v1alpha1/qdrant-connection.ts";
 import { JOB_ENV } from "../../jobs/protocol/env.ts";
 import { callTimeoutSeconds, connectionUrl, needsPortLookup, peerDiscovery, resolveConnection, tlsOptions, type ResolvedConnection } from "../../qdrant/endpoint.ts";
@@ -71,6 +72,16 @@ export interface ConnectionAddress {
   timeoutSeconds: number;
   discovery: PeerDiscoverySettings;
   tls?: Omit<TlsSettings, "caPem">;
+}
+
+/** The plan's `qdrant` part (src/jobs/protocol/qdrant-plan.ts) of an address: a copy, nothing shared with it. */
+export function qdrantPlanOf(addr: ConnectionAddress): QdrantPlan {
+  return {
+    url: addr.url,
+    timeoutSeconds: addr.timeoutSeconds,
+    discovery: { ...addr.discovery, ...(addr.discovery.urls ? { urls: [...addr.discovery.urls] } : {}) },
+    ...(addr.tls ? { tls: { ...addr.tls } } : {}),
+  };
 }
 
 /** The connection's address for a Job, looking up a named Service port when the spec has one. */
