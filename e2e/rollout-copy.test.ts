@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { eventually } from "../test/helpers/testenv.ts";
 import { managerMetrics } from "./helpers/restore-world.ts";
 import {
   OWNER_METADATA,
@@ -79,8 +80,12 @@ test("copyFrom v1 → v2 with a new shard_number and quantization: the same poin
   assertSamePoints(await pointsOf(w, w.green), v1, "v2 holds v1's ids, vectors and payloads");
   assertSamePoints(await pointsOf(w, w.alias), v1, "reads through the alias see them");
 
-  // One copy Job, owned by the rollout.
-  const jobs = await rolloutJobs(w.ns);
+  // One copy Job, owned by the rollout. Green's own record saying done is what lets green be judged, so the
+  // rollout may be Promoted before the Job controller has counted the Job's end: wait for that count.
+  const jobs = await eventually("the copy Job's end counted", async () => {
+    const js = await rolloutJobs(w.ns);
+    return js.every((j) => j.status?.succeeded !== undefined || j.status?.failed !== undefined) ? js : undefined;
+  });
   assert.deepEqual(jobs.map((j) => j.metadata.name), ["rollout-v2-1"]);
   assert.equal(jobs[0]!.metadata.ownerReferences?.find((o) => o.controller)?.uid, r.metadata.uid);
   assert.equal(jobs[0]!.status?.succeeded, 1);
