@@ -12,7 +12,7 @@ import { RESTORE_ENV, type RestoreJobPlan } from "../../jobs/restore/contract.ts
 import { restorePlan } from "../../jobs/restore/plan.ts";
 import { s3Target } from "../../s3/client.ts";
 import { JOB_NODE_OPTIONS, jobTemplate } from "../shared/job-template.ts";
-import { connectionJobEnvironment, qdrantPlanOf, type ConnectionAddress, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
+import { connectionJobEnvironment, qdrantPlanOf, type ConnectionJobSettings, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import { locationJobEnvironment } from "../shared/resolve-location.ts";
 import { mergeJobEnvironments } from "../shared/secrets.ts";
 import type { ResolvedOk } from "./decide.ts";
@@ -45,15 +45,8 @@ export interface RestoreAttempt {
   scheduledTime?: Date;
 }
 
-export interface RestoreJobSettings {
-  /** The manager's --default-job-image. */
-  defaultImage: string;
-  /** The target connection's address (connectionAddress: a named Service port looked up). */
-  address: ConnectionAddress;
-}
-
 /** The plan the Job executes (nothing secret in it). */
-export function buildRestorePlan(restore: RestoreObject, a: RestoreAttempt, settings: RestoreJobSettings): RestoreJobPlan {
+export function buildRestorePlan(restore: RestoreObject, a: RestoreAttempt, settings: ConnectionJobSettings): RestoreJobPlan {
   const meta = restore.metadata ?? {};
   if (!meta.name || !meta.uid || !meta.namespace) throw new RangeError("the QdrantRestore needs metadata.name, namespace and uid (read it from the apiserver)");
   const spec = restore.spec;
@@ -82,7 +75,7 @@ export function buildRestorePlan(restore: RestoreObject, a: RestoreAttempt, sett
 }
 
 /** The Job of attempt `a`; throws InvalidRestorePlan when the plan would not pass the Job's own check. */
-export function buildRestoreJob(restore: RestoreObject, connection: QdrantConnectionObject, a: RestoreAttempt, settings: RestoreJobSettings): V1Job {
+export function buildRestoreJob(restore: RestoreObject, connection: QdrantConnectionObject, a: RestoreAttempt, settings: ConnectionJobSettings): V1Job {
   const name = restore.metadata?.name ?? "";
   const plan = restorePlan.check(buildRestorePlan(restore, a, settings));
   const secrets = mergeJobEnvironments(connectionJobEnvironment(connection.spec), locationJobEnvironment(a.source.location.spec));

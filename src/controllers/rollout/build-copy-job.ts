@@ -14,7 +14,7 @@ import type { V1Job } from "@kubernetes/client-node";
 import { COPY_ENV, type CopyJobPlan } from "../../jobs/copy/contract.ts";
 import { copyPlan } from "../../jobs/copy/plan.ts";
 import { JOB_NODE_OPTIONS, jobTemplate } from "../shared/job-template.ts";
-import { connectionJobEnvironment, qdrantPlanOf, type ConnectionAddress, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
+import { connectionJobEnvironment, qdrantPlanOf, type ConnectionJobSettings, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import { ATTEMPT_ANNOTATION, COPY_CONTAINER, JOB_KIND_ANNOTATION, labelValue, ROLLOUT_LABEL, type RolloutJobKind } from "./names.ts";
 import type { RolloutStep } from "./steps.ts";
 import type { RolloutObject } from "./types.ts";
@@ -34,15 +34,8 @@ export const DEFAULT_COPY_BATCH_SIZE = 256;
 
 export type StartCopy = Extract<RolloutStep, { kind: "StartCopy" }>;
 
-export interface CopyJobSettings {
-  /** The manager's --default-job-image. */
-  defaultImage: string;
-  /** The rollout connection's address (connectionAddress: a named Service port looked up). */
-  address: ConnectionAddress;
-}
-
 /** The plan the Job executes (nothing secret in it). */
-export function buildCopyPlan(rollout: RolloutObject, step: StartCopy, settings: CopyJobSettings): CopyJobPlan {
+export function buildCopyPlan(rollout: RolloutObject, step: StartCopy, settings: ConnectionJobSettings): CopyJobPlan {
   const meta = rollout.metadata ?? {};
   if (!meta.name || !meta.uid || !meta.namespace) throw new RangeError("the CollectionRollout needs metadata.name, namespace and uid (read it from the apiserver)");
   const addr = settings.address;
@@ -59,7 +52,7 @@ export function buildCopyPlan(rollout: RolloutObject, step: StartCopy, settings:
 }
 
 /** The Job of `step`; throws InvalidCopyPlan when the plan would not pass the Job's own check. */
-export function buildCopyJob(rollout: RolloutObject, connection: QdrantConnectionObject, step: StartCopy, settings: CopyJobSettings): V1Job {
+export function buildCopyJob(rollout: RolloutObject, connection: QdrantConnectionObject, step: StartCopy, settings: ConnectionJobSettings): V1Job {
   const plan = copyPlan.check(buildCopyPlan(rollout, step, settings));
   const secrets = connectionJobEnvironment(connection.spec);
   return jobTemplate({

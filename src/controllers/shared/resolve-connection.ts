@@ -74,6 +74,14 @@ export interface ConnectionAddress {
   tls?: Omit<TlsSettings, "caPem">;
 }
 
+/** What building a Job that reaches one connection's Qdrant takes besides the resource (restore, rollout copy). */
+export interface ConnectionJobSettings {
+  /** The manager's --default-job-image. */
+  defaultImage: string;
+  /** The connection's address (connectionAddress: a named Service port looked up). */
+  address: ConnectionAddress;
+}
+
 /** The plan's `qdrant` part (src/jobs/protocol/qdrant-plan.ts) of an address: a copy, nothing shared with it. */
 export function qdrantPlanOf(addr: ConnectionAddress): QdrantPlan {
   return {
