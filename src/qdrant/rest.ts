@@ -211,9 +211,29 @@ function exactPeerIds(key: string, value: unknown, ...rest: unknown[]): unknown 
 /** A Qdrant error answer as a coded error: 401/403 refused key, 404 missing object, anything else an API error. */
 export function qdrantError(status: number, body: string, where: string): OperatorError {
   const message = errorText(body);
-  if (status === 401 || status === 403) return new OperatorError("QDRANT_UNAUTHORIZED", `${where}: ${status} ${message}`);
-  if (status === 404) return new OperatorError("QDRANT_NOT_FOUND", `${where}: ${message}`);
-  return new OperatorError("QDRANT_API_ERROR", `${where}: ${status} ${message}`);
+  if (status === 401 || status === 403) return new QdrantAnswerError("QDRANT_UNAUTHORIZED", `${where}: ${status} ${message}`, status, message);
+  if (status === 404) return new QdrantAnswerError("QDRANT_NOT_FOUND", `${where}: ${message}`, status, message);
+  return new QdrantAnswerError("QDRANT_API_ERROR", `${where}: ${status} ${message}`, status, message);
+}
+
+/**
+ * A coded error that is Qdrant's own answer: its HTTP status and its words beside the message, so a
+ * caller that must tell a refusal (4xx: a config, a query Qdrant will never accept) from a failure to
+ * answer reads them here instead of parsing the message.
+ */
+export class QdrantAnswerError extends OperatorError {
+  readonly status: number;
+  readonly words: string;
+  constructor(code: ConstructorParameters<typeof OperatorError>[0], message: string, status: number, words: string) {
+    super(code, message);
+    this.status = status;
+    this.words = words;
+  }
+}
+
+/** Qdrant's status and words when `err` is its answer; undefined when Qdrant did not answer (unreachable, a timeout). */
+export function qdrantAnswer(err: unknown): { status: number; words: string } | undefined {
+  return err instanceof QdrantAnswerError ? { status: err.status, words: err.words } : undefined;
 }
 
 function errorText(body: string): string {

@@ -14,6 +14,7 @@
  */
 import { ERROR_CODES, isOperatorError } from "../../errors.ts";
 import type { CollectionConfig } from "../../qdrant/client.ts";
+import { qdrantAnswer } from "../../qdrant/rest.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { explained, qdrantOf } from "../shared/qdrant-of.ts";
 import type { QdrantConnectionObject } from "../shared/resolve-connection.ts";
@@ -25,16 +26,6 @@ export type GreenChange = { ok: true; changed: boolean } | { ok: false; reason: 
 /** The owner record of `r` (what green's metadata carries under OWNER_METADATA). */
 export function ownerOf(r: RolloutObject): GreenOwner {
   return { namespace: r.metadata?.namespace ?? "", name: r.metadata?.name ?? "", uid: r.metadata?.uid ?? "" };
-}
-
-/**
- * Qdrant's own refusal in a coded error (`PUT http://…/collections/x: 400 Wrong input: …`): its HTTP status
- * and words, or undefined when the error is not an answer of Qdrant's (unreachable, a timeout).
- */
-export function qdrantRefusal(err: unknown): { status: number; words: string } | undefined {
-  if (!isOperatorError(err, "QDRANT_API_ERROR")) return undefined;
-  const m = /^[A-Z]+ \S+: (\d{3}) ([\s\S]*)$/.exec(err.message);
-  return m ? { status: Number(m[1]), words: m[2] ?? "" } : undefined;
 }
 
 /** `config` with the owner stamp merged into its own metadata. */
@@ -60,7 +51,8 @@ export async function createGreen(ctx: OperatorContext, connection: QdrantConnec
       await api.createCollection(green, stampedConfig(config, ownerOf(r)));
       return { ok: true, changed: true };
     } catch (err) {
-      const refusal = qdrantRefusal(err);
+      // A refused key (401/403) and a missing collection are the connection's words, not a refused config.
+      const refusal = isOperatorError(err, "QDRANT_API_ERROR") ? qdrantAnswer(err) : undefined;
       if (refusal?.status === 409) return { ok: true, changed: false };
       if (refusal && refusal.status >= 400 && refusal.status < 500) {
         return { ok: false, refused: true, reason: ERROR_CODES.COLLECTION_CONFIG_REFUSED.reason, message: ctx.redactor.scrub(`${field}: Qdrant refused to create collection ${green} with it: ${refusal.words}`) };

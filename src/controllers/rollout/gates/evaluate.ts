@@ -22,8 +22,9 @@
  * pass saying so (Qdrant deletes a collection's aliases with it, so nobody queries it any more).
  * Comparing with it is looked up once per evaluation (collectionExists).
  */
-import { ERROR_CODES, isOperatorError } from "../../../errors.ts";
+import { ERROR_CODES } from "../../../errors.ts";
 import type { QdrantApi } from "../../../qdrant/client.ts";
+import { qdrantAnswer } from "../../../qdrant/rest.ts";
 import type { CollectionRolloutSpec } from "../../../api/v1alpha1/rollout.ts";
 import type { GateEvaluation } from "../steps.ts";
 import { minPointsRow, pointsWithinPercentRow, requireGreenRow } from "./counts.ts";
@@ -172,19 +173,13 @@ function refused(r: { row: GateResult; message: string }): GoldenResult {
 
 /**
  * Qdrant's answer inside a coded error from the adapter, when it was one a golden query can cause:
- * 400/422 (refused) or 404 (not found), with Qdrant's own words. The adapter (src/qdrant/rest.ts
- * qdrantError) writes `<METHOD> <url>: <status> <words>` for API errors and `<METHOD> <url>: <words>` for
- * a 404; the method and URL have no spaces (names in paths are percent-encoded). A 429 (rate limit) and
- * everything else are not refusals: retried.
+ * 400/422 (refused) or 404 (not found), with Qdrant's own words as the adapter keeps them beside its
+ * message (src/qdrant/rest.ts qdrantAnswer). A 429 (rate limit) and everything else are not refusals:
+ * retried.
  */
 export function qdrantAnswerOf(err: unknown): { kind: "refused" | "notFound"; words: string } | undefined {
-  if (isOperatorError(err, "QDRANT_API_ERROR")) {
-    const m = /^\S+ \S+: (400|422) ([\s\S]*)$/.exec(err.message);
-    return m ? { kind: "refused", words: m[2] ?? "" } : undefined;
-  }
-  if (isOperatorError(err, "QDRANT_NOT_FOUND")) {
-    const m = /^\S+ \S+: ([\s\S]*)$/.exec(err.message);
-    return { kind: "notFound", words: m?.[1] ?? err.message };
-  }
+  const answer = qdrantAnswer(err);
+  if (answer?.status === 400 || answer?.status === 422) return { kind: "refused", words: answer.words };
+  if (answer?.status === 404) return { kind: "notFound", words: answer.words };
   return undefined;
 }
