@@ -33,9 +33,19 @@ test("a drill restores the latest backup into a temporary collection, verifies, 
   assert.ok(job, "the drill ran as a Job");
   assert.equal(jobPlan(job).targetCollection, temporary);
 
-  const settled = await waitForRestore(w.ns, "drill", "watching for the next drill", (x) => x.status?.phase === "Watching");
-  assert.equal(settled.status?.lastVerifiedTime, r.status?.lastVerifiedTime);
-  assert.equal(await collectionExists(w.qdrant.url, temporary, w.apiKey), false, "the temporary collection is gone");
+  // The schedule is every minute, so a later drill may run meanwhile (it reuses the same temporary name).
+  // A quiet moment is a read of Watching, the temporary collection's absence, and a second read of the
+  // same Watching status: a drill that began in between would show in the second read.
+  const settled = await eventually("Watching with the temporary collection gone", async () => {
+    const before = await getRestore(w.ns, "drill");
+    if (before.status?.phase !== "Watching") return undefined;
+    const exists = await collectionExists(w.qdrant.url, temporary, w.apiKey);
+    const after = await getRestore(w.ns, "drill");
+    if (after.status?.phase !== "Watching" || after.status?.lastVerifiedTime !== before.status?.lastVerifiedTime) return undefined;
+    assert.equal(exists, false, "the temporary collection is gone while the drill watches");
+    return after;
+  }, 120_000);
+  assert.ok(Date.parse(settled.status!.lastVerifiedTime!) >= Date.parse(r.status!.lastVerifiedTime!), "lastVerifiedTime never goes back");
   assert.equal(await collectionExists(w.qdrant.url, w.collection, w.apiKey), true, "the source collection is untouched");
   const events = await eventsOf(w.ns, "drill");
   for (const reason of ["DrillVerified", "DeletedTemporaryCollection"]) assert.ok(events.some((e) => e.startsWith(`${reason}: `)), `a ${reason} event: ${events.join(" | ")}`);
