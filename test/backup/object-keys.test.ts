@@ -26,8 +26,8 @@ test("keys of a collection backup", () => {
   assert.equal(manifestKey(docs), `qdrant/prod/search/qdrant/_collections/docs/${ID}/manifest.json`);
   assert.equal(snapshotKey(docs, "8273645362781"), `qdrant/prod/search/qdrant/_collections/docs/${ID}/peer-8273645362781.snapshot`);
   assert.equal(snapshotKey(docs, "1", { compression: "zstd" }), `qdrant/prod/search/qdrant/_collections/docs/${ID}/peer-1.snapshot.zst`);
-  assert.equal(snapshotKey(docs, "1", { compression: "zstd", encrypted: true }), `qdrant/prod/search/qdrant/_collections/docs/${ID}/peer-1.snapshot.zst.enc`);
-  assert.equal(snapshotKey(docs, "1", { encrypted: true }), `qdrant/prod/search/qdrant/_collections/docs/${ID}/peer-1.snapshot.enc`);
+  assert.equal(snapshotKey(docs, "1", { compression: "zstd", encrypted: true }), `qdrant/prod/search/qdrant/_collections/docs/${ID}/peer-1.snapshot.zst.age`);
+  assert.equal(snapshotKey(docs, "1", { encrypted: true }), `qdrant/prod/search/qdrant/_collections/docs/${ID}/peer-1.snapshot.age`);
 });
 
 test("keys of a full-storage backup, and without a prefix", () => {

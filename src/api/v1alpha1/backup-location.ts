@@ -65,23 +65,35 @@ export const QdrantBackupLocationSpec = Type.Object(
     ),
     compression: Type.Optional(
       Type.Object(
-        { algorithm: StringEnum(["None", "Zstd"] as const, { default: "None" }), level: Type.Optional(Type.Integer({ minimum: 1, maximum: 22 })) },
-        { description: "Streaming compression of snapshot objects (not built yet: only None is accepted by the controller)." },
+        {
+          algorithm: StringEnum(["None", "Zstd"] as const, { default: "None", description: "Zstd: the backup Job compresses each snapshot while streaming it (objects end in .zst; the zstd command reads them)." }),
+          level: Type.Optional(Type.Integer({ minimum: 1, maximum: 22, description: "Zstandard level (default 3): higher is smaller and slower." })),
+        },
+        {
+          description: "Streaming compression of snapshot objects. Qdrant cannot pull such objects itself: restores stream them through a Job (method Upload).",
+          ...cel({ rule: "self.algorithm == 'Zstd' || !has(self.level)", message: "level applies only to algorithm Zstd", fieldPath: ".level" }),
+        },
       ),
     ),
     encryption: Type.Optional(
       Type.Object(
-        { keySecretRef: SecretKeySelector },
-        { description: "Client-side encryption with a key from a Secret (not built yet). Qdrant cannot pull such objects itself: restores stream them through a Job." },
+        {
+          keySecretRef: {
+            ...SecretKeySelector,
+            description:
+              "Secret key holding an age key file: AGE-SECRET-KEY-1… identities and/or age1… recipients, one per line, # comments. Backups are encrypted to the first identity's recipient and to every recipient line; restores try every identity. To rotate, put the new identity first and keep the old one after it until the old backups are gone.",
+          },
+        },
+        { description: "Client-side encryption in the age format (after compression; objects end in .age; the age command decrypts them). Qdrant cannot pull such objects itself: restores stream them through a Job (method Upload)." },
       ),
     ),
     objectLock: Type.Optional(
       Type.Object(
         {
-          mode: StringEnum(["Governance", "Compliance"] as const),
-          retainDays: Type.Integer({ minimum: 1, description: "Objects cannot be deleted before this many days; retention respects it." }),
+          mode: StringEnum(["Governance", "Compliance"] as const, { description: "S3 Object Lock retention mode of every object of a backup." }),
+          retainDays: Type.Integer({ minimum: 1, maximum: 36500, description: "Each backup's objects (its manifest included) cannot be deleted for this many days after the backup; retention prunes a backup only after that date." }),
         },
-        { description: "Immutable backups through S3 Object Lock (not built yet)." },
+        { description: "Immutable backups through S3 Object Lock. The bucket must have been created with Object Lock enabled: the location's Ready condition says when it has not." },
       ),
     ),
   },

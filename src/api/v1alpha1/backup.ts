@@ -60,6 +60,12 @@ export const QdrantBackupStatus = Type.Object({
   sizeBytes: Type.Optional(Type.Integer({ minimum: 0 })),
   collections: Type.Optional(Type.Array(BackupCollectionStatus, { description: "Collection mode: each backed-up collection. FullStorage mode: the collections the storage held." })),
   jobName: Type.Optional(Type.String()),
+  objectLock: Type.Optional(
+    Type.Object(
+      { mode: StringEnum(["Governance", "Compliance"] as const), retainUntil: Type.String({ format: "date-time" }) },
+      { description: "S3 Object Lock of the backup's objects, as its Job wrote them: retention never prunes it before retainUntil." },
+    ),
+  ),
   failure: Type.Optional(Type.Object({ reason: Type.String(), message: Type.String() }, { description: "Why the backup failed, as the Job reported it." })),
 });
 export type QdrantBackupStatus = Static<typeof QdrantBackupStatus>;

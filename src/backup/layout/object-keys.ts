@@ -2,7 +2,7 @@
  * Where a backup's objects live in the bucket. The layout, under the location's prefix:
  *
  *   <prefix>/<namespace>/<connection>/_collections/<collection>/<backupId>/manifest.json
- *   <prefix>/<namespace>/<connection>/_collections/<collection>/<backupId>/peer-<peerId>.snapshot[.zst][.enc]
+ *   <prefix>/<namespace>/<connection>/_collections/<collection>/<backupId>/peer-<peerId>.snapshot[.zst][.age]
  *   <prefix>/<namespace>/<connection>/_storage/<backupId>/manifest.json           (FullStorage mode)
  *   <prefix>/<namespace>/<connection>/_storage/<backupId>/peer-<peerId>.snapshot…
  *
@@ -36,7 +36,7 @@ export const MAX_KEY_BYTES = 1024;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const PEER_ID = /^[0-9]{1,20}$/;
-const SNAPSHOT_FILE = /^peer-([0-9]{1,20})\.snapshot(\.zst)?(\.enc)?$/;
+const SNAPSHOT_FILE = /^peer-([0-9]{1,20})\.snapshot(\.zst)?(\.age)?$/;
 const COLLECTIONS = "_collections";
 const STORAGE = "_storage";
 
@@ -88,7 +88,7 @@ export function snapshotKey(parts: BackupKeyParts, peerId: string, encoding: Sna
 /** The last segment of a peer's snapshot object, e.g. `peer-1234.snapshot.zst`. */
 export function snapshotFileName(peerId: string, encoding: SnapshotEncoding = {}): string {
   if (!PEER_ID.test(peerId)) throw new RangeError(`${JSON.stringify(peerId)} is not a Qdrant peer id (a decimal u64)`);
-  const suffix = `${encoding.compression === "zstd" ? ".zst" : ""}${encoding.encrypted === true ? ".enc" : ""}`;
+  const suffix = `${encoding.compression === "zstd" ? ".zst" : ""}${encoding.encrypted === true ? ".age" : ""}`;
   return `peer-${peerId}.snapshot${suffix}`;
 }
 

@@ -50,6 +50,20 @@ export const BackupJobPlan = Type.Object({
     serverSideEncryption: Type.Optional(Type.Object({ type: StringEnum(["AES256", "aws:kms"] as const), kmsKeyId: Type.Optional(Type.String()) })),
     storageClass: Type.Optional(Type.String()),
   }),
+  /**
+   * How each snapshot object is stored (the location's spec.compression and spec.encryption): compress,
+   * then encrypt, both while streaming. The age key file itself comes by the ENCRYPTION_KEYS variable
+   * (JOB_ENV.encryptionKeys, from the Secret by secretKeyRef), never in the plan.
+   */
+  encoding: Type.Optional(
+    Type.Object({
+      compression: Type.Optional(Type.Object({ algorithm: Type.Literal("zstd"), level: Type.Integer({ minimum: 1, maximum: 22 }) })),
+      /** keyRef: which Secret key holds the key file ("<secret>/<key>"), recorded in the manifest. */
+      encryption: Type.Optional(Type.Object({ scheme: Type.Literal("age-v1"), keyRef: Name() })),
+    }),
+  ),
+  /** The location's spec.objectLock: every object of the backup, manifest included, is written locked until the Job's start plus retainDays. */
+  objectLock: Type.Optional(Type.Object({ mode: StringEnum(["Governance", "Compliance"] as const), retainDays: Type.Integer({ minimum: 1 }) })),
   /** Recorded in every manifest, and part of every key (namespace, connection). */
   source: Type.Object({
     namespace: Name(),
@@ -99,6 +113,8 @@ export const BackupJobSuccess = Type.Object({
   files: Type.Optional(Files),
   /** Collection mode, `all` or a pattern: the collections it matched and left out (the plan's exclude that existed). */
   excluded: Type.Optional(Type.Array(ExcludedCollection)),
+  /** Set when the location asks for Object Lock: the retain-until date every object of the backup was written with. */
+  objectLock: Type.Optional(Type.Object({ mode: StringEnum(["Governance", "Compliance"] as const), retainUntil: Type.String() })),
   /** Set when collections (or the storage's collections) were cut from the end to fit the termination message; the manifests list them all. */
   truncated: Type.Optional(Type.Literal(true)),
   storage: Type.Optional(

@@ -15,9 +15,11 @@ export const JOB_ENV = {
   qdrantCaFile: "QDRANT_CA_FILE",
   /** Path of a PEM file (a mounted Secret) with the S3 endpoint's CA. */
   s3CaFile: "S3_CA_FILE",
+  /** The location's age key file (spec.encryption.keySecretRef), for Jobs that encrypt or decrypt objects. */
+  encryptionKeys: "ENCRYPTION_KEYS",
   /** Where to write the result; defaults to /dev/termination-log (termination-message.ts). */
   resultFile: "RESULT_FILE",
 } as const;
 
 /** The variables whose values are secrets: every Job command registers them with its redactor. */
-export const JOB_SECRET_ENV = [JOB_ENV.qdrantApiKey, JOB_ENV.awsSecretAccessKey, JOB_ENV.awsSessionToken] as const;
+export const JOB_SECRET_ENV = [JOB_ENV.qdrantApiKey, JOB_ENV.awsSecretAccessKey, JOB_ENV.awsSessionToken, JOB_ENV.encryptionKeys] as const;

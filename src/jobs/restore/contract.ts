@@ -50,8 +50,12 @@ export const RestorePeerFile = Type.Object({
   /** Bytes and SHA-256 of the snapshot as Qdrant made it (the checksum Qdrant's recover verifies). */
   size: Count,
   sha256: Sha256,
-  /** The object's own bytes, when they differ (compressed or encrypted; not restorable before #15). */
+  /** The object's own bytes, when they differ (compressed or encrypted): checked while the Job streams them. */
   stored: Type.Optional(Type.Object({ size: Count, sha256: Sha256 })),
+  /** The manifest's codec: the Job decompresses while it streams (method Upload only). */
+  compression: Type.Optional(Type.Object({ algorithm: Type.Literal("zstd") })),
+  /** The manifest's encryption: the Job decrypts with the ENCRYPTION_KEYS key file (method Upload only). */
+  encryption: Type.Optional(Type.Object({ scheme: Type.Literal("age-v1"), keyRef: Type.Optional(Type.String()) })),
 });
 export type RestorePeerFile = Static<typeof RestorePeerFile>;
 
