@@ -84,6 +84,12 @@ const CASES: Array<[string, Record<string, unknown>, RegExp]> = [
   ["QdrantBackupLocation", { s3: { ...s3, bucket: "Bad_Bucket" } }, /spec\.s3\.bucket/],
   ["QdrantBackupLocation", { s3: { ...s3, credentials: {} } }, /spec\.s3\.credentials.*exactly one of secretRef or fromEnvironment/],
   ["QdrantBackupLocation", { s3: { ...s3, serverSideEncryption: { type: "AES256", kmsKeyId: "k" } } }, /spec\.s3\.serverSideEncryption\.kmsKeyId/],
+  ["QdrantBackupLocation", { s3, compression: { algorithm: "None", level: 9 } }, /spec\.compression\.level.*level applies only to algorithm Zstd/],
+  ["QdrantBackupLocation", { s3, compression: { algorithm: "Zstd", level: 23 } }, /spec\.compression\.level/],
+  ["QdrantBackupLocation", { s3, compression: { algorithm: "Gzip" } }, /spec\.compression\.algorithm/],
+  ["QdrantBackupLocation", { s3, encryption: { keySecretRef: { name: "age-key" } } }, /spec\.encryption\.keySecretRef\.key/],
+  ["QdrantBackupLocation", { s3, objectLock: { mode: "Governance", retainDays: 0 } }, /spec\.objectLock\.retainDays/],
+  ["QdrantBackupLocation", { s3, objectLock: { mode: "Legal", retainDays: 7 } }, /spec\.objectLock\.mode/],
 ];
 
 test(`${CASES.length} malformed resources are refused by kubectl apply, each naming its field`, async (t) => {
