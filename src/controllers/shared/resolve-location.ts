@@ -61,6 +61,26 @@ function caKey(spec: QdrantBackupLocationSpec): SecretKeyUse | undefined {
   return ref ? { ref, field: "spec.s3.caSecretRef", job: { file: { volume: "s3-ca", dir: S3_CA_DIR, pathEnv: JOB_ENV.s3CaFile } } } : undefined;
 }
 
+/**
+ * The location's age key file (spec.encryption.keySecretRef), handed to a Job as ENCRYPTION_KEYS by
+ * secretKeyRef. Not in locationSecretKeys: only a Job that encrypts or decrypts gets it (a restore of an
+ * unencrypted backup from an encrypting location does not), so each caller adds it when it needs it.
+ */
+export function locationEncryptionKey(spec: QdrantBackupLocationSpec): SecretKeyUse | undefined {
+  const ref = spec.encryption?.keySecretRef;
+  return ref ? { ref: { name: ref.name, key: ref.key }, field: "spec.encryption.keySecretRef", job: { env: JOB_ENV.encryptionKeys } } : undefined;
+}
+
+/**
+ * The location's key file, read (and registered with the redactor) for a check before a Job starts; SECRET_NOT_FOUND naming `spec.encryption.keySecretRef` (prefixed
+ * with the location) when the Secret or its key is missing. Undefined when the location has no encryption.
+ */
+export async function readLocationEncryptionKey(ctx: OperatorContext, location: BackupLocationObject, opts: ResolveOptions = {}): Promise<string | undefined> {
+  const use = locationEncryptionKey(location.spec);
+  if (!use) return undefined;
+  return readSecretKey(ctx.client, ctx.redactor, namespaceOf(location), use.ref, `${where(location, opts)}${use.field}`);
+}
+
 /** Every Secret key the location uses: the static credentials (none for fromEnvironment) and the CA. */
 export function locationSecretKeys(spec: QdrantBackupLocationSpec): SecretKeyUse[] {
   const creds = credentialKeys(spec);
