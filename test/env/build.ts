@@ -44,6 +44,8 @@ const RECIPES: Record<string, Recipe> = {
     ldflags: k8sVersionFlags,
   },
   minio: { dir: "minio", packages: ["github.com/minio/minio", "./cmd/minio-user"] },
+  // The age reference CLI, for the codec's interop tests (test/backup/codec-interop.test.ts).
+  age: { dir: "age", packages: ["filippo.io/age/cmd/age", "filippo.io/age/cmd/age-keygen"] },
 };
 
 /** Absolute paths of every binary the environment runs. */
@@ -55,6 +57,9 @@ export interface Binaries {
   kubectl: string;
   minio: string;
   minioUser: string;
+  /** filippo.io/age's `age` and `age-keygen`, which no component runs: tests read stored objects with them. */
+  age: string;
+  ageKeygen: string;
 }
 
 async function recipeHash(recipe: Recipe): Promise<string> {
@@ -163,6 +168,7 @@ export async function ensureBinaries(log: (line: string) => void = (l) => proces
   const etcd = await buildRecipe("etcd", RECIPES.etcd!, log);
   const k8s = await buildRecipe("k8s", RECIPES.k8s!, log);
   const minio = await buildRecipe("minio", RECIPES.minio!, log);
+  const age = await ensureAgeBinaries(log);
   const bins: Binaries = {
     etcd: join(etcd, "etcd"),
     kubeApiserver: join(k8s, "kube-apiserver"),
@@ -171,7 +177,19 @@ export async function ensureBinaries(log: (line: string) => void = (l) => proces
     kubectl: join(k8s, "kubectl"),
     minio: join(minio, "minio"),
     minioUser: join(minio, "minio-user"),
+    ...age,
   };
   for (const path of Object.values(bins) as string[]) await stat(path);
+  return bins;
+}
+
+/**
+ * The age CLI's binaries, built (or found in the cache) on their own: ensureBinaries builds them with the
+ * rest, and a test run against an environment started before they existed builds them here (~1 min cold).
+ */
+export async function ensureAgeBinaries(log: (line: string) => void = (l) => process.stderr.write(l + "\n")): Promise<{ age: string; ageKeygen: string }> {
+  const dir = await buildRecipe("age", RECIPES.age!, log);
+  const bins = { age: join(dir, "age"), ageKeygen: join(dir, "age-keygen") };
+  for (const path of Object.values(bins)) await stat(path);
   return bins;
 }
