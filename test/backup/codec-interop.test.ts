@@ -37,10 +37,10 @@ async function sha256Of(command: string, args: string[], stdinFile?: string): Pr
   const child = spawn(command, args, { stdio: [stdinFile ? "pipe" : "ignore", "pipe", "pipe"] });
   if (stdinFile) void pipeline(createReadStream(stdinFile), child.stdin!);
   let stderr = "";
-  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
   const h = createHash("sha256");
   const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-  for await (const c of child.stdout) h.update(c as Buffer);
+  for await (const c of child.stdout!) h.update(c as Buffer);
   const code = await exited;
   assert.equal(code, 0, `${command} ${args.join(" ")} exited ${code}: ${stderr}`);
   return h.digest("hex");
