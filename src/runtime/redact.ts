@@ -45,8 +45,12 @@ export class Redactor {
     const s = typeof value === "string" ? value : value.toString("utf8");
     if (s.length < MIN_SECRET_LENGTH) return;
     const forms = [s, JSON.stringify(s).slice(1, -1), Buffer.from(s).toString("base64"), encodeURIComponent(s)];
-    // A multi-line secret (a PEM key) is also scrubbed line by line: a log may show a fragment.
-    for (const line of s.split(/\r?\n/)) if (line.length >= 16) forms.push(line);
+    // A multi-line secret (a PEM key, an age key file of identities) is also scrubbed line by line, each
+    // line trimmed: a log or an error may quote one identity alone, without the file's indentation.
+    for (const line of s.split(/\r?\n/)) {
+      const trimmed = line.trim();
+      if (trimmed.length >= 16) forms.push(trimmed, line);
+    }
     let changed = false;
     for (const f of forms) {
       if (f.length >= MIN_SECRET_LENGTH && !this.#values.has(f)) {

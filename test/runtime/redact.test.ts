@@ -67,3 +67,12 @@ test("the pretty format puts controller and object first and keeps the fields", 
   const line = formatPretty(JSON.stringify({ level: "info", time: "2030-01-01T00:00:00.000Z", controller: "widgets", namespace: "ns", name: "a", reconcileID: "r1", msg: "Reconciling" }));
   assert.equal(line, "2030-01-01T00:00:00.000Z INFO  [widgets ns/a] Reconciling reconcileID=r1\n");
 });
+
+test("a multi-line secret (an age key file) is scrubbed line by line, each line trimmed", () => {
+  const identity = "AGE-SECRET-KEY-1GCF8SJQ74CF0HMSNY43RYF43Z9XZ40C5KXS76M2RRHTW2EXM25HQ3EXSJC";
+  const old = "AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSJMZ8AB";
+  const r = new Redactor();
+  r.register(`# created: 2026-12-02T08:00:00Z\n  ${identity}  \r\n\t${old}\n`);
+  assert.equal(r.scrub(`line: ${identity}`), `line: ${REDACTED}`);
+  assert.equal(r.scrub(`got ${old} here`), `got ${REDACTED} here`);
+});
