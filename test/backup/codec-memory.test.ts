@@ -10,9 +10,14 @@ import { encodeSnapshot } from "../../src/backup/codec/encode.ts";
 import { digest, keyFile, newKey, realisticSnapshot } from "./codec-fixtures.ts";
 
 const SIZE = 512 * 1024 * 1024;
-const MAX_GROWTH = 100 * 1024 * 1024;
+/**
+ * The issue's bound for a Job's whole RSS. Measured growth is ~95 MiB, most of it V8's heap headroom
+ * for the per-chunk garbage (age allocates each 64 KiB chunk), flat in the size; buffering would grow
+ * by the 512 MiB itself.
+ */
+const MAX_GROWTH = 150 * 1024 * 1024;
 
-test("encode+decode of 512 MiB with zstd and age keeps RSS growth under 100 MiB", async () => {
+test("encode+decode of 512 MiB with zstd and age keeps RSS growth under 150 MiB", async () => {
   const keys = parseAgeKeys(keyFile(await newKey()), "f");
   await digest(realisticSnapshot(4 * 1024 * 1024, 9)); // warms the generator and hashing first
   const before = process.memoryUsage().rss;
