@@ -45,7 +45,7 @@ test("a drill restores the latest backup into a temporary collection, verifies, 
     assert.equal(exists, false, "the temporary collection is gone while the drill watches");
     return after;
   }, 120_000);
-  assert.ok(Date.parse(settled.status!.lastVerifiedTime!) >= Date.parse(r.status!.lastVerifiedTime!), "lastVerifiedTime never goes back");
+  assert.ok(Date.parse(settled.status!.lastVerifiedTime!) >= Date.parse(r.status.lastVerifiedTime!), "lastVerifiedTime never goes back");
   assert.equal(await collectionExists(w.qdrant.url, w.collection, w.apiKey), true, "the source collection is untouched");
   const events = await eventsOf(w.ns, "drill");
   for (const reason of ["DrillVerified", "DeletedTemporaryCollection"]) assert.ok(events.some((e) => e.startsWith(`${reason}: `)), `a ${reason} event: ${events.join(" | ")}`);

@@ -70,7 +70,7 @@ export const QdrantBackupLocationSpec = Type.Object(
           level: Type.Optional(Type.Integer({ minimum: 1, maximum: 22, description: "Zstandard level (default 3): higher is smaller and slower." })),
         },
         {
-          description: "Streaming compression of snapshot objects. Qdrant cannot pull such objects itself: restores stream them through a Job (method Upload).",
+          description: "Streaming compression of snapshot objects (being built, #15: the codec exists, the backup Job does not use it yet, so objects are written uncompressed). Qdrant cannot pull such objects itself: restores stream them through a Job (method Upload).",
           ...cel({ rule: "self.algorithm == 'Zstd' || !has(self.level)", message: "level applies only to algorithm Zstd", fieldPath: ".level" }),
         },
       ),
@@ -84,7 +84,7 @@ export const QdrantBackupLocationSpec = Type.Object(
               "Secret key holding an age key file: AGE-SECRET-KEY-1… identities and/or age1… recipients, one per line, # comments. Backups are encrypted to the first identity's recipient and to every recipient line; restores try every identity. To rotate, put the new identity first and keep the old one after it until the old backups are gone.",
           },
         },
-        { description: "Client-side encryption in the age format (after compression; objects end in .age; the age command decrypts them). Qdrant cannot pull such objects itself: restores stream them through a Job (method Upload)." },
+        { description: "Client-side encryption in the age format, after compression (being built, #15: the codec exists, the backup Job does not use it yet, so objects are written unencrypted). Objects will end in .age and the age command decrypts them; Qdrant cannot pull such objects itself: restores stream them through a Job (method Upload)." },
       ),
     ),
     objectLock: Type.Optional(
@@ -93,7 +93,7 @@ export const QdrantBackupLocationSpec = Type.Object(
           mode: StringEnum(["Governance", "Compliance"] as const, { description: "S3 Object Lock retention mode of every object of a backup." }),
           retainDays: Type.Integer({ minimum: 1, maximum: 36500, description: "Each backup's objects (its manifest included) cannot be deleted for this many days after the backup; retention prunes a backup only after that date." }),
         },
-        { description: "Immutable backups through S3 Object Lock. The bucket must have been created with Object Lock enabled: the location's Ready condition says when it has not." },
+        { description: "Immutable backups through S3 Object Lock (not built yet, #15: objects are written unlocked). The bucket must have been created with Object Lock enabled." },
       ),
     ),
   },
