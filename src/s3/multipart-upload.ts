@@ -18,6 +18,7 @@ import {
   type PutObjectCommandInput,
   type S3Client,
 } from "@aws-sdk/client-s3";
+import { createHash } from "node:crypto";
 
 export interface MultipartUploadOptions {
   client: S3Client;
@@ -26,6 +27,11 @@ export interface MultipartUploadOptions {
   partSize: number;
   /** Parts in flight at once. */
   concurrency: number;
+  /**
+   * Send each part's (or the single object's) Content-MD5: S3 requires it of an upload with an Object
+   * Lock retention period (ObjectLockMode in `params`), and the SDK does not add it.
+   */
+  contentMd5?: boolean;
   /** Called with each chunk before it is copied: hashing and counting happen in the same pass. */
   onChunk?: (chunk: Buffer) => void;
   /** Runs after the last byte and before the upload is completed; throwing aborts the upload. */
@@ -71,6 +77,7 @@ export async function multipartUpload(source: AsyncIterable<Buffer>, opts: Multi
   let nextPart = 1;
 
   // A function, not inline checks: a part can fail while this loop awaits, which flow narrowing cannot see.
+  const md5 = (buf: Buffer, length: number): { ContentMD5?: string } => (opts.contentMd5 ? { ContentMD5: createHash("md5").update(buf.subarray(0, length)).digest("base64") } : {});
   const throwIfFailed = (): void => {
     if (failure) throw failure;
   };
@@ -84,7 +91,7 @@ export async function multipartUpload(source: AsyncIterable<Buffer>, opts: Multi
 
   const sendPart = (buf: Buffer, length: number, partNumber: number, id: string) => {
     const p = client
-      .send(new UploadPartCommand({ Bucket: params.Bucket, Key: params.Key, UploadId: id, PartNumber: partNumber, Body: buf.subarray(0, length), ContentLength: length }), { abortSignal: opts.signal })
+      .send(new UploadPartCommand({ Bucket: params.Bucket, Key: params.Key, UploadId: id, PartNumber: partNumber, Body: buf.subarray(0, length), ContentLength: length, ...md5(buf, length) }), { abortSignal: opts.signal })
       .then((res) => {
         completed.push({ PartNumber: partNumber, ETag: res.ETag });
       })
@@ -121,7 +128,7 @@ export async function multipartUpload(source: AsyncIterable<Buffer>, opts: Multi
     opts.beforeComplete?.();
     if (uploadId === undefined) {
       // Shorter than one part: one request, no multipart upload to clean up.
-      await client.send(new PutObjectCommand({ ...params, Body: current.subarray(0, filled), ContentLength: filled }), { abortSignal: opts.signal });
+      await client.send(new PutObjectCommand({ ...params, Body: current.subarray(0, filled), ContentLength: filled, ...md5(current, filled) }), { abortSignal: opts.signal });
       return { size, parts: 1 };
     }
     if (filled > 0) sendPart(current, filled, nextPart++, uploadId);

@@ -50,6 +50,8 @@ export interface JobEnv {
   apiKey?: string;
   accessKeyId?: string;
   secretAccessKey?: string;
+  /** The age key file, as the location's spec.encryption.keySecretRef holds it. */
+  encryptionKeys?: string;
 }
 
 /** A Job's secrets as the controller hands them over: the test environment's MinIO keys unless `env` gives others. */
@@ -59,6 +61,7 @@ export function jobSecrets(env: JobEnv = {}): Record<string, string | undefined>
     [JOB_ENV.awsAccessKeyId]: env.accessKeyId ?? s3.accessKeyId,
     [JOB_ENV.awsSecretAccessKey]: env.secretAccessKey ?? s3.secretAccessKey,
     [JOB_ENV.qdrantApiKey]: env.apiKey || undefined,
+    [JOB_ENV.encryptionKeys]: env.encryptionKeys,
   };
 }
 

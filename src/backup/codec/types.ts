@@ -29,4 +29,4 @@ export interface ObjectEncoding {
 }
 
 /** The manifest's `encryption.scheme` for age v1 files. */
-export const AGE_SCHEME = "age-v1";
+export const AGE_SCHEME = "age-v1" as const;

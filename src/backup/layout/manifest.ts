@@ -134,6 +134,11 @@ export const Manifest = Type.Object({
 });
 export type Manifest = Static<typeof Manifest>;
 
+/** The bytes the backup's objects take in the bucket: each file's stored size (compressed, encrypted) or its snapshot's. */
+export function storedBytes(m: Pick<Manifest, "peers">): number {
+  return m.peers.reduce((n, p) => n + (p.file.stored?.size ?? p.file.size), 0);
+}
+
 export type ParseManifestResult = { ok: true; manifest: Manifest } | { ok: false; error: string };
 
 const ajv = new Ajv({ allErrors: true, strict: false });

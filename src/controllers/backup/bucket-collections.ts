@@ -17,7 +17,7 @@
  * TTL is a day), so the next reconcile reads them again.
  */
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { Manifest } from "../../backup/layout/manifest.ts";
+import { storedBytes, type Manifest } from "../../backup/layout/manifest.ts";
 import { MANIFEST_FILE, manifestKey } from "../../backup/layout/object-keys.ts";
 import { isOperatorError } from "../../errors.ts";
 import type { BackupJobCollectionResult, BackupJobSuccess } from "../../jobs/backup/contract.ts";
@@ -79,9 +79,17 @@ export function needsBucketCollections(outcome: JobOutcome): outcome is Extract<
 export function resultFromManifests(backupId: string, mode: "Collection" | "FullStorage", manifests: readonly ReadManifest[]): BackupJobSuccess | undefined {
   const ours = manifests.filter((m) => m.manifest.backupId === backupId && m.manifest.mode === mode);
   if (ours.length === 0) return undefined;
-  const size = (m: Manifest) => m.peers.reduce((n, p) => n + p.file.size, 0);
   const times = (k: "startTime" | "completionTime") => ours.map((m) => m.manifest.timings[k]).sort();
-  const base = { ok: true as const, backupId, startTime: times("startTime")[0]!, completionTime: times("completionTime").at(-1)!, sizeBytes: ours.reduce((n, m) => n + size(m.manifest), 0) };
+  // The latest retain-until of any manifest: no object of the backup may be pruned before it.
+  const lock = ours.map((m) => m.manifest.objectLock).filter((l) => l !== undefined).sort((a, b) => Date.parse(a.retainUntil) - Date.parse(b.retainUntil)).at(-1);
+  const base = {
+    ok: true as const,
+    backupId,
+    startTime: times("startTime")[0]!,
+    completionTime: times("completionTime").at(-1)!,
+    sizeBytes: ours.reduce((n, m) => n + storedBytes(m.manifest), 0),
+    ...(lock ? { objectLock: { ...lock } } : {}),
+  };
   if (mode === "FullStorage") {
     const { key, manifest } = ours[0]!;
     return {
@@ -111,7 +119,7 @@ export function withBucketCollections(result: BackupJobSuccess, manifests: reado
     const c = manifest.collection;
     if (manifest.mode !== "Collection" || c === undefined || known.has(c.name)) continue;
     known.add(c.name);
-    added.push({ name: c.name, manifestKey: key, pointsCount: c.pointsCount, sizeBytes: manifest.peers.reduce((n, p) => n + p.file.size, 0) });
+    added.push({ name: c.name, manifestKey: key, pointsCount: c.pointsCount, sizeBytes: storedBytes(manifest) });
   }
   added.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { ...whole, collections: [...(result.collections ?? []), ...added] };

@@ -14,8 +14,9 @@ import { callTimeoutSeconds, connectionUrl, peerDiscovery, tlsOptions } from "..
 import { s3Target } from "../../s3/client.ts";
 import { JOB_NODE_OPTIONS, jobTemplate } from "../shared/job-template.ts";
 import { connectionJobEnvironment, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
-import { locationJobEnvironment, type BackupLocationObject } from "../shared/resolve-location.ts";
-import { mergeJobEnvironments } from "../shared/secrets.ts";
+import { locationEncryptionKey, locationJobEnvironment, type BackupLocationObject } from "../shared/resolve-location.ts";
+import { jobEnvironmentFor, mergeJobEnvironments } from "../shared/secrets.ts";
+import { AGE_SCHEME } from "../../backup/codec/types.ts";
 import { SCHEDULE_LABEL, SCHEDULED_TIME_ANNOTATION } from "../../api/labels.ts";
 import { BACKUP_LABEL, backupJobName, CONTAINER_NAME, labelValue } from "./names.ts";
 import type { BackupObject } from "./types.ts";
@@ -78,8 +79,23 @@ export function buildBackupPlan(backup: BackupObject, connection: QdrantConnecti
       ...(scheduleName ? { scheduleName } : {}),
       ...(scheduledTime ? { scheduledTime } : {}),
     },
+    ...encodingOf(location),
     operatorVersion: settings.operatorVersion,
     ...(mode === "Collection" && sel && sel.names === undefined && settings.exclude?.length ? { exclude: settings.exclude.map((e) => ({ ...e })) } : {}),
+  };
+}
+
+/** Default zstd level: zstd's own default, a good speed/size balance for snapshots. */
+export const DEFAULT_ZSTD_LEVEL = 3;
+
+/** The location's compression, encryption and Object Lock, as the plan says them (the key file itself goes by env). */
+function encodingOf(location: BackupLocationObject): Pick<BackupJobPlan, "encoding" | "objectLock"> {
+  const { compression, encryption, objectLock } = location.spec;
+  const zstd = compression?.algorithm === "Zstd" ? { algorithm: "zstd" as const, level: compression.level ?? DEFAULT_ZSTD_LEVEL } : undefined;
+  const age = encryption ? { scheme: AGE_SCHEME, keyRef: `${encryption.keySecretRef.name}/${encryption.keySecretRef.key}` } : undefined;
+  return {
+    ...(zstd || age ? { encoding: { ...(zstd ? { compression: zstd } : {}), ...(age ? { encryption: age } : {}) } } : {}),
+    ...(objectLock ? { objectLock: { mode: objectLock.mode, retainDays: objectLock.retainDays } } : {}),
   };
 }
 
@@ -88,7 +104,9 @@ export function buildBackupJob(backup: BackupObject, connection: QdrantConnectio
   const name = backup.metadata?.name ?? "";
   const plan = backupPlan.check(buildBackupPlan(backup, connection, location, settings));
   // Secrets by reference only: the API key and S3 credentials by secretKeyRef, each CA a mounted Secret.
-  const secrets = mergeJobEnvironments(connectionJobEnvironment(connection.spec), locationJobEnvironment(location.spec));
+  // The age key file too, when the location encrypts (by secretKeyRef: the plan names only its Secret).
+  const key = locationEncryptionKey(location.spec);
+  const secrets = mergeJobEnvironments(connectionJobEnvironment(connection.spec), locationJobEnvironment(location.spec), jobEnvironmentFor(key ? [key] : []));
   return jobTemplate({
     name: backupJobName(name),
     owner: backup,

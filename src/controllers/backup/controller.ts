@@ -28,7 +28,7 @@ import { namespacedValue } from "../../runtime/indexers.ts";
 import { controllerOf, type KubeObject } from "../../runtime/resource.ts";
 import { GROUP } from "../../api/group.ts";
 import { OPERATOR_VERSION } from "../../version.ts";
-import { checkLocationUsable, locationNotFound, type BackupLocationObject } from "../shared/resolve-location.ts";
+import { checkLocationUsable, locationNotFound, readLocationAgeKeys, type BackupLocationObject } from "../shared/resolve-location.ts";
 import { checkConnectionSecrets, connectionAddress, connectionNotFound, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import { JOBS, PODS, QDRANT_BACKUPS } from "../resources.ts";
 import type { OperatorContext } from "../shared/context.ts";
@@ -171,6 +171,8 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
           // A Job whose Secret is missing would sit in CreateContainerConfigError with no end: check first.
           await checkConnectionSecrets(ctx, connection);
           await checkLocationUsable(ctx, location);
+          // The key file a Job that encrypts would refuse: said here, naming the Secret, before any snapshot.
+          await readLocationAgeKeys(ctx, location);
           qdrantUrl = (await connectionAddress(ctx, connection)).url;
         } catch (err) {
           if (!isOperatorError(err)) throw err;

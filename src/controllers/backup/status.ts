@@ -107,7 +107,8 @@ function fromJob(base: QdrantBackupStatus, conds: (...u: ConditionUpdate[]) => Q
       // What a backup of all or a pattern left out is in its manifests (excluded); the message names it.
       const left = r.excluded?.length ? ` Left out ${r.excluded.length === 1 ? "a collection" : `${r.excluded.length} collections`} the operator is building: ${r.excluded.map((e) => e.name).join(", ")}.` : "";
       // A result read from the manifests keeps the note on why the Job's own could not be read.
-      const message = `Backed up ${what} (${r.sizeBytes} bytes) as ${r.backupId}.${left}${outcome.note ? ` ${outcome.note}` : ""}`;
+      const locked = r.objectLock ? ` Locked (${r.objectLock.mode}) until ${r.objectLock.retainUntil}.` : "";
+      const message = `Backed up ${what} (${r.sizeBytes} bytes) as ${r.backupId}.${left}${locked}${outcome.note ? ` ${outcome.note}` : ""}`;
       return {
         ...base,
         ...ids,
@@ -119,6 +120,7 @@ function fromJob(base: QdrantBackupStatus, conds: (...u: ConditionUpdate[]) => Q
         ...(r.collections || r.storage ? { collections } : {}),
         ...(r.manifestKey ? { manifestKey: r.manifestKey } : {}),
         ...(r.files ? { files: r.files.map((f) => ({ ...f })) } : {}),
+        ...(r.objectLock ? { objectLock: { ...r.objectLock } } : {}),
         conditions: conds(ACCEPTED, { type: "Ready", status: "True", reason: "Succeeded", message }, { type: "Failed", status: "False", reason: "Succeeded", message }),
       };
     }

@@ -21,6 +21,8 @@ import { buildS3Client, checkEncryptedWrite, presignGetObject, s3Target, type St
 import { QDRANT_BACKUP_LOCATIONS } from "../resources.ts";
 import type { OperatorContext } from "./context.ts";
 import { fieldPrefix, findReferenced, type ObjectLookup, type ResolveOptions } from "./resolve-object.ts";
+import { parseAgeKeys } from "../../backup/codec/age-keys.ts";
+import type { AgeKeys } from "../../backup/codec/types.ts";
 import { checkSecretKeys, jobEnvironmentFor, readSecretKey, type JobEnvironment, type SecretKeyUse } from "./secrets.ts";
 
 export interface BackupLocationObject extends KubeObject {
@@ -79,6 +81,18 @@ export async function readLocationEncryptionKey(ctx: OperatorContext, location: 
   const use = locationEncryptionKey(location.spec);
   if (!use) return undefined;
   return readSecretKey(ctx.client, ctx.redactor, namespaceOf(location), use.ref, `${where(location, opts)}${use.field}`);
+}
+
+/**
+ * The location's key file, read and parsed, for the check before a Job that encrypts or decrypts starts:
+ * SECRET_NOT_FOUND as readLocationEncryptionKey, ENCRYPTION_KEY_INVALID naming the field and the line
+ * when the text is not an age key file. Undefined when the location has no encryption.
+ */
+export async function readLocationAgeKeys(ctx: OperatorContext, location: BackupLocationObject, opts: ResolveOptions = {}): Promise<AgeKeys | undefined> {
+  const text = await readLocationEncryptionKey(ctx, location, opts);
+  const ref = location.spec.encryption?.keySecretRef;
+  if (text === undefined || !ref) return undefined;
+  return parseAgeKeys(text, `${where(location, opts)}spec.encryption.keySecretRef (Secret ${ref.name}, key ${ref.key})`);
 }
 
 /** Every Secret key the location uses: the static credentials (none for fromEnvironment) and the CA. */

@@ -6,7 +6,7 @@
  */
 import { OperatorError } from "../../errors.ts";
 import type { BackupKeyParts } from "../../backup/layout/object-keys.ts";
-import type { Manifest } from "../../backup/layout/manifest.ts";
+import { storedBytes, type Manifest } from "../../backup/layout/manifest.ts";
 import type { BackupJobCollectionResult, ExcludedCollection } from "./contract.ts";
 import type { Holder } from "./peer-snapshots.ts";
 import type { RunContext } from "./run-context.ts";
@@ -57,7 +57,8 @@ function resultFrom(m: Manifest, key: string): BackupJobCollectionResult {
     name: m.collection?.name ?? "",
     manifestKey: key,
     pointsCount: m.collection?.pointsCount ?? 0,
-    sizeBytes: m.peers.reduce((n, p) => n + p.file.size, 0),
+    // What the bucket holds: the stored objects' bytes (smaller than the snapshots when compressed).
+    sizeBytes: storedBytes(m),
     files: m.peers.map((p) => ({ peerId: p.peerId, key: p.file.key, size: p.file.size, sha256: p.file.sha256 })),
   };
 }

@@ -15,6 +15,7 @@ import { parsePlan } from "./plan.ts";
 import { openMountedConnection } from "../../qdrant/mounted-connection.ts";
 import { smallerBackupResults } from "./result.ts";
 import { runBackup } from "./run-backup.ts";
+import { agekeysFromEnv } from "../../backup/codec/age-keys.ts";
 
 export function backupCommand(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return runJobCommand({ name: "backup", title: "Backup", stopped: "the backup", secretEnv: JOB_SECRET_ENV, run: backup, smaller: smallerBackupResults }, env);
@@ -36,7 +37,9 @@ async function backup({ env, log, cleanup }: JobRunContext): Promise<BackupJobSu
     });
     s3 = s3ClientFromEnv(plan, env);
     qdrant = made;
-    const ok = await runBackup(plan, qdrant.qdrant, s3, log, cleanup);
+    // Parsed only when the plan encrypts: a key file the Job does not need is not read at all.
+    const keys = plan.encoding?.encryption ? agekeysFromEnv(env) : undefined;
+    const ok = await runBackup(plan, qdrant.qdrant, s3, log, cleanup, keys);
     log.info({ backupId: ok.backupId, sizeBytes: ok.sizeBytes, collections: ok.collections?.map((c) => c.name) }, "Backup succeeded");
     return ok;
   } finally {

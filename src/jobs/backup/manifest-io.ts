@@ -2,6 +2,7 @@
  * Reading and writing a backup's manifest, the commit marker that is written last. A retry that finds
  * its own manifest already written knows that part of the backup is done and does not redo it.
  */
+import { createHash } from "node:crypto";
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { parseManifest, serializeManifest, type Manifest } from "../../backup/layout/manifest.ts";
 import { s3Error } from "../../s3/client.ts";
@@ -21,11 +22,15 @@ export async function existingManifest(s3: S3Client, bucket: string, key: string
   return parsed.ok ? parsed.manifest : undefined;
 }
 
-/** Checks the manifest (serializeManifest refuses an invalid one) and writes it. */
-export async function putManifest(s3: S3Client, plan: BackupJobPlan, key: string, manifest: Manifest): Promise<void> {
+/**
+ * Checks the manifest (serializeManifest refuses an invalid one) and writes it, locked like the
+ * snapshots when the location asks (with the Content-MD5 S3 requires of a locked write).
+ */
+export async function putManifest(s3: S3Client, plan: BackupJobPlan, key: string, manifest: Manifest, lock?: { mode: "GOVERNANCE" | "COMPLIANCE"; retainUntil: Date }): Promise<void> {
   const body = serializeManifest(manifest, key);
+  const locked = lock ? { ObjectLockMode: lock.mode, ObjectLockRetainUntilDate: lock.retainUntil, ContentMD5: createHash("md5").update(body).digest("base64") } : {};
   try {
-    await s3.send(new PutObjectCommand({ Bucket: plan.s3.bucket, Key: key, Body: body, ContentType: "application/json", ...sse(plan) }));
+    await s3.send(new PutObjectCommand({ Bucket: plan.s3.bucket, Key: key, Body: body, ContentType: "application/json", ...sse(plan), ...locked }));
   } catch (err) {
     throw s3Error(err, plan.s3.bucket, "PutObject");
   }

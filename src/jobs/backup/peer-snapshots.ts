@@ -119,16 +119,21 @@ export class PeerSnapshots<H extends Holder> {
           key,
           ...(plan.s3.serverSideEncryption ? { serverSideEncryption: plan.s3.serverSideEncryption } : {}),
           ...(plan.s3.storageClass ? { storageClass: plan.s3.storageClass } : {}),
+          ...(this.#ctx.objects.encode ? { encoding: this.#ctx.objects.encode } : {}),
+          ...(this.#ctx.objects.objectLock ? { objectLock: this.#ctx.objects.objectLock } : {}),
         });
       } finally {
         unregisterUpload();
       }
-      log.info({ scope: scopeName(this.#scope), peerId: c.holder.peerId, snapshot: c.snapshot.name, key, size: file.size, sha256: file.sha256, seconds: (Date.now() - started) / 1000 }, "Uploaded snapshot");
+      log.info(
+        { scope: scopeName(this.#scope), peerId: c.holder.peerId, snapshot: c.snapshot.name, key, size: file.size, sha256: file.sha256, ...(file.stored ? { storedSize: file.stored.size } : {}), seconds: (Date.now() - started) / 1000 },
+        "Uploaded snapshot",
+      );
       out.push({
         holder: c.holder,
         snapshotStartTime: c.startTime.toISOString(),
         snapshotEndTime: c.endTime.toISOString(),
-        file: { key, size: file.size, sha256: file.sha256, qdrantSnapshotName: c.snapshot.name },
+        file: { key, size: file.size, sha256: file.sha256, qdrantSnapshotName: c.snapshot.name, ...this.#ctx.objects.manifestEncoding, ...(file.stored ? { stored: file.stored } : {}) },
       });
     }
     return out;

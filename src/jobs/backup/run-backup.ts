@@ -14,11 +14,18 @@ import type { CleanupRegistry } from "../protocol/cleanup-registry.ts";
 import { backupCollection } from "./collection-backup.ts";
 import type { RunContext } from "./run-context.ts";
 import { backupStorage } from "./storage-backup.ts";
+import type { AgeKeys } from "../../backup/codec/types.ts";
+import { objectLockRecord, objectSettings } from "./object-settings.ts";
 import type { BackupJobCollectionResult, BackupJobPlan, BackupJobResult, ExcludedCollection } from "./contract.ts";
 
-/** `qdrant`: the plan's Qdrant URL with the connection's key, TLS and timeout. */
-export async function runBackup(plan: BackupJobPlan, qdrant: QdrantApi, s3: S3Client, log: Logger, cleanup: CleanupRegistry): Promise<Extract<BackupJobResult, { ok: true }>> {
+/**
+ * `qdrant`: the plan's Qdrant URL with the connection's key, TLS and timeout; `keys`: the key file of
+ * ENCRYPTION_KEYS, when the plan encrypts.
+ */
+export async function runBackup(plan: BackupJobPlan, qdrant: QdrantApi, s3: S3Client, log: Logger, cleanup: CleanupRegistry, keys?: AgeKeys): Promise<Extract<BackupJobResult, { ok: true }>> {
   const startTime = new Date();
+  const objects = objectSettings(plan, keys, startTime);
+  const objectLock = objectLockRecord(objects);
   const topology = await discoverTopology(qdrant, plan.qdrant.discovery);
   log.info({ mode: topology.mode, qdrantVersion: topology.version, peers: topology.peers }, "Discovered Qdrant peers");
 
@@ -28,10 +35,10 @@ export async function runBackup(plan: BackupJobPlan, qdrant: QdrantApi, s3: S3Cl
     throw s3Error(err, plan.s3.bucket, "HeadBucket");
   }
 
-  const ctx: RunContext = { plan, qdrant, s3, topology, log, startTime, cleanup };
+  const ctx: RunContext = { plan, qdrant, s3, topology, log, startTime, cleanup, objects };
   if (plan.mode === "FullStorage") {
     const storage = await backupStorage(ctx);
-    return { ok: true, backupId: plan.backupId, startTime: startTime.toISOString(), completionTime: new Date().toISOString(), ...storage };
+    return { ok: true, backupId: plan.backupId, startTime: startTime.toISOString(), completionTime: new Date().toISOString(), ...storage, ...(objectLock ? { objectLock } : {}) };
   }
 
   const [existing, aliases] = await Promise.all([qdrant.listCollections(), qdrant.listAliases()]);
@@ -51,6 +58,7 @@ export async function runBackup(plan: BackupJobPlan, qdrant: QdrantApi, s3: S3Cl
     sizeBytes: results.reduce((n, r) => n + r.sizeBytes, 0),
     collections: results,
     ...(excluded.length > 0 ? { excluded } : {}),
+    ...(objectLock ? { objectLock } : {}),
   };
 }
 

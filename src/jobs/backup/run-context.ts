@@ -5,6 +5,7 @@ import type { QdrantApi } from "../../qdrant/client.ts";
 import type { Topology } from "../../qdrant/peers.ts";
 import type { CleanupRegistry } from "../protocol/cleanup-registry.ts";
 import type { BackupJobPlan } from "./contract.ts";
+import type { ObjectSettings } from "./object-settings.ts";
 
 export interface RunContext {
   plan: BackupJobPlan;
@@ -14,6 +15,8 @@ export interface RunContext {
   topology: Topology;
   log: Logger;
   startTime: Date;
+  /** How every snapshot object is written (codec, key suffix, Object Lock): object-settings.ts. */
+  objects: ObjectSettings;
   /** Undo steps for a SIGTERM: the snapshots not yet deleted, the uploads not yet finished. */
   cleanup: CleanupRegistry;
 }

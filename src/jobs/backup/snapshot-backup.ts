@@ -16,6 +16,7 @@ import { OPERATOR_VERSION } from "../../version.ts";
 import { existingManifest, manifestSource, putManifest } from "./manifest-io.ts";
 import { PeerSnapshots, type Holder, type UploadedSnapshot } from "./peer-snapshots.ts";
 import type { RunContext } from "./run-context.ts";
+import { objectLockRecord } from "./object-settings.ts";
 
 export interface SnapshotBackup<H extends Holder, D> {
   parts: BackupKeyParts;
@@ -32,9 +33,11 @@ export interface SnapshotBackup<H extends Holder, D> {
 export async function runSnapshotBackup<H extends Holder, D>(ctx: RunContext, b: SnapshotBackup<H, D>): Promise<{ manifest: Manifest; key: string }> {
   const { plan, s3 } = ctx;
   const key = manifestKey(b.parts);
+  const lock = objectLockRecord(ctx.objects);
   const snapshotScope = "fullStorage" in b.parts ? { fullStorage: true as const } : { collection: b.parts.collection };
   const snapshots = new PeerSnapshots<H>(ctx, snapshotScope, backupPrefix(b.parts));
-  await snapshots.cleanUpEarlierRun(b.holders, b.holders.map((h) => snapshotKey(b.parts, h.peerId)));
+  const keyFor = (peerId: string) => snapshotKey(b.parts, peerId, ctx.objects.keyEncoding);
+  await snapshots.cleanUpEarlierRun(b.holders, b.holders.map((h) => keyFor(h.peerId)));
 
   const done = await existingManifest(s3, plan.s3.bucket, key);
   if (done !== undefined) {
@@ -46,7 +49,7 @@ export async function runSnapshotBackup<H extends Holder, D>(ctx: RunContext, b:
     await snapshots.createAll(b.holders);
     const snapshotEndTime = new Date();
     const described = await b.describe();
-    const uploaded: Array<UploadedSnapshot<H>> = await snapshots.uploadAll((peerId) => snapshotKey(b.parts, peerId));
+    const uploaded: Array<UploadedSnapshot<H>> = await snapshots.uploadAll(keyFor);
     // The snapshots are safe in S3: free the peers' disks before committing.
     await snapshots.deleteAll(true);
     const manifest: Manifest = {
@@ -63,8 +66,9 @@ export async function runSnapshotBackup<H extends Holder, D>(ctx: RunContext, b:
         snapshotEndTime: snapshotEndTime.toISOString(),
         completionTime: new Date().toISOString(),
       },
+      ...(lock ? { objectLock: lock } : {}),
     };
-    await putManifest(s3, plan, key, manifest);
+    await putManifest(s3, plan, key, manifest, ctx.objects.objectLock);
     b.log.info({ manifestKey: key, peers: uploaded.length }, "Wrote manifest");
     return { manifest, key };
   } finally {

@@ -14,7 +14,7 @@
  */
 import { isOperatorError } from "../../errors.ts";
 import type { BackupKeyParts } from "../../backup/layout/object-keys.ts";
-import type { Manifest } from "../../backup/layout/manifest.ts";
+import { storedBytes, type Manifest } from "../../backup/layout/manifest.ts";
 import type { BackupJobResult } from "./contract.ts";
 import type { Holder } from "./peer-snapshots.ts";
 import type { RunContext } from "./run-context.ts";
@@ -79,7 +79,8 @@ async function storageContents(ctx: RunContext, holders: Holder[]): Promise<Stor
 function resultFrom(m: Manifest, key: string): StorageResult {
   return {
     manifestKey: key,
-    sizeBytes: m.peers.reduce((n, p) => n + p.file.size, 0),
+    // What the bucket holds: the stored objects' bytes (smaller than the snapshots when compressed).
+    sizeBytes: storedBytes(m),
     files: m.peers.map((p) => ({ peerId: p.peerId, key: p.file.key, size: p.file.size, sha256: p.file.sha256 })),
     storage: { collections: (m.storage?.collections ?? []).map((c) => ({ name: c.name, ...(c.pointsCount !== undefined ? { pointsCount: c.pointsCount } : {}), aliases: c.aliases })) },
   };

@@ -84,6 +84,16 @@ describe("buildBackupJob", () => {
     assert.doesNotMatch(envOf(job, "BACKUP_PLAN")!.value!, /apiKey|secret|accessKey|token|password/i);
   });
 
+  test("an encrypting location gives the Job its key file by secretKeyRef, never as a value, and the plan only its Secret's name", () => {
+    const job = buildBackupJob(backup(), connection(), location({ encryption: { keySecretRef: { name: "backup-age", key: "keys.txt" } } }), SETTINGS);
+    assert.deepEqual(envOf(job, "ENCRYPTION_KEYS")?.valueFrom?.secretKeyRef, { name: "backup-age", key: "keys.txt" });
+    assert.equal(envOf(job, "ENCRYPTION_KEYS")?.value, undefined);
+    const plan = JSON.parse(envOf(job, "BACKUP_PLAN")!.value!) as { encoding?: unknown };
+    assert.deepEqual(plan.encoding, { encryption: { scheme: "age-v1", keyRef: "backup-age/keys.txt" } });
+    // Without encryption, no key variable at all.
+    assert.equal(envOf(buildBackupJob(backup(), connection(), location(), SETTINGS), "ENCRYPTION_KEYS"), undefined);
+  });
+
   test("credentials from the pod's identity add no AWS variables", () => {
     const job = buildBackupJob(backup(), connection({ apiKeySecretRef: undefined }), location({ s3: { bucket: "backups", credentials: { fromEnvironment: true } } }), SETTINGS);
     assert.deepEqual(containerOf(job).env!.map((e) => e.name), ["BACKUP_PLAN", "NODE_OPTIONS"]);
@@ -168,6 +178,21 @@ describe("buildBackupPlan", () => {
       tls: { serverName: "qdrant.internal", insecureSkipVerify: true },
     });
     assert.deepEqual(plan.s3, { bucket: "backups", region: "eu-west-1", forcePathStyle: false, serverSideEncryption: { type: "aws:kms", kmsKeyId: "arn:key" }, storageClass: "STANDARD_IA" });
+  });
+
+  test("the location's compression (level 3 unless given), encryption and Object Lock", () => {
+    const at = (spec: Partial<QdrantBackupLocationSpec>) => {
+      const p = buildBackupPlan(backup(), connection(), location(spec), SETTINGS);
+      return { encoding: p.encoding, objectLock: p.objectLock };
+    };
+    assert.deepEqual(at({}), { encoding: undefined, objectLock: undefined });
+    assert.deepEqual(at({ compression: { algorithm: "None" } }), { encoding: undefined, objectLock: undefined });
+    assert.deepEqual(at({ compression: { algorithm: "Zstd" } }).encoding, { compression: { algorithm: "zstd", level: 3 } });
+    assert.deepEqual(at({ compression: { algorithm: "Zstd", level: 19 }, encryption: { keySecretRef: { name: "k", key: "age" } } }).encoding, {
+      compression: { algorithm: "zstd", level: 19 },
+      encryption: { scheme: "age-v1", keyRef: "k/age" },
+    });
+    assert.deepEqual(at({ objectLock: { mode: "Compliance", retainDays: 30 } }), { encoding: undefined, objectLock: { mode: "Compliance", retainDays: 30 } });
   });
 
   test("FullStorage mode carries no collections", () => {
