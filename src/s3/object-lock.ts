@@ -10,7 +10,8 @@
  * Why a refusal needs reading: S3 refuses to delete a retained version, MinIO with InvalidRequest ("Object
  * is WORM protected and cannot be overwritten"), AWS with AccessDenied. AccessDenied is also what a policy
  * without s3:DeleteObjectVersion gets, so a refused version is asked for its retention: a retain-until in
- * the future is BackupLocked, anything else the refusal it is.
+ * the future is BackupLocked, anything else the refusal it is. "The future" by S3's clock, which may be
+ * behind ours: a date passed by less than CLOCK_SKEW_MS still counts.
  */
 import {
   DeleteObjectsCommand,
@@ -20,7 +21,7 @@ import {
   S3ServiceException,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { latestRetainUntil, lockedUntilMessage, lockVerdict } from "../backup/retention/lock-until.ts";
+import { CLOCK_SKEW_MS, latestRetainUntil, lockedUntilMessage, lockVerdict } from "../backup/retention/lock-until.ts";
 import { BackupLockedError, OperatorError } from "../errors.ts";
 import { s3Code, s3Error } from "./client.ts";
 
@@ -141,7 +142,8 @@ export async function deleteObjectVersions(client: S3Client, bucket: string, ver
     const refusedVersions = batch.filter((v) => refused.some((e) => e.Key === v.key && (e.VersionId === undefined || e.VersionId === v.versionId)));
     const worm = refused.some((e) => e.Code === "InvalidRequest");
     const s3Until = refusedVersions.length > 0 ? await latestRetention(client, bucket, refusedVersions) : undefined;
-    const verdict = lockVerdict([knownUntil, s3Until], now);
+    // A refusal is the lock's while its date is ahead of S3's clock, which may be behind ours.
+    const verdict = lockVerdict([knownUntil, s3Until], new Date(now.getTime() - CLOCK_SKEW_MS));
     const first = failed[0]!;
     const detail = `${failed.length} of ${batch.length} versions not deleted (first: ${first.Key ?? "?"}: ${first.Code ?? "?"} ${first.Message ?? ""})`.trim();
     if (verdict.kind === "Locked" || (worm && refusedVersions.length > 0)) {

@@ -1,7 +1,7 @@
 /** The pure Object Lock decisions (src/backup/retention/lock-until.ts), as tables with a fixed `now`. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { latestRetainUntil, LOCK_SLACK_MS, lockedUntilMessage, lockRequeueMs, lockVerdict, MAX_LOCK_WAIT_MS } from "../../src/backup/retention/lock-until.ts";
+import { latestRetainUntil, LOCK_SLACK_MS, lockedUntilMessage, lockRequeueMs, lockVerdict, MAX_LOCK_WAIT_MS, MIN_LOCK_WAIT_MS } from "../../src/backup/retention/lock-until.ts";
 
 const NOW = new Date("2026-12-02T16:00:00Z");
 const at = (ms: number) => new Date(NOW.getTime() + ms);
@@ -34,7 +34,8 @@ test("lockRequeueMs: at the date plus slack, capped, never a hot loop", () => {
   const cases: Array<[string, Date | undefined, number]> = [
     ["a minute ahead", at(60_000), 60_000 + LOCK_SLACK_MS],
     ["days ahead: the cap", at(7 * 86_400_000), MAX_LOCK_WAIT_MS],
-    ["just passed (S3's clock behind ours): the slack", at(-5_000), LOCK_SLACK_MS],
+    ["just passed (S3's clock behind ours): the floor", at(-5_000), MIN_LOCK_WAIT_MS],
+    ["two seconds ahead: the floor", at(2_000), MIN_LOCK_WAIT_MS],
     ["no date (legal hold): the cap", undefined, MAX_LOCK_WAIT_MS],
   ];
   for (const [name, until, ms] of cases) assert.equal(lockRequeueMs(until, NOW), ms, name);

@@ -36,17 +36,24 @@ export function lockVerdict(dates: Iterable<Date | string | undefined>, now: Dat
 export const MAX_LOCK_WAIT_MS = 6 * 3_600_000;
 /** S3's clock and ours differ a little: look again a second after the date, never before it. */
 export const LOCK_SLACK_MS = 1_000;
+/** The shortest wait for a locked backup: S3 refused a date our clock says has passed (its clock is behind). */
+export const MIN_LOCK_WAIT_MS = 5_000;
+/**
+ * How far S3's clock may be behind ours: a version S3 refuses to delete whose retain-until passed at most
+ * this long ago (by our clock) is still locked, not a permission problem (AWS answers both AccessDenied).
+ */
+export const CLOCK_SKEW_MS = 5 * 60_000;
 
 /**
  * How long to wait before trying a locked backup again: until its date (plus LOCK_SLACK_MS), capped at
- * MAX_LOCK_WAIT_MS, at least LOCK_SLACK_MS (never a hot loop, even for a date in the past: S3 refused
+ * MAX_LOCK_WAIT_MS, at least MIN_LOCK_WAIT_MS (never a hot loop, even for a date in the past: S3 refused
  * anyway, so its clock is behind ours). No date (a legal hold, or S3 refused without saying until when):
  * the cap.
  */
 export function lockRequeueMs(until: Date | undefined, now: Date): number {
   if (until === undefined) return MAX_LOCK_WAIT_MS;
   const wait = until.getTime() - now.getTime() + LOCK_SLACK_MS;
-  return Math.min(MAX_LOCK_WAIT_MS, Math.max(LOCK_SLACK_MS, wait));
+  return Math.min(MAX_LOCK_WAIT_MS, Math.max(MIN_LOCK_WAIT_MS, wait));
 }
 
 /** RFC 3339 in UTC, whole seconds rounded up (so the reported date is never before S3's). */
