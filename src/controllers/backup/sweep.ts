@@ -23,7 +23,7 @@ import { MANIFEST_FILE } from "../../backup/layout/object-keys.ts";
 import { deleteMarker, listMarkers, PENDING_DIR } from "../../backup/store/pending-markers.ts";
 import type { QdrantApi } from "../../qdrant/client.ts";
 import { latestRetainUntil, lockVerdict } from "../../backup/retention/lock-until.ts";
-import { deleteObjectVersions, latestRetention, listObjectVersions } from "../../s3/object-lock.ts";
+import { deleteObjectVersions, latestRetention, listObjectVersions, listVersionPrefixes } from "../../s3/object-lock.ts";
 import { abortDirUploads, backupDirs, deleteKeys, listKeys, type BackupDataRef, type VersionedDelete } from "./delete-data.ts";
 
 export interface SweepResult {
@@ -51,7 +51,7 @@ export async function sweepFailedBackup(
 ): Promise<SweepResult> {
   const { signal, versioned } = opts;
   const out: SweepResult = { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 0 };
-  for (const dir of await backupDirs(client, bucket, ref)) {
+  for (const dir of await backupDirs(client, bucket, ref, versioned ? listVersionPrefixes : undefined)) {
     // Uploads first: their keys are known from the markers, which go next.
     const before = await listKeys(client, bucket, dir);
     out.abortedUploads += await abortDirUploads(client, bucket, dir, before);

@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { deleteBackupData } from "../../../src/controllers/backup/delete-data.ts";
+import { sweepFailedBackup } from "../../../src/controllers/backup/sweep.ts";
+import type { QdrantApi } from "../../../src/qdrant/client.ts";
 import { isBackupLocked, isOperatorError } from "../../../src/errors.ts";
 
 const ID = "20260115T020004Z-4f0c1c2e-7a0b-4c43-9b7e-1d2f3a4b5c6d";
@@ -59,6 +61,12 @@ function versionedBucket(versions: V[], opts: { refuse?: (v: V) => { Code: strin
         }
         return Promise.resolve({ Errors: errors });
       }
+      if (name === "ListObjectsV2Command") {
+        const prefix = input.Prefix as string;
+        const keys = [...new Set(live.filter((v) => !v.marker && v.key.startsWith(prefix)).map((v) => v.key))];
+        if (input.Delimiter) throw new Error("a versioned deletion lists directories by version");
+        return Promise.resolve({ Contents: keys.map((Key) => ({ Key })), IsTruncated: false });
+      }
       if (name === "ListMultipartUploadsCommand") return Promise.resolve({ Uploads: [], IsTruncated: false });
       throw new Error(`unexpected ${name}`);
     },
@@ -108,4 +116,20 @@ test("a WORM refusal mid-way (MinIO's InvalidRequest) is BackupLocked; AccessDen
   assert.equal(worm.calls[0], "delete manifest.json@m2,manifest.json@m1", "the manifests went first");
   const denied = versionedBucket(objects(), { refuse: (v) => (v.id === "s1" ? { Code: "AccessDenied", Message: "Access Denied." } : undefined) });
   await assert.rejects(deleteBackupData(denied.client, "b", ref, { now: NOW }), (err) => isOperatorError(err, "S3_ACCESS_DENIED") && !isBackupLocked(err));
+});
+
+test("the sweep of a failed run: an incomplete directory S3 retains is left whole and counted; an unretained one goes by version", async () => {
+  const qdrant = {} as QdrantApi; // no pending markers: Qdrant is not asked
+  const until = new Date("2026-12-09T00:00:00Z");
+  const kept = versionedBucket([{ key: `${DIR}peer-1.snapshot`, id: "s1", until }, { key: `${DIR}peer-1.snapshot`, id: "dm", marker: true }, { key: `${DIR}peer-2.snapshot`, id: "s2", until }]);
+  const out = await sweepFailedBackup(kept.client, "b", ref, qdrant, { versioned: { now: NOW } });
+  assert.deepEqual(kept.calls, []);
+  assert.equal(out.incompleteObjects, 0);
+  assert.equal(out.lockedObjects, 3);
+  assert.equal(out.lockedUntil?.toISOString(), until.toISOString());
+  const gone = versionedBucket([{ key: `${DIR}peer-1.snapshot`, id: "s1" }, { key: `${DIR}peer-1.snapshot`, id: "dm", marker: true }]);
+  const swept = await sweepFailedBackup(gone.client, "b", ref, qdrant, { versioned: { now: NOW } });
+  assert.deepEqual(gone.calls, ["delete peer-1.snapshot@s1,peer-1.snapshot@dm"]);
+  assert.equal(swept.incompleteObjects, 1);
+  assert.equal(gone.live.length, 0);
 });
