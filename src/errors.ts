@@ -94,3 +94,21 @@ export class OperatorError extends Error {
 export function isOperatorError(err: unknown, code?: ErrorCode): err is OperatorError {
   return err instanceof OperatorError && (code === undefined || err.code === code);
 }
+
+/**
+ * BACKUP_LOCKED with the date S3 keeps the backup's objects until (undefined: S3 refused a delete and
+ * named none, e.g. a legal hold). Callers wait until then instead of retrying: a retry before the date is
+ * refused again.
+ */
+export class BackupLockedError extends OperatorError {
+  readonly retainUntil: Date | undefined;
+  constructor(retainUntil: Date | undefined, message: string, options?: ErrorOptions) {
+    super("BACKUP_LOCKED", message, options);
+    this.name = "BackupLockedError";
+    this.retainUntil = retainUntil;
+  }
+}
+
+export function isBackupLocked(err: unknown): err is BackupLockedError {
+  return err instanceof BackupLockedError;
+}

@@ -1,7 +1,7 @@
 /** S3 helpers for tests: a client for the environment's storage, a bucket per test, a one-bucket user. */
 import { randomBytes } from "node:crypto";
 import type { TestContext } from "node:test";
-import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, ListObjectVersionsCommand, S3Client } from "@aws-sdk/client-s3";
 import { createBucketUser, type S3Credentials } from "../env/minio.ts";
 import { testEnv } from "./testenv.ts";
 
@@ -26,6 +26,29 @@ export async function useBucket(t: TestContext): Promise<string> {
       const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
       if (keys.length === 0) break;
       await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
+    }
+    await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    s3.destroy();
+  });
+  return bucket;
+}
+
+/**
+ * Creates a uniquely named bucket with Object Lock enabled (so versioned), with root credentials; when
+ * the test ends every version and delete marker is deleted, bypassing Governance retention, and the
+ * bucket removed. Tests lock with Governance only (or a retain-until that has passed by then): a
+ * Compliance version could not be removed before its date.
+ */
+export async function useLockBucket(t: TestContext): Promise<string> {
+  const s3 = s3Client();
+  const bucket = `lock-${randomBytes(6).toString("hex")}`;
+  await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
+  t.after(async () => {
+    for (;;) {
+      const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+      const all = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key!, VersionId: v.VersionId! }));
+      if (all.length === 0) break;
+      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, BypassGovernanceRetention: true, Delete: { Objects: all } }));
     }
     await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
     s3.destroy();

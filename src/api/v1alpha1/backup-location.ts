@@ -93,7 +93,10 @@ export const QdrantBackupLocationSpec = Type.Object(
           mode: StringEnum(["Governance", "Compliance"] as const, { description: "S3 Object Lock retention mode of every object of a backup." }),
           retainDays: Type.Integer({ minimum: 1, maximum: 36500, description: "Each backup's objects (its manifest included) cannot be deleted for this many days after the backup; retention prunes a backup only after that date." }),
         },
-        { description: "Immutable backups through S3 Object Lock (not built yet, #15: objects are written unlocked). The bucket must have been created with Object Lock enabled." },
+        {
+          description:
+            "Immutable backups through S3 Object Lock (#15). The bucket must have Object Lock enabled (otherwise Ready is False, reason ObjectLockNotEnabled, and no backup starts). Deleting a backup's data (deletionPolicy Delete, retention) deletes every version of its objects, and never before its retain-until date: it reports \"Locked until <date>\" and deletes them after it. Being built: the backup Job writing its objects locked (until then they are written unlocked).",
+        },
       ),
     ),
   },

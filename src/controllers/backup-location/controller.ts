@@ -7,6 +7,10 @@
  * encryption (encryptionProbeKey): whether aws:kms needs a key id, and which keys exist, is the storage's
  * answer, not the schema's, and without the probe each backup found out on its first upload. Backups wait
  * on that verdict (shared/resolve-location.ts checkLocationUsable) instead of failing one by one.
+ *
+ * A writable location with spec.objectLock (#15) also asks for the bucket's Object Lock configuration:
+ * without one, every locked write is refused ("Bucket is missing ObjectLockConfiguration"), so Ready is
+ * False, ObjectLockNotEnabled, naming spec.objectLock and the bucket, and backups wait on it.
  */
 import { describeProblems, validateSpec } from "../../api/validate.ts";
 import { isOperatorError } from "../../errors.ts";
@@ -18,7 +22,7 @@ import { checkBucket, checkEncryptedWrite } from "../../s3/client.ts";
 import { QDRANT_BACKUP_LOCATIONS } from "../resources.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { transitions, withConditions, type ConditionUpdate } from "../shared/conditions.ts";
-import { encryptionProbeKey, withLocationS3, type BackupLocationObject } from "../shared/resolve-location.ts";
+import { checkLocationObjectLock, encryptionProbeKey, withLocationS3, type BackupLocationObject } from "../shared/resolve-location.ts";
 
 const RECHECK_MS = 5 * 60_000;
 const RETRY_MS = 30_000;
@@ -50,17 +54,21 @@ export function backupLocationController(ctx: OperatorContext, informer: Informe
       try {
         // The client the Job and every other manager call use: its credentials and its CA.
         const sse = obj.spec.accessMode === "ReadOnly" ? undefined : s3.serverSideEncryption;
+        // A ReadOnly location writes nothing, so nothing it writes is locked: no check (nor its permission).
+        const lock = obj.spec.accessMode === "ReadOnly" ? undefined : obj.spec.objectLock;
         await withLocationS3(
           ctx,
           obj,
           async ({ client, bucket }) => {
             await checkBucket(client, bucket);
             if (sse) await checkEncryptedWrite(client, bucket, encryptionProbeKey(obj), sse);
+            if (lock) await checkLocationObjectLock(client, bucket, lock);
           },
           { self: true },
         );
         const encrypted = sse ? `, writes with ${sse.type}${sse.kmsKeyId ? ` key ${sse.kmsKeyId}` : ""} accepted` : "";
-        await write({ type: "Ready", status: "True", reason: "Available", message: `Bucket ${s3.bucket} is reachable (${obj.spec.accessMode ?? "ReadWrite"}${encrypted}).` });
+        const locked = lock ? `, Object Lock enabled (${lock.mode}, ${lock.retainDays} day${lock.retainDays === 1 ? "" : "s"})` : "";
+        await write({ type: "Ready", status: "True", reason: "Available", message: `Bucket ${s3.bucket} is reachable (${obj.spec.accessMode ?? "ReadWrite"}${encrypted}${locked}).` });
         return requeueAfter(RECHECK_MS);
       } catch (err) {
         if (!isOperatorError(err)) throw err;

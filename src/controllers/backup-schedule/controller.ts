@@ -14,6 +14,11 @@
  *   gone or terminating, so they no longer count as active);
  * - prune: data deleted, QdrantBackup not: the same prune is planned again and deleting data is idempotent.
  *
+ * Object Lock (#15): a backup whose status.objectLock.retainUntil is ahead is not pruned (plan.ts says so
+ * as `locked`); one S3 still refuses (someone extended its retention, or its status names no lock) is
+ * left whole (delete-data.ts asks S3 first). Either is reported once, an Event "Locked until <date>", and
+ * the schedule wakes at that date (capped, lock-until.ts) to prune it then; neither makes Ready False.
+ *
  * A tick's backup the apiserver refuses (422) makes the schedule Accepted=False/InvalidSpec at its
  * generation, naming our field (shared/invalid-child.ts), and nothing is retried until the spec changes
  * (childRefused). Crash window: the status write lost, the next reconcile is refused once more.
@@ -22,7 +27,8 @@
  */
 import type { Registry } from "prom-client";
 import { Counter } from "prom-client";
-import { isOperatorError } from "../../errors.ts";
+import { lockRequeueMs } from "../../backup/retention/lock-until.ts";
+import { isBackupLocked, isOperatorError } from "../../errors.ts";
 import { toKubeTime } from "../../runtime/conditions.ts";
 import { Controller, DONE, requeueAfter } from "../../runtime/controller.ts";
 import { isAlreadyExists, isNotFound } from "../../runtime/errors.ts";
@@ -136,7 +142,8 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
       // (from any watched namespace: one elsewhere may name a backup of ours by its globally unique id).
       const { restores, namespaceBackups } = protectionInputs(namespace, [...owned.values()]);
       const retention = planScheduleRetention(schedule, [...owned.values()], restores, now, namespaceBackups);
-      reportHeld(keyToString(key), retention.held, owned, event, log);
+      const lockedNow = retention.locked.map((l) => ({ name: l.name, note: l.message }));
+      let lockWake = Math.min(Infinity, ...retention.locked.map((l) => now.getTime() + lockRequeueMs(l.until, now)));
       let prunedNow = 0;
       let deletedObjects = 0;
       let pruneFailure: string | undefined;
@@ -148,6 +155,12 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
           await deleteBackup({ namespace, name: p.name });
           deletedObjects += data.deletedObjects;
         } catch (err) {
+          if (isBackupLocked(err)) {
+            // S3 keeps it (whatever its status said): not a failure, pruned after the date.
+            lockedNow.push({ name: p.name, note: ctx.redactor.scrub(err.message) });
+            lockWake = Math.min(lockWake, now.getTime() + lockRequeueMs(err.retainUntil, now));
+            continue;
+          }
           if (!isOperatorError(err)) throw err;
           pruneFailure = `could not prune ${p.name}: ${ctx.redactor.scrub(err.message)}`;
           event("Warning", "PruneFailed", "Prune", pruneFailure, backup);
@@ -159,6 +172,7 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
         event("Normal", "Pruned", "Prune", `Pruned QdrantBackup ${p.name} and its data: ${p.reason}.`, backup);
         log.info({ backup: p.name, reason: p.reason, deletedObjects }, "Pruned QdrantBackup");
       }
+      reportHeld(keyToString(key), retention.held, lockedNow, owned, event, log);
 
       const summary = summarizeBackups([...owned.values()], HISTORY_LIMIT);
       const suspended = schedule.spec.suspend === true;
@@ -192,7 +206,7 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
       await ctx.status.updateStatusIfChanged(QDRANT_BACKUP_SCHEDULES, schedule, status);
       // Exactly at the next tick, or sooner when a backup leaves maxAge before it: no polling. (The
       // clock chains delays beyond Node's ~24.8-day timer limit, so a yearly tick waits a year.)
-      const wake = Math.min(next.getTime(), retention.nextChange?.getTime() ?? Infinity);
+      const wake = Math.min(next.getTime(), retention.nextChange?.getTime() ?? Infinity, lockWake);
       const untilWake = Math.max(1, wake - now.getTime());
       return requeueAfter(pruneFailure ? Math.min(untilWake, PRUNE_RETRY_MS) : untilWake);
     },
@@ -201,12 +215,14 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
   /**
    * Says once (per manager process, and again when the reasons change) which backups retention would
    * prune but a QdrantRestore holds, and which restore: without it a backup outliving its retention is a
-   * mystery (status has no field for it). Not every reconcile: the Event would only count up.
+   * mystery (status has no field for it). Not every reconcile: the Event would only count up. The same
+   * for backups S3 Object Lock keeps (`locked`, reason Locked, "Locked until <date>").
    */
   const heldReported = new Map<string, Set<string>>();
   function reportHeld(
     scheduleKey: string,
     held: ReadonlyArray<{ name: string; reasons: string[] }>,
+    locked: ReadonlyArray<{ name: string; note: string }>,
     owned: Map<string, ScheduledBackupObject>,
     event: (type: "Normal" | "Warning", reason: string, action: string, note: string, related?: ScheduledBackupObject) => void,
     log: { info: (o: object, m: string) => void },
@@ -219,6 +235,13 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
       if (before.has(note)) continue;
       event("Normal", "Protected", "Prune", note, owned.get(h.name));
       log.info({ backup: h.name, reasons: h.reasons }, "QdrantBackup kept: a QdrantRestore protects it");
+    }
+    for (const l of locked) {
+      const note = `Kept QdrantBackup ${l.name}, which retention would prune: ${l.note}; it is pruned after that date.`;
+      now.add(note);
+      if (before.has(note)) continue;
+      event("Normal", "Locked", "Prune", note, owned.get(l.name));
+      log.info({ backup: l.name, lock: l.note }, "QdrantBackup kept: S3 Object Lock retains it");
     }
     if (now.size > 0) heldReported.set(scheduleKey, now);
     else heldReported.delete(scheduleKey);

@@ -16,6 +16,7 @@
 import { boundedLabel } from "../../api/names.ts";
 import type { QdrantBackupScheduleSpec } from "../../api/v1alpha1/backup-schedule.ts";
 import { describeProblems, validateSpec } from "../../api/validate.ts";
+import { latestRetainUntil, lockedUntilMessage } from "../../backup/retention/lock-until.ts";
 import { checkRetention, planRetention, type RetentionCandidate } from "../../backup/retention/plan-retention.ts";
 import { backupNameFor } from "../../backup/schedule/backup-name.ts";
 import { decideConcurrency } from "../../backup/schedule/concurrency.ts";
@@ -207,6 +208,12 @@ export interface RetentionDecision {
    * with those reasons: reported so a user can see why a backup outlives its retention. Sorted by name.
    */
   held: Array<{ name: string; reasons: string[] }>;
+  /**
+   * Backups the rules would prune but S3 Object Lock still retains (status.objectLock.retainUntil after
+   * now; their only other keep reasons, if any, are "protected: …"): reported "Locked until <date>" and
+   * pruned by a plan after that date (nextChange includes it). Sorted by name.
+   */
+  locked: Array<{ name: string; until: Date; message: string }>;
   /** When time alone next changes the decision (a backup leaving maxAge, an Object Lock ending). */
   nextChange?: Date;
 }
@@ -240,6 +247,7 @@ export function planScheduleRetention(
         ...(b.status?.startTime !== undefined ? { startTime: b.status.startTime } : {}),
         ...(b.status?.completionTime !== undefined ? { completionTime: b.status.completionTime } : {}),
         ...(by !== undefined ? { protected: true, protectedBy: by } : {}),
+        ...(b.status?.objectLock?.retainUntil !== undefined ? { lockedUntil: b.status.objectLock.retainUntil } : {}),
       };
     });
   const plan = planRetention(candidates, retention, now, schedule.spec.timeZone || "UTC");
@@ -247,9 +255,22 @@ export function planScheduleRetention(
     .filter((k) => k.reasons.length > 0 && k.reasons.every((r) => r.startsWith("protected: ")))
     .map((k) => ({ name: k.name, reasons: k.reasons.map((r) => r.slice("protected: ".length)) }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const lockOf = new Map(candidates.map((c) => [c.name, c.lockedUntil]));
+  const locked = plan.keep
+    .filter((k) => k.reasons.some(isLockReason) && k.reasons.every((r) => isLockReason(r) || r.startsWith("protected: ")))
+    .flatMap((k) => {
+      const until = latestRetainUntil([lockOf.get(k.name)]);
+      return until === undefined ? [] : [{ name: k.name, until, message: lockedUntilMessage(until) }];
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const later = plan.nextChange ? { nextChange: plan.nextChange } : {};
-  if (retention?.dryRun === true) return { prune: [], wouldPrune: plan.prune.map((p) => p.name), held, ...later };
-  return { prune: plan.prune, held, ...later };
+  if (retention?.dryRun === true) return { prune: [], wouldPrune: plan.prune.map((p) => p.name), held, locked, ...later };
+  return { prune: plan.prune, held, locked, ...later };
+}
+
+/** planRetention's keep reason for a backup under Object Lock. */
+function isLockReason(reason: string): boolean {
+  return reason.startsWith("object lock until ");
 }
 
 export type HistoryEntry = NonNullable<NonNullable<ScheduleObject["status"]>["history"]>[number];

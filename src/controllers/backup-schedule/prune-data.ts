@@ -13,9 +13,12 @@
  * object of the backup's id under its Qdrant's prefix by listing; the id comes from the QdrantBackup's
  * metadata (creationTimestamp + uid), never from its status, so a hand-edited status can never make
  * retention delete someone else's objects.
+ *
+ * On an Object Lock location every version is deleted (delete-data.ts), and a backup any version of
+ * which S3 still retains is not touched: BackupLockedError, which the schedule reports and waits out.
  */
 import { OperatorError } from "../../errors.ts";
-import { backupDataRef, deleteBackupData } from "../backup/delete-data.ts";
+import { backupDataRef, deleteBackupData, versionedDelete } from "../backup/delete-data.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { findLocation, locationNotFound, withLocationS3 } from "../shared/resolve-location.ts";
 import type { ScheduledBackupObject } from "./types.ts";
@@ -44,7 +47,8 @@ export function s3PruneBackupData(ctx: OperatorContext): PruneBackupData {
       throw new OperatorError("S3_ACCESS_DENIED", `QdrantBackupLocation ${locName} is ReadOnly: retention cannot prune ${backup.metadata?.name ?? ""}'s data; prune from the cluster that writes the bucket`);
     }
     return withLocationS3(ctx, location, async ({ client, bucket, prefix }) => {
-      const deleted = await deleteBackupData(client, bucket, backupDataRef(backup, prefix));
+      // Object Lock: by version, and a backup S3 still retains is left whole (BackupLockedError).
+      const deleted = await deleteBackupData(client, bucket, backupDataRef(backup, prefix), versionedDelete(location, backup, ctx.clock.now()));
       return { deletedObjects: deleted.manifests + deleted.objects };
     });
   };

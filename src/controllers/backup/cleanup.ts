@@ -13,7 +13,8 @@ import { QdrantApi } from "../../qdrant/client.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { connectionEndpoint, connectionNotFound, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import { locationNotFound, withLocationS3, type BackupLocationObject } from "../shared/resolve-location.ts";
-import { backupDataRef } from "./delete-data.ts";
+import { lockedUntilMessage } from "../../backup/retention/lock-until.ts";
+import { backupDataRef, versionedDelete } from "./delete-data.ts";
 import { sweepFailedBackup, type SweepResult } from "./sweep.ts";
 import type { PodObject } from "../shared/job-objects.ts";
 import type { BackupObject } from "./types.ts";
@@ -45,8 +46,10 @@ export async function cleanUpFailedRun(ctx: OperatorContext, obj: BackupObject, 
   }
   try {
     const { endpoint } = await connectionEndpoint(ctx, connection);
+    // Object Lock: by version, and what S3 still retains is left for the backup's own deletion.
+    const versioned = versionedDelete(location, obj, ctx.clock.now());
     return await withLocationS3(ctx, location, async ({ client, bucket, prefix }) => {
-      const swept = await sweepFailedBackup(client, bucket, backupDataRef(obj, prefix), new QdrantApi(endpoint));
+      const swept = await sweepFailedBackup(client, bucket, backupDataRef(obj, prefix), new QdrantApi(endpoint), versioned ? { versioned } : {});
       return { kind: "Done", swept, message: describe(swept) };
     });
   } catch (err) {
@@ -60,6 +63,9 @@ function describe(s: SweepResult): string {
     s.snapshots > 0 ? `deleted ${s.snapshots} snapshot${s.snapshots === 1 ? "" : "s"} a killed run left on Qdrant` : "",
     s.abortedUploads > 0 ? `aborted ${s.abortedUploads} unfinished upload${s.abortedUploads === 1 ? "" : "s"}` : "",
     s.incompleteObjects > 0 ? `deleted ${s.incompleteObjects} object${s.incompleteObjects === 1 ? "" : "s"} of an incomplete backup` : "",
+    (s.lockedObjects ?? 0) > 0
+      ? `kept ${s.lockedObjects} object version${s.lockedObjects === 1 ? "" : "s"} of an incomplete backup that S3 Object Lock retains (${lockedUntilMessage(s.lockedUntil).replace(/^Locked/, "locked")}; deleted with the backup after that)`
+      : "",
   ].filter((p) => p !== "");
   if (parts.length === 0) return "Nothing was left behind: no snapshot on Qdrant, no unfinished upload, no incomplete object.";
   const text = parts.join(", ");

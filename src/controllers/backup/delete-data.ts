@@ -9,13 +9,23 @@
  * half-way (crash, lost credentials). Running it again finishes the job: it is idempotent, and finds the
  * objects by listing rather than from what a status remembers, so objects of a Job that failed before
  * reporting anything are found too.
+ *
+ * On an Object Lock location (#15) the bucket is versioned, and a delete by key would only add a delete
+ * marker over data that stays: there every version and delete marker is deleted by VersionId, in the
+ * same order (every manifest version first). S3 is asked first (GetObjectRetention of every version),
+ * and a backup any of whose versions is retained past `now` (or past the date its QdrantBackup's status
+ * gives) is not touched at all: BackupLockedError "Locked until <date>", the latest date known. Crash
+ * window: a retention extended between that question and the delete refuses a version half-way; the
+ * manifests went first, so the rest never looks complete, and the next run finishes after the new date.
  */
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { backupIdOf, isBackupId } from "../../backup/layout/backup-id.ts";
 import { connectionPrefix, MANIFEST_FILE, snapshotFileName, type KeyBase } from "../../backup/layout/object-keys.ts";
 import { abortDanglingUploads, listMarkers, PENDING_DIR } from "../../backup/store/pending-markers.ts";
-import { OperatorError } from "../../errors.ts";
+import { lockedUntilMessage, lockVerdict } from "../../backup/retention/lock-until.ts";
+import { BackupLockedError, OperatorError } from "../../errors.ts";
 import { s3Error } from "../../s3/client.ts";
+import { deleteObjectVersions, latestRetention, listObjectVersions, listVersionPrefixes, type ObjectVersion } from "../../s3/object-lock.ts";
 
 export interface BackupDataRef extends KeyBase {
   backupId: string;
@@ -48,7 +58,28 @@ export interface DeletedData {
 /** S3 deletes at most this many keys per DeleteObjects call. */
 const DELETE_BATCH = 1000;
 
-export async function deleteBackupData(client: S3Client, bucket: string, ref: BackupDataRef): Promise<DeletedData> {
+/**
+ * How to delete on a location with spec.objectLock (or a backup whose status says its Job locked it):
+ * by version, at `now` (the controller's clock), `knownUntil` the QdrantBackup's status.objectLock.retainUntil.
+ */
+export interface VersionedDelete {
+  now: Date;
+  knownUntil?: Date | string;
+}
+
+/** Whether a backup's data is deleted by version: its location asks for Object Lock, or its Job locked it. */
+export function versionedDelete(
+  location: { spec: { objectLock?: unknown } },
+  backup: { status?: { objectLock?: { retainUntil: string } } },
+  now: Date,
+): VersionedDelete | undefined {
+  const known = backup.status?.objectLock?.retainUntil;
+  if (location.spec.objectLock === undefined && known === undefined) return undefined;
+  return { now, ...(known !== undefined ? { knownUntil: known } : {}) };
+}
+
+export async function deleteBackupData(client: S3Client, bucket: string, ref: BackupDataRef, versioned?: VersionedDelete): Promise<DeletedData> {
+  if (versioned) return deleteBackupVersions(client, bucket, ref, versioned);
   const dirs = await backupDirs(client, bucket, ref);
   const manifests: string[] = [];
   const others: string[] = [];
@@ -62,15 +93,44 @@ export async function deleteBackupData(client: S3Client, bucket: string, ref: Ba
   return { manifests: manifests.length, objects: others.length, abortedUploads };
 }
 
+async function deleteBackupVersions(client: S3Client, bucket: string, ref: BackupDataRef, opts: VersionedDelete): Promise<DeletedData> {
+  const dirs = await backupDirs(client, bucket, ref, listVersionPrefixes);
+  const byDir = new Map<string, ObjectVersion[]>();
+  for (const dir of dirs) byDir.set(dir, await listObjectVersions(client, bucket, dir));
+  const all = [...byDir.values()].flat();
+  // Asked before anything is deleted: a backup S3 keeps is left whole, not half-deleted.
+  const known = opts.knownUntil === undefined ? undefined : new Date(opts.knownUntil);
+  const verdict = lockVerdict([known, await latestRetention(client, bucket, all)], opts.now);
+  if (verdict.kind === "Locked") {
+    throw new BackupLockedError(verdict.until, `${lockedUntilMessage(verdict.until)}: S3 Object Lock keeps backup ${ref.backupId}'s objects in bucket "${bucket}"; they are deleted after that date`);
+  }
+  const isManifest = (v: ObjectVersion) => dirs.some((dir) => v.key === `${dir}${MANIFEST_FILE}`);
+  const manifests = all.filter(isManifest);
+  const others = all.filter((v) => !isManifest(v));
+  await deleteObjectVersions(client, bucket, manifests, opts.now, known);
+  let abortedUploads = 0;
+  for (const [dir, versions] of byDir) {
+    const keys = [...new Set(versions.filter((v) => !v.deleteMarker && !isManifest(v)).map((v) => v.key))];
+    abortedUploads += await abortDirUploads(client, bucket, dir, keys);
+  }
+  await deleteObjectVersions(client, bucket, others, opts.now, known);
+  return { manifests: manifests.length, objects: others.length, abortedUploads };
+}
+
 /**
  * Every directory the backup may have written: its full-storage directory and one per collection
  * directory under its Qdrant's prefix (found by listing, so no status is trusted). Most hold nothing.
  */
-export async function backupDirs(client: S3Client, bucket: string, ref: BackupDataRef): Promise<string[]> {
+export async function backupDirs(
+  client: S3Client,
+  bucket: string,
+  ref: BackupDataRef,
+  listPrefixes: (client: S3Client, bucket: string, prefix: string) => Promise<string[]> = listCommonPrefixes,
+): Promise<string[]> {
   if (!isBackupId(ref.backupId)) throw new RangeError(`${JSON.stringify(ref.backupId)} is not a backup id`);
   const base = connectionPrefix(ref);
   const dirs = [`${base}_storage/${ref.backupId}/`];
-  for (const collectionDir of await listCommonPrefixes(client, bucket, `${base}_collections/`)) dirs.push(`${collectionDir}${ref.backupId}/`);
+  for (const collectionDir of await listPrefixes(client, bucket, `${base}_collections/`)) dirs.push(`${collectionDir}${ref.backupId}/`);
   return dirs;
 }
 

@@ -8,12 +8,16 @@
  *    (propagationPolicy Foreground: the Job object stays until its pods are gone) and waited for.
  * 2. The data is deleted manifests first (delete-data.ts), so a half-done deletion never leaves a
  *    backup that looks complete.
+ *    On an Object Lock location the data is deleted by version, and a backup S3 still retains is not
+ *    touched: the finalizer waits, with condition DataDeleted=False reason Locked "Locked until <date>"
+ *    (and an Event when that changes), and looks again at the date (capped: lock-until.ts), never sooner.
  * 3. The finalizer is removed; the apiserver then deletes the QdrantBackup.
  * A finalizer patch carries the resourceVersion read, so it never drops another controller's finalizer.
  */
 import type { Logger } from "pino";
 import { validateSpec } from "../../api/validate.ts";
-import { isOperatorError } from "../../errors.ts";
+import { lockRequeueMs } from "../../backup/retention/lock-until.ts";
+import { isBackupLocked, isOperatorError } from "../../errors.ts";
 import { DONE, requeueAfter, type Result } from "../../runtime/controller.ts";
 import { isNotFound } from "../../runtime/errors.ts";
 import type { Informer } from "../../runtime/informer.ts";
@@ -21,13 +25,16 @@ import { controllerOf, keyOf, resourcePath } from "../../runtime/resource.ts";
 import { JOBS, QDRANT_BACKUPS } from "../resources.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { locationNotFound, withLocationS3, type BackupLocationObject } from "../shared/resolve-location.ts";
-import { backupDataRef, deleteBackupData } from "./delete-data.ts";
+import { transitions, withConditions } from "../shared/conditions.ts";
+import { backupDataRef, deleteBackupData, versionedDelete } from "./delete-data.ts";
 import { DATA_FINALIZER } from "./names.ts";
 import { jobFinished, type JobObject } from "../shared/job-objects.ts";
 import type { BackupObject } from "./types.ts";
 
 const JOB_GONE_RECHECK_MS = 2_000;
 const RETRY_MS = 30_000;
+/** The condition a deleted backup whose data S3 still retains waits with. */
+export const DATA_DELETED = "DataDeleted";
 
 /** Adds the data finalizer to a backup with deletionPolicy Delete (before its Job exists); returns the object as stored. */
 export async function ensureFinalizer(ctx: OperatorContext, obj: BackupObject): Promise<BackupObject> {
@@ -91,7 +98,7 @@ export async function finalizeBackup(ctx: OperatorContext, obj: BackupObject, de
     await withLocationS3(ctx, location, async ({ client, bucket, prefix }) => {
       const ref = backupDataRef(obj, prefix);
       const id = ref.backupId;
-      const deleted = await deleteBackupData(client, bucket, ref);
+      const deleted = await deleteBackupData(client, bucket, ref, versionedDelete(location, obj, ctx.clock.now()));
       deps.log.info({ backupId: id, ...deleted }, "Deleted the backup's data");
       ctx.events.event({
         regarding: obj,
@@ -102,10 +109,29 @@ export async function finalizeBackup(ctx: OperatorContext, obj: BackupObject, de
       });
     });
   } catch (err) {
+    if (isBackupLocked(err)) return waitForLock(ctx, obj, err.message, err.retainUntil);
     if (!isOperatorError(err)) throw err;
     warn("DataNotDeleted", `${ctx.redactor.scrub(err.message)}; retrying (remove the finalizer ${DATA_FINALIZER} to keep the data instead).`);
     return requeueAfter(RETRY_MS);
   }
   await removeFinalizer(ctx, obj);
   return DONE;
+}
+
+/**
+ * S3 keeps the data until `until`: said in the status (DataDeleted=False, Locked), an Event when that is
+ * news, and the next look at the date. Crash window: none that matters; a lost status write is written
+ * again by the next look.
+ */
+async function waitForLock(ctx: OperatorContext, obj: BackupObject, message: string, until: Date | undefined): Promise<Result> {
+  const now = ctx.clock.now();
+  const text = `${ctx.redactor.scrub(message)} (remove the finalizer ${DATA_FINALIZER} to keep the data and delete the QdrantBackup now)`;
+  const current = obj.status?.conditions;
+  const before = current?.find((c) => c.type === DATA_DELETED);
+  if (transitions(current, DATA_DELETED, "False", "Locked") || before?.message !== text) {
+    ctx.events.event({ regarding: obj, type: "Normal", reason: "Locked", action: "DeleteData", note: text });
+  }
+  const conditions = withConditions(current, obj.metadata?.generation, now, { type: DATA_DELETED, status: "False", reason: "Locked", message: text });
+  await ctx.status.updateStatusIfChanged(QDRANT_BACKUPS, obj, { ...obj.status, conditions });
+  return requeueAfter(lockRequeueMs(until, now));
 }

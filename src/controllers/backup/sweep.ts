@@ -9,6 +9,11 @@
  *   with a manifest is a complete backup of that collection (a multi-collection backup can fail after
  *   some collections were done) and is kept: it restores, and retention or deletionPolicy decide its end.
  *
+ * On an Object Lock location (`versioned`) the incomplete objects are deleted by version (every version
+ * and delete marker of the directory, the unlocked pending markers' included), unless S3 still retains
+ * one: then the directory is left whole and counted in `lockedObjects`/`lockedUntil` (not an error: the
+ * backup's own deletion, by retention or deletionPolicy Delete, removes it after the date).
+ *
  * Runs only once the Job is Failed, when none of its pods runs any more, so it never races a writer.
  * Idempotent: markers are deleted only after their snapshot is, so a sweep that stops half-way (Qdrant
  * unreachable, a crash, the reconcile's signal) is finished by the next one.
@@ -17,7 +22,9 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { MANIFEST_FILE } from "../../backup/layout/object-keys.ts";
 import { deleteMarker, listMarkers, PENDING_DIR } from "../../backup/store/pending-markers.ts";
 import type { QdrantApi } from "../../qdrant/client.ts";
-import { abortDirUploads, backupDirs, deleteKeys, listKeys, type BackupDataRef } from "./delete-data.ts";
+import { latestRetainUntil, lockVerdict } from "../../backup/retention/lock-until.ts";
+import { deleteObjectVersions, latestRetention, listObjectVersions, listVersionPrefixes } from "../../s3/object-lock.ts";
+import { abortDirUploads, backupDirs, deleteKeys, listKeys, type BackupDataRef, type VersionedDelete } from "./delete-data.ts";
 
 export interface SweepResult {
   /** Node-local snapshots deleted (those already gone are not counted). */
@@ -26,16 +33,25 @@ export interface SweepResult {
   abortedUploads: number;
   /** Objects of incomplete (manifest-less) directories deleted. */
   incompleteObjects: number;
+  /** Object Lock: versions of incomplete directories left because S3 retains them, and until when. */
+  lockedObjects?: number;
+  lockedUntil?: Date;
 }
 
 /**
  * `qdrant`: the backup's connection (key, TLS, timeout); each snapshot is deleted at the peer URL its
  * marker recorded. `signal` (the reconcile's) stops the Qdrant calls and the sweep between steps.
  */
-export async function sweepFailedBackup(client: S3Client, bucket: string, ref: BackupDataRef, qdrant: QdrantApi, opts: { signal?: AbortSignal } = {}): Promise<SweepResult> {
-  const { signal } = opts;
+export async function sweepFailedBackup(
+  client: S3Client,
+  bucket: string,
+  ref: BackupDataRef,
+  qdrant: QdrantApi,
+  opts: { signal?: AbortSignal; versioned?: VersionedDelete } = {},
+): Promise<SweepResult> {
+  const { signal, versioned } = opts;
   const out: SweepResult = { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 0 };
-  for (const dir of await backupDirs(client, bucket, ref)) {
+  for (const dir of await backupDirs(client, bucket, ref, versioned ? listVersionPrefixes : undefined)) {
     // Uploads first: their keys are known from the markers, which go next.
     const before = await listKeys(client, bucket, dir);
     out.abortedUploads += await abortDirUploads(client, bucket, dir, before);
@@ -49,6 +65,19 @@ export async function sweepFailedBackup(client: S3Client, bucket: string, ref: B
     if (before.length === 0 || before.includes(`${dir}${MANIFEST_FILE}`)) continue;
     signal?.throwIfAborted();
     const incomplete = before.filter((k) => !k.startsWith(`${dir}${PENDING_DIR}`));
+    if (versioned) {
+      const versions = await listObjectVersions(client, bucket, dir);
+      const known = versioned.knownUntil === undefined ? undefined : new Date(versioned.knownUntil);
+      const verdict = lockVerdict([known, await latestRetention(client, bucket, versions)], versioned.now);
+      if (verdict.kind === "Locked") {
+        out.lockedObjects = (out.lockedObjects ?? 0) + versions.length;
+        out.lockedUntil = latestRetainUntil([out.lockedUntil, verdict.until]);
+        continue;
+      }
+      await deleteObjectVersions(client, bucket, versions, versioned.now, known);
+      out.incompleteObjects += incomplete.length;
+      continue;
+    }
     await deleteKeys(client, bucket, incomplete);
     out.incompleteObjects += incomplete.length;
   }

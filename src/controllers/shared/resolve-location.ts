@@ -18,6 +18,7 @@ import { JOB_ENV } from "../../jobs/protocol/env.ts";
 import type { KubeObject } from "../../runtime/resource.ts";
 import { ERROR_CODES, isOperatorError, OperatorError } from "../../errors.ts";
 import { buildS3Client, checkEncryptedWrite, presignGetObject, s3Target, type StaticCredentials } from "../../s3/client.ts";
+import { checkObjectLock } from "../../s3/object-lock.ts";
 import { QDRANT_BACKUP_LOCATIONS } from "../resources.ts";
 import type { OperatorContext } from "./context.ts";
 import { fieldPrefix, findReferenced, type ObjectLookup, type ResolveOptions } from "./resolve-object.ts";
@@ -121,32 +122,59 @@ export function encryptionProbeKey(location: BackupLocationObject): string {
 }
 
 const ENCRYPTION_REFUSED = ERROR_CODES.S3_ENCRYPTION_REFUSED.reason;
+const LOCK_NOT_ENABLED = ERROR_CODES.OBJECT_LOCK_NOT_ENABLED.reason;
 /** Said to an object that waits on the location (a backup writes "…; the backup starts once it exists"). */
 const WAITS = "; a Job writes only to a location whose encryption the storage accepts";
+const WAITS_FOR_LOCK = "; a Job writes only to a location whose bucket has the Object Lock it asks for";
+
+/**
+ * Throws OBJECT_LOCK_NOT_ENABLED when the bucket has no Object Lock configuration: the location asks for
+ * locked objects and S3 would refuse every locked write ("Bucket is missing ObjectLockConfiguration").
+ */
+export async function checkLocationObjectLock(client: S3Client, bucket: string, lock: { mode: string }): Promise<void> {
+  if ((await checkObjectLock(client, bucket)).enabled) return;
+  throw new OperatorError(
+    "OBJECT_LOCK_NOT_ENABLED",
+    `spec.objectLock: bucket "${bucket}" has no Object Lock configuration, so its objects cannot be written with ${lock.mode} retention; use a bucket created with Object Lock enabled (MinIO, and S3 before 2023, enable it only at creation), or remove spec.objectLock`,
+  );
+}
 
 /**
  * What a Job that writes to the location needs before it is created: every Secret key (as
- * checkLocationSecrets), and a server-side encryption the storage accepts. The location's own check
- * (backup-location/controller.ts) probes the encryption every few minutes; its verdict at the current
- * generation is used as it stands. Before that check has run on this generation (a location and a backup
- * applied together), the probe is made here, once, so the Job never finds out on its first upload.
- * Throws S3_ENCRYPTION_REFUSED (not retryable) naming the field; any other failure of the probe is left
- * to the Job, whose own first call reports it (the bucket, the credentials).
+ * checkLocationSecrets), a server-side encryption the storage accepts, and, with spec.objectLock, a bucket
+ * with Object Lock. The location's own check (backup-location/controller.ts) probes both every few
+ * minutes; its verdict at the current generation is used as it stands. Before that check has run on
+ * this generation (a location and a backup applied together), the probes are made here, once, so the Job
+ * never finds out on its first upload. Throws S3_ENCRYPTION_REFUSED or OBJECT_LOCK_NOT_ENABLED (not
+ * retryable) naming the field; any other failure of a probe is left to the Job, whose own first call
+ * reports it (the bucket, the credentials).
  */
 export async function checkLocationUsable(ctx: OperatorContext, location: BackupLocationObject, opts: ResolveOptions = {}): Promise<void> {
   await checkLocationSecrets(ctx, location, opts);
-  const sse = location.spec.accessMode === "ReadOnly" ? undefined : location.spec.s3.serverSideEncryption;
-  if (!sse) return;
+  const writable = location.spec.accessMode !== "ReadOnly";
+  const sse = writable ? location.spec.s3.serverSideEncryption : undefined;
+  const lock = writable ? location.spec.objectLock : undefined;
+  if (!sse && !lock) return;
   const prefix = where(location, opts);
   const ready = location.status?.conditions?.find((c) => c.type === "Ready");
   if (ready !== undefined && ready.observedGeneration === location.metadata?.generation) {
     if (ready.status === "False" && ready.reason === ENCRYPTION_REFUSED) throw new OperatorError("S3_ENCRYPTION_REFUSED", `${prefix}${ready.message}${WAITS}`);
+    if (ready.status === "False" && ready.reason === LOCK_NOT_ENABLED) throw new OperatorError("OBJECT_LOCK_NOT_ENABLED", `${prefix}${ready.message}${WAITS_FOR_LOCK}`);
     if (ready.status === "True") return;
   }
   try {
-    await withLocationS3(ctx, location, ({ client, bucket }) => checkEncryptedWrite(client, bucket, encryptionProbeKey(location), sse), opts);
+    await withLocationS3(
+      ctx,
+      location,
+      async ({ client, bucket }) => {
+        if (sse) await checkEncryptedWrite(client, bucket, encryptionProbeKey(location), sse);
+        if (lock) await checkLocationObjectLock(client, bucket, lock);
+      },
+      opts,
+    );
   } catch (err) {
     if (isOperatorError(err, "S3_ENCRYPTION_REFUSED")) throw new OperatorError("S3_ENCRYPTION_REFUSED", `${prefix}${ctx.redactor.scrub(err.message)}${WAITS}`, { cause: err });
+    if (isOperatorError(err, "OBJECT_LOCK_NOT_ENABLED")) throw new OperatorError("OBJECT_LOCK_NOT_ENABLED", `${prefix}${ctx.redactor.scrub(err.message)}${WAITS_FOR_LOCK}`, { cause: err });
     if (!isOperatorError(err)) throw err;
   }
 }

@@ -49,3 +49,23 @@ test("a location Ready at its generation, or ReadOnly, passes", async () => {
 test("the probe's key sits under the prefix, in a directory no namespace can be named", () => {
   assert.equal(encryptionProbeKey(location(undefined)), "qdrant/prod/_location-checks/u-1");
 });
+
+const NO_LOCK = 'spec.objectLock: bucket "backups" has no Object Lock configuration, so its objects cannot be written with Governance retention; use a bucket created with Object Lock enabled';
+
+function lockLocation(ready: { status: string; reason: string; observedGeneration: number } | undefined): BackupLocationObject {
+  return {
+    metadata: { name: "s3", namespace: "prod", uid: "u-1", generation: 2 },
+    spec: { s3: { bucket: "backups", credentials: { secretRef: { name: "s3-creds" } } }, objectLock: { mode: "Governance", retainDays: 7 } },
+    ...(ready ? { status: { conditions: [{ type: "Ready", message: NO_LOCK, lastTransitionTime: "2026-01-01T00:00:00Z", ...ready }] } } : {}),
+  } as BackupLocationObject;
+}
+
+test("Object Lock: a location whose bucket has none at its generation stops the Job, naming the location, spec.objectLock and the bucket", async () => {
+  await assert.rejects(checkLocationUsable(ctx, lockLocation({ status: "False", reason: "ObjectLockNotEnabled", observedGeneration: 2 })), (err) => {
+    assert.ok(isOperatorError(err, "OBJECT_LOCK_NOT_ENABLED"));
+    assert.equal(err.reason, "ObjectLockNotEnabled");
+    assert.ok(err.message.startsWith(`QdrantBackupLocation s3 ${NO_LOCK}; `), err.message);
+    return true;
+  });
+  await checkLocationUsable(ctx, lockLocation({ status: "True", reason: "Available", observedGeneration: 2 }));
+});

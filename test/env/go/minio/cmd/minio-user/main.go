@@ -33,9 +33,12 @@ func run(endpoint, rootAccess, rootSecret, user, secret, bucket string) error {
 	if err != nil {
 		return err
 	}
+	// The Object Lock actions (#15; OBJECT-LOCK-NOTES.md): the location's check reads the bucket's lock
+	// configuration, deletions on a lock location list versions, ask each version's retention and delete
+	// by version id, and the backup Job writes retention.
 	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[`+
-		`{"Effect":"Allow","Action":["s3:ListBucket","s3:GetBucketLocation","s3:ListBucketMultipartUploads"],"Resource":["arn:aws:s3:::%[1]s"]},`+
-		`{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject","s3:DeleteObject","s3:AbortMultipartUpload","s3:ListMultipartUploadParts"],"Resource":["arn:aws:s3:::%[1]s/*"]}]}`, bucket)
+		`{"Effect":"Allow","Action":["s3:ListBucket","s3:GetBucketLocation","s3:ListBucketMultipartUploads","s3:GetBucketObjectLockConfiguration","s3:ListBucketVersions"],"Resource":["arn:aws:s3:::%[1]s"]},`+
+		`{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject","s3:DeleteObject","s3:AbortMultipartUpload","s3:ListMultipartUploadParts","s3:PutObjectRetention","s3:GetObjectRetention","s3:DeleteObjectVersion","s3:GetObjectVersion"],"Resource":["arn:aws:s3:::%[1]s/*"]}]}`, bucket)
 	name := "only-" + bucket
 	if err := adm.AddCannedPolicy(ctx, name, []byte(policy)); err != nil {
 		return fmt.Errorf("add policy: %w", err)
