@@ -15,7 +15,7 @@ const restore: RestoreObject = {
   kind: "QdrantRestore",
   metadata: { name: "r", namespace: "prod", uid: "4f0c1c2e-7a0b-4c43-9b7e-1d2f3a4b5c6d" },
   spec: { target: { connectionRef: { name: "qdrant" } }, source: { latest: { locationRef: { name: "s3" }, collection: "docs" } } },
-} as RestoreObject;
+};
 const connection: QdrantConnectionObject = { metadata: { name: "qdrant", namespace: "prod" }, spec: { url: "http://qdrant:6333" } };
 const settings = { defaultImage: "img:dev", address: { url: "http://qdrant:6333", timeoutSeconds: 10, discovery: { mode: "Cluster" as const, restPort: 6333, scheme: "http" as const } } };
 
