@@ -102,13 +102,13 @@ export function restorePlan(backup: Backup, url: string, bucket: string, over: R
 export type RestoreRun = JobProcessRun<RestoreJobResult>;
 export type StartedRestore = StartedJobProcess<RestoreJobResult>;
 
-/** Starts `job restore` as a child process. */
-export function startRestore(plan: RestoreJobPlan | string): StartedRestore {
-  return spawnJob("restore", plan, jobSecrets(), (text) => JSON.parse(text) as RestoreJobResult);
+/** Starts `job restore` as a child process; `env`: more of the Job's environment (ENCRYPTION_KEYS). */
+export function startRestore(plan: RestoreJobPlan | string, env: Record<string, string | undefined> = {}): StartedRestore {
+  return spawnJob("restore", plan, { ...jobSecrets(), ...env }, (text) => JSON.parse(text) as RestoreJobResult);
 }
 
-export function runRestore(plan: RestoreJobPlan | string): Promise<RestoreRun> {
-  return startRestore(plan).wait();
+export function runRestore(plan: RestoreJobPlan | string, env: Record<string, string | undefined> = {}): Promise<RestoreRun> {
+  return startRestore(plan, env).wait();
 }
 
 /** Waits until the running restore's result file holds its claim; returns the text. */
