@@ -1,14 +1,22 @@
 /**
  * `job restore` of one collection out of a FullStorage backup: the Job streams each peer's archive from
  * S3, takes the collection's snapshot out of it as it passes, uploads that, and lets the upload complete
- * only once the whole archive's SHA-256 matched the manifest's.
+ * only once the whole archive's SHA-256 matched the manifest's. A compressed and encrypted archive (#15)
+ * is decoded first, on the way: the archive's checks are of the decoded bytes, the object's own too.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { startEmulator, type EmulatorHandle } from "../emulator/index.ts";
 import { EXIT_CODES } from "../../src/jobs/protocol/exit-codes.ts";
 import type { RestoreJobSuccess } from "../../src/jobs/restore/contract.ts";
-import { allPoints, seedCollection } from "./backup-harness.ts";
+import { createHash } from "node:crypto";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { parseAgeKeys } from "../../src/backup/codec/age-keys.ts";
+import { encodeSnapshot } from "../../src/backup/codec/encode.ts";
+import type { RestoreJobPlan } from "../../src/jobs/restore/contract.ts";
+import { chunksOf, collect, keyFile, newKey } from "../backup/codec-fixtures.ts";
+import { s3Client } from "../helpers/s3.ts";
+import { allPoints, objectBytes, seedCollection } from "./backup-harness.ts";
 import { api, backUpStorage, describeRun, outcome, restorePlan, runRestore, suiteBucket, type Backup } from "./restore-harness.ts";
 
 describe("job restore, one collection out of a FullStorage backup", () => {
@@ -50,6 +58,39 @@ describe("job restore, one collection out of a FullStorage backup", () => {
     assert.equal(outcome(run), "ChecksumMismatch", describeRun(run));
     assert.match(run.result && !run.result.ok ? run.result.message : "", /SHA-256 [0-9a-f]{64}, the manifest says f{64}; the upload was aborted/);
     assert.equal(await api(emu.url).collectionExists(target), false);
+  });
+
+  /** Each peer's archive as zstd+age, put beside it; the plan's files as the manifest will list them. */
+  async function encodedArchives(keys: string): Promise<(fs: RestoreJobPlan["files"]) => RestoreJobPlan["files"]> {
+    const client = s3Client();
+    const out = new Map<string, { key: string; size: number; sha256: string }>();
+    for (const p of backup.manifest.peers) {
+      const archive = await objectBytes(client, bucket, p.file.key);
+      const stored = await collect(encodeSnapshot(chunksOf(archive), { compression: { algorithm: "zstd", level: 3 }, encryption: { keys: parseAgeKeys(keys, "test") } }));
+      const key = `${p.file.key}.zst.age`;
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: stored }));
+      out.set(p.file.key, { key, size: stored.length, sha256: createHash("sha256").update(stored).digest("hex") });
+    }
+    client.destroy();
+    return (fs) => fs.map((f) => ({ ...f, key: out.get(f.key)!.key, stored: { size: out.get(f.key)!.size, sha256: out.get(f.key)!.sha256 }, compression: { algorithm: "zstd" }, encryption: { scheme: "age-v1", keyRef: "age-key/keys.txt" } }));
+  }
+
+  it("a compressed and encrypted archive: decoded while it streams, the collection's points restored", async (t) => {
+    const target = "docs_from_encoded_storage";
+    t.after(() => api(emu.url).deleteCollection(target));
+    const keys = keyFile(await newKey());
+    const files = await encodedArchives(keys);
+    const run = await runRestore(restorePlan(backup, emu.url, bucket, { source: "docs", target, files }), { ENCRYPTION_KEYS: keys });
+    assert.equal(run.code, EXIT_CODES.SUCCESS, describeRun(run));
+    assert.deepEqual(await allPoints(emu.url, target), docs);
+
+    // The object's own SHA-256 is checked too, once the whole archive was read: the upload is aborted.
+    const other = "docs_from_other_encoded_storage";
+    const wrongStored = (fs: RestoreJobPlan["files"]) => files(fs).map((f) => ({ ...f, stored: { size: f.stored!.size, sha256: "0".repeat(64) } }));
+    const bad = await runRestore(restorePlan(backup, emu.url, bucket, { source: "docs", target: other, files: wrongStored }), { ENCRYPTION_KEYS: keys });
+    assert.equal(outcome(bad), "BackupCorrupt", describeRun(bad));
+    assert.match(bad.result && !bad.result.ok ? bad.result.message : "", /its stored bytes are SHA-256 [0-9a-f]{64}, the manifest says 0{64}; the upload was aborted/);
+    assert.equal(await api(emu.url).collectionExists(other), false);
   });
 
   it("a collection the archive does not hold: CollectionNotInBackup, no collection", async () => {
