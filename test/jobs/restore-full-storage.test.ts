@@ -9,15 +9,11 @@ import assert from "node:assert/strict";
 import { startEmulator, type EmulatorHandle } from "../emulator/index.ts";
 import { EXIT_CODES } from "../../src/jobs/protocol/exit-codes.ts";
 import type { RestoreJobSuccess } from "../../src/jobs/restore/contract.ts";
-import { createHash } from "node:crypto";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { parseAgeKeys } from "../../src/backup/codec/age-keys.ts";
-import { encodeSnapshot } from "../../src/backup/codec/encode.ts";
 import type { RestoreJobPlan } from "../../src/jobs/restore/contract.ts";
-import { chunksOf, collect, keyFile, newKey } from "../backup/codec-fixtures.ts";
-import { s3Client } from "../helpers/s3.ts";
-import { allPoints, objectBytes, seedCollection } from "./backup-harness.ts";
-import { api, backUpStorage, describeRun, outcome, restorePlan, runRestore, suiteBucket, type Backup } from "./restore-harness.ts";
+import { keyFile, newKey } from "../backup/codec-fixtures.ts";
+import { allPoints, seedCollection } from "./backup-harness.ts";
+import { api, backUpStorage, describeRun, encodeObjects, outcome, restorePlan, runRestore, suiteBucket, type Backup } from "./restore-harness.ts";
 
 describe("job restore, one collection out of a FullStorage backup", () => {
   let emu: EmulatorHandle;
@@ -60,26 +56,11 @@ describe("job restore, one collection out of a FullStorage backup", () => {
     assert.equal(await api(emu.url).collectionExists(target), false);
   });
 
-  /** Each peer's archive as zstd+age, put beside it; the plan's files as the manifest will list them. */
-  async function encodedArchives(keys: string): Promise<(fs: RestoreJobPlan["files"]) => RestoreJobPlan["files"]> {
-    const client = s3Client();
-    const out = new Map<string, { key: string; size: number; sha256: string }>();
-    for (const p of backup.manifest.peers) {
-      const archive = await objectBytes(client, bucket, p.file.key);
-      const stored = await collect(encodeSnapshot(chunksOf(archive), { compression: { algorithm: "zstd", level: 3 }, encryption: { keys: parseAgeKeys(keys, "test") } }));
-      const key = `${p.file.key}.zst.age`;
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: stored }));
-      out.set(p.file.key, { key, size: stored.length, sha256: createHash("sha256").update(stored).digest("hex") });
-    }
-    client.destroy();
-    return (fs) => fs.map((f) => ({ ...f, key: out.get(f.key)!.key, stored: { size: out.get(f.key)!.size, sha256: out.get(f.key)!.sha256 }, compression: { algorithm: "zstd" }, encryption: { scheme: "age-v1", keyRef: "age-key/keys.txt" } }));
-  }
-
   it("a compressed and encrypted archive: decoded while it streams, the collection's points restored", async (t) => {
     const target = "docs_from_encoded_storage";
     t.after(() => api(emu.url).deleteCollection(target));
     const keys = keyFile(await newKey());
-    const files = await encodedArchives(keys);
+    const files = await encodeObjects(backup, bucket, { compression: { algorithm: "zstd", level: 3 }, encryption: { keys: parseAgeKeys(keys, "test") } });
     const run = await runRestore(restorePlan(backup, emu.url, bucket, { source: "docs", target, files }), { ENCRYPTION_KEYS: keys });
     assert.equal(run.code, EXIT_CODES.SUCCESS, describeRun(run));
     assert.deepEqual(await allPoints(emu.url, target), docs);
