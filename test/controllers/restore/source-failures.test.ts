@@ -70,6 +70,10 @@ describe("a backup that cannot be restored is said before anything changes", () 
     const none = await useWorld(t);
     const b1 = await writeBackup(none, at);
     failed(await none.resolver.resolve(byId(b1.backupId)), "EncryptionKeyRequired", /^QdrantBackupLocation s3 spec\.encryption\.keySecretRef: backup \S+ is encrypted \(age\) and the location names no key file/, true);
+    // A restore asking for Pull is refused for such a backup whatever the key (decide.ts): no wait for the key.
+    const pull = byId(b1.backupId);
+    pull.spec.method = "Pull";
+    assert.ok((await none.resolver.resolve(pull)).ok);
     // A compressed-only backup needs no key at all.
     const plain = await writeBackup(none, { ...at, created: "2026-01-03T00:00:00Z", completed: "2026-01-03T00:01:00Z", peers: [{ peerId: "7", shardIds: [0], compression: "zstd" }] });
     assert.ok((await none.resolver.resolve(byId(plain.backupId))).ok);
