@@ -11,21 +11,16 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { parseAgeKeys } from "../../src/backup/codec/age-keys.ts";
-import { encodeSnapshot } from "../../src/backup/codec/encode.ts";
 import type { EncodeSettings } from "../../src/backup/codec/types.ts";
 import { EXIT_CODES } from "../../src/jobs/protocol/exit-codes.ts";
-import type { RestoreJobPlan, RestoreJobSuccess, RestorePeerFile } from "../../src/jobs/restore/contract.ts";
+import type { RestoreJobPlan, RestoreJobSuccess } from "../../src/jobs/restore/contract.ts";
 import { startEmulator, type EmulatorHandle } from "../emulator/index.ts";
-import { s3Client } from "../helpers/s3.ts";
-import { chunksOf, collect, keyFile, newKey, type TestKey } from "../backup/codec-fixtures.ts";
-import { allPoints, objectBytes, seedCollection } from "./backup-harness.ts";
-import { api, backUp, describeRun, outcome, restorePlan, runRestore, suiteBucket, type Backup, type RestoreRun } from "./restore-harness.ts";
+import { keyFile, newKey, type TestKey } from "../backup/codec-fixtures.ts";
+import { allPoints, seedCollection } from "./backup-harness.ts";
+import { api, backUp, describeRun, encodeObjects, outcome, restorePlan, runRestore, suiteBucket, type Backup, type RestoreRun } from "./restore-harness.ts";
 
 type Encoding = "zstd" | "age" | "zstd+age";
-const KEY_REF = "age-key/keys.txt";
 
 describe("job restore of compressed and encrypted objects", () => {
   let emu: EmulatorHandle;
@@ -33,9 +28,7 @@ describe("job restore of compressed and encrypted objects", () => {
   let bucket: string;
   let removeBucket: () => Promise<void>;
   let original: unknown[];
-  let snapshot: Buffer;
   let key: TestKey;
-  const s3 = () => s3Client();
 
   before(async () => {
     ({ name: bucket, remove: removeBucket } = await suiteBucket());
@@ -45,9 +38,6 @@ describe("job restore of compressed and encrypted objects", () => {
     await seedCollection(emu.url, "docs", 150, { payloadBytes: 2048 });
     original = await allPoints(emu.url, "docs");
     backup = await backUp(emu.url, bucket, "docs");
-    const client = s3();
-    snapshot = await objectBytes(client, bucket, backup.manifest.peers[0]!.file.key);
-    client.destroy();
     key = await newKey();
   });
   after(async () => {
@@ -55,28 +45,14 @@ describe("job restore of compressed and encrypted objects", () => {
     await removeBucket();
   });
 
-  /** The backup's snapshot encoded as `how` to the recipients of `keys`, put at its key plus the suffix; `mangle` changes the object's bytes. */
-  async function encoded(how: Encoding, opts: { keys?: string; mangle?: (b: Buffer) => void; suffix?: string } = {}): Promise<{ files: (fs: RestoreJobPlan["files"]) => RestoreJobPlan["files"]; stored: Buffer }> {
+  /** The backup's snapshot encoded as `how` to the recipients of `keys` (default: `key`), put beside it; `mangle` changes the object after it was hashed. */
+  async function encoded(how: Encoding, opts: { keys?: string; mangle?: (b: Buffer) => void; suffix?: string } = {}): Promise<{ files: (fs: RestoreJobPlan["files"]) => RestoreJobPlan["files"]; storedSize: number }> {
     const settings: EncodeSettings = {
       ...(how !== "age" ? { compression: { algorithm: "zstd", level: 3 } } : {}),
       ...(how !== "zstd" ? { encryption: { keys: parseAgeKeys(opts.keys ?? keyFile(key), "test") } } : {}),
     };
-    const stored = await collect(encodeSnapshot(chunksOf(snapshot), settings));
-    const sha256 = createHash("sha256").update(stored).digest("hex");
-    opts.mangle?.(stored);
-    const peer = backup.manifest.peers[0]!;
-    const objectKey = `${peer.file.key}${how !== "age" ? ".zst" : ""}${how !== "zstd" ? ".age" : ""}${opts.suffix ?? ""}`;
-    const client = s3();
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: objectKey, Body: stored }));
-    client.destroy();
-    const file = (f: RestorePeerFile): RestorePeerFile => ({
-      ...f,
-      key: objectKey,
-      stored: { size: stored.length, sha256 },
-      ...(settings.compression ? { compression: { algorithm: "zstd" as const } } : {}),
-      ...(settings.encryption ? { encryption: { scheme: "age-v1" as const, keyRef: KEY_REF } } : {}),
-    });
-    return { files: (fs) => fs.map(file), stored };
+    const files = await encodeObjects(backup, bucket, settings, { ...(opts.suffix ? { suffix: opts.suffix } : {}), ...(opts.mangle ? { mangle: (_i: number, b: Buffer) => opts.mangle!(b) } : {}) });
+    return { files, storedSize: files(restorePlan(backup, emu.url, bucket).files)[0]!.stored!.size };
   }
 
   const failure = (run: RestoreRun) => (run.result && !run.result.ok ? run.result.message : "");
@@ -94,7 +70,7 @@ describe("job restore of compressed and encrypted objects", () => {
       const run = await runRestore(restorePlan(backup, emu.url, bucket, { target, method: "Upload", files }), how !== "zstd" ? { ENCRYPTION_KEYS: keyFile(key) } : {});
       assert.equal(run.code, EXIT_CODES.SUCCESS, describeRun(run));
       const ok = run.result as RestoreJobSuccess;
-      assert.equal(ok.bytes, snapshot.length);
+      assert.equal(ok.bytes, backup.manifest.peers[0]!.file.size, "the snapshot's bytes, not the object's");
       assert.deepEqual(ok.pointsCount, { expected: 150, actual: 150 });
       assert.deepEqual(await allPoints(emu.url, target), original);
       noKeyIn(run, key);
@@ -149,8 +125,8 @@ describe("job restore of compressed and encrypted objects", () => {
   for (const how of ["zstd", "zstd+age"] as const) {
     it(`${how}: a flipped byte near the end fails BackupCorrupt naming the object, the upload aborted: no collection, half or whole`, async () => {
       const target = `docs_flipped_${how.replace("+", "_")}`;
-      const { files, stored } = await encoded(how, { mangle: (b) => void (b[b.length - 300] = b[b.length - 300]! ^ 0x40), suffix: ".flipped" });
-      assert.ok(stored.length > 2 * 64 * 1024, `the object (${stored.length} bytes) spans several chunks`);
+      const { files, storedSize } = await encoded(how, { mangle: (b) => void (b[b.length - 300] = b[b.length - 300]! ^ 0x40), suffix: ".flipped" });
+      assert.ok(storedSize > 2 * 64 * 1024, `the object (${storedSize} bytes) spans several chunks`);
       const run = await runRestore(restorePlan(backup, emu.url, bucket, { target, method: "Upload", files }), how !== "zstd" ? { ENCRYPTION_KEYS: keyFile(key) } : {});
       assert.equal(run.code, EXIT_CODES.PERMANENT, describeRun(run));
       assert.equal(outcome(run), "BackupCorrupt", describeRun(run));
