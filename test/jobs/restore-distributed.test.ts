@@ -1,7 +1,8 @@
 /**
  * `job restore` onto a distributed Qdrant: a 3-peer backup restored into a fresh 3-peer cluster (new peer
  * ids) puts each source peer's shards back on a peer of its own, by Pull and by Upload; a backup that
- * needs more peers than the target has is refused before anything changes; and SIGTERM while the
+ * needs more peers than the target has is refused before anything changes; compressed and encrypted
+ * objects (#15) decoded on every peer, a wrong key refused before any, a corrupt one cleaned up; and SIGTERM while the
  * uploads after the first are in flight deletes the collection the first one created.
  */
 import { after, before, describe, it } from "node:test";
@@ -12,8 +13,10 @@ import { EXIT_CODES } from "../../src/jobs/protocol/exit-codes.ts";
 import type { RestoreJobSuccess } from "../../src/jobs/restore/contract.ts";
 import { claimOf, restoreResults } from "../../src/jobs/restore/result.ts";
 import { eventually } from "../helpers/testenv.ts";
+import { parseAgeKeys } from "../../src/backup/codec/age-keys.ts";
+import { keyFile, newKey } from "../backup/codec-fixtures.ts";
 import { allPoints, seedCollection } from "./backup-harness.ts";
-import { api, backUp, describeRun, outcome, restorePlan, runRestore, startRestore, suiteBucket, type Backup } from "./restore-harness.ts";
+import { api, backUp, describeRun, encodeObjects, outcome, restorePlan, runRestore, startRestore, suiteBucket, type Backup } from "./restore-harness.ts";
 
 /** Waits until every one of `faults` holds an upload: the uploads after the first are in flight. */
 async function heldUploads(admin: AdminClient, faults: Fault[]): Promise<void> {
@@ -67,6 +70,30 @@ describe("job restore, 3-peer backup into a fresh 3-peer cluster", () => {
       }
     });
   }
+
+  it("zstd+age (#15): every peer's object decoded while it streams; a wrong key refused before any peer is touched; a corrupt object after the first peer created the collection: BackupCorrupt, the collection deleted", async (t) => {
+    const key = await newKey();
+    const settings = { compression: { algorithm: "zstd" as const, level: 3 }, encryption: { keys: parseAgeKeys(keyFile(key), "test") } };
+    const files = await encodeObjects(backup, bucket, settings);
+    const name = "docs_encoded";
+    t.after(() => api(target.url).deleteCollection(name));
+    const run = await runRestore(restorePlan(backup, target.url, bucket, { target: name, method: "Upload", files }), { ENCRYPTION_KEYS: keyFile(key) });
+    assert.equal(run.code, EXIT_CODES.SUCCESS, describeRun(run));
+    assert.equal((run.result as RestoreJobSuccess).peers?.length, 3);
+    assert.deepEqual(await allPoints(target.url, name), original);
+
+    const wrong = await runRestore(restorePlan(backup, target.url, bucket, { target: "docs_encoded_wrong_key", method: "Upload", files }), { ENCRYPTION_KEYS: keyFile(await newKey()) });
+    assert.equal(outcome(wrong), "WrongEncryptionKey", describeRun(wrong));
+    assert.doesNotMatch(wrong.stdout, /Recovering snapshot/, "no upload started");
+    assert.equal(await api(target.url).collectionExists("docs_encoded_wrong_key"), false);
+
+    // Every object but the first source peer's (the one that creates the collection) has a flipped byte.
+    const flipped = await encodeObjects(backup, bucket, settings, { suffix: ".flipped", mangle: (i, b) => void (i > 0 && (b[b.length - 40] = b[b.length - 40]! ^ 0x01)) });
+    const bad = await runRestore(restorePlan(backup, target.url, bucket, { target: "docs_encoded_corrupt", method: "Upload", files: flipped }), { ENCRYPTION_KEYS: keyFile(key) });
+    assert.equal(outcome(bad), "BackupCorrupt", describeRun(bad));
+    assert.match(bad.stdout, /"msg":"Recovered snapshot"/, "the first peer's upload created the collection");
+    assert.equal(await api(target.url).collectionExists("docs_encoded_corrupt"), false, "the half-made collection is deleted");
+  });
 
   it("into a standalone Qdrant: TopologyMismatch naming both counts, nothing created", async () => {
     const run = await runRestore(restorePlan(backup, standalone.url, bucket, { target: "docs" }));

@@ -4,11 +4,15 @@
  * the restore command run as a real child process (so SIGKILL and SIGTERM are the real thing), with its
  * result file kept until the process is gone.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { encodeSnapshot } from "../../src/backup/codec/encode.ts";
+import type { EncodeSettings } from "../../src/backup/codec/types.ts";
 import assert from "node:assert/strict";
 import { parseManifest, type Manifest } from "../../src/backup/layout/manifest.ts";
 import type { BackupJobPlan, BackupJobSuccess } from "../../src/jobs/backup/contract.ts";
-import type { RestoreJobPlan, RestoreJobResult } from "../../src/jobs/restore/contract.ts";
+import type { RestoreJobPlan, RestoreJobResult, RestorePeerFile } from "../../src/jobs/restore/contract.ts";
+import { chunksOf, collect } from "../backup/codec-fixtures.ts";
 import { QdrantApi } from "../../src/qdrant/client.ts";
 import type { TestContext } from "node:test";
 import { spawnJob, type JobProcessRun, type StartedJobProcess } from "../helpers/job-process.ts";
@@ -99,16 +103,45 @@ export function restorePlan(backup: Backup, url: string, bucket: string, over: R
   };
 }
 
+/**
+ * Every object of `backup` encoded as the backup Job will encode it (encodeSnapshot) and put beside it,
+ * at its key with .zst/.age (and `suffix`); returns the plan's `files` override listing them as such a
+ * manifest will (stored size and SHA-256, codec, keyRef). `mangle(i, bytes)` changes object i after it
+ * was hashed (a corruption the manifest does not know of).
+ */
+export async function encodeObjects(backup: Backup, bucket: string, settings: EncodeSettings, opts: { suffix?: string; mangle?: (index: number, stored: Buffer) => void } = {}): Promise<(files: RestoreJobPlan["files"]) => RestoreJobPlan["files"]> {
+  const client = s3Client();
+  const encoded = new Map<string, Partial<RestorePeerFile>>();
+  try {
+    for (const [i, p] of backup.manifest.peers.entries()) {
+      const stored = await collect(encodeSnapshot(chunksOf(await objectBytes(client, bucket, p.file.key)), settings));
+      const sha256 = createHash("sha256").update(stored).digest("hex");
+      opts.mangle?.(i, stored);
+      const key = `${p.file.key}${settings.compression ? ".zst" : ""}${settings.encryption ? ".age" : ""}${opts.suffix ?? ""}`;
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: stored }));
+      encoded.set(p.file.key, {
+        key,
+        stored: { size: stored.length, sha256 },
+        ...(settings.compression ? { compression: { algorithm: "zstd" as const } } : {}),
+        ...(settings.encryption ? { encryption: { scheme: "age-v1" as const, keyRef: "age-key/keys.txt" } } : {}),
+      });
+    }
+  } finally {
+    client.destroy();
+  }
+  return (files) => files.map((f) => ({ ...f, ...encoded.get(f.key) }));
+}
+
 export type RestoreRun = JobProcessRun<RestoreJobResult>;
 export type StartedRestore = StartedJobProcess<RestoreJobResult>;
 
-/** Starts `job restore` as a child process. */
-export function startRestore(plan: RestoreJobPlan | string): StartedRestore {
-  return spawnJob("restore", plan, jobSecrets(), (text) => JSON.parse(text) as RestoreJobResult);
+/** Starts `job restore` as a child process; `env`: more of the Job's environment (ENCRYPTION_KEYS). */
+export function startRestore(plan: RestoreJobPlan | string, env: Record<string, string | undefined> = {}): StartedRestore {
+  return spawnJob("restore", plan, { ...jobSecrets(), ...env }, (text) => JSON.parse(text) as RestoreJobResult);
 }
 
-export function runRestore(plan: RestoreJobPlan | string): Promise<RestoreRun> {
-  return startRestore(plan).wait();
+export function runRestore(plan: RestoreJobPlan | string, env: Record<string, string | undefined> = {}): Promise<RestoreRun> {
+  return startRestore(plan, env).wait();
 }
 
 /** Waits until the running restore's result file holds its claim; returns the text. */

@@ -39,6 +39,10 @@ function plan(over: Partial<RestoreJobPlan> = {}): RestoreJobPlan {
 
 describe("restore plan checker", () => {
   test("a good plan has no problems", () => assert.deepEqual(restorePlan.problems(plan()), []));
+  test("a compressed and encrypted object by Upload, with its stored size and SHA-256, is a good plan", () => {
+    const files = [{ sourcePeerId: "1", shardIds: [0], key: "a.snapshot.zst.age", size: 10, sha256: SHA, stored: { size: 7, sha256: SHA }, compression: { algorithm: "zstd" as const }, encryption: { scheme: "age-v1" as const, keyRef: "age-key/keys.txt" } }];
+    assert.deepEqual(restorePlan.problems(plan({ method: "Upload", files })), []);
+  });
 
   const rows: Array<[string, Partial<RestoreJobPlan>, RegExp]> = [
     ["a backup id that is not one", { backupId: "nope" }, /plan\.backupId: "nope" is not a backup id/],
@@ -51,7 +55,8 @@ describe("restore plan checker", () => {
       /plan\.files\[1\]\.sourcePeerId: "1" is also files\[0\]'s/,
     ],
     ["no file with a shard", { files: [{ sourcePeerId: "1", shardIds: [], key: "a", size: 1, sha256: SHA }] }, /plan\.files: no file holds a shard/],
-    ["a compressed object", { files: [{ sourcePeerId: "1", shardIds: [0], key: "a", size: 1, sha256: SHA, stored: { size: 1, sha256: SHA } }] }, /plan\.files\[0\]\.stored: the object is compressed or encrypted/],
+    ["a compressed object by Pull", { files: [{ sourcePeerId: "1", shardIds: [0], key: "a", size: 1, sha256: SHA, stored: { size: 1, sha256: SHA }, compression: { algorithm: "zstd" } }] }, /plan\.files\[0\]: is compressed or encrypted, which Qdrant cannot read from a URL/],
+    ["an encrypted object with no stored size", { method: "Upload", files: [{ sourcePeerId: "1", shardIds: [0], key: "a", size: 1, sha256: SHA, encryption: { scheme: "age-v1" } }] }, /plan\.files\[0\]\.stored: is required when the file is compressed or encrypted/],
     ["Static without urls", { qdrant: { url: "http://q:6333", timeoutSeconds: 10, discovery: { mode: "Static", restPort: 6333, scheme: "http" } } }, /plan\.qdrant\.discovery\.urls: must list/],
     ["a presign beyond a week", { presignSeconds: 700_000 }, /plan\.presignSeconds/],
   ];

@@ -1,7 +1,8 @@
 /**
  * The Job of one restore attempt: the operator's one Job template (src/controllers/shared/job-template.ts)
  * with `job restore`, its plan in RESTORE_PLAN (src/jobs/restore/contract.ts) and the Secrets of the target
- * connection (API key, CA) and of the backup's location (S3 credentials, CA) by reference. backoffLimit is
+ * connection (API key, CA) and of the backup's location (S3 credentials, CA; and, for an encrypted backup
+ * only, its age key file as ENCRYPTION_KEYS: never in the plan or the Job's spec) by reference. backoffLimit is
  * forced to 0: the controller makes the retries, each a new Job whose plan says whether it owns the target
  * (decide.ts). Pure: the same inputs give the same Job, so a repeated reconcile builds what the first did
  * and the deterministic name decides who created it. The plan is checked with the Job's own checker first:
@@ -13,8 +14,9 @@ import { restorePlan } from "../../jobs/restore/plan.ts";
 import { s3Target } from "../../s3/client.ts";
 import { JOB_NODE_OPTIONS, jobTemplate } from "../shared/job-template.ts";
 import { connectionJobEnvironment, qdrantPlanOf, type ConnectionJobSettings, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
-import { locationJobEnvironment } from "../shared/resolve-location.ts";
-import { mergeJobEnvironments } from "../shared/secrets.ts";
+import { locationEncryptionKey, locationJobEnvironment } from "../shared/resolve-location.ts";
+import { jobEnvironmentFor, mergeJobEnvironments } from "../shared/secrets.ts";
+import { needsEncryptionKey } from "./source/encryption-key.ts";
 import type { ResolvedOk } from "./decide.ts";
 import { ATTEMPT_ANNOTATION, CONTAINER_NAME, labelValue, RESTORE_LABEL, SCHEDULED_TIME_ANNOTATION } from "./names.ts";
 import type { RestoreObject } from "./types.ts";
@@ -78,7 +80,7 @@ export function buildRestorePlan(restore: RestoreObject, a: RestoreAttempt, sett
 export function buildRestoreJob(restore: RestoreObject, connection: QdrantConnectionObject, a: RestoreAttempt, settings: ConnectionJobSettings): V1Job {
   const name = restore.metadata?.name ?? "";
   const plan = restorePlan.check(buildRestorePlan(restore, a, settings));
-  const secrets = mergeJobEnvironments(connectionJobEnvironment(connection.spec), locationJobEnvironment(a.source.location.spec));
+  const secrets = mergeJobEnvironments(connectionJobEnvironment(connection.spec), locationJobEnvironment(a.source.location.spec), encryptionKeyEnvironment(a.source));
   return jobTemplate({
     name: a.jobName,
     owner: restore,
@@ -98,6 +100,16 @@ export function buildRestoreJob(restore: RestoreObject, connection: QdrantConnec
     settings: restore.spec.job,
     backoffLimit: 0,
   });
+}
+
+/**
+ * ENCRYPTION_KEYS by secretKeyRef when a file is encrypted (resolve-source checked that the location
+ * names the key and that its Secret holds a usable one); nothing otherwise: a Job that only reads plain
+ * objects has no use for the key, so it never gets it.
+ */
+function encryptionKeyEnvironment(source: ResolvedOk): ReturnType<typeof jobEnvironmentFor> {
+  const use = needsEncryptionKey(source.files) ? locationEncryptionKey(source.location.spec) : undefined;
+  return jobEnvironmentFor(use ? [use] : []);
 }
 
 /** What adopting a Job reads back from it: its attempt and drill tick (annotations), its target and backup (its plan). */

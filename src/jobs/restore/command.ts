@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { S3Client } from "@aws-sdk/client-s3";
+import { agekeysFromEnv } from "../../backup/codec/age-keys.ts";
 import { openMountedConnection } from "../../qdrant/mounted-connection.ts";
 import { buildS3Client, s3Target } from "../../s3/client.ts";
 import { OPERATOR_NAME, OPERATOR_VERSION } from "../../version.ts";
@@ -57,8 +58,10 @@ async function restore({ env, log, cleanup, redactor }: JobRunContext, claim: Ta
       ...(plan.qdrant.tls?.serverName ? { serverName: plan.qdrant.tls.serverName } : {}),
       ...(plan.qdrant.tls?.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
     });
+    // Before any connection: a key file that does not parse is InvalidEncryptionKey naming the field.
+    const keys = agekeysFromEnv(env);
     s3 = s3ClientFromEnv(plan, env);
-    const ok = await runRestore({ plan, qdrant: qdrant.qdrant, s3, log, startTime, cleanup, redactor, claim, signal: abort.signal });
+    const ok = await runRestore({ plan, qdrant: qdrant.qdrant, s3, log, startTime, cleanup, redactor, claim, signal: abort.signal, keys });
     log.info({ backupId: ok.backupId, target: ok.targetCollection, bytes: ok.bytes, points: ok.pointsCount, seconds: (Date.parse(ok.verifiedTime) - startTime.getTime()) / 1000 }, "Restore succeeded");
     return ok;
   } finally {

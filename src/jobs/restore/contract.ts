@@ -7,7 +7,9 @@
  * request each, after the Job succeeded).
  *
  * Input: the plan as JSON in RESTORE_PLAN (nothing secret in it: the Job presigns its own URLs with the
- * location's credentials, which come by secretKeyRef like every Job's), plus every Job's environment.
+ * location's credentials, which come by secretKeyRef like every Job's), plus every Job's environment; for
+ * an encrypted backup, the location's age key file in ENCRYPTION_KEYS, by secretKeyRef too (the plan
+ * names only the key the backup was made with, as its manifest does: encryption.keyRef).
  *
  * Output: one JSON line (RestoreJobResult) in the container's termination message, and the exit code.
  *

@@ -4,7 +4,10 @@
  * InvalidRestorePlan naming every field. Beyond the schema: the backup id's shape, collection names
  * Qdrant accepts (and never `.` or `..`), one file per source peer and per key, at least one file with
  * data, FullStorage only by Upload (Qdrant cannot pull one collection out of a peer's archive), no
- * compressed or encrypted object (#15 restores those), and Static peers that are listed.
+ * compressed or encrypted object by Pull
+ * (Qdrant recovers a URL's bytes as they are: only the Job can decompress and decrypt, while it streams
+ * them by Upload), the stored size and SHA-256 of every such object (what the Job checks the bytes it
+ * reads against), and Static peers that are listed.
  */
 import type { SpecProblem } from "../../api/validate.ts";
 import { compileSchema } from "../../api/validate.ts";
@@ -36,13 +39,13 @@ function restorePlanProblems(plan: RestoreJobPlan): SpecProblem[] {
   if (plan.mode === "FullStorage" && plan.method === "Pull") {
     out.push(at("method", "a FullStorage backup restores only by Upload: the Job takes the collection's snapshot out of each peer's archive, which Qdrant cannot do from a URL"));
   }
-  if (Array.isArray(plan.files)) out.push(...fileProblems(plan.files));
+  if (Array.isArray(plan.files)) out.push(...fileProblems(plan.files, plan.method));
   const d = plan.qdrant?.discovery;
   if (d?.mode === "Static" && (!Array.isArray(d.urls) || d.urls.length === 0)) out.push(at("qdrant.discovery.urls", "must list the peers' http(s) URLs in Static mode"));
   return out;
 }
 
-function fileProblems(files: RestoreJobPlan["files"]): SpecProblem[] {
+function fileProblems(files: RestoreJobPlan["files"], method: RestoreJobPlan["method"]): SpecProblem[] {
   const out: SpecProblem[] = [];
   const peers = new Map<string, number>();
   const keys = new Map<string, number>();
@@ -60,7 +63,10 @@ function fileProblems(files: RestoreJobPlan["files"]): SpecProblem[] {
       else keys.set(f.key, i);
     }
     if (Array.isArray(f.shardIds) && f.shardIds.length > 0) withData++;
-    if (f.stored !== undefined) out.push(at(`files[${i}].stored`, "the object is compressed or encrypted, which this version cannot restore (UnsupportedBackup: the controller refuses such a backup before planning it)"));
+    if (f.compression !== undefined || f.encryption !== undefined) {
+      if (method === "Pull") out.push(at(`files[${i}]`, "is compressed or encrypted, which Qdrant cannot read from a URL: such a backup restores only by Upload (the Job decodes while it streams)"));
+      if (f.stored === undefined) out.push(at(`files[${i}].stored`, "is required when the file is compressed or encrypted: the Job checks the object's own bytes against it"));
+    }
   });
   if (files.length > 0 && withData === 0) out.push(at("files", "no file holds a shard: there is nothing to restore"));
   return out;

@@ -1,6 +1,7 @@
 /** What every step of one run of a restore plan works with. */
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Logger } from "pino";
+import type { AgeKeys } from "../../backup/codec/types.ts";
 import type { QdrantApi } from "../../qdrant/client.ts";
 import type { Redactor } from "../../runtime/redact.ts";
 import type { CleanupRegistry } from "../protocol/cleanup-registry.ts";
@@ -21,6 +22,8 @@ export interface RestoreContext {
   redactor: Redactor;
   /** The provisional failure with the claim on the target, and whether it still stands. */
   claim: TargetClaim;
+  /** The location's age key file (ENCRYPTION_KEYS), parsed; only an encrypted backup's Job has one. Never logged. */
+  keys?: AgeKeys | undefined;
   /** Aborted on SIGTERM: stops the recover calls and uploads in flight. */
   signal: AbortSignal;
 }

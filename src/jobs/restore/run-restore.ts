@@ -3,6 +3,7 @@
  *
  * 1. discover the target's peers (as the backup Job does: each peer recovers on its own REST URL) and
  *    check that they can hold the backup's files (TopologyMismatch, before anything changes);
+ * 1b. an encrypted backup: open every object's age header (encoded.ts), so a wrong key fails here;
  * 2. look at the target right before acting (target.ts: alias, exists, owned);
  * 3. claim it (claim.ts) when this attempt may create it — the provisional failure is on disk before
  *    the first call that can create anything; then delete an owned half-made collection;
@@ -24,6 +25,7 @@ import { comparePeerIds, mapPeers } from "../../backup/topology/map-peers.ts";
 import { discoverTopology } from "../../qdrant/peers.ts";
 import { isOperatorError } from "../../errors.ts";
 import type { RestoreJobSuccess } from "./contract.ts";
+import { openHeaders } from "./encoded.ts";
 import { recoverAll, type Recovered } from "./recover-all.ts";
 import type { RestoreContext } from "./run-context.ts";
 import { lookAtTarget, placementOf, replaceOwned } from "./target.ts";
@@ -39,6 +41,10 @@ export async function runRestore(ctx: RestoreContext): Promise<RestoreJobSuccess
   const topology = await discoverTopology(qdrant, plan.qdrant.discovery, { signal: ctx.signal });
   log.info({ mode: topology.mode, qdrantVersion: topology.version, peers: topology.peers }, "Discovered Qdrant peers");
   mapPeers(plan.files, topology.peers);
+  // An encrypted backup: every object's age header opened before the target is looked at, claimed,
+  // replaced or created, so a wrong key (or none) changes nothing on Qdrant.
+  const headers = await openHeaders(ctx);
+  if (headers > 0) log.info({ objects: headers }, "Opened the age header of every encrypted object");
 
   const state = await lookAtTarget(ctx).catch((err: unknown) => {
     if (isOperatorError(err, "TARGET_IS_ALIAS")) ctx.claim.release();

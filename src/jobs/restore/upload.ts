@@ -10,30 +10,45 @@
  * and its hash compared with the manifest's: a mismatch aborts the upload, so Qdrant never recovers
  * bytes from an archive that is not the one backed up.
  *
+ * Compressed or encrypted (#15): the object streams through its decoder first (encoded.ts), so the
+ * multipart body (Collection) or the archive (FullStorage) is the snapshot's bytes as Qdrant made them;
+ * the object's own size and SHA-256 are checked in `beforeEnd` too.
+ *
  * Qdrant keeps an uploaded file in the collection's snapshots directory (API-NOTES §3): the Job deletes
  * it once the call returned (before it may delete the collection on a failure: a deleted collection's
  * snapshots directory stays on disk and is out of the API's reach).
  */
 import { createHash } from "node:crypto";
-import { Transform, type Readable } from "node:stream";
-import { GetObjectCommand, NoSuchKey } from "@aws-sdk/client-s3";
+import { Readable, Transform } from "node:stream";
 import { OperatorError } from "../../errors.ts";
-import { s3Error } from "../../s3/client.ts";
 import type { RestorePeerFile } from "./contract.ts";
+import { isEncoded, openDecoded } from "./encoded.ts";
 import type { RestoreContext } from "./run-context.ts";
+import { openObject } from "./stored-object.ts";
 
-/** Streams `file` into the peer at `peerUrl`; resolves to the bytes uploaded. */
+/**
+ * Streams `file` into the peer at `peerUrl`; resolves to the bytes uploaded (the snapshot's). A
+ * compressed or encrypted object is decoded on the way (encoded.ts), its stored bytes checked before the
+ * upload's closing boundary.
+ */
 export async function uploadOnPeer(ctx: RestoreContext, file: RestorePeerFile, peerUrl: string): Promise<number> {
   const { plan } = ctx;
   const peer = ctx.qdrant.at(peerUrl);
   const filename = uploadName(plan.backupId, file.sourcePeerId);
-  const body = await openObject(ctx, file);
+  const stored = await openObject(ctx, file);
+  let archive: Readable | undefined;
   try {
-    if (plan.mode === "FullStorage") return await uploadFromArchive(ctx, file, body, peerUrl, filename);
-    const { bytes } = await peer.uploadSnapshot(plan.targetCollection, body, { size: file.size, filename, checksum: file.sha256, priority: plan.priority }, { signal: ctx.signal });
+    const decoded = isEncoded(file) ? await openDecoded(ctx, file, stored) : undefined;
+    if (plan.mode === "FullStorage") {
+      archive = decoded ? Readable.from(decoded.body, { objectMode: false }) : stored;
+      return await uploadFromArchive(ctx, file, archive, peerUrl, filename, decoded ? () => decoded.check({ snapshot: false }) : undefined);
+    }
+    const meta = { size: file.size, filename, checksum: file.sha256, priority: plan.priority, ...(decoded ? { beforeEnd: () => Promise.resolve(decoded.check({ snapshot: true })) } : {}) };
+    const { bytes } = await peer.uploadSnapshot(plan.targetCollection, decoded?.body ?? stored, meta, { signal: ctx.signal });
     return bytes;
   } finally {
-    if (!body.destroyed) body.destroy();
+    if (archive && !archive.destroyed) archive.destroy();
+    if (!stored.destroyed) stored.destroy();
     await peer.deleteSnapshot({ collection: plan.targetCollection }, filename).catch((err: unknown) => {
       ctx.log.debug({ peerUrl, snapshot: filename, err: (err as Error).message }, "Could not delete the uploaded snapshot file");
     });
@@ -45,28 +60,8 @@ export function uploadName(backupId: string, sourcePeerId: string): string {
   return `restore-${backupId}-peer-${sourcePeerId}.snapshot`.replace(/[^A-Za-z0-9._-]/g, "_");
 }
 
-/** The object's body, checked to be the size the manifest says (a different object is not this backup). */
-async function openObject(ctx: RestoreContext, file: RestorePeerFile): Promise<Readable> {
-  const { plan } = ctx;
-  let got;
-  try {
-    got = await ctx.s3.send(new GetObjectCommand({ Bucket: plan.s3.bucket, Key: file.key }), { abortSignal: ctx.signal });
-  } catch (err) {
-    if (err instanceof NoSuchKey || (err as { name?: string }).name === "NoSuchKey") {
-      throw new OperatorError("BACKUP_OBJECTS_MISSING", `object ${file.key} of backup ${plan.backupId} is missing from bucket "${plan.s3.bucket}"`, { cause: err });
-    }
-    throw s3Error(err, plan.s3.bucket, "GetObject");
-  }
-  const body = got.Body as Readable | undefined;
-  if (!body) throw new OperatorError("S3_ERROR", `GetObject ${file.key} on bucket "${plan.s3.bucket}": the answer has no body`);
-  if (got.ContentLength !== undefined && got.ContentLength !== file.size) {
-    body.destroy();
-    throw new OperatorError("BACKUP_OBJECTS_MISSING", `object ${file.key} of backup ${plan.backupId} is ${got.ContentLength} bytes, the manifest says ${file.size}`);
-  }
-  return body;
-}
-
-async function uploadFromArchive(ctx: RestoreContext, file: RestorePeerFile, archive: Readable, peerUrl: string, filename: string): Promise<number> {
+/** `checkStored`: an encoded object's own check (encoded.ts), made once the whole archive was read. */
+async function uploadFromArchive(ctx: RestoreContext, file: RestorePeerFile, archive: Readable, peerUrl: string, filename: string, checkStored?: () => void): Promise<number> {
   const { plan } = ctx;
   const hash = createHash("sha256");
   let archiveBytes = 0;
@@ -94,6 +89,7 @@ async function uploadFromArchive(ctx: RestoreContext, file: RestorePeerFile, arc
         priority: plan.priority,
         beforeEnd: async () => {
           await entry.rest();
+          checkStored?.();
           const digest = hash.digest("hex");
           if (archiveBytes !== file.size || digest !== file.sha256) {
             mismatch = new OperatorError(

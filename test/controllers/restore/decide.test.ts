@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { QdrantRestoreSpec, QdrantRestoreStatus } from "../../../src/api/v1alpha1/restore.ts";
-import { decideRestore, retryDelayMs, type JobState, type Need, type Observed, type ResolvedOk, type RestoreStep, type TargetState, type UnrecordedJob } from "../../../src/controllers/restore/decide.ts";
+import { decideRestore, methodFor, retryDelayMs, type JobState, type Need, type Observed, type ResolvedOk, type RestoreStep, type TargetState, type UnrecordedJob } from "../../../src/controllers/restore/decide.ts";
 import { drillCollectionName, restoreJobName } from "../../../src/controllers/restore/names.ts";
 import type { ResolvedSource } from "../../../src/controllers/restore/source/resolve-source.ts";
 import { checkRestoreSpec } from "../../../src/controllers/restore/spec.ts";
@@ -180,6 +180,40 @@ test("overwrite restores onto an existing collection; methods: Auto is Pull, or 
   assert.equal(upload.step.kind === "Start" && upload.step.method, "Upload");
   const named = decide(restore({ target: { connectionRef: { name: "qdrant" }, collection: "policies_restored" } }), {});
   assert.deepEqual(named.needs, ["unrecorded", "references", "source", "target+peers:policies_restored", "turn"]);
+});
+
+test("methods (#15): a compressed or encrypted backup is Upload under Auto, and an explicit Pull of it is refused before anything is created", () => {
+  const SHA = "a".repeat(64);
+  const plain = { sourcePeerId: "1", shardIds: [0], key: "k/1.snapshot", size: 10, sha256: SHA };
+  const zst = { sourcePeerId: "2", shardIds: [1], key: "k/2.snapshot.zst", size: 10, sha256: SHA, stored: { size: 7, sha256: SHA }, compression: { algorithm: "zstd" as const } };
+  const age = { sourcePeerId: "3", shardIds: [2], key: "k/3.snapshot.zst.age", size: 10, sha256: SHA, stored: { size: 9, sha256: SHA }, compression: { algorithm: "zstd" as const }, encryption: { scheme: "age-v1" as const, keyRef: "age/keys.txt" } };
+  const encOnly = { ...plain, key: "k/1.snapshot.age", stored: { size: 12, sha256: SHA }, encryption: { scheme: "age-v1" as const } };
+  const rows: Array<{ name: string; files: ResolvedOk["files"]; method?: QdrantRestoreSpec["method"]; want: "Pull" | "Upload" | RegExp }> = [
+    { name: "plain, Auto", files: [plain], want: "Pull" },
+    { name: "plain, Pull", files: [plain], method: "Pull", want: "Pull" },
+    { name: "plain, Upload", files: [plain], method: "Upload", want: "Upload" },
+    { name: "one compressed file among plain ones, Auto", files: [plain, zst], want: "Upload" },
+    { name: "compressed and encrypted, Auto", files: [age], want: "Upload" },
+    { name: "encrypted, Upload", files: [encOnly], method: "Upload", want: "Upload" },
+    { name: "compressed, Pull", files: [plain, zst], method: "Pull", want: /^spec\.method: Pull cannot restore backup \S+: its objects are compressed \(k\/2\.snapshot\.zst\), and Qdrant cannot decompress a snapshot it recovers from a URL; .*use Upload or Auto$/ },
+    { name: "encrypted, Pull", files: [encOnly], method: "Pull", want: /its objects are encrypted \(k\/1\.snapshot\.age\), and Qdrant cannot decrypt .*use Upload or Auto$/ },
+    { name: "both, Pull", files: [zst, age], method: "Pull", want: /its objects are compressed and encrypted \(k\/2\.snapshot\.zst and 1 more\), and Qdrant cannot decompress or decrypt/ },
+  ];
+  for (const row of rows) {
+    const got = methodFor({ ...restore().spec, ...(row.method ? { method: row.method } : {}) }, source({ files: row.files }));
+    if (typeof row.want === "string") assert.deepEqual(got, { ok: true, method: row.want }, row.name);
+    else {
+      assert.equal(got.ok, false, row.name);
+      assert.equal(!got.ok && got.reason, "MethodNotPossible", row.name);
+      assert.match(!got.ok ? got.message : "", row.want, row.name);
+    }
+  }
+  // Through the decision: a refused Pull is a terminal Fail (a Once restore does not retry it), never a Start.
+  const refused = decide(restore({ method: "Pull" }), { source: source({ files: [age] }) });
+  assert.equal(refused.step.kind, "Fail");
+  assert.equal(refused.step.kind === "Fail" && refused.step.reason, "MethodNotPossible");
+  const auto = decide(restore(), { source: source({ files: [age] }) });
+  assert.equal(auto.step.kind === "Start" && auto.step.method, "Upload");
 });
 
 test("a running Job is watched; a succeeded one completes, switching the alias", () => {

@@ -74,7 +74,12 @@ export interface RestoreWorld {
   api: QdrantApi;
   manager: ManagerProcess;
   backupId: string;
+  /** The location's bucket (prefix LOCATION_PREFIX). */
+  bucket: string;
 }
+
+/** The location "s3"'s prefix in its bucket. */
+export const LOCATION_PREFIX = "qdrant/restore";
 
 /** `managerEnv`: extra environment for the manager (e.g. a clock offset that puts a drill's tick in the past). */
 export async function restoreWorld(t: TestContext, prefix: string, opts: { managerEnv?: Record<string, string> } = {}): Promise<RestoreWorld> {
@@ -92,7 +97,7 @@ export async function restoreWorld(t: TestContext, prefix: string, opts: { manag
       apiVersion: API_VERSION,
       kind: "QdrantBackupLocation",
       metadata: { name: "s3" },
-      spec: { s3: { bucket, prefix: "qdrant/restore", endpoint: testEnv().s3.endpoint, region: testEnv().s3.region, forcePathStyle: true, credentials: { secretRef: { name: "s3-creds" } } } },
+      spec: { s3: { bucket, prefix: LOCATION_PREFIX, endpoint: testEnv().s3.endpoint, region: testEnv().s3.region, forcePathStyle: true, credentials: { secretRef: { name: "s3-creds" } } } },
     },
     { apiVersion: API_VERSION, kind: "QdrantBackup", metadata: { name: "b1" }, spec: { connectionRef: { name: "qdrant" }, locationRef: { name: "s3" }, collections: { names: [collection] } } },
   ]);
@@ -100,5 +105,5 @@ export async function restoreWorld(t: TestContext, prefix: string, opts: { manag
     if (o.status?.phase === "Failed") throw new Error(`the backup failed: ${JSON.stringify(o.status)}`);
     return o.status?.phase === "Succeeded";
   });
-  return { ns, collection, api: qdrantApi(), manager, backupId: backup.status?.backupId ?? "" };
+  return { ns, collection, api: qdrantApi(), manager, backupId: backup.status?.backupId ?? "", bucket };
 }

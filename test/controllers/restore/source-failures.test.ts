@@ -1,7 +1,7 @@
 /**
  * What the source resolver refuses, each a failure with a reason from the registry and a message naming
  * what to fix, against the environment's MinIO: a corrupt manifest, an unknown id, missing or cut
- * objects, compressed files, FullStorage backups with and without spec.sourceCollection, missing
+ * objects, compressed and encrypted files (their codec passed on, an unknown scheme refused, the key checked), FullStorage backups with and without spec.sourceCollection, missing
  * references and Secrets, a missing bucket, and an aborted reconcile.
  */
 import assert from "node:assert/strict";
@@ -9,6 +9,7 @@ import { describe, it } from "node:test";
 import type { ResolvedSource } from "../../../src/controllers/restore/source/resolve-source.ts";
 import { QDRANT_BACKUP_LOCATIONS } from "../../../src/controllers/resources.ts";
 import { runWithSignal } from "../../../src/runtime/reconcile-signal.ts";
+import { keyFile, newKey } from "../../backup/codec-fixtures.ts";
 import { clusterBackup, NS, restoreOf, useWorld, writeBackup } from "./source-fixtures.ts";
 
 type Failure = Extract<ResolvedSource, { ok: false }>;
@@ -50,10 +51,46 @@ describe("a backup that cannot be restored is said before anything changes", () 
     failed(await w.resolver.resolve(byId(cut.backupId)), "BackupObjectsMissing", new RegExp(`object ${esc(cut.manifest.peers[0]!.file.key)} \\(peer 1\\) is 1000 bytes, not 2048`));
   });
 
-  it("a compressed file: UnsupportedBackup naming the file, before any object is looked at", async (t) => {
-    const w = await useWorld(t);
-    const b = await writeBackup(w, { collection: "docs", created: "2026-01-01T00:00:00Z", completed: "2026-01-01T00:01:00Z", peers: [{ peerId: "7", shardIds: [0], compression: "zstd", objectBytes: null }] });
-    failed(await w.resolver.resolve(byId(b.backupId)), "UnsupportedBackup", new RegExp(`peers\\[0\\]\\.file ${esc(b.manifest.peers[0]!.file.key)} is compressed \\(zstd\\)`), false);
+  it("compressed and encrypted files (#15) resolve with their codec and stored size; an encryption scheme the operator does not know is UnsupportedBackup, before any object is looked at", async (t) => {
+    const w = await useWorld(t, { encryption: { keyFile: keyFile(await newKey()) } });
+    const b = await writeBackup(w, { collection: "docs", created: "2026-01-01T00:00:00Z", completed: "2026-01-01T00:01:00Z", peers: [{ peerId: "7", shardIds: [0], compression: "zstd", encryption: "age-v1" }] });
+    const ok = await w.resolver.resolve(byId(b.backupId));
+    assert.ok(ok.ok, ok.ok ? "" : ok.message);
+    const f = ok.files[0]!;
+    assert.match(f.key, /\.snapshot\.zst\.age$/);
+    assert.deepEqual([f.compression, f.encryption, f.stored?.size], [{ algorithm: "zstd" }, { scheme: "age-v1", keyRef: "age-key/keys.txt" }, f.size]);
+
+    const unknown = await writeBackup(w, { collection: "docs", created: "2026-01-02T00:00:00Z", completed: "2026-01-02T00:01:00Z", peers: [{ peerId: "7", shardIds: [0], encryption: "pgp-v9", objectBytes: null }] });
+    failed(await w.resolver.resolve(byId(unknown.backupId)), "UnsupportedBackup", new RegExp(`peers\\[0\\]\\.file ${esc(unknown.manifest.peers[0]!.file.key)} is encrypted \\(pgp-v9\\)`), false);
+  });
+
+  it("an encrypted backup's key: EncryptionKeyRequired when the location names none, SecretNotFound naming the field, InvalidEncryptionKey naming it (never the key)", async (t) => {
+    const peers = [{ peerId: "7", shardIds: [0], compression: "zstd" as const, encryption: "age-v1" }];
+    const at = { collection: "docs", created: "2026-01-01T00:00:00Z", completed: "2026-01-01T00:01:00Z", peers };
+    const none = await useWorld(t);
+    const b1 = await writeBackup(none, at);
+    failed(await none.resolver.resolve(byId(b1.backupId)), "EncryptionKeyRequired", /^QdrantBackupLocation s3 spec\.encryption\.keySecretRef: backup \S+ is encrypted \(age\) and the location names no key file/, true);
+    // A restore asking for Pull is refused for such a backup whatever the key (decide.ts): no wait for the key.
+    const pull = byId(b1.backupId);
+    pull.spec.method = "Pull";
+    assert.ok((await none.resolver.resolve(pull)).ok);
+    // A compressed-only backup needs no key at all.
+    const plain = await writeBackup(none, { ...at, created: "2026-01-03T00:00:00Z", completed: "2026-01-03T00:01:00Z", peers: [{ peerId: "7", shardIds: [0], compression: "zstd" }] });
+    assert.ok((await none.resolver.resolve(byId(plain.backupId))).ok);
+
+    const noSecret = await useWorld(t, { encryption: {} });
+    const b2 = await writeBackup(noSecret, at);
+    failed(await noSecret.resolver.resolve(byId(b2.backupId)), "SecretNotFound", new RegExp(`QdrantBackupLocation s3 spec\\.encryption\\.keySecretRef\\.name: Secret ${NS}/age-key does not exist`), true);
+
+    const secretText = "AGE-SECRET-KEY-1NOTAKEY";
+    const bad = await useWorld(t, { encryption: { keyFile: secretText } });
+    const b3 = await writeBackup(bad, at);
+    const r = failed(await bad.resolver.resolve(byId(b3.backupId)), "InvalidEncryptionKey", /QdrantBackupLocation s3 spec\.encryption\.keySecretRef \(Secret age-key, key keys\.txt\)/, false);
+    assert.doesNotMatch(r.message, /NOTAKEY/);
+
+    const onlyRecipients = await useWorld(t, { encryption: { keyFile: `${(await newKey()).recipient}\n` } });
+    const b4 = await writeBackup(onlyRecipients, at);
+    failed(await onlyRecipients.resolver.resolve(byId(b4.backupId)), "InvalidEncryptionKey", /holds only age recipients .* cannot decrypt/, false);
   });
 
   it("FullStorage: one collection of the archive by spec.sourceCollection, required when it held several; each peer's shards of it", async (t) => {

@@ -45,7 +45,8 @@ export interface World {
 }
 
 /** A bucket, a location `s3` (prefix PREFIX) in NS with its credentials Secret, informers and a resolver. */
-export async function useWorld(t: TestContext, opts: { bucket?: string; secret?: boolean } = {}): Promise<World> {
+/** encryption: the location's spec.encryption.keySecretRef, and the key file its Secret holds (undefined: no Secret). */
+export async function useWorld(t: TestContext, opts: { bucket?: string; secret?: boolean; encryption?: { keyFile?: string } } = {}): Promise<World> {
   const env = testEnv().s3;
   const bucket = opts.bucket ?? (await useBucket(t));
   const api = new MemoryApi();
@@ -57,8 +58,14 @@ export async function useWorld(t: TestContext, opts: { bucket?: string; secret?:
     apiVersion: V1,
     kind: "QdrantBackupLocation",
     metadata: { name: "s3", namespace: NS },
-    spec: { s3: { bucket, prefix: PREFIX, region: env.region, endpoint: env.endpoint, forcePathStyle: true, credentials: { secretRef: { name: "s3-creds" } } } },
+    spec: {
+      s3: { bucket, prefix: PREFIX, region: env.region, endpoint: env.endpoint, forcePathStyle: true, credentials: { secretRef: { name: "s3-creds" } } },
+      ...(opts.encryption ? { encryption: { keySecretRef: { name: "age-key", key: "keys.txt" } } } : {}),
+    },
   });
+  if (opts.encryption?.keyFile !== undefined) {
+    api.seed(SECRETS, { apiVersion: "v1", kind: "Secret", metadata: { name: "age-key", namespace: NS }, data: { "keys.txt": Buffer.from(opts.encryption.keyFile).toString("base64") } });
+  }
   const logger = pino({ level: "silent" });
   const informer = <T extends KubeObject>(rt: ResourceType) => new Informer<T>({ resource: rt, listerWatcher: api.listerWatcher<T>(rt), logger });
   const backups = informer<ClusterBackup>(QDRANT_BACKUPS);
@@ -99,6 +106,8 @@ export interface PeerSpec {
   /** Write an object of this size instead (a truncated copy); null: write none. */
   objectBytes?: number | null;
   compression?: "zstd";
+  /** The manifest's encryption.scheme (age-v1, or one the operator does not know); the object is written as it is. */
+  encryption?: string;
 }
 
 export interface BackupSpec {
@@ -137,13 +146,20 @@ export async function writeBackup(w: World, spec: BackupSpec): Promise<WrittenBa
   const peers: ManifestPeer[] = [];
   for (const p of spec.peers ?? [{ peerId: "1", shardIds: [0] }]) {
     const bytes = randomBytes(p.bytes ?? 1024);
-    const key = snapshotKey(parts, p.peerId, p.compression ? { compression: p.compression } : {});
+    const key = snapshotKey(parts, p.peerId, { ...(p.compression ? { compression: p.compression } : {}), ...(p.encryption ? { encrypted: true } : {}) });
     if (p.objectBytes !== null) await put(w, key, p.objectBytes !== undefined ? bytes.subarray(0, p.objectBytes) : bytes);
     const sha256 = createHash("sha256").update(bytes).digest("hex");
     peers.push({
       peerId: p.peerId,
       ...(spec.collection !== undefined ? { shardIds: p.shardIds ?? [0] } : { collections: p.collections ?? [] }),
-      file: { key, size: bytes.length, sha256, ...(p.compression ? { compression: { algorithm: p.compression }, stored: { size: bytes.length, sha256 } } : {}) },
+      file: {
+        key,
+        size: bytes.length,
+        sha256,
+        ...(p.compression ? { compression: { algorithm: p.compression } } : {}),
+        ...(p.encryption ? { encryption: { scheme: p.encryption, keyRef: "age-key/keys.txt" } } : {}),
+        ...(p.compression || p.encryption ? { stored: { size: p.objectBytes ?? bytes.length, sha256 } } : {}),
+      },
     });
   }
   const manifest: Manifest = {

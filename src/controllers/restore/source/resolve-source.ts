@@ -15,7 +15,10 @@
  *    QdrantBackups informer (candidatesFromBackups). selectBackup chooses.
  * 3. The chosen manifest, parsed with its key; the collection (Collection mode: the manifest's;
  *    FullStorage: spec.sourceCollection) and its files (restore-files.ts).
- * 4. Every file's object, by HEAD (check-objects.ts).
+ * 4. An encrypted backup's key: the location's spec.encryption.keySecretRef, its Secret read and its
+ *    key file parsed (encryption-key.ts); not for a restore that asks for Pull, which decide.ts refuses
+ *    for such a backup (MethodNotPossible) whatever the key.
+ * 5. Every file's object, by HEAD (check-objects.ts).
  *
  * Cost per resolve: at most one LIST (one ListObjectsV2 listing, page by page), GETs only of manifests
  * not read before (the ManifestCache keeps every parsed manifest: they never change), and one HEAD per
@@ -45,6 +48,7 @@ import { findLocation, locationNotFound, withLocationS3, type BackupLocationObje
 import type { RestoreObject } from "../types.ts";
 import { absentFromBucket, backupDirectoryQuery, backupIdQuery, bucketCandidates, latestQuery, layoutManifestKey, type BucketQuery } from "./bucket-candidates.ts";
 import { checkObjects } from "./check-objects.ts";
+import { checkEncryptionKey } from "./encryption-key.ts";
 import { failure, failureOf, failureOfReason, type SourceFailure } from "./failure.ts";
 import { ManifestCache, type ManifestPlace } from "./manifest-cache.ts";
 import { restoreFiles } from "./restore-files.ts";
@@ -133,6 +137,10 @@ async function resolveSource(ctx: OperatorContext, inf: SourceInformers, manifes
     }
     const files = restoreFiles(manifest, key, plan.wanted);
     if (!files.ok) return files;
+    // An explicit Pull of an encrypted backup is refused by decide.ts (methodFor) whatever the key:
+    // checking the key first would have it wait for a key it could not use.
+    const keyProblem = restore.spec?.method === "Pull" ? undefined : await checkEncryptionKey(ctx, location, files.files, manifest.backupId);
+    if (keyProblem) return keyProblem;
     const missing = await checkObjects(s3.client, s3.bucket, key, files.files, signal);
     if (missing) return missing;
     return { ...files, location, candidate: chosen, manifestKey: key, manifest };

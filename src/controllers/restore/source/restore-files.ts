@@ -8,13 +8,17 @@
  * out only when the storage held one collection; each peer's shards of that collection (a peer with
  * none keeps its file with no shards: it restores nothing, and peersNeeded does not count it).
  *
- * Compressed or encrypted files are refused here, before any object is looked at (UnsupportedBackup):
- * restoring them needs the Job to transform the bytes, which this operator version does not do yet.
+ * Compressed (zstd) and encrypted (age v1) files go to the Job with their codec and their stored size
+ * and SHA-256: the Job decodes while it streams them into Qdrant (method Upload only: decide.ts
+ * methodFor). A file with an encryption scheme this operator does not know is refused here, before any
+ * object is looked at (UnsupportedBackup): nothing could turn its bytes back into a snapshot. (The
+ * manifest's schema admits only zstd as a compression algorithm, so an unknown one never gets here.)
  */
 import type { Manifest } from "../../../backup/layout/manifest.ts";
 import type { RestorePeerFile } from "../../../jobs/restore/contract.ts";
 import type { SourceFailure } from "./failure.ts";
 import { failure } from "./failure.ts";
+import { AGE_SCHEME } from "../../../backup/codec/types.ts";
 
 export interface RestoreFiles {
   ok: true;
@@ -31,11 +35,14 @@ export interface RestoreFiles {
 export function restoreFiles(manifest: Manifest, key: string, wanted: string | undefined): RestoreFiles | SourceFailure {
   const unsupported = manifest.peers.flatMap((p, i) => {
     const f = p.file;
-    const how = [f.compression ? `compressed (${f.compression.algorithm})` : undefined, f.encryption ? `encrypted (${f.encryption.scheme})` : undefined].filter(Boolean).join(" and ");
+    const how = [
+      f.compression && (f.compression.algorithm as string) !== "zstd" ? `compressed (${f.compression.algorithm})` : undefined,
+      f.encryption && f.encryption.scheme !== AGE_SCHEME ? `encrypted (${f.encryption.scheme})` : undefined,
+    ].filter(Boolean).join(" and ");
     return how ? [`peers[${i}].file ${f.key} is ${how}`] : [];
   });
   if (unsupported.length > 0) {
-    return failure("BACKUP_UNSUPPORTED", `manifest ${key}: ${unsupported.join("; ")}; this operator version restores only uncompressed, unencrypted snapshots`);
+    return failure("BACKUP_UNSUPPORTED", `manifest ${key}: ${unsupported.join("; ")}; this operator version restores snapshots compressed with zstd and encrypted with ${AGE_SCHEME}, or neither`);
   }
 
   const file = (p: Manifest["peers"][number], shardIds: readonly number[]): RestorePeerFile => ({
@@ -45,6 +52,8 @@ export function restoreFiles(manifest: Manifest, key: string, wanted: string | u
     size: p.file.size,
     sha256: p.file.sha256,
     ...(p.file.stored ? { stored: { size: p.file.stored.size, sha256: p.file.stored.sha256 } } : {}),
+    ...(p.file.compression ? { compression: { algorithm: "zstd" as const } } : {}),
+    ...(p.file.encryption ? { encryption: { scheme: AGE_SCHEME, keyRef: p.file.encryption.keyRef } } : {}),
   });
 
   if (manifest.mode === "Collection") {
