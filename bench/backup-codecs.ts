@@ -139,6 +139,7 @@ async function shellPipe(world: BenchWorld, recipient: string): Promise<Measured
   const snap = await call<{ name: string; size: number }>(world.url, "POST", "/collections/docs/snapshots?wait=true");
   const url = `${world.url}/collections/docs/snapshots/${snap.name}`;
   const sh = spawn("sh", ["-c", `curl -sf "$0" | "$1" -3 -q -c | "$2" -r "$3"`, url, zstd, age, recipient], { stdio: ["ignore", "pipe", "inherit"] });
+  const closed = once(sh, "close") as Promise<[number | null]>;
   let stored = 0;
   const counted = Readable.from(
     (async function* () {
@@ -149,7 +150,7 @@ async function shellPipe(world: BenchWorld, recipient: string): Promise<Measured
     })(),
   );
   await new Upload({ client: world.s3, params: { Bucket: world.bucket, Key: "shell.snapshot.zst.age", Body: counted }, partSize: choosePartSize(snap.size), queueSize: UPLOAD_QUEUE_SIZE }).done();
-  const [code] = (await once(sh, "close")) as [number | null];
+  const [code] = await closed;
   if (code !== 0) throw new Error(`shell pipe exited ${code}`);
   await call(world.url, "DELETE", `/collections/docs/snapshots/${snap.name}`);
   const seconds = (Date.now() - start) / 1000;

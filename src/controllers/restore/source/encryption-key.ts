@@ -10,10 +10,9 @@
  * headers, which the Job reads before it changes anything on Qdrant: src/jobs/restore/encoded.ts).
  * The key's value is read only to be checked; it is registered with the redactor and never kept.
  */
-import { parseAgeKeys } from "../../../backup/codec/age-keys.ts";
 import type { RestorePeerFile } from "../../../jobs/restore/contract.ts";
 import type { OperatorContext } from "../../shared/context.ts";
-import { locationEncryptionKey, readLocationEncryptionKey, type BackupLocationObject } from "../../shared/resolve-location.ts";
+import { locationEncryptionKey, readLocationAgeKeys, type BackupLocationObject } from "../../shared/resolve-location.ts";
 import { failure, type SourceFailure } from "./failure.ts";
 
 /** True when some file of the backup is encrypted: its Job needs the location's key file. */
@@ -36,10 +35,9 @@ export async function checkEncryptionKey(ctx: OperatorContext, location: BackupL
       `QdrantBackupLocation ${name} spec.encryption.keySecretRef: backup ${backupId} is encrypted (age) and the location names no key file to decrypt it with; set it to the Secret key holding the age identity the backup was encrypted to`,
     );
   }
-  const text = await readLocationEncryptionKey(ctx, location);
+  const keys = await readLocationAgeKeys(ctx, location);
   const field = `QdrantBackupLocation ${name} ${use.field} (Secret ${use.ref.name}, key ${use.ref.key})`;
-  const keys = parseAgeKeys(text ?? "", field);
-  if (keys.identities.length === 0) {
+  if (!keys || keys.identities.length === 0) {
     return failure("ENCRYPTION_KEY_INVALID", `${field} holds only age recipients (age1…), which encrypt but cannot decrypt: backup ${backupId} restores with the identity (AGE-SECRET-KEY-1…) it was encrypted to`);
   }
   return undefined;
