@@ -70,7 +70,7 @@ export const QdrantBackupLocationSpec = Type.Object(
           level: Type.Optional(Type.Integer({ minimum: 1, maximum: 22, description: "Zstandard level (default 3): higher is smaller and slower." })),
         },
         {
-          description: "Streaming compression of snapshot objects (being built, #15: the codec exists, the backup Job does not use it yet, so objects are written uncompressed). Qdrant cannot pull such objects itself: restores stream them through a Job (method Upload).",
+          description: "Streaming compression of snapshot objects: the backup Job compresses each snapshot with zstd while streaming it (objects end in .zst; `zstd -d` reads them). Qdrant cannot pull such objects itself: restores stream them through a Job (method Upload, which Auto chooses; Pull is refused).",
           ...cel({ rule: "self.algorithm == 'Zstd' || !has(self.level)", message: "level applies only to algorithm Zstd", fieldPath: ".level" }),
         },
       ),
@@ -84,7 +84,7 @@ export const QdrantBackupLocationSpec = Type.Object(
               "Secret key holding an age key file: AGE-SECRET-KEY-1… identities and/or age1… recipients, one per line, # comments. Backups are encrypted to the first identity's recipient and to every recipient line; restores try every identity. To rotate, put the new identity first and keep the old one after it until the old backups are gone.",
           },
         },
-        { description: "Client-side encryption in the age format, after compression (being built, #15: the codec exists, the backup Job does not use it yet, so objects are written unencrypted). Objects will end in .age and the age command decrypts them; Qdrant cannot pull such objects itself: restores stream them through a Job (method Upload)." },
+        { description: "Client-side encryption in the age format, after compression: the backup Job encrypts each snapshot while streaming it (objects end in .age; `age -d -i <identities>` decrypts them). Qdrant cannot pull such objects itself: restores decrypt them in a Job (method Upload, which Auto chooses; Pull is refused), after opening every object's header, so a wrong key changes nothing." },
       ),
     ),
     objectLock: Type.Optional(
@@ -95,7 +95,7 @@ export const QdrantBackupLocationSpec = Type.Object(
         },
         {
           description:
-            "Immutable backups through S3 Object Lock (#15). The bucket must have Object Lock enabled (otherwise Ready is False, reason ObjectLockNotEnabled, and no backup starts). Deleting a backup's data (deletionPolicy Delete, retention) deletes every version of its objects, and never before its retain-until date: it reports \"Locked until <date>\" and deletes them after it. Being built: the backup Job writing its objects locked (until then they are written unlocked).",
+            "Immutable backups through S3 Object Lock (#15). The bucket must have Object Lock enabled (otherwise Ready is False, reason ObjectLockNotEnabled, and no backup starts). Deleting a backup's data (deletionPolicy Delete, retention) deletes every version of its objects, and never before its retain-until date: it reports \"Locked until <date>\" and deletes them after it. Every object of a backup, its manifest included, is written with this mode and a retain-until date of the backup Job's start plus retainDays (status.objectLock of the QdrantBackup).",
         },
       ),
     ),

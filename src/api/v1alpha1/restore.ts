@@ -78,7 +78,7 @@ export const QdrantRestoreSpec = Type.Object(
     ),
     method: Type.Optional(
       StringEnum(["Auto", "Pull", "Upload"] as const, {
-        description: "Pull: Qdrant downloads the snapshot from a presigned URL (nothing flows through the operator). Upload: a Job streams it into Qdrant, for a Qdrant that cannot reach the storage. Auto: Pull unless the backup is compressed or encrypted.",
+        description: "Pull: Qdrant downloads the snapshot from a presigned URL (nothing flows through the operator). Upload: a Job streams it into Qdrant, for a Qdrant that cannot reach the storage. Auto: Pull, unless the backup is a FullStorage archive or compressed or encrypted (then Upload: Qdrant cannot take a collection out of an archive, decompress or decrypt what it downloads; Pull with such a backup fails MethodNotPossible).",
         default: "Auto",
       }),
     ),
