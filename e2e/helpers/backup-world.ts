@@ -17,7 +17,7 @@ import { apply, getJson, type Cond } from "../../test/helpers/kube-objects.ts";
 import { objectBytes, uploadAndRecover } from "../../test/jobs/backup-harness.ts";
 import { startManager, type ManagerProcess } from "../../test/helpers/manager.ts";
 import { allPoints as sharedAllPoints, apiKeyForSecret, needsDistributedQdrant, needsEmulatorFaults, qdrantUnderTest, seedPoints, uniqueName, useCollection } from "../../test/helpers/qdrant.ts";
-import { bucketOnlyUser, s3Client, useBucket } from "../../test/helpers/s3.ts";
+import { bucketOnlyUser, s3Client, useBucket, useLockBucket } from "../../test/helpers/s3.ts";
 import { eventually, testEnv, useNamespace } from "../../test/helpers/testenv.ts";
 
 export { apply, condition, getJson, type Cond } from "../../test/helpers/kube-objects.ts";
@@ -101,6 +101,8 @@ export interface WorldOptions {
    * environment has no distributed Qdrant.
    */
   distributed?: boolean;
+  /** The bucket is created with S3 Object Lock enabled (and so versioned). */
+  lockBucket?: boolean;
 }
 
 /**
@@ -144,7 +146,7 @@ export async function world(t: TestContext, prefix: string, opts: WorldOptions =
     collection = await useCollection(t, "policies");
   }
   const ns = await useNamespace(t, prefix);
-  const bucket = await useBucket(t);
+  const bucket = opts.lockBucket ? await useLockBucket(t) : await useBucket(t);
   const creds = await bucketOnlyUser(bucket);
   const manager = await startManager(t, [ns], [], opts.managerEnv ? { env: await opts.managerEnv(ns, collection) } : {});
   await apply(ns, [

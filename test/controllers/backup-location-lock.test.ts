@@ -1,7 +1,7 @@
 /**
  * The location's Object Lock check and the gate on backups (#15), through the real manager (as its
- * generated ServiceAccount) against the environment's MinIO, with root credentials (the shared env's
- * minio-user helper predates the lock actions, OBJECT-LOCK-NOTES.md): spec.objectLock on a plain bucket
+ * generated ServiceAccount) against the environment's MinIO, with root credentials (the one-bucket user's
+ * lock actions are exercised by e2e/backup-object-lock.test.ts): spec.objectLock on a plain bucket
  * is Ready False ObjectLockNotEnabled naming spec.objectLock and the bucket, and a backup to it waits with
  * that reason and gets no Job; on a bucket with Object Lock it is Ready.
  */

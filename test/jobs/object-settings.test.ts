@@ -41,6 +41,11 @@ describe("objectSettings: how a backup Job writes each object", () => {
     assert.throws(() => objectSettings(plan({ encoding: { encryption: { scheme: "age-v1", keyRef: "s/k" } } }), undefined, START), (e) => isOperatorError(e, "ENCRYPTION_KEY_REQUIRED") && /s\/k/.test(e.message));
   });
 
+  test("the date is rounded up to the second, as S3 keeps it", () => {
+    const at = new Date("2026-12-02T10:00:00.250Z");
+    assert.deepEqual(objectSettings(plan({ objectLock: { mode: "Governance", retainDays: 1 } }), undefined, at).objectLock?.retainUntil, new Date("2026-12-03T10:00:01.000Z"));
+  });
+
   test("the record says Governance or Compliance and an RFC 3339 date", () => {
     assert.deepEqual(objectLockRecord(objectSettings(plan({ objectLock: { mode: "Governance", retainDays: 1 } }), undefined, START)), { mode: "Governance", retainUntil: "2026-12-03T10:00:00.000Z" });
     assert.equal(objectLockRecord(objectSettings(plan({}), undefined, START)), undefined);

@@ -4,7 +4,7 @@
  * retain-until date. Pure: one place decides all of it, so the key, the manifest and the upload cannot
  * disagree.
  *
- * Why the retain-until date is the Job's start plus retainDays, fixed once per run: every object of one
+ * Why the retain-until date is the Job's start plus retainDays (rounded up to the second), fixed once per run: every object of one
  * run (snapshots and manifest) gets the same date, which the manifest and the result record. A retried
  * run writes new versions with a later date; the manifest written last names the latest one.
  */
@@ -51,8 +51,13 @@ export function objectSettings(plan: BackupJobPlan, keys: AgeKeys | undefined, s
       // The recipients are public keys: a reader of the manifest learns which key file opens the object.
       ...(encryption && keys ? { encryption: { scheme: AGE_SCHEME, keyRef: encryption.keyRef, parameters: { recipients: [...keys.recipients] } } } : {}),
     },
-    ...(lock ? { objectLock: { mode: lock.mode === "Compliance" ? "COMPLIANCE" : "GOVERNANCE", retainUntil: new Date(startTime.getTime() + lock.retainDays * DAY_MS) } } : {}),
+    ...(lock ? { objectLock: { mode: lock.mode === "Compliance" ? "COMPLIANCE" : "GOVERNANCE", retainUntil: wholeSecondAfter(startTime.getTime() + lock.retainDays * DAY_MS) } } : {}),
   };
+}
+
+/** S3 keeps retain-until dates to the second (MinIO rounds up): the date recorded is then the one S3 reports. */
+function wholeSecondAfter(ms: number): Date {
+  return new Date(Math.ceil(ms / 1000) * 1000);
 }
 
 /** The manifest's and the result's `objectLock`, in the API's spelling. */
