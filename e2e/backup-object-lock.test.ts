@@ -4,7 +4,8 @@
  * status says until when; deleting the QdrantBackup (deletionPolicy Delete) waits "Locked until <date>"
  * while S3 refuses the deletes; once the date has passed (S3's retention shortened as MinIO's root with
  * BypassGovernanceRetention, and a manager whose clock is a day ahead, so the test need not wait a day)
- * every version is deleted and the QdrantBackup goes.
+ * every version is deleted and the QdrantBackup goes. Retention the same way: a schedule's keepLast 1
+ * keeps the older locked backup, saying "Locked until <date>", and prunes it after the date.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -14,6 +15,7 @@ import { kubectl } from "../test/helpers/kubectl.ts";
 import { startManager } from "../test/helpers/manager.ts";
 import { s3Client } from "../test/helpers/s3.ts";
 import { eventually } from "../test/helpers/testenv.ts";
+import { API_VERSION } from "../src/api/group.ts";
 import { apply, backupObj, condition, getJson, waitForPhase, world, type Backup } from "./helpers/backup-world.ts";
 
 test("a locked backup: written locked, its deletion waits Locked until the date while S3 refuses, then every version goes", async (t) => {
@@ -56,4 +58,45 @@ test("a locked backup: written locked, its deletion waits Locked until the date 
   await w.manager.stop();
   await startManager(t, [w.ns], [], { env: { [CLOCK_OFFSET_ENV]: String(Date.parse(lock.retainUntil) - Date.now() + 60_000) } });
   await eventually("the backup and every version to be gone", async () => ((await getJson(w.ns, "qdrantbackup", "locked")) === undefined && (await versions()).length === 0 ? true : undefined), 120_000);
+});
+
+test("retention keeps a locked backup it would prune, says Locked until its date, and prunes it after the date", async (t) => {
+  const w = await world(t, "e2e-lock-prune", { lockBucket: true, locationSpec: { objectLock: { mode: "Governance", retainDays: 1 } } });
+  // Yearly, so no tick interferes (the manager's clock a day ahead is still in December); keepLast 1.
+  await apply(w.ns, [{ apiVersion: API_VERSION, kind: "QdrantBackupSchedule", metadata: { name: "nightly" }, spec: { connectionRef: { name: "qdrant" }, locationRef: { name: "s3" }, collections: { names: [w.collection] }, schedule: "0 0 1 1 *", retention: { keepLast: 1 } } }]);
+  const sched = (await getJson<{ metadata: { uid: string } }>(w.ns, "qdrantbackupschedule", "nightly"))!;
+  const owned = (name: string) => {
+    const b = backupObj(name, { collections: { names: [w.collection] } }) as { metadata: Record<string, unknown> };
+    b.metadata.ownerReferences = [{ apiVersion: API_VERSION, kind: "QdrantBackupSchedule", name: "nightly", uid: sched.metadata.uid, controller: true, blockOwnerDeletion: true }];
+    return b;
+  };
+  await apply(w.ns, [owned("old")]);
+  const old = (await waitForPhase(w.ns, "old", "Succeeded", 150_000)) as Backup & { status: { objectLock?: { retainUntil: string } } };
+  await apply(w.ns, [owned("new")]);
+  await waitForPhase(w.ns, "new", "Succeeded", 150_000);
+  const until = old.status.objectLock!.retainUntil.replace(/\.\d+Z$/, "");
+
+  const note = await eventually("a Locked Event for old", async () => {
+    const out = JSON.parse((await kubectl(["get", "-n", w.ns, "events.events.k8s.io", "-o", "json"])).stdout) as { items: Array<{ reason: string; note: string; regarding: { name: string } }> };
+    return out.items.find((e) => e.regarding.name === "nightly" && e.reason === "Locked")?.note;
+  });
+  assert.match(note, new RegExp(`^Kept QdrantBackup old, which retention would prune: Locked until ${until}`));
+  assert.ok(await getJson(w.ns, "qdrantbackup", "old"), "old is kept while locked");
+
+  const s3 = s3Client();
+  t.after(() => s3.destroy());
+  const versionsOf = async (backupId: string) => {
+    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: w.bucket, Prefix: "qdrant/e2e/" }));
+    return [...(page.Versions ?? []).map((v) => ({ v, marker: false })), ...(page.DeleteMarkers ?? []).map((v) => ({ v, marker: true }))].filter(({ v }) => v.Key!.includes(`/${backupId}/`));
+  };
+  const oldVersions = await versionsOf(old.status.backupId!);
+  assert.ok(oldVersions.length > 0);
+  const soon = new Date(Date.now() + 3_000);
+  for (const { v } of oldVersions.filter((x) => !x.marker)) {
+    await s3.send(new PutObjectRetentionCommand({ Bucket: w.bucket, Key: v.Key!, VersionId: v.VersionId!, BypassGovernanceRetention: true, Retention: { Mode: "GOVERNANCE", RetainUntilDate: soon } }));
+  }
+  await w.manager.stop();
+  await startManager(t, [w.ns], [], { env: { [CLOCK_OFFSET_ENV]: String(Date.parse(old.status.objectLock!.retainUntil) - Date.now() + 60_000) } });
+  await eventually("old pruned with every version, new kept", async () => ((await getJson(w.ns, "qdrantbackup", "old")) === undefined && (await versionsOf(old.status.backupId!)).length === 0 ? true : undefined), 120_000);
+  assert.ok(await getJson(w.ns, "qdrantbackup", "new"), "the newest is kept");
 });
