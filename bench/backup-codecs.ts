@@ -39,23 +39,11 @@ import { choosePartSize } from "../src/jobs/backup/part-size.ts";
 import { UPLOAD_QUEUE_SIZE } from "../src/jobs/backup/stream-upload.ts";
 import { ensureAgeBinaries } from "../test/env/build.ts";
 import { zstdPath } from "../test/helpers/tools.ts";
-import { realisticSnapshot } from "../test/backup/codec-fixtures.ts";
+import { prng, realisticSnapshot } from "../test/backup/codec-fixtures.ts";
 import { call, GiB, MiB, ROOT, startBenchWorld, statusBytes, type BenchWorld } from "./restore-harness.ts";
 
 const NODE = path.join(ROOT, "node_modules/.bin/node");
 const WORDS = "vector search payload filter collection shard replica segment index quantization document title body author created updated tag category price stock region language summary score the a of and to in is for on with as by at from that this which be are was were it an or not".split(" ");
-
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 /** ~1 MiB of sentences. */
 function text(seed: number): string {

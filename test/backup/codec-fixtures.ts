@@ -13,7 +13,7 @@ const WORDS = (
 ).split(" ");
 
 /** A small fast PRNG (xorshift32), so the same seed gives the same bytes for a hash to compare. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
     x ^= x << 13;
