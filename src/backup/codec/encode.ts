@@ -4,8 +4,9 @@
  * streaming. The result is what `zstd -d` and `age -d -i keyfile` read back by hand.
  *
  * Memory stays flat whatever the snapshot's size: each stage pulls from the one before only when the
- * one after asks (a node pipeline for zstd, pull-based web streams for age with high-water marks of one
- * chunk), so at most a few chunks (age's 64 KiB, zstd's stream buffers and its window) are held at once.
+ * one after asks (a node pipeline for zstd with 1 MiB of read-ahead on each side, pull-based web streams
+ * for age with high-water marks of one chunk), so a few MiB at most (zstd's read-ahead and its window,
+ * age's 64 KiB chunks) are held at once.
  * Errors of `source` propagate unchanged (the caller's S3 or Qdrant error keeps its code); the consumer
  * stopping early (an aborted upload) closes every stage and `source` with it.
  */
@@ -27,10 +28,24 @@ export function zstdParams(level: number): Record<number, number> {
   return { [zlib.constants.ZSTD_c_compressionLevel]: level, [zlib.constants.ZSTD_c_checksumFlag]: 1 };
 }
 
+/**
+ * How far the compressor may read ahead, on each side. zlib compresses on the thread pool, so a little
+ * buffering lets it work while the main thread encrypts and uploads the chunks before: with one chunk of
+ * slack (16 KiB) zstd+age ran at 54 MiB/s in-process, with 1 MiB 66 MiB/s. Output chunks of 64 KiB are
+ * age's own chunk size.
+ */
+const ZSTD_READ_AHEAD = 1024 * 1024;
+const ZSTD_CHUNK = 64 * 1024;
+
 function zstdCompress(source: AsyncIterable<Buffer>, level: number): AsyncIterable<Buffer> {
   // pipeline's callback form returns the compressor; an error anywhere destroys it with that error,
   // which its async iterator then throws; breaking out of the iterator destroys the source.
-  return pipeline(Readable.from(source, { objectMode: false }), zlib.createZstdCompress({ params: zstdParams(level) }), () => {});
+  return pipeline(
+    Readable.from(source, { objectMode: false, highWaterMark: ZSTD_READ_AHEAD }),
+    // highWaterMark goes to the Transform underneath; @types/node's ZstdOptions do not list it.
+    zlib.createZstdCompress({ params: zstdParams(level), chunkSize: ZSTD_CHUNK, highWaterMark: ZSTD_READ_AHEAD } as zlib.ZstdOptions),
+    () => {},
+  );
 }
 
 async function ageEncrypt(source: AsyncIterable<Buffer>, recipients: readonly string[]): Promise<AsyncIterable<Buffer>> {
