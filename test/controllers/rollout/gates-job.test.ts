@@ -89,6 +89,15 @@ describe("buildGateJob", () => {
     assert.doesNotMatch(JSON.stringify(job), /"value":"[^"]*(api-key|BEGIN CERTIFICATE)/);
   });
 
+  test("the connection's TLS server name and skip-verify reach the gate as QDRANT_TLS_SERVER_NAME and QDRANT_TLS_INSECURE_SKIP_VERIFY", () => {
+    const job = buildGateJob(rollout({ job: GATE }), connection({ url: "https://10.0.0.7:6333", tls: { serverName: "qdrant.internal", insecureSkipVerify: true } }), input());
+    assert.equal(envOf(job, "QDRANT_TLS_SERVER_NAME")?.value, "qdrant.internal");
+    assert.equal(envOf(job, "QDRANT_TLS_INSECURE_SKIP_VERIFY")?.value, "true");
+    const plain = buildGateJob(rollout({ job: GATE }), connection(), input());
+    assert.equal(envOf(plain, "QDRANT_TLS_SERVER_NAME"), undefined);
+    assert.equal(envOf(plain, "QDRANT_TLS_INSECURE_SKIP_VERIFY"), undefined);
+  });
+
   test("gates.job.settings shape the pod; its backoffLimit cannot make a second attempt, its image is not a second say", () => {
     const job = buildGateJob(
       rollout({

@@ -10,7 +10,10 @@
  * - QDRANT_ACTIVE_COLLECTION: the collection the alias points at (blue), "" when there is none;
  * - QDRANT_API_KEY from the connection's Secret (secretKeyRef) and QDRANT_CA_FILE, the path of its CA
  *   mounted from its Secret, when the connection has them (connectionJobEnvironment): the same names
- *   every operator Job gets.
+ *   every operator Job gets;
+ * - QDRANT_TLS_SERVER_NAME and QDRANT_TLS_INSECURE_SKIP_VERIFY ("true"), when the connection's
+ *   spec.tls sets them: what a client needs to reach the same Qdrant the operator's own Jobs reach (they
+ *   get them in their plans; a user's image reads them from its environment).
  *
  * backoffLimit 0: one pod, one verdict. A retried gate would turn a flaky "no" into a "yes"; and the
  * template's podFailurePolicy (exit 2 fails the Job at once) changes nothing with no retries to stop. The
@@ -21,6 +24,7 @@
  * between the create and the status write adopts it by that name and its JOB_KIND annotation).
  */
 import type { V1Job } from "@kubernetes/client-node";
+import { tlsOptions } from "../../../qdrant/endpoint.ts";
 import { jobTemplate } from "../../shared/job-template.ts";
 import { connectionJobEnvironment, type ConnectionAddress, type QdrantConnectionObject } from "../../shared/resolve-connection.ts";
 import { ATTEMPT_ANNOTATION, GATE_CONTAINER, JOB_KIND_ANNOTATION, labelValue, ROLLOUT_LABEL } from "../names.ts";
@@ -31,6 +35,8 @@ export const GATE_ENV = {
   url: "QDRANT_URL",
   collection: "QDRANT_COLLECTION",
   activeCollection: "QDRANT_ACTIVE_COLLECTION",
+  tlsServerName: "QDRANT_TLS_SERVER_NAME",
+  tlsInsecureSkipVerify: "QDRANT_TLS_INSECURE_SKIP_VERIFY",
 } as const;
 
 export const GATE_COMPONENT = "rollout-gate";
@@ -53,6 +59,7 @@ export function buildGateJob(rollout: RolloutObject, connection: QdrantConnectio
   const name = rollout.metadata?.name;
   if (!name) throw new RangeError("a CollectionRollout has a name");
   const secrets = connectionJobEnvironment(connection.spec);
+  const tls = tlsOptions(connection.spec);
   // gates.job.image is the image; an image in gates.job.settings is not a second say.
   const { image: _ignored, ...settings } = gate.settings ?? {};
   return jobTemplate({
@@ -69,6 +76,8 @@ export function buildGateJob(rollout: RolloutObject, connection: QdrantConnectio
       { name: GATE_ENV.url, value: input.address.url },
       { name: GATE_ENV.collection, value: input.green },
       { name: GATE_ENV.activeCollection, value: input.active ?? "" },
+      ...(tls?.serverName ? [{ name: GATE_ENV.tlsServerName, value: tls.serverName }] : []),
+      ...(tls?.insecureSkipVerify ? [{ name: GATE_ENV.tlsInsecureSkipVerify, value: "true" }] : []),
     ],
     secretEnv: secrets.env,
     volumes: secrets.volumes,
