@@ -14,7 +14,8 @@ import { manifestKey } from "../src/backup/layout/object-keys.ts";
 import { listKeys } from "../test/jobs/backup-harness.ts";
 import { kubectl } from "../test/helpers/kubectl.ts";
 import { s3Client } from "../test/helpers/s3.ts";
-import { apply, backupObj, condition, waitForPhase, world } from "./helpers/backup-world.ts";
+import { eventually } from "../test/helpers/testenv.ts";
+import { apply, backupObj, condition, getJson, waitForPhase, world } from "./helpers/backup-world.ts";
 
 test("a backup of all leaves out a drill's temporary collection and an unpromoted rollout's green one, and says why; an explicit name is backed up", async (t) => {
   const w = await world(t, "e2e-qb-exclude", { ownEmulator: "backs up every collection of its Qdrant (collections: all)" });
@@ -29,12 +30,13 @@ test("a backup of all leaves out a drill's temporary collection and an unpromote
       metadata: { name: "drill" },
       spec: { source: { latest: { locationRef: { name: "s3" }, collection: "policies" } }, target: { connectionRef: { name: "qdrant" }, collection: "policies_drill" }, policy: "Drill", drill: { schedule: "0 3 * * *" } },
     },
-    { apiVersion: API_VERSION, kind: "CollectionRollout", metadata: { name: "v2" }, spec: { connectionRef: { name: "qdrant" }, alias: "policies_production", collection: "policies_v2", source: { external: {} } } },
+    { apiVersion: API_VERSION, kind: "CollectionRollout", metadata: { name: "v2" }, spec: { connectionRef: { name: "qdrant" }, alias: "policies_production", collection: "policies_v2", source: { external: {} }, gates: { minPoints: 1000 } } },
   ]);
-  // What the restore and rollout controllers record once they act (until they are built, nothing sets it,
-  // and a restore or rollout no controller has acted on leaves nothing out).
+  // The drill as its controller records it mid-run (its schedule is hours away, so the controller leaves
+  // that alone); the rollout as its controller leaves it: Validating, held there by a gate its empty green
+  // cannot pass (without one it would promote at once, and a promoted green is live data, backed up).
   await kubectl(["-n", w.ns, "patch", "qdrantrestore", "drill", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { phase: "Running", targetCollection: "policies_drill" } })]);
-  await kubectl(["-n", w.ns, "patch", "collectionrollout", "v2", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { phase: "Preparing" } })]);
+  await eventually("the rollout to judge its green", async () => ((await getJson<{ status?: { phase?: string } }>(w.ns, "collectionrollout", "v2"))?.status?.phase === "Validating" ? true : undefined));
   const s3 = s3Client();
   t.after(() => s3.destroy());
 

@@ -87,8 +87,10 @@ describe("job restore, 3-peer backup into a fresh 3-peer cluster", () => {
     assert.doesNotMatch(wrong.stdout, /Recovering snapshot/, "no upload started");
     assert.equal(await api(target.url).collectionExists("docs_encoded_wrong_key"), false);
 
-    // Every object but the first source peer's (the one that creates the collection) has a flipped byte.
-    const flipped = await encodeObjects(backup, bucket, settings, { suffix: ".flipped", mangle: (i, b) => void (i > 0 && (b[b.length - 40] = b[b.length - 40]! ^ 0x01)) });
+    // Every object but the one recovered first has a flipped byte: the Job recovers the lowest source
+    // peer id's file first, alone (map-peers.ts: files sorted by source peer id), and it creates the collection.
+    const first = backup.manifest.peers.map((p) => BigInt(p.peerId)).reduce((a, b) => (b < a ? b : a)).toString();
+    const flipped = await encodeObjects(backup, bucket, settings, { suffix: ".flipped", mangle: (_i, b, peerId) => void (peerId !== first && (b[b.length - 40] = b[b.length - 40]! ^ 0x01)) });
     const bad = await runRestore(restorePlan(backup, target.url, bucket, { target: "docs_encoded_corrupt", method: "Upload", files: flipped }), { ENCRYPTION_KEYS: keyFile(key) });
     assert.equal(outcome(bad), "BackupCorrupt", describeRun(bad));
     assert.match(bad.stdout, /"msg":"Recovered snapshot"/, "the first peer's upload created the collection");

@@ -109,14 +109,14 @@ export function restorePlan(backup: Backup, url: string, bucket: string, over: R
  * manifest will (stored size and SHA-256, codec, keyRef). `mangle(i, bytes)` changes object i after it
  * was hashed (a corruption the manifest does not know of).
  */
-export async function encodeObjects(backup: Backup, bucket: string, settings: EncodeSettings, opts: { suffix?: string; mangle?: (index: number, stored: Buffer) => void } = {}): Promise<(files: RestoreJobPlan["files"]) => RestoreJobPlan["files"]> {
+export async function encodeObjects(backup: Backup, bucket: string, settings: EncodeSettings, opts: { suffix?: string; mangle?: (index: number, stored: Buffer, sourcePeerId: string) => void } = {}): Promise<(files: RestoreJobPlan["files"]) => RestoreJobPlan["files"]> {
   const client = s3Client();
   const encoded = new Map<string, Partial<RestorePeerFile>>();
   try {
     for (const [i, p] of backup.manifest.peers.entries()) {
       const stored = await collect(encodeSnapshot(chunksOf(await objectBytes(client, bucket, p.file.key)), settings));
       const sha256 = createHash("sha256").update(stored).digest("hex");
-      opts.mangle?.(i, stored);
+      opts.mangle?.(i, stored, p.peerId);
       const key = `${p.file.key}${settings.compression ? ".zst" : ""}${settings.encryption ? ".age" : ""}${opts.suffix ?? ""}`;
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: stored }));
       encoded.set(p.file.key, {
