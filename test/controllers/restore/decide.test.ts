@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { QdrantRestoreSpec, QdrantRestoreStatus } from "../../../src/api/v1alpha1/restore.ts";
-import { decideRestore, methodFor, retryDelayMs, type JobState, type Need, type Observed, type ResolvedOk, type RestoreStep, type TargetState, type UnrecordedJob } from "../../../src/controllers/restore/decide.ts";
+import { decideRestore, retryDelayMs, type JobState, type Need, type Observed, type ResolvedOk, type RestoreStep, type TargetState, type UnrecordedJob } from "../../../src/controllers/restore/decide.ts";
+import { methodFor } from "../../../src/controllers/restore/method.ts";
 import { drillCollectionName, restoreJobName } from "../../../src/controllers/restore/names.ts";
 import type { ResolvedSource } from "../../../src/controllers/restore/source/resolve-source.ts";
 import { checkRestoreSpec } from "../../../src/controllers/restore/spec.ts";

@@ -137,7 +137,7 @@ async function resolveSource(ctx: OperatorContext, inf: SourceInformers, manifes
     }
     const files = restoreFiles(manifest, key, plan.wanted);
     if (!files.ok) return files;
-    // An explicit Pull of an encrypted backup is refused by decide.ts (methodFor) whatever the key:
+    // An explicit Pull of an encrypted backup is refused by method.ts (methodFor) whatever the key:
     // checking the key first would have it wait for a key it could not use.
     const keyProblem = restore.spec?.method === "Pull" ? undefined : await checkEncryptionKey(ctx, location, files.files, manifest.backupId);
     if (keyProblem) return keyProblem;
