@@ -9,7 +9,7 @@
  * none keeps its file with no shards: it restores nothing, and peersNeeded does not count it).
  *
  * Compressed (zstd) and encrypted (age v1) files go to the Job with their codec and their stored size
- * and SHA-256: the Job decodes while it streams them into Qdrant (method Upload only: decide.ts
+ * and SHA-256: the Job decodes while it streams them into Qdrant (method Upload only: method.ts
  * methodFor). A file with an encryption scheme this operator does not know is refused here, before any
  * object is looked at (UnsupportedBackup): nothing could turn its bytes back into a snapshot. (The
  * manifest's schema admits only zstd as a compression algorithm, so an unknown one never gets here.)
