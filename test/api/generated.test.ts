@@ -1,13 +1,24 @@
 /** One source of truth: crds/*.yaml is what src/api generates, and ajv reads the same schemas. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { readFileSync } from "node:fs";
 import { renderCrds, staleCrds } from "../../src/api/generate-crds.ts";
+import { API_DOCS, renderApiDocs } from "../../src/api/generate-docs.ts";
 import { KINDS } from "../../src/api/kinds.ts";
 import { describeProblems, validateSpec } from "../../src/api/validate.ts";
 
 test("the committed CRDs are what `npm run generate:crds` writes", async () => {
   assert.equal(renderCrds().size, KINDS.length);
   assert.deepEqual(await staleCrds(), [], "crds/ is stale: run `npm run generate:crds` and commit the result");
+});
+
+test("docs/api.md is what `npm run generate:docs` writes, and lists every kind's spec and status fields", () => {
+  const docs = renderApiDocs();
+  assert.equal(readFileSync(API_DOCS, "utf8"), docs, "docs/api.md is stale: run `npm run generate:docs` and commit the result");
+  for (const k of KINDS) assert.match(docs, new RegExp(`^## ${k.kind}$`, "m"));
+  // A field from deep in a schema, with its bounds and rule, as the CRD has them.
+  assert.match(docs, /^\| `spec\.compression\.level` \| integer \| 1–22 \|/m);
+  assert.match(docs, /^\| `spec\.objectLock\.retainDays` \| integer \| required; 1–36500 \|/m);
 });
 
 test("the controller's validator names the field of a bad spec", () => {
