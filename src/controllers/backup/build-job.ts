@@ -14,8 +14,8 @@ import { callTimeoutSeconds, connectionUrl, peerDiscovery, tlsOptions } from "..
 import { s3Target } from "../../s3/client.ts";
 import { JOB_NODE_OPTIONS, jobTemplate } from "../shared/job-template.ts";
 import { connectionJobEnvironment, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
-import { locationEncryptionKey, locationJobEnvironment, type BackupLocationObject } from "../shared/resolve-location.ts";
-import { jobEnvironmentFor, mergeJobEnvironments } from "../shared/secrets.ts";
+import { locationJobEnvironment, locationKeyJobEnvironment, type BackupLocationObject } from "../shared/resolve-location.ts";
+import { mergeJobEnvironments } from "../shared/secrets.ts";
 import { AGE_SCHEME } from "../../backup/codec/types.ts";
 import { SCHEDULE_LABEL, SCHEDULED_TIME_ANNOTATION } from "../../api/labels.ts";
 import { BACKUP_LABEL, backupJobName, CONTAINER_NAME, labelValue } from "./names.ts";
@@ -105,8 +105,7 @@ export function buildBackupJob(backup: BackupObject, connection: QdrantConnectio
   const plan = backupPlan.check(buildBackupPlan(backup, connection, location, settings));
   // Secrets by reference only: the API key and S3 credentials by secretKeyRef, each CA a mounted Secret.
   // The age key file too, when the location encrypts (by secretKeyRef: the plan names only its Secret).
-  const key = locationEncryptionKey(location.spec);
-  const secrets = mergeJobEnvironments(connectionJobEnvironment(connection.spec), locationJobEnvironment(location.spec), jobEnvironmentFor(key ? [key] : []));
+  const secrets = mergeJobEnvironments(connectionJobEnvironment(connection.spec), locationJobEnvironment(location.spec), locationKeyJobEnvironment(location.spec));
   return jobTemplate({
     name: backupJobName(name),
     owner: backup,

@@ -22,7 +22,7 @@ import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from "@aws-
 import { backupIdOf, isBackupId } from "../../backup/layout/backup-id.ts";
 import { connectionPrefix, MANIFEST_FILE, snapshotFileName, type KeyBase } from "../../backup/layout/object-keys.ts";
 import { abortDanglingUploads, listMarkers, PENDING_DIR } from "../../backup/store/pending-markers.ts";
-import { lockedUntilMessage, lockVerdict } from "../../backup/retention/lock-until.ts";
+import { lockedUntilMessage, lockVerdict, type LockVerdict } from "../../backup/retention/lock-until.ts";
 import { BackupLockedError, OperatorError } from "../../errors.ts";
 import { s3Error } from "../../s3/client.ts";
 import { deleteObjectVersions, latestRetention, listObjectVersions, listVersionPrefixes, type ObjectVersion } from "../../s3/object-lock.ts";
@@ -93,6 +93,16 @@ export async function deleteBackupData(client: S3Client, bucket: string, ref: Ba
   return { manifests: manifests.length, objects: others.length, abortedUploads };
 }
 
+/**
+ * Whether `versions` may be deleted now: S3's retention of each (GetObjectRetention) and the date the
+ * QdrantBackup's status knows, the latest of them against `opts.now`. Shared by the backup's deletion and
+ * the failed-run sweep, so both wait for the same date.
+ */
+export async function retentionVerdict(client: S3Client, bucket: string, versions: readonly ObjectVersion[], opts: VersionedDelete): Promise<LockVerdict> {
+  const known = opts.knownUntil === undefined ? undefined : new Date(opts.knownUntil);
+  return lockVerdict([known, await latestRetention(client, bucket, versions)], opts.now);
+}
+
 async function deleteBackupVersions(client: S3Client, bucket: string, ref: BackupDataRef, opts: VersionedDelete): Promise<DeletedData> {
   const dirs = await backupDirs(client, bucket, ref, listVersionPrefixes);
   const byDir = new Map<string, ObjectVersion[]>();
@@ -100,7 +110,7 @@ async function deleteBackupVersions(client: S3Client, bucket: string, ref: Backu
   const all = [...byDir.values()].flat();
   // Asked before anything is deleted: a backup S3 keeps is left whole, not half-deleted.
   const known = opts.knownUntil === undefined ? undefined : new Date(opts.knownUntil);
-  const verdict = lockVerdict([known, await latestRetention(client, bucket, all)], opts.now);
+  const verdict = await retentionVerdict(client, bucket, all, opts);
   if (verdict.kind === "Locked") {
     throw new BackupLockedError(verdict.until, `${lockedUntilMessage(verdict.until)}: S3 Object Lock keeps backup ${ref.backupId}'s objects in bucket "${bucket}"; they are deleted after that date`);
   }

@@ -22,9 +22,9 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { MANIFEST_FILE } from "../../backup/layout/object-keys.ts";
 import { deleteMarker, listMarkers, PENDING_DIR } from "../../backup/store/pending-markers.ts";
 import type { QdrantApi } from "../../qdrant/client.ts";
-import { latestRetainUntil, lockVerdict } from "../../backup/retention/lock-until.ts";
-import { deleteObjectVersions, latestRetention, listObjectVersions, listVersionPrefixes } from "../../s3/object-lock.ts";
-import { abortDirUploads, backupDirs, deleteKeys, listKeys, type BackupDataRef, type VersionedDelete } from "./delete-data.ts";
+import { latestRetainUntil } from "../../backup/retention/lock-until.ts";
+import { deleteObjectVersions, listObjectVersions, listVersionPrefixes } from "../../s3/object-lock.ts";
+import { abortDirUploads, backupDirs, deleteKeys, listKeys, retentionVerdict, type BackupDataRef, type VersionedDelete } from "./delete-data.ts";
 
 export interface SweepResult {
   /** Node-local snapshots deleted (those already gone are not counted). */
@@ -67,14 +67,13 @@ export async function sweepFailedBackup(
     const incomplete = before.filter((k) => !k.startsWith(`${dir}${PENDING_DIR}`));
     if (versioned) {
       const versions = await listObjectVersions(client, bucket, dir);
-      const known = versioned.knownUntil === undefined ? undefined : new Date(versioned.knownUntil);
-      const verdict = lockVerdict([known, await latestRetention(client, bucket, versions)], versioned.now);
+      const verdict = await retentionVerdict(client, bucket, versions, versioned);
       if (verdict.kind === "Locked") {
         out.lockedObjects = (out.lockedObjects ?? 0) + versions.length;
         out.lockedUntil = latestRetainUntil([out.lockedUntil, verdict.until]);
         continue;
       }
-      await deleteObjectVersions(client, bucket, versions, versioned.now, known);
+      await deleteObjectVersions(client, bucket, versions, versioned.now, versioned.knownUntil === undefined ? undefined : new Date(versioned.knownUntil));
       out.incompleteObjects += incomplete.length;
       continue;
     }

@@ -14,8 +14,8 @@ import { restorePlan } from "../../jobs/restore/plan.ts";
 import { s3Target } from "../../s3/client.ts";
 import { JOB_NODE_OPTIONS, jobTemplate } from "../shared/job-template.ts";
 import { connectionJobEnvironment, qdrantPlanOf, type ConnectionJobSettings, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
-import { locationEncryptionKey, locationJobEnvironment } from "../shared/resolve-location.ts";
-import { jobEnvironmentFor, mergeJobEnvironments } from "../shared/secrets.ts";
+import { locationJobEnvironment, locationKeyJobEnvironment } from "../shared/resolve-location.ts";
+import { mergeJobEnvironments, type JobEnvironment } from "../shared/secrets.ts";
 import { needsEncryptionKey } from "./source/encryption-key.ts";
 import type { ResolvedOk } from "./decide.ts";
 import { ATTEMPT_ANNOTATION, CONTAINER_NAME, labelValue, RESTORE_LABEL, SCHEDULED_TIME_ANNOTATION } from "./names.ts";
@@ -107,9 +107,8 @@ export function buildRestoreJob(restore: RestoreObject, connection: QdrantConnec
  * names the key and that its Secret holds a usable one); nothing otherwise: a Job that only reads plain
  * objects has no use for the key, so it never gets it.
  */
-function encryptionKeyEnvironment(source: ResolvedOk): ReturnType<typeof jobEnvironmentFor> {
-  const use = needsEncryptionKey(source.files) ? locationEncryptionKey(source.location.spec) : undefined;
-  return jobEnvironmentFor(use ? [use] : []);
+function encryptionKeyEnvironment(source: ResolvedOk): JobEnvironment {
+  return needsEncryptionKey(source.files) ? locationKeyJobEnvironment(source.location.spec) : { env: [], volumes: [], volumeMounts: [] };
 }
 
 /** What adopting a Job reads back from it: its attempt and drill tick (annotations), its target and backup (its plan). */

@@ -229,6 +229,16 @@ export async function withLocationS3<T>(ctx: OperatorContext, location: BackupLo
   }
 }
 
+/**
+ * ENCRYPTION_KEYS by secretKeyRef, for a Job that encrypts or decrypts with the location's key file;
+ * nothing when the location has none. Separate from locationJobEnvironment: a Job that reads only plain
+ * objects never gets the key.
+ */
+export function locationKeyJobEnvironment(spec: QdrantBackupLocationSpec): JobEnvironment {
+  const key = locationEncryptionKey(spec);
+  return jobEnvironmentFor(key ? [key] : []);
+}
+
 /** The env (AWS_* from the credentials Secret) and CA volume a Job needs to use this location. */
 export function locationJobEnvironment(spec: QdrantBackupLocationSpec): JobEnvironment {
   return jobEnvironmentFor(locationSecretKeys(spec));
