@@ -31,6 +31,6 @@ test("deploy/overlays/namespaced has a Role in each watched namespace, no Cluste
   assert.match(manifests, /name: WATCH_NAMESPACES\n\s+value: team-a,team-b/);
   // The per-namespace bindings keep their subject in the operator's namespace.
   const { stdout: binding } = await kubectl(["create", "--dry-run=server", "-o", "jsonpath={.subjects[0].namespace}", "-f", "-"],
-    manifests.split(/^---$/m).find((d) => /kind: RoleBinding/.test(d) && /namespace: team-a/.test(d))!);
+    manifests.split(/^---$/m).find((d) => /kind: RoleBinding/.test(d) && /namespace: team-a/.test(d)));
   assert.equal(binding, "qdrant-operator");
 });
