@@ -200,7 +200,7 @@ export async function ensureAgeBinaries(log: (line: string) => void = (l) => pro
 
 /**
  * helm v4 (built like age: by ensureBinaries with the rest, or here for an environment started before the
- * recipe existed). A cold build takes about 3 min on 2 cores; see charts/README.md.
+ * recipe existed). A cold build took 143 s on 2 cores (modules downloaded); see charts/README.md.
  */
 export async function ensureHelmBinaries(log: (line: string) => void = (l) => process.stderr.write(l + "\n")): Promise<{ helm: string }> {
   const dir = await buildRecipe("helm", RECIPES.helm!, log);
