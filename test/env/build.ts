@@ -46,6 +46,8 @@ const RECIPES: Record<string, Recipe> = {
   minio: { dir: "minio", packages: ["github.com/minio/minio", "./cmd/minio-user"] },
   // The age reference CLI, for the codec's interop tests (test/backup/codec-interop.test.ts).
   age: { dir: "age", packages: ["filippo.io/age/cmd/age", "filippo.io/age/cmd/age-keygen"] },
+  // helm v4 for the chart tests (test/chart); the -X makes `helm version` read v4.3.2 instead of "v4.3".
+  helm: { dir: "helm", packages: ["helm.sh/helm/v4/cmd/helm"], ldflags: ["-X helm.sh/helm/v4/internal/version.version=v4.3.2"] },
 };
 
 /** Absolute paths of every binary the environment runs. */
@@ -169,6 +171,8 @@ export async function ensureBinaries(log: (line: string) => void = (l) => proces
   const k8s = await buildRecipe("k8s", RECIPES.k8s!, log);
   const minio = await buildRecipe("minio", RECIPES.minio!, log);
   const age = await ensureAgeBinaries(log);
+  await ensureHelmBinaries(log);
+  await ensureMonitoringCrds();
   const bins: Binaries = {
     etcd: join(etcd, "etcd"),
     kubeApiserver: join(k8s, "kube-apiserver"),
@@ -192,4 +196,31 @@ export async function ensureAgeBinaries(log: (line: string) => void = (l) => pro
   const bins = { age: join(dir, "age"), ageKeygen: join(dir, "age-keygen") };
   for (const path of Object.values(bins)) await stat(path);
   return bins;
+}
+
+/**
+ * helm v4 (built like age: by ensureBinaries with the rest, or here for an environment started before the
+ * recipe existed). A cold build took 143 s on 2 cores (modules downloaded); see charts/README.md.
+ */
+export async function ensureHelmBinaries(log: (line: string) => void = (l) => process.stderr.write(l + "\n")): Promise<{ helm: string }> {
+  const dir = await buildRecipe("helm", RECIPES.helm!, log);
+  const bins = { helm: join(dir, "helm") };
+  await stat(bins.helm);
+  return bins;
+}
+
+/**
+ * The folder holding prometheus-operator's CRD YAMLs (ServiceMonitor, PrometheusRule, …) of the version
+ * pinned in test/env/go/prometheus-operator, which the chart's dry-run apply needs installed. Nothing is
+ * built: `go mod download` puts the module in Go's module cache (verified against the recipe's go.sum) and
+ * names its folder, so a second call is a cache hit.
+ */
+export async function ensureMonitoringCrds(): Promise<string> {
+  const { stdout } = await run("go", ["mod", "download", "-json", "github.com/prometheus-operator/prometheus-operator"], {
+    cwd: join(RECIPES_DIR, "prometheus-operator"),
+    env: { ...process.env, GOFLAGS: "-mod=readonly" },
+  });
+  const dir = join((JSON.parse(stdout) as { Dir: string }).Dir, "example", "prometheus-operator-crd");
+  await stat(dir);
+  return dir;
 }
