@@ -46,6 +46,8 @@ const RECIPES: Record<string, Recipe> = {
   minio: { dir: "minio", packages: ["github.com/minio/minio", "./cmd/minio-user"] },
   // The age reference CLI, for the codec's interop tests (test/backup/codec-interop.test.ts).
   age: { dir: "age", packages: ["filippo.io/age/cmd/age", "filippo.io/age/cmd/age-keygen"] },
+  // promtool, for the alert rules' and the dashboard's tests (test/monitoring).
+  prometheus: { dir: "prometheus", packages: ["github.com/prometheus/prometheus/cmd/promtool"] },
 };
 
 /** Absolute paths of every binary the environment runs. */
@@ -169,6 +171,7 @@ export async function ensureBinaries(log: (line: string) => void = (l) => proces
   const k8s = await buildRecipe("k8s", RECIPES.k8s!, log);
   const minio = await buildRecipe("minio", RECIPES.minio!, log);
   const age = await ensureAgeBinaries(log);
+  await ensurePromtoolBinary(log);
   const bins: Binaries = {
     etcd: join(etcd, "etcd"),
     kubeApiserver: join(k8s, "kube-apiserver"),
@@ -192,4 +195,16 @@ export async function ensureAgeBinaries(log: (line: string) => void = (l) => pro
   const bins = { age: join(dir, "age"), ageKeygen: join(dir, "age-keygen") };
   for (const path of Object.values(bins)) await stat(path);
   return bins;
+}
+
+/**
+ * promtool (github.com/prometheus/prometheus/cmd/promtool), built (or found in the cache) on its own like
+ * the age CLI: ensureBinaries builds it with the rest so a cold `npm test` pays once; the monitoring tests
+ * call this and get the cached path at once.
+ */
+export async function ensurePromtoolBinary(log: (line: string) => void = (l) => process.stderr.write(l + "\n")): Promise<string> {
+  const dir = await buildRecipe("prometheus", RECIPES.prometheus!, log);
+  const path = join(dir, "promtool");
+  await stat(path);
+  return path;
 }
