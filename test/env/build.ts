@@ -48,6 +48,8 @@ const RECIPES: Record<string, Recipe> = {
   age: { dir: "age", packages: ["filippo.io/age/cmd/age", "filippo.io/age/cmd/age-keygen"] },
   // helm v4 for the chart tests (test/chart); the -X makes `helm version` read v4.3.2 instead of "v4.3".
   helm: { dir: "helm", packages: ["helm.sh/helm/v4/cmd/helm"], ldflags: ["-X helm.sh/helm/v4/internal/version.version=v4.3.2"] },
+  // promtool, for the alert rules' and the dashboard's tests (test/monitoring).
+  prometheus: { dir: "prometheus", packages: ["github.com/prometheus/prometheus/cmd/promtool"] },
 };
 
 /** Absolute paths of every binary the environment runs. */
@@ -173,6 +175,7 @@ export async function ensureBinaries(log: (line: string) => void = (l) => proces
   const age = await ensureAgeBinaries(log);
   await ensureHelmBinaries(log);
   await ensureMonitoringCrds();
+  await ensurePromtoolBinary(log);
   const bins: Binaries = {
     etcd: join(etcd, "etcd"),
     kubeApiserver: join(k8s, "kube-apiserver"),
@@ -223,4 +226,16 @@ export async function ensureMonitoringCrds(): Promise<string> {
   const dir = join((JSON.parse(stdout) as { Dir: string }).Dir, "example", "prometheus-operator-crd");
   await stat(dir);
   return dir;
+}
+
+/**
+ * promtool (github.com/prometheus/prometheus/cmd/promtool), built (or found in the cache) on its own like
+ * the age CLI: ensureBinaries builds it with the rest so a cold `npm test` pays once; the monitoring tests
+ * call this and get the cached path at once.
+ */
+export async function ensurePromtoolBinary(log: (line: string) => void = (l) => process.stderr.write(l + "\n")): Promise<string> {
+  const dir = await buildRecipe("prometheus", RECIPES.prometheus!, log);
+  const path = join(dir, "promtool");
+  await stat(path);
+  return path;
 }

@@ -43,6 +43,7 @@ import type { OperatorContext } from "../shared/context.ts";
 import { describeInvalidChild } from "../shared/invalid-child.ts";
 import { lastBackupCondition, lastBackupEvent, newestFinished } from "./last-backup.ts";
 import { BACKUP_FIELDS, checkScheduleSpec, childRefused, ownedBy, planScheduleRetention, planTick, summarizeBackups, type TickPlan } from "./plan.ts";
+import { ScheduleMetrics } from "./metrics.ts";
 import { s3PruneBackupData, type PruneBackupData } from "./prune-data.ts";
 import { protectionInputsChanged, schedulesAffectedBy } from "./protection.ts";
 import {
@@ -83,6 +84,7 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
     labelNames: ["namespace", "schedule"],
     registers: opts.registry ? [opts.registry] : [],
   });
+  const scheduleMetrics = new ScheduleMetrics(opts.registry);
 
   const controller = new Controller({
     name: "qdrantbackupschedules",
@@ -94,6 +96,7 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
       // Deleted, or being deleted: its backups go with it (garbage collector); nothing to schedule.
       if (!schedule || schedule.metadata?.deletionTimestamp !== undefined) {
         heldReported.delete(keyToString(key));
+        scheduleMetrics.forget(key.namespace, key.name);
         return DONE;
       }
       const now = ctx.clock.now();
@@ -107,6 +110,7 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
        * the schedule cannot create its backups, with no next tick (the status writer removes the field).
        */
       const invalid = async (message: string, ready: string): Promise<typeof DONE> => {
+        scheduleMetrics.forget(key.namespace, key.name);
         if (transitions(current, "Ready", "False", "InvalidSpec")) {
           event("Warning", "InvalidSpec", "Validate", message);
           log.info({ message }, "Spec is invalid");
@@ -177,6 +181,8 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
       const summary = summarizeBackups([...owned.values()], HISTORY_LIMIT);
       const suspended = schedule.spec.suspend === true;
       const next = plan.decision.requeueAt;
+      if (suspended) scheduleMetrics.forget(namespace, key.name);
+      else scheduleMetrics.observeScheduled(namespace, key.name, spec.parsed, next);
       const ready: ConditionUpdate = pruneFailure
         ? { type: "Ready", status: "False", reason: "PruneFailed", message: `${pruneFailure}; next backup at ${toKubeTime(next)}` }
         : suspended

@@ -319,7 +319,7 @@ export function restoreController(ctx: OperatorContext, inf: RestoreInformers, o
       const drill = policyOf(obj) === "Drill";
       log.info({ reason: step.reason }, drill ? "Restore drill failed" : "Restore failed");
       ctx.events.event({ regarding: obj, type: "Warning", reason: drill ? "DrillFailed" : "Failed", action: drill ? "Drill" : "Restore", note: `${step.reason}: ${step.message}` });
-      opts.metrics?.observeFailed(namespace, obj.metadata?.name ?? "", step.reason);
+      opts.metrics?.observeFailed(namespace, obj.metadata?.name ?? "", step.reason, drill);
     }
     return step.requeueMs !== undefined ? requeueAfter(step.requeueMs) : DONE;
   }

@@ -17,6 +17,7 @@ export class RestoreMetrics {
   readonly duration: Histogram<Labels>;
   readonly bytes: Counter<Labels>;
   readonly failures: Counter<Labels | "reason">;
+  readonly drillFailures: Counter<Labels | "reason">;
   readonly lastSuccess: Gauge<Labels>;
   readonly lastVerified: Gauge<Labels>;
 
@@ -25,6 +26,8 @@ export class RestoreMetrics {
     this.duration = new Histogram({ name: "qdrant_operator_restore_duration_seconds", help: "Duration of successful restores, from the run's start to verified (the recovery time).", labelNames: ["namespace", "restore"], buckets: DURATION_BUCKETS, registers });
     this.bytes = new Counter({ name: "qdrant_operator_restore_bytes_total", help: "Bytes recovered by successful restores.", labelNames: ["namespace", "restore"], registers });
     this.failures = new Counter({ name: "qdrant_operator_restore_failures_total", help: "Failed restore runs (and drills) by reason.", labelNames: ["namespace", "restore", "reason"], registers });
+    // Drills' failures apart as well, so a failing drill (the backups may not restore) can be told from a failing restore.
+    this.drillFailures = new Counter({ name: "qdrant_operator_restore_drill_failures_total", help: "Failed restore drills by reason (also counted in qdrant_operator_restore_failures_total).", labelNames: ["namespace", "restore", "reason"], registers });
     this.lastSuccess = new Gauge({ name: "qdrant_operator_restore_last_success_timestamp_seconds", help: "When the restore last restored its collection (not drills).", labelNames: ["namespace", "restore"], registers });
     this.lastVerified = new Gauge({ name: "qdrant_operator_restore_drill_last_verified_timestamp_seconds", help: "When a restore drill last verified that the backups restore: alert when it is old.", labelNames: ["namespace", "restore"], registers });
   }
@@ -37,8 +40,9 @@ export class RestoreMetrics {
   }
 
   /** Once, when a failed run's status has just been written. */
-  observeFailed(namespace: string, restore: string, reason: string): void {
+  observeFailed(namespace: string, restore: string, reason: string, drill = false): void {
     this.failures.inc({ namespace, restore, reason });
+    if (drill) this.drillFailures.inc({ namespace, restore, reason });
   }
 
   /** From any status: the timestamp gauges. */

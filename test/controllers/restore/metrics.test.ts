@@ -26,3 +26,14 @@ test("a success feeds duration, bytes and the last-success gauge; a drill the ve
   m.forget("prod", "heal");
   assert.doesNotMatch(await registry.metrics(), /last_success_timestamp_seconds\{namespace="prod",restore="heal"\}/);
 });
+
+test("a drill's failure is counted as a restore failure and as a drill failure; a restore's only as the first", async () => {
+  const registry = new Registry();
+  const m = new RestoreMetrics(registry);
+  m.observeFailed("prod", "weekly", "VerifyFailed", true);
+  m.observeFailed("prod", "heal", "ChecksumMismatch");
+  const text = await registry.metrics();
+  assert.match(text, /qdrant_operator_restore_failures_total\{namespace="prod",restore="weekly",reason="VerifyFailed"\} 1/);
+  assert.match(text, /qdrant_operator_restore_drill_failures_total\{namespace="prod",restore="weekly",reason="VerifyFailed"\} 1/);
+  assert.doesNotMatch(text, /qdrant_operator_restore_drill_failures_total\{namespace="prod",restore="heal"/);
+});
