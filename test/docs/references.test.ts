@@ -28,6 +28,19 @@ test("every repository path and relative link in docs/ exists", () => {
   assert.deepEqual(missing, []);
 });
 
+test("every alert's runbook_url is a section of docs/ that exists", () => {
+  const rules = readFileSync(join(REPO_ROOT, "charts", "qdrant-operator", "files", "prometheus-rules.yaml"), "utf8");
+  const urls = [...rules.matchAll(/runbook_url: "([^"#]+)#([^"]+)"/g)];
+  assert.ok(urls.length >= 10, "the alerts carry runbook URLs");
+  const missing = urls.filter(([, file, anchor]) => {
+    const page = join(REPO_ROOT, file!);
+    if (!existsSync(page)) return true;
+    const anchors = [...readFileSync(page, "utf8").matchAll(/^#+ (.+)$/gm)].map(([, h]) => h!.toLowerCase().replace(/[^\w\s-]/g, "").trim().replace(/\s+/g, "-"));
+    return !anchors.includes(anchor!);
+  });
+  assert.deepEqual(missing.map(([u]) => u), []);
+});
+
 test("every runbook has its end-to-end test, which opens it", () => {
   const runbooks = readdirSync(join(DOCS, "runbooks")).filter((f) => f.endsWith(".md")).map((f) => f.replace(/\.md$/, ""));
   assert.ok(runbooks.length >= 4, "the four runbooks the docs promise");
