@@ -99,7 +99,7 @@ async function fromBucket(args: ParsedArgs, name: string, format: ReturnType<typ
         backup: c.backupName ?? "",
       });
     }
-    rows.sort((a, b) => (a.completed < b.completed ? 1 : a.completed > b.completed ? -1 : 0));
+    rows.sort((a, b) => (a.completed ?? "").localeCompare(b.completed ?? "") * -1);
     emit(format, { bucket: s3.bucket, ...(s3.prefix ? { prefix: s3.prefix } : {}), items: rows }, () => table(["id", "namespace", "connection", "collection", "state", "size", "completed", "backup"], rows) || `No backups in bucket ${s3.bucket}${s3.prefix ? ` under ${s3.prefix}/` : ""}.\n`);
   } finally {
     s3.destroy();

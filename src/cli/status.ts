@@ -59,8 +59,8 @@ export async function status(args: ParsedArgs): Promise<void> {
       lastSuccessAge: age(s.status?.lastSuccessfulTime),
     })),
     restoresRunning: restores.filter((r) => !FINISHED_RESTORE.has(r.status?.phase ?? "")).map((r) => ({ name: r.metadata?.name ?? "", phase: r.status?.phase ?? "Pending", age: age(r.metadata?.creationTimestamp) })),
-    rolloutsInProgress: rollouts.filter((r) => !FINISHED_ROLLOUT.has(r.status?.phase ?? "")).map((r) => ({ name: r.metadata?.name ?? "", phase: r.status?.phase ?? "Pending", alias: String(r.spec?.alias ?? "") })),
-    failing: [...schedules, ...backups, ...restores, ...rollouts, ...connections, ...locations].flatMap((o) => problemOf(o as AnyObject)),
+    rolloutsInProgress: rollouts.filter((r) => !FINISHED_ROLLOUT.has(r.status?.phase ?? "")).map((r) => ({ name: r.metadata?.name ?? "", phase: r.status?.phase ?? "Pending", alias: typeof r.spec?.alias === "string" ? r.spec.alias : "" })),
+    failing: [...schedules, ...backups, ...restores, ...rollouts, ...connections, ...locations].flatMap((o) => problemOf(o)),
   };
   emit(format, data, () => screen(data));
 }
