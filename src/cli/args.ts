@@ -14,7 +14,7 @@ export interface ParsedArgs {
 const SHORT: Record<string, string> = { n: "namespace", o: "output", h: "help", A: "all-namespaces" };
 
 /** Flags that take no value: the next word is an operand, not theirs. */
-const BOOLEAN = new Set(["help", "wait", "all-namespaces"]);
+const BOOLEAN = new Set(["help", "wait", "overwrite", "all-namespaces"]);
 
 export class UsageError extends Error {
   override name = "UsageError";

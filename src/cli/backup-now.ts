@@ -22,6 +22,7 @@ import type { ResourceType } from "../runtime/resource.ts";
 import { checkFlags, outputFormat, UsageError, type ParsedArgs } from "./args.ts";
 import { call, CliError, connect, type Cluster } from "./kube.ts";
 import { emit } from "./output.ts";
+import { waitFinished } from "./wait-finished.ts";
 
 export const HELP = `Create a QdrantBackup now.
 
@@ -36,13 +37,14 @@ backed up through --connection to --location (each may be left out when the name
 Flags:
       --connection <name>  QdrantConnection to back up through (collection form)
       --location <name>    QdrantBackupLocation to write to (collection form)
+      --wait               wait until the backup Succeeded or Failed (exit 1 on Failed)
   -n, --namespace <ns>     namespace (default: the context's)
   -o, --output json|yaml   print the created QdrantBackup
       --kubeconfig <file>, --context <name>   as for kubectl
 `;
 
 export async function backupNow(args: ParsedArgs): Promise<void> {
-  checkFlags(args, ["connection", "location"], "backup now");
+  checkFlags(args, ["connection", "location", "wait"], "backup now");
   const target = args.words[2];
   if (target === undefined || args.words.length > 3) throw new UsageError("backup now takes one schedule or collection name; see kubectl qdrant backup now --help");
   const format = outputFormat(args);
@@ -68,7 +70,16 @@ export async function backupNow(args: ParsedArgs): Promise<void> {
     backup = { apiVersion: API_VERSION, kind: "QdrantBackup", metadata: { generateName: `${boundedLabel(target.toLowerCase().replace(/[^a-z0-9-]/g, "-"), 40)}-now-`, namespace }, spec };
   }
   const created = await call("create", QDRANT_BACKUPS, namespace, undefined, () => client.create(QDRANT_BACKUPS, backup));
-  emit(format, created, () => `qdrantbackup.${API_VERSION.split("/")[0]}/${created.metadata?.name ?? ""} created\n`);
+  const createdName = created.metadata?.name ?? "";
+  if (args.flags.get("wait") !== "true") {
+    emit(format, created, () => `qdrantbackup.${API_VERSION.split("/")[0]}/${createdName} created\n`);
+    return;
+  }
+  if (format === "table") process.stderr.write(`qdrantbackup/${createdName} created; waiting for it to finish\n`);
+  const done = await waitFinished<ScheduledBackupObject>(client.kubeConfig, QDRANT_BACKUPS, namespace, createdName, created.metadata?.resourceVersion ?? "");
+  const failure = (done.status)?.failure;
+  emit(format, done, () => `qdrantbackup/${createdName} ${done.status?.phase}${done.status?.backupId ? ` (backup ${done.status.backupId})` : ""}${failure ? `: ${failure.reason}: ${failure.message}` : ""}\n`);
+  if (done.status?.phase === "Failed") process.exitCode = 1;
 }
 
 /** The name of the namespace's only object of `rt`, or an error saying which flag to pass. */

@@ -97,6 +97,8 @@ async function fromBucket(args: ParsedArgs, name: string, format: ReturnType<typ
         size: m?.ok ? size(storedBytes(m.manifest)) : "",
         completed: m?.ok ? m.manifest.timings.completionTime : "",
         backup: c.backupName ?? "",
+        // The aliases that pointed at the collection when it was backed up: what a recovery points again.
+        aliases: m?.ok ? (m.manifest.collection?.aliases ?? []).join(",") : "",
       });
     }
     rows.sort((a, b) => (a.completed ?? "").localeCompare(b.completed ?? "") * -1);

@@ -4,15 +4,15 @@
  * into another collection name (target.collection). `--wait` watches the restore until it is Succeeded
  * or Failed, and exits 1 on Failed.
  */
-import { Watch } from "@kubernetes/client-node";
 import { API_VERSION } from "../api/group.ts";
 import type { QdrantRestoreSpec, QdrantRestoreStatus } from "../api/v1alpha1/restore.ts";
 import type { ScheduledBackupObject } from "../controllers/backup-schedule/types.ts";
 import { QDRANT_BACKUPS, QDRANT_RESTORES } from "../controllers/resources.ts";
-import { resourcePath, type KubeObject } from "../runtime/resource.ts";
+import type { KubeObject } from "../runtime/resource.ts";
 import { checkFlags, outputFormat, UsageError, type ParsedArgs } from "./args.ts";
-import { call, CliError, connect, explain } from "./kube.ts";
+import { call, CliError, connect } from "./kube.ts";
 import { emit, readyProblem } from "./output.ts";
+import { waitFinished } from "./wait-finished.ts";
 
 export const HELP = `Restore a QdrantBackup.
 
@@ -72,39 +72,7 @@ export async function restore(args: ParsedArgs): Promise<void> {
     return;
   }
   if (format === "table") process.stderr.write(`qdrantrestore/${createdName} created; waiting for it to finish\n`);
-  const done = await waitFinished(client.kubeConfig, namespace, createdName, created.metadata?.resourceVersion ?? "");
+  const done = await waitFinished<RestoreObject>(client.kubeConfig, QDRANT_RESTORES, namespace, createdName, created.metadata?.resourceVersion ?? "");
   emit(format, done, () => `qdrantrestore/${createdName} ${done.status?.phase}${done.status?.targetCollection ? ` into ${done.status.targetCollection}` : ""}${done.status?.durationSeconds !== undefined ? ` in ${done.status.durationSeconds}s` : ""}${done.status?.phase === "Failed" ? `: ${readyProblem(done) ?? ""}` : ""}\n`);
   if (done.status?.phase === "Failed") process.exitCode = 1;
-}
-
-/** Watches one QdrantRestore (from the create's resourceVersion, so no change is missed) until it ends. */
-function waitFinished(kc: ConstructorParameters<typeof Watch>[0], namespace: string, name: string, resourceVersion: string): Promise<RestoreObject> {
-  const watch = new Watch(kc);
-  return new Promise((resolve, reject) => {
-    let rv = resourceVersion;
-    let controller: AbortController | undefined;
-    const start = () => {
-      watch
-        .watch(
-          resourcePath(QDRANT_RESTORES, namespace),
-          { fieldSelector: `metadata.name=${name}`, resourceVersion: rv, allowWatchBookmarks: true },
-          (type: string, obj: RestoreObject) => {
-            rv = obj.metadata?.resourceVersion ?? rv;
-            if (type === "DELETED") reject(new CliError(`QdrantRestore ${namespace}/${name} was deleted before it finished`));
-            const phase = obj.status?.phase;
-            if (type !== "BOOKMARK" && (phase === "Succeeded" || phase === "Failed")) {
-              controller?.abort();
-              resolve(obj);
-            }
-          },
-          // The server ends every watch after a while: start again from the last version seen.
-          (err: unknown) => {
-            if (err && (err as { name?: string }).name !== "AbortError") reject(explain(err, "watch", QDRANT_RESTORES, namespace, undefined));
-            else if (!controller?.signal.aborted) start();
-          },
-        )
-        .then((c) => (controller = c), (err: unknown) => reject(explain(err, "watch", QDRANT_RESTORES, namespace, undefined)));
-    };
-    start();
-  });
 }
