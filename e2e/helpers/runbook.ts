@@ -11,11 +11,11 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { chmod, mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import type { TestContext } from "node:test";
 import { dirname, join } from "node:path";
 import { REPO_ROOT } from "../../test/env/paths.ts";
+import { pluginDir } from "../../test/cli/plugin.ts";
 import { jqPath } from "../../test/helpers/tools.ts";
 import { testEnv } from "../../test/helpers/testenv.ts";
 
@@ -41,15 +41,6 @@ export function blocks(markdown: string): Block[] {
     out.push({ line: start + 1, kind: open[1] ? "provider" : "sh", code: body.join("\n") });
   }
   return out;
-}
-
-/** A directory holding `kubectl-qdrant`, the plugin from this checkout's source, for PATH. */
-async function pluginDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "runbook-bin-"));
-  const bin = join(dir, "kubectl-qdrant");
-  await writeFile(bin, `#!/bin/sh\nexec "${process.execPath}" "${join(REPO_ROOT, "src", "cli", "kubectl-qdrant.ts")}" "$@"\n`);
-  await chmod(bin, 0o755);
-  return dir;
 }
 
 export interface Runbook {

@@ -8,6 +8,8 @@ export interface ParsedArgs {
   words: string[];
   /** Flags by long name; a flag given without a value is "true". */
   flags: Map<string, string>;
+  /** A value-taking flag given last or before another flag, reported by checkFlags after unknown flags. */
+  missingValue?: string;
 }
 
 /** Short spellings of the flags that have one. */
@@ -23,6 +25,7 @@ export class UsageError extends Error {
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const words: string[] = [];
   const flags = new Map<string, string>();
+  let missingValue: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--") {
@@ -40,12 +43,17 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     else if (BOOLEAN.has(name)) flags.set(name, "true");
     else {
       const value = argv[i + 1];
-      if (value === undefined || value.startsWith("-")) throw new UsageError(`flag ${arg} needs a value`);
+      // Named by checkFlags, once it knows whether the command has this flag at all (a typo is "unknown").
+      if (value === undefined || value.startsWith("-")) {
+        flags.set(name, "");
+        missingValue ??= arg;
+        continue;
+      }
       flags.set(name, value);
       i++;
     }
   }
-  return { words, flags };
+  return { words, flags, ...(missingValue !== undefined ? { missingValue } : {}) };
 }
 
 /** Refuses flags the command does not know (a typo must not be silently ignored). */
@@ -54,6 +62,7 @@ export function checkFlags(args: ParsedArgs, allowed: readonly string[], command
   for (const name of args.flags.keys()) {
     if (!known.has(name)) throw new UsageError(`unknown flag --${name} for "${command}"; see kubectl qdrant ${command} --help`);
   }
+  if (args.missingValue !== undefined) throw new UsageError(`flag ${args.missingValue} needs a value`);
 }
 
 /** Flags every command accepts. */

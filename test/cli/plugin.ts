@@ -20,8 +20,8 @@ export interface PluginResult {
 
 let binDir: Promise<string> | undefined;
 
-/** A directory with `kubectl-qdrant` and `kubectl` in it, made once per process. */
-function pluginDir(): Promise<string> {
+/** A directory with `kubectl-qdrant` in it (this checkout's source, run by this Node), made once per process. */
+export function pluginDir(): Promise<string> {
   binDir ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), "kubectl-qdrant-"));
     await writeFile(join(dir, "kubectl-qdrant"), `#!/bin/sh\nexec '${process.execPath}' '${PLUGIN_SOURCE}' "$@"\n`);
