@@ -10,7 +10,6 @@ import { storedBytes } from "../backup/layout/manifest.ts";
 import { locationRoot } from "../backup/layout/object-keys.ts";
 import type { ScheduledBackupObject } from "../controllers/backup-schedule/types.ts";
 import { QDRANT_BACKUP_LOCATIONS, QDRANT_BACKUPS, SECRETS } from "../controllers/resources.ts";
-import type { OperatorContext } from "../controllers/shared/context.ts";
 import { locationS3, type BackupLocationObject } from "../controllers/shared/resolve-location.ts";
 import { bucketCandidates } from "../controllers/restore/source/bucket-candidates.ts";
 import { ManifestCache } from "../controllers/restore/source/manifest-cache.ts";
@@ -71,9 +70,8 @@ function collectionsOf(b: ScheduledBackupObject): string {
 async function fromBucket(args: ParsedArgs, name: string, format: ReturnType<typeof outputFormat>): Promise<void> {
   const { client, namespace } = connect(args);
   const location = await call("get", QDRANT_BACKUP_LOCATIONS, namespace, name, () => client.get<BackupLocationObject>(QDRANT_BACKUP_LOCATIONS, { namespace, name }));
-  // locationS3 wants a controller's context; it uses only the client (to read the Secret) and the redactor.
-  const ctx = { client, redactor: new Redactor() } as unknown as OperatorContext;
-  const s3 = await locationS3(ctx, location).catch((err: unknown) => {
+  // locationS3 needs only a client (to read the Secret, with the user's rights) and a redactor.
+  const s3 = await locationS3({ client, redactor: new Redactor() }, location).catch((err: unknown) => {
     // A refused Secret read is the user's RBAC, not the operator's: say which permission they lack.
     const api = isOperatorError(err) ? (err as { cause?: unknown }).cause : err;
     if (httpStatusOf(api) !== undefined) throw explain(api, "get", SECRETS, namespace, location.spec.s3.credentials.secretRef?.name);

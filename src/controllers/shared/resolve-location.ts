@@ -194,7 +194,7 @@ export interface LocationS3 {
 }
 
 /** The location's S3 client: its endpoint and addressing, its credentials (or the default chain) and its CA. */
-export async function locationS3(ctx: OperatorContext, location: BackupLocationObject, opts: ResolveOptions = {}): Promise<LocationS3> {
+export async function locationS3(ctx: Pick<OperatorContext, "client" | "redactor">, location: BackupLocationObject, opts: ResolveOptions = {}): Promise<LocationS3> {
   const namespace = namespaceOf(location);
   const prefix = where(location, opts);
   const read = (use: SecretKeyUse) => readSecretKey(ctx.client, ctx.redactor, namespace, use.ref, `${prefix}${use.field}`);
