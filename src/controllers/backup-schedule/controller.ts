@@ -25,6 +25,7 @@
  * LastBackupSucceeded (last-backup.ts) says how the newest finished backup ended; Ready stays about the
  * schedule itself.
  */
+import { crashWindow } from "../../crash-windows.ts";
 import type { Registry } from "prom-client";
 import { Counter } from "prom-client";
 import { lockRequeueMs } from "../../backup/retention/lock-until.ts";
@@ -292,6 +293,8 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
       const created = await ctx.client.create(QDRANT_BACKUPS, plan.create);
       owned.set(name, created);
       log.info({ backup: name }, "Created QdrantBackup");
+      // Crash window schedule.backup-created-before-status: the tick's backup exists, the status does not count it.
+      crashWindow("schedule.backup-created-before-status");
       event("Normal", "Created", "Schedule", `Created QdrantBackup ${name} for ${plan.create.metadata?.annotations?.[SCHEDULED_TIME_ANNOTATION] ?? ""}.`, created);
       if (plan.missedRuns) event("Warning", "MissedRuns", "Schedule", plan.missedRuns);
     } catch (err) {

@@ -16,6 +16,7 @@
  * Events cost index lookups, never a scan of the namespace's backups: a connection or location wakes the
  * unfinished backups that name it, and a backup leaving the line wakes only the one whose turn it may be.
  */
+import { crashWindow } from "../../crash-windows.ts";
 import type { Logger } from "pino";
 import { describeProblems, validateSpec } from "../../api/validate.ts";
 import { ERROR_CODES, isOperatorError } from "../../errors.ts";
@@ -196,6 +197,8 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
           job = await ctx.client.create<JobObject>(JOBS, desired as JobObject);
           log.info({ job: jobName, ...(exclude.length > 0 && obj.spec.collections?.names === undefined ? { exclude } : {}) }, "Created backup Job");
           ctx.events.event({ regarding: obj, related: job, type: "Normal", reason: "Created", action: "CreateJob", note: `Created Job ${jobName} for backup ${id}.` });
+          // Crash window backup.job-created-before-status: the Job exists, the status does not name it.
+          crashWindow("backup.job-created-before-status");
         } catch (err) {
           // Refused as invalid (what checkJobSettings missed): the same spec builds the same Job, so no retry.
           const invalid = describeInvalidChild(err, `Job ${jobName}`, JOB_FIELDS);
@@ -220,6 +223,8 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
       const pods = finished ? await podsOf(job) : [];
       // A result cut to fit its message is completed from the manifests (bucket-collections.ts).
       const outcome = await completeCollections(ctx, obj, location, explainFailure(jobOutcome(job, pods), job, connection, location));
+      // Crash window backup.job-finished-before-status: the Job's result read, not yet written.
+      if (finished) crashWindow("backup.job-finished-before-status");
       await write(obj, { kind: "Job", jobName, backupId: id, outcome: outcome.phase === "Failed" ? { ...outcome, message: ctx.redactor.scrub(outcome.message) } : outcome });
       if (outcome.phase === "Running") return requeueAfter(RUNNING_RECHECK_MS);
       // A failed backup is swept by the next reconcile, which reads the status just written (its own

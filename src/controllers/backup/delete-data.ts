@@ -18,6 +18,7 @@
  * window: a retention extended between that question and the delete refuses a version half-way; the
  * manifests went first, so the rest never looks complete, and the next run finishes after the new date.
  */
+import { crashWindow } from "../../crash-windows.ts";
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { backupIdOf, isBackupId } from "../../backup/layout/backup-id.ts";
 import { connectionPrefix, MANIFEST_FILE, snapshotFileName, type KeyBase } from "../../backup/layout/object-keys.ts";
@@ -87,6 +88,8 @@ export async function deleteBackupData(client: S3Client, bucket: string, ref: Ba
     for (const key of await listKeys(client, bucket, dir)) (key === `${dir}${MANIFEST_FILE}` ? manifests : others).push(key);
   }
   await deleteKeys(client, bucket, manifests);
+  // Crash window backup-data.manifests-deleted-before-objects: incomplete now, the objects still there.
+  crashWindow("backup-data.manifests-deleted-before-objects");
   let abortedUploads = 0;
   for (const dir of dirs) abortedUploads += await abortDirUploads(client, bucket, dir, others.filter((k) => k.startsWith(dir)));
   await deleteKeys(client, bucket, others);

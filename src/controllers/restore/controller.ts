@@ -23,6 +23,7 @@
  *   when the manager died right after creating the Job.
  * Restores take turns per Qdrant with backups (one-at-a-time.ts, shared/turns/).
  */
+import { crashWindow } from "../../crash-windows.ts";
 import type { Logger } from "pino";
 import type { ClusterBackup } from "../../backup/select/from-backups.ts";
 import { ERROR_CODES, isOperatorError } from "../../errors.ts";
@@ -241,6 +242,8 @@ export function restoreController(ctx: OperatorContext, inf: RestoreInformers, o
       job = await ctx.client.create<JobObject>(JOBS, desired as JobObject);
       log.info({ job: step.jobName, attempt: step.attempt, ownedTarget: step.ownedTarget, method: step.method, target: step.targetCollection, backupId: ids.backupId }, "Created restore Job");
       ctx.events.event({ regarding: obj, related: job, type: "Normal", reason: "Created", action: "CreateJob", note: `Created Job ${step.jobName} for backup ${ids.backupId} (attempt ${step.attempt} of ${step.maxAttempts}).` });
+      // Crash window restore.job-created-before-status: the Job exists, the status does not name it.
+      crashWindow("restore.job-created-before-status");
     } catch (err) {
       const invalid = describeInvalidChild(err, `Job ${step.jobName}`, JOB_FIELDS);
       if (invalid !== undefined) return failRun(obj, { kind: "Fail", reason: ERROR_CODES.INVALID_SPEC.reason, message: ctx.redactor.scrub(invalid), ...ids }, log);
@@ -280,6 +283,8 @@ export function restoreController(ctx: OperatorContext, inf: RestoreInformers, o
           log.info({ alias, collection }, "Switched the alias to the restored collection");
           ctx.events.event({ regarding: obj, type: "Normal", reason: "AliasSwitched", action: "SwitchAlias", note: `Alias ${alias} now points at the restored collection ${collection}.` });
         }
+        // Crash window restore.alias-switched-before-status: the alias moved, the status still says Running.
+        crashWindow("restore.alias-switched-before-status");
       }
       if (step.deleteCollection) {
         const deleted = await deleteCollection(ctx, connection, step.deleteCollection);

@@ -7,6 +7,7 @@
  * after a crash at any line: creates find their deterministic names taken and read what is there, deletes
  * re-check ownership right before, and the switch re-reads the aliases first (switch.ts).
  */
+import { crashWindow } from "../../crash-windows.ts";
 import type { Logger } from "pino";
 import { ERROR_CODES, isOperatorError } from "../../errors.ts";
 import { DONE, requeue, requeueAfter, type Result } from "../../runtime/controller.ts";
@@ -151,6 +152,8 @@ export function rolloutActs(d: ActDeps): (obj: RolloutObject, step: RolloutStep,
       log.info({ collection: obj.spec.collection }, "Created collection");
       ctx.events.event({ regarding: obj, type: "Normal", reason: "Created", action: "CreateCollection", note: `Created collection ${obj.spec.collection} (from ${step.field}).` });
     }
+    // Crash window rollout.green-created-before-status: green exists with our stamp, the status does not say so.
+    crashWindow("rollout.green-created-before-status");
     await write(obj, step);
     return requeue();
   }
@@ -178,6 +181,8 @@ export function rolloutActs(d: ActDeps): (obj: RolloutObject, step: RolloutStep,
       log.info({ restore: step.name }, "Created QdrantRestore");
       ctx.events.event({ regarding: obj, related: made.obj, type: "Normal", reason: "Created", action: "CreateRestore", note: `Created QdrantRestore ${step.name} restoring into collection ${obj.spec.collection}.` });
     }
+    // Crash window rollout.restore-created-before-status: the rollout's QdrantRestore exists, not recorded.
+    crashWindow("rollout.restore-created-before-status");
     if (made.state.exists && !made.state.ours) {
       return failStep(obj, { kind: "Fail", reason: ERROR_CODES.RESTORE_FAILED.reason, message: `a QdrantRestore named ${step.name} exists and is not this rollout's (its controller is not this CollectionRollout); delete it, or create the rollout under another name` }, log);
     }
@@ -232,6 +237,8 @@ export function rolloutActs(d: ActDeps): (obj: RolloutObject, step: RolloutStep,
       const job = await ctx.client.create<JobObject>(JOBS, desired as JobObject);
       log.info({ job: step.jobName, kind: step.kind === "StartCopy" ? "copy" : "gate" }, "Created Job");
       ctx.events.event({ regarding: obj, related: job, type: "Normal", reason: "Created", action: "CreateJob", note: `Created Job ${step.jobName} ${what}.` });
+      // Crash window rollout.job-created-before-status: the Job exists, the status does not name it.
+      crashWindow("rollout.job-created-before-status");
     } catch (err) {
       const invalid = describeInvalidChild(err, `Job ${step.jobName}`, JOB_FIELDS);
       if (invalid !== undefined) return failStep(obj, { kind: "Fail", reason: ERROR_CODES.INVALID_SPEC.reason, message: ctx.redactor.scrub(invalid) }, log);
@@ -261,6 +268,8 @@ export function rolloutActs(d: ActDeps): (obj: RolloutObject, step: RolloutStep,
       log.info({ alias, to: step.to, from: switched.from, reason: step.reason, seconds: switched.durationSeconds }, `Switched alias ${alias} to ${step.to} (from ${switched.from ?? "nothing"})`);
       if (switched.durationSeconds !== undefined) opts.metrics?.observeSwitch(namespace, name, switched.durationSeconds);
     }
+    // Crash window rollout.alias-switched-before-status: the alias on green, the status still says Validating.
+    if (step.reason === "Promote") crashWindow("rollout.alias-switched-before-status");
     if (step.reason === "Promote") return promotedStep(obj, { kind: "Promoted", previous: step.from, adopted: false }, log);
     const reason = step.reason === "Rollback" ? "RolledBack" : ERROR_CODES.ANALYSIS_FAILED.reason;
     const message = step.message ?? (step.reason === "Rollback" ? `spec.rollback: alias ${alias} points at ${step.to} again (from ${step.from ?? "nothing"})` : `the analysis failed: alias ${alias} was switched back to ${step.to}`);

@@ -13,6 +13,7 @@
  *    caller also calls deleteAll(false) in a `finally`, so a failure at any step leaves no snapshot.
  * Crash windows: see pending-markers.ts (a kill between a create's answer and its marker's PUT).
  */
+import { crashWindow } from "../../crash-windows.ts";
 import type { ManifestFile } from "../../backup/layout/manifest.ts";
 import type { CleanupRegistry } from "../protocol/cleanup-registry.ts";
 import type { RunContext } from "./run-context.ts";
@@ -94,6 +95,8 @@ export class PeerSnapshots<H extends Holder> {
     });
     log.info({ scope: what, peerId: holder.peerId, snapshot: snapshot.name, size: snapshot.size, checksum: snapshot.checksum }, "Created snapshot");
     if (snapshot.checksum === undefined) log.warn({ scope: what, snapshot: snapshot.name }, "Qdrant reported no checksum; the SHA-256 computed while uploading is recorded unchecked");
+    // Crash window backup-job.snapshot-created-before-marker (open: no marker names the snapshot yet).
+    crashWindow("backup-job.snapshot-created-before-marker");
     entry.markerKey = await writeMarker(s3, plan.s3.bucket, this.#dir, {
       peerId: holder.peerId,
       peerUrl: holder.url,

@@ -9,6 +9,7 @@
  * which the retry removes. On any failure the snapshots already made are deleted before the error is
  * reported (the `finally`).
  */
+import { crashWindow } from "../../crash-windows.ts";
 import type { Logger } from "pino";
 import { backupPrefix, manifestKey, snapshotKey, type BackupKeyParts } from "../../backup/layout/object-keys.ts";
 import { MANIFEST_VERSION, type Manifest, type ManifestPeer } from "../../backup/layout/manifest.ts";
@@ -50,6 +51,8 @@ export async function runSnapshotBackup<H extends Holder, D>(ctx: RunContext, b:
     const snapshotEndTime = new Date();
     const described = await b.describe();
     const uploaded: Array<UploadedSnapshot<H>> = await snapshots.uploadAll(keyFor);
+    // Crash window backup-job.uploaded-before-manifest: objects without a manifest, snapshots still on the peers.
+    crashWindow("backup-job.uploaded-before-manifest");
     // The snapshots are safe in S3: free the peers' disks before committing.
     await snapshots.deleteAll(true);
     const manifest: Manifest = {

@@ -14,6 +14,7 @@
  * CreateMultipartUpload or the single PutObject), and every part carries a Content-MD5, which S3
  * requires of an upload with a retention period.
  */
+import { crashWindow } from "../../crash-windows.ts";
 import { createHash } from "node:crypto";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { OperatorError } from "../../errors.ts";
@@ -99,6 +100,8 @@ export async function streamSnapshotToS3(peer: QdrantApi, scope: SnapshotScope, 
         storedHash.update(chunk);
       },
       onStarted() {
+        // Crash window backup-job.multipart-started-before-complete: an open multipart upload under the backup's prefix.
+        crashWindow("backup-job.multipart-started-before-complete");
         target.onPart?.(++parts, size);
       },
       // After the last byte, before the upload completes: a short or corrupt download must never

@@ -30,6 +30,7 @@
  * key and drops the scroll's shard_key; what Qdrant answers then was not checked against Qdrant here (a 4xx
  * would be this CopyFailed). copyFrom is for automatically sharded collections.
  */
+import { crashWindow } from "../../crash-windows.ts";
 import type { Logger } from "pino";
 import { isOperatorError, OperatorError } from "../../errors.ts";
 import { greenOwnerOf } from "../../controllers/rollout/names.ts";
@@ -85,6 +86,8 @@ export async function runCopy(ctx: CopyContext): Promise<CopyJobSuccess> {
     next?.catch(() => undefined);
     if (page.points.length > 0) {
       await upsertPage(ctx, page, opts);
+      // Crash window copy-job.upserted-before-record: a page in green that green's record does not count.
+      crashWindow("copy-job.upserted-before-record");
       copied += page.points.length;
       batches++;
     }

@@ -21,6 +21,7 @@
  * after the deletion. So a Pull cut short keeps its claim: the next attempt owns what it finds. The
  * price: a person who creates a collection of that very name in between would see it replaced.
  */
+import { crashWindow } from "../../crash-windows.ts";
 import { comparePeerIds, mapPeers } from "../../backup/topology/map-peers.ts";
 import { discoverTopology } from "../../qdrant/peers.ts";
 import { isOperatorError } from "../../errors.ts";
@@ -61,6 +62,8 @@ export async function runRestore(ctx: RestoreContext): Promise<RestoreJobSuccess
     const assignments = mapPeers(plan.files, topology.peers, creates ? undefined : await placementOf(ctx, topology));
     log.info({ collection: target, creates, assignments: assignments.map((a) => ({ sourcePeerId: a.file.sourcePeerId, targetPeerId: a.peer.id, key: a.file.key })) }, "Mapped the backup's files to target peers");
     const recovered = await recoverAll(ctx, assignments, creates);
+    // Crash window restore-job.recovered-before-verify: a target not yet verified, the claim on it kept.
+    crashWindow("restore-job.recovered-before-verify");
     const recoveredTime = new Date();
     log.info({ collection: target, seconds: (recoveredTime.getTime() - ctx.startTime.getTime()) / 1000 }, "Every peer recovered; verifying");
     const verified = await verifyRestore(ctx, topology);
