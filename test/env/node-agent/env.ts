@@ -131,7 +131,32 @@ export async function containerEnv(input: EnvInput): Promise<ContainerEnv> {
   for (const [k, v] of input.serviceEnv) if (!tmp.has(k)) kubeEnv.set(k, v);
   const env = new Map<string, string>(Object.entries(input.image.env ?? {}));
   for (const [k, v] of kubeEnv) env.set(k, v);
+  for (const [k, v] of testEnvAnnotation(pod)) env.set(k, v);
   return { env, kubeEnv };
+}
+
+/**
+ * Test-only, no kubelet does this: extra environment for every container of a pod, from the pod's
+ * annotation {@link TEST_ENV_ANNOTATION} (a JSON object of names to string values). It lets a fault test
+ * reach a Job's process (e.g. QDRANT_OPERATOR_CRASH_AT, src/runtime/crash-point.ts) through the
+ * resources' `spec.job.podAnnotations`, without the operator growing a test-only field. Added last, over
+ * the container's own. A value that is not such an object is a CreateContainerConfigError.
+ */
+export const TEST_ENV_ANNOTATION = "testenv.qdrant-operator.io/env";
+
+function testEnvAnnotation(pod: Pod): Array<[string, string]> {
+  const raw = pod.metadata.annotations?.[TEST_ENV_ANNOTATION];
+  if (raw === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === "string")) {
+    throw new ContainerConfigError(`annotation ${TEST_ENV_ANNOTATION} must be a JSON object of strings`);
+  }
+  return Object.entries(parsed as Record<string, string>).filter(([k]) => validName(k));
 }
 
 /** command/args with `$(VAR)` expanded against the container's final environment, as the kubelet does. */
