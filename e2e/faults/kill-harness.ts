@@ -20,16 +20,17 @@ export const KILL_LINE = "Killing the process at crash point";
 
 /**
  * Replaces the world's manager with one that dies at `window`; returns it and a function that waits for
- * the death (checking it was that window's kill) and starts the fresh manager in its place.
+ * the death (checking it was that window's kill) and starts the fresh manager in its place. `env` goes
+ * to both (e.g. a clock offset).
  */
-export async function managerDyingAt(t: TestContext, w: World, window: CrashWindowName): Promise<{ dying: ManagerProcess; takeOver: () => Promise<ManagerProcess> }> {
+export async function managerDyingAt(t: TestContext, w: World, window: CrashWindowName, env: Record<string, string> = {}): Promise<{ dying: ManagerProcess; takeOver: () => Promise<ManagerProcess> }> {
   await w.manager.stop();
-  const dying = await startManager(t, [w.ns], [], { env: { [CRASH_AT_ENV]: window } });
+  const dying = await startManager(t, [w.ns], [], { env: { ...env, [CRASH_AT_ENV]: window } });
   return {
     dying,
     async takeOver() {
       await diedAt(dying, window);
-      const next = await startManager(t, [w.ns]);
+      const next = await startManager(t, [w.ns], [], { env });
       w.manager = next;
       return next;
     },

@@ -6,6 +6,8 @@
  *
  * - backup.job-created-before-status: the next manager adopts the Job by name (it creates none);
  * - backup.job-finished-before-status: the next manager reads the finished Job's result;
+ * - schedule.backup-created-before-status: the tick's QdrantBackup created, the schedule's status not
+ *   written; the next manager finds the backup by its name and counts it (it creates none);
  * - backup-data.manifests-deleted-before-objects: a deletionPolicy Delete backup deleted, the manager
  *   killed with the manifests gone and the snapshot objects left (seen here: the backup is incomplete in
  *   the bucket); the next manager's finalizer deletes the rest, and the QdrantBackup goes.
@@ -13,6 +15,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { groupListing } from "../../src/backup/layout/listing.ts";
+import { API_VERSION } from "../../src/api/group.ts";
+import { backupNameFor } from "../../src/backup/schedule/backup-name.ts";
+import { CLOCK_OFFSET_ENV } from "../../src/manager/test-clock.ts";
 import { kubectl } from "../../test/helpers/kubectl.ts";
 import { s3Client } from "../../test/helpers/s3.ts";
 import { eventually } from "../../test/helpers/testenv.ts";
@@ -56,5 +61,29 @@ test("backup-data.manifests-deleted-before-objects: killed with an incomplete ba
   await takeOver();
   await eventually("the QdrantBackup gone", async () => ((await getJson(w.ns, "qdrantbackup", "b")) === undefined ? true : undefined), 120_000);
   assert.deepEqual((await listObjects(s3, w.bucket)).map((o) => o.key), [], "nothing of the backup left in the bucket");
+  await assertInvariants(worldScope(w, [w.collection]));
+});
+
+test("schedule.backup-created-before-status: the next manager finds the tick's backup by name and counts it", async (t) => {
+  const w = await world(t, "fault-s-created");
+  await w.manager.stop();
+  const spec = { connectionRef: { name: "qdrant" }, locationRef: { name: "s3" }, collections: { names: [w.collection] }, schedule: "*/1 * * * *" };
+  await apply(w.ns, [{ apiVersion: API_VERSION, kind: "QdrantBackupSchedule", metadata: { name: "s" }, spec }]);
+  const created = (await getJson<{ metadata: { creationTimestamp: string } }>(w.ns, "qdrantbackupschedule", "s"))!;
+  // The managers' clock is set so that the schedule's first tick comes 5 s from now (src/manager/test-clock.ts).
+  const tick = new Date(Math.floor(Date.parse(created.metadata.creationTimestamp) / 60_000) * 60_000 + 60_000);
+  const env = { [CLOCK_OFFSET_ENV]: String(tick.getTime() - Date.now() - 5000) };
+  const { takeOver } = await managerDyingAt(t, w, "schedule.backup-created-before-status", env);
+  const next = await takeOver();
+  const name = backupNameFor("s", tick);
+  await eventually("the schedule's status counting the tick", async () => {
+    const s = await getJson<{ status?: { lastScheduleTime?: string } }>(w.ns, "qdrantbackupschedule", "s");
+    return s?.status?.lastScheduleTime === tick.toISOString().replace(/\.\d+Z$/, "Z") ? true : undefined;
+  }, 60_000);
+  await kubectl(["patch", "qdrantbackupschedule", "s", "-n", w.ns, "--type=merge", "-p", JSON.stringify({ spec: { suspend: true } })]);
+  await waitForPhase(w.ns, name, "Succeeded", 150_000);
+  assert.doesNotMatch(await next.log(), /Created QdrantBackup/, "the fresh manager created no backup");
+  const backups = JSON.parse((await kubectl(["get", "qdrantbackups", "-n", w.ns, "-o", "json"])).stdout) as { items: Array<{ metadata: { name: string } }> };
+  assert.deepEqual(backups.items.map((b) => b.metadata.name), [name], "one backup for the tick");
   await assertInvariants(worldScope(w, [w.collection]));
 });
