@@ -19,6 +19,7 @@ import { withConditions, type ConditionUpdate } from "../shared/conditions.ts";
 import { failingSummary, judgedAt } from "./decide-shared.ts";
 import { JOB_ROW } from "./decide-validate.ts";
 import { analysisEndMs } from "./spec.ts";
+import { greenRestoreName } from "./names.ts";
 import type { GateResult } from "./gates/types.ts";
 import type { CopyProgress } from "../../jobs/copy/contract.ts";
 import type { GateEvaluation, RolloutStep } from "./steps.ts";
@@ -118,8 +119,11 @@ export function statusFor(current: CollectionRolloutStatus | undefined, step: Ro
     }
     case "CreateRestore":
       return with_({ ...base, phase: "Preparing", restoreName: step.name }, ready("False", "Building", `Created QdrantRestore ${step.name} to restore the backup into ${greenC}.`));
-    case "StampGreen":
-      return with_({ ...base, phase: "Preparing" }, ready("False", "Building", `Restored ${greenC}; stamped it as this rollout's.`));
+    case "StampGreen": {
+      // The restore's name too: a manager killed after creating it (rollout.restore-created-before-status) never wrote it.
+      const restoreName = before.restoreName ?? (c.name ? greenRestoreName(c.name) : undefined);
+      return with_({ ...base, phase: "Preparing", ...(restoreName ? { restoreName } : {}) }, ready("False", "Building", `Restored ${greenC}; stamped it as this rollout's.`));
+    }
     case "StartCopy":
       return with_(
         { ...base, phase: "Preparing", jobName: step.jobName, jobCount: step.n },
