@@ -142,3 +142,8 @@ test("without the spec in the context, messages name the alias and green in word
   const b = statusFor(undefined, { kind: "Begin", activeCollection: null }, { generation: 1, now: NOW });
   assert.equal(cond(b, "Ready")?.message, "Building the green collection; the alias does not exist yet.");
 });
+
+test("StampGreen names the rollout's QdrantRestore even when the status never recorded its creation (a manager killed right after it)", () => {
+  assert.equal(write({ phase: "Preparing" }, { kind: "StampGreen" }).restoreName, "rollout-v2");
+  assert.equal(write({ phase: "Preparing", restoreName: "rollout-v2" }, { kind: "StampGreen" }).restoreName, "rollout-v2");
+});
