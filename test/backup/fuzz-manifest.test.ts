@@ -134,8 +134,17 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** Every (container, key) in the document, so a mutation can pick any field or element. */
 function slots(doc: Json, path = "", out: Array<{ path: string; parent: Json[] | Record<string, Json>; key: string | number }> = []) {
-  if (Array.isArray(doc)) doc.forEach((v, i) => (out.push({ path: `${path}[${i}]`, parent: doc, key: i }), slots(v, `${path}[${i}]`, out)));
-  else if (doc !== null && typeof doc === "object") for (const [k, v] of Object.entries(doc)) out.push({ path: `${path}.${k}`, parent: doc, key: k }), slots(v, `${path}.${k}`, out);
+  if (Array.isArray(doc)) {
+    doc.forEach((v, i) => {
+      out.push({ path: `${path}[${i}]`, parent: doc, key: i });
+      slots(v, `${path}[${i}]`, out);
+    });
+  } else if (doc !== null && typeof doc === "object") {
+    for (const [k, v] of Object.entries(doc)) {
+      out.push({ path: `${path}.${k}`, parent: doc, key: k });
+      slots(v, `${path}.${k}`, out);
+    }
+  }
   return out;
 }
 
