@@ -31,7 +31,7 @@ function validKeys(rnd: Prng, prefix: string): string[] {
     connection: rnd.pick(["qdrant", "q.example", "q-2"]),
     ...(rnd.chance(0.8) ? { collection: rnd.pick(["docs", "Docs", "dökümanlar", "a.b", "x".repeat(255)]) } : { fullStorage: true as const }),
     backupId: backupId(new Date(rnd.pick(TIMES)), rnd.pick(UIDS)),
-  } as BackupKeyParts;
+  };
   const keys = [snapshotKey(parts, String(rnd.int(5000))), snapshotKey(parts, "7", { compression: "zstd", encrypted: rnd.chance(0.5) })];
   if (rnd.chance(0.7)) keys.push(manifestKey(parts));
   if (rnd.chance(0.3)) keys.push(markerKey(keys[0]!.slice(0, keys[0]!.lastIndexOf("/") + 1), { peerId: "7", peerUrl: "http://q:6333", collection: "docs", snapshot: "docs-7-2026-01-15-02-00-05.snapshot" }));
