@@ -61,13 +61,13 @@ export async function startManager(t: TestContext, namespaces: string[], extraAr
   t.after(async () => {
     await handle.stop();
     const calls = await refused();
-    if (calls.length > 0) {
-      // Printed as well as thrown: when the test itself already failed, the runner reports only that failure.
-      console.error(forbiddenMessage(calls, logPath));
-      throw new Error(forbiddenMessage(calls, logPath));
-    }
-    // What it logged while its namespaces were torn down, after the scan read its log.
-    await scan.rescanManagerLog(handle);
+    // The scan's findings, its log read again now that it has stopped (teardown logs too).
+    const leaks = await scan.report(handle);
+    const problems = [calls.length > 0 ? forbiddenMessage(calls, logPath) : undefined, leaks].filter((p) => p !== undefined);
+    if (problems.length === 0) return;
+    // Printed as well as thrown: when the test itself already failed, the runner reports only that failure.
+    console.error(problems.join("\n\n"));
+    throw new Error(problems.join("\n\n"));
   });
   let started: "started" | "exited";
   try {

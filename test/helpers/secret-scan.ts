@@ -15,10 +15,10 @@
  * a PEM key) also line by line, comment lines left out (an age key file's `# public key:` line is public).
  *
  * When it runs: `startManager` asks for the scan (so every manager-backed test has one, its namespaces
- * and manager logs added), and it runs once, before the first of the test's namespaces is deleted
- * (useNamespace's teardown runs the hooks of {@link beforeNamespacesDeleted}) or, failing that, at the
- * test's end. The manager keeps logging until its own teardown stops it, so its log is read again once it
- * has stopped ({@link SecretScan.rescanManagerLog}).
+ * and manager logs added), and it reads the namespaces once, before the first of the test's namespaces
+ * is deleted (useNamespace's teardown runs the hooks of {@link beforeNamespacesDeleted}), or at the
+ * manager's teardown when none was. The manager keeps logging until its teardown stops it, so there its
+ * log is read again and the test fails with everything found ({@link SecretScan.report}).
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -117,8 +117,13 @@ export interface SecretScan {
   manager(m: ManagerLog): void;
   /** A secret value the test made outside a Secret (a CA's private key, a token). */
   value(label: string, value: string): void;
-  /** Reads the manager's log again (it has stopped since the scan): fails on what the scan did not see. */
-  rescanManagerLog(m: ManagerLog): Promise<void>;
+  /**
+   * Called by the manager's teardown once it has stopped: runs the scan if it has not run, reads the
+   * manager's log again, and returns what to tell the engineer (undefined: no value found anywhere).
+   * Returned, not thrown: node:test runs no later `after` hook of a test once one throws, and the caller
+   * has its own failure (RBAC refusals) to join it with.
+   */
+  report(m: ManagerLog): Promise<string | undefined>;
 }
 
 const scans = new WeakMap<TestContext, SecretScan>();
@@ -133,36 +138,40 @@ export function secretScan(t: TestContext): SecretScan {
   let needles: Needle[] | undefined;
   const seen = new Set<string>();
   let ran: Promise<void> | undefined;
+  const pending: Finding[] = [];
+  let scanError: Error | undefined;
 
-  const fail = (findings: Finding[]) => {
+  /** The findings not reported yet, as a message. */
+  const unreported = (findings: Finding[]): string | undefined => {
     const fresh = findings.filter((f) => {
       const id = `${f.label}\u0000${f.where}`;
       if (seen.has(id)) return false;
       seen.add(id);
       return true;
     });
-    if (fresh.length === 0) return;
-    const message =
+    if (fresh.length === 0) return undefined;
+    return (
       `secret values the test created appeared where the operator writes for people to read (the redactor, src/runtime/redact.ts, missed them):\n` +
       fresh
         .slice(0, 20)
         .map((f) => `  - ${f.label} in ${f.where}: …${f.excerpt}…`)
         .join("\n") +
-      (fresh.length > 20 ? `\n  (and ${fresh.length - 20} more)` : "");
-    // Printed as well as thrown: when the test itself already failed, the runner reports only that failure.
-    console.error(message);
-    throw new Error(message);
+      (fresh.length > 20 ? `\n  (and ${fresh.length - 20} more)` : "")
+    );
   };
 
+  // Never throws: it runs inside useNamespace's teardown, which must go on to delete the namespace.
   const run = () =>
     (ran ??= (async () => {
       if (namespaces.size === 0 && managers.size === 0) return;
-      needles = await collectNeedles([...namespaces], extra);
-      if (needles.length === 0) return;
-      const findings: Finding[] = [];
-      for (const m of managers) findings.push(...findSecrets(await m.log().catch(() => ""), `the manager's log ${m.logPath}`, needles));
-      for (const ns of namespaces) findings.push(...(await scanNamespace(ns, needles)));
-      fail(findings);
+      try {
+        needles = await collectNeedles([...namespaces], extra);
+        if (needles.length === 0) return;
+        for (const m of managers) pending.push(...findSecrets(await m.log().catch(() => ""), `the manager's log ${m.logPath}`, needles));
+        for (const ns of namespaces) pending.push(...(await scanNamespace(ns, needles)));
+      } catch (err) {
+        scanError = err instanceof Error ? err : new Error(String(err));
+      }
     })());
 
   const scan: SecretScan = {
@@ -175,16 +184,16 @@ export function secretScan(t: TestContext): SecretScan {
     value(label, value) {
       extra.set(label, value);
     },
-    async rescanManagerLog(m) {
-      await run().catch(() => undefined);
-      if (!needles || needles.length === 0) return;
-      fail(findSecrets(await m.log().catch(() => ""), `the manager's log ${m.logPath}`, needles));
+    async report(m) {
+      await run();
+      if (scanError) return `the secret scan could not read what it scans: ${scanError.message}`;
+      if (needles && needles.length > 0) pending.push(...findSecrets(await m.log().catch(() => ""), `the manager's log ${m.logPath}`, needles));
+      const message = unreported(pending.splice(0));
+      return message;
     },
   };
   scans.set(t, scan);
   beforeNamespacesDeleted(t, run);
-  // Already run (and reported) by the namespaces' teardown: not again.
-  t.after(() => (ran ? undefined : run()));
   return scan;
 }
 
