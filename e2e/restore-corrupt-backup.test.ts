@@ -2,8 +2,8 @@
  * A restore from a backup that was damaged in the bucket says which file is bad, and leaves no
  * half-restored collection behind:
  * - a manifest cut short, or with a byte changed, is ManifestUnreadable naming the manifest's key, for a
- *   restore by backupRef and for `latest` (which passes over it, naming it), before any Job: nothing on
- *   Qdrant changes;
+ *   restore by backupRef and for `latest` (which names each manifest it could not read, and why),
+ *   before any Job: nothing on Qdrant changes;
  * - one peer's data file of a 3-peer backup changed in place (same size, so only its checksum can tell),
  *   restored by a Job streaming each file into its peer (method Upload): the files before it recover and
  *   create the collection, the bad one fails naming its key, and the Job deletes the collection it made,
@@ -47,8 +47,8 @@ test("a corrupt manifest: ManifestUnreadable naming its key, for backupRef and l
     const r = await waitForRefusal(w.ns, name, "ManifestUnreadable");
     assert.match(restoreCondition(r, "Ready")!.message, new RegExp(`manifest ${escape(key)} is corrupt: `), `${name} names the manifest`);
   }
-  // Both backups of the collection are unreadable: latest has nothing to restore, and says which it passed over.
-  const latest = await waitForRefusal(w.ns, "r-latest", "BackupNotUsable");
+  // Both backups of the collection are unreadable: latest has nothing to restore, and says which it passed over and why.
+  const latest = await waitForRefusal(w.ns, "r-latest", "ManifestUnreadable");
   const message = restoreCondition(latest, "Ready")!.message;
   for (const key of [cut.manifestKey, flipped.manifestKey]) assert.match(message, new RegExp(escape(key)), `latest names ${key}: ${message}`);
   assert.deepEqual(await restoreJobs(w.ns), [], "no Job for a backup whose manifest does not read");
