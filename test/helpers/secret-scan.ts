@@ -81,6 +81,9 @@ export function needleForms(value: string): string[] {
   return [...forms].filter((f) => f.length >= MIN_SCANNED_LENGTH);
 }
 
+/** How much the scans of this process read (for the diagnostic each scan prints). */
+const scanned = { places: 0, bytes: 0 };
+
 /** One place a value was found: where, and the text around it with the value masked by its label. */
 export interface Finding {
   label: string;
@@ -90,6 +93,8 @@ export interface Finding {
 
 /** Every needle's forms found in `text`, reported as found at `where` (a line number added for multi-line text). */
 export function findSecrets(text: string, where: string, needles: readonly Needle[]): Finding[] {
+  scanned.places++;
+  scanned.bytes += text.length;
   const out: Finding[] = [];
   for (const n of needles) {
     for (const form of n.forms) {
@@ -168,7 +173,9 @@ export function secretScan(t: TestContext): SecretScan {
         needles = await collectNeedles([...namespaces], extra);
         if (needles.length === 0) return;
         for (const m of managers) pending.push(...findSecrets(await m.log().catch(() => ""), `the manager's log ${m.logPath}`, needles));
+        const before = { ...scanned };
         for (const ns of namespaces) pending.push(...(await scanNamespace(ns, needles)));
+        t.diagnostic(`secret scan: ${needles.length} secret values looked for in ${scanned.places - before.places} statuses, Events, Jobs, Pods and container logs (${Math.round((scanned.bytes - before.bytes) / 1024)} KiB) and the manager's log`);
       } catch (err) {
         scanError = err instanceof Error ? err : new Error(String(err));
       }
