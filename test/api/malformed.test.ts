@@ -62,6 +62,8 @@ const CASES: Array<[string, Record<string, unknown>, RegExp]> = [
   ["QdrantRestore", { ...restore, policy: "Drill", drill: { schedule: "CRON_TZ=UTC @daily" } }, /spec\.drill\.schedule.*put it in spec\.drill\.timeZone/],
   ["QdrantRestore", { ...restore, checkIntervalSeconds: 1 }, /spec\.checkIntervalSeconds/],
   ["QdrantRestore", { ...restore, source: { latest: { ...loc, collection: "c", notAfter: "yesterday" } } }, /spec\.source\.latest\.notAfter/],
+  ["QdrantRestore", { ...restore, target: { connectionRef: { name: "qdrant", namespace: "other" } } }, /unknown field "spec\.target\.connectionRef\.namespace"/],
+  ["QdrantRestore", { ...restore, source: { latest: { locationRef: { name: "s3", namespace: "other" }, collection: "c" } } }, /unknown field "spec\.source\.latest\.locationRef\.namespace"/],
   ["CollectionRollout", { ...rollout, collection: "prod" }, /spec\.alias.*must differ/],
   ["CollectionRollout", { ...rollout, alias: ".." }, dotName("spec\\.alias")],
   ["CollectionRollout", { ...rollout, collection: "." }, dotName("spec\\.collection")],
@@ -78,6 +80,24 @@ const CASES: Array<[string, Record<string, unknown>, RegExp]> = [
   ["CollectionRollout", { ...rollout, gates: { job: { command: ["true"] } } }, /spec\.gates\.job\.image/],
   ["CollectionRollout", { ...rollout, gates: { timeout: "soon" } }, /spec\.gates\.timeout/],
   ["CollectionRollout", { ...rollout, analysis: { window: "10 minutes" } }, /spec\.analysis\.window/],
+  ["QdrantBackup", { ...backup, mode: "Incremental" }, /spec\.mode/],
+  ["QdrantBackup", { ...backup, collections: undefined }, /spec\.collections.*required in Collection mode/],
+  ["QdrantBackup", { ...backup, mode: "FullStorage" }, /spec\.collections.*not allowed in FullStorage mode/],
+  ["QdrantBackup", { ...backup, collections: { all: true, pattern: "docs.*" } }, /spec\.collections.*exactly one of names, all: true, or pattern/],
+  ["QdrantBackup", { ...backup, locationRef: undefined }, /spec\.locationRef/],
+  ["QdrantBackup", { ...backup, job: { backoffLimit: -1 } }, /spec\.job\.backoffLimit/],
+  ["QdrantBackup", { ...backup, job: { imagePullPolicy: "Sometimes" } }, /spec\.job\.imagePullPolicy/],
+  // A Secret is always the resource's own namespace's: a reference has no namespace to name another's.
+  ["QdrantConnection", { url: "http://q:6333", apiKeySecretRef: { name: "key", key: "api-key", namespace: "other" } }, /unknown field "spec\.apiKeySecretRef\.namespace"/],
+  ["QdrantConnection", { url: "http://q:6333", apiKeySecretRef: { name: "key" } }, /spec\.apiKeySecretRef\.key/],
+  ["QdrantConnection", { url: "http://q:6333", apiKeySecretRef: { name: "key", key: "a/b" } }, /spec\.apiKeySecretRef\.key/],
+  ["QdrantConnection", { url: "http://q:6333", timeoutSeconds: 0 }, /spec\.timeoutSeconds/],
+  ["QdrantConnection", { url: "http://q:6333", peers: { mode: "Cluster", restPort: 70000 } }, /spec\.peers\.restPort/],
+  ["QdrantConnection", { url: "http://q:6333", peers: { mode: "Static", urls: ["q:6333"] } }, /spec\.peers\.urls\[0\]/],
+  ["QdrantConnection", { url: "http://q:6333", peers: { mode: "Gossip" } }, /spec\.peers\.mode/],
+  ["QdrantConnection", { url: "http://q:6333", tls: { caSecretRef: { name: "ca", key: "ca.crt", namespace: "other" } } }, /unknown field "spec\.tls\.caSecretRef\.namespace"/],
+  ["QdrantBackupLocation", { s3: { ...s3, credentials: { secretRef: { name: "creds", namespace: "other" } } } }, /unknown field "spec\.s3\.credentials\.secretRef\.namespace"/],
+  ["QdrantBackupLocation", { s3, encryption: { keySecretRef: { name: "age-key", key: "keys.txt", namespace: "other" } } }, /unknown field "spec\.encryption\.keySecretRef\.namespace"/],
   ["QdrantConnection", { url: "http://q:6333", service: { name: "q" } }, /spec.*exactly one of url or service/],
   ["QdrantConnection", { url: "ftp://q" }, /spec\.url/],
   ["QdrantConnection", { url: "http://q:6333", peers: { mode: "Static" } }, /spec\.peers\.urls.*required with mode Static/],
@@ -95,7 +115,11 @@ const CASES: Array<[string, Record<string, unknown>, RegExp]> = [
 test(`${CASES.length} malformed resources are refused by kubectl apply, each naming its field`, async (t) => {
   await ensureCrds();
   const ns = await useNamespace(t, "malformed");
-  assert.ok(CASES.length >= 20);
+  assert.ok(CASES.length >= 60);
+  // Every kind has its share.
+  for (const kind of ["QdrantConnection", "QdrantBackupLocation", "QdrantBackupSchedule", "QdrantBackup", "QdrantRestore", "CollectionRollout"]) {
+    assert.ok(CASES.filter(([k]) => k === kind).length >= 8, `${kind} has fewer than 8 malformed cases`);
+  }
   for (const [i, [kind, spec, field]] of CASES.entries()) {
     const manifest = stringify({ apiVersion: API_VERSION, kind, metadata: { name: `bad-${i}`, namespace: ns }, spec: JSON.parse(JSON.stringify(spec)) as unknown });
     await assert.rejects(kubectl(["apply", "-f", "-"], manifest), (err: { stderr?: string }) => {

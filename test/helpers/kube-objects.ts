@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { kubectl } from "./kubectl.ts";
+import { recordAppliedSecrets } from "./secret-scan.ts";
 import { eventually } from "./testenv.ts";
 
 export interface Cond {
@@ -21,7 +22,11 @@ export interface WithStatus {
   status?: { conditions?: Cond[]; phase?: string };
 }
 
-export const apply = (ns: string, objects: object[]) => kubectl(["apply", "-n", ns, "-f", "-"], objects.map((o) => stringify(o)).join("---\n"));
+/** `kubectl apply -n ns`; the values of Secrets among `objects` are recorded for the test's secret scan (secret-scan.ts). */
+export const apply = (ns: string, objects: object[]) => {
+  recordAppliedSecrets(ns, objects);
+  return kubectl(["apply", "-n", ns, "-f", "-"], objects.map((o) => stringify(o)).join("---\n"));
+};
 
 /** The object as kubectl prints it; undefined when there is no such object. */
 export async function getJson<T>(ns: string, resource: string, name: string): Promise<T | undefined> {

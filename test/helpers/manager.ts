@@ -6,6 +6,9 @@
  * namespaces by operator-identity.ts), never as cluster admin: a call the code makes but no rbac.ts
  * declares is refused, and the test then fails naming the verb and resource, even if the refusal did not
  * otherwise break what the test checks (an Event not recorded, a retry that later succeeded).
+ *
+ * Every manager also brings the test's secret scan (secret-scan.ts): when the test ends, its log, its
+ * namespaces' Events, statuses, Jobs, Pods and container logs must hold none of the test's secret values.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
@@ -14,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { REPO_ROOT } from "../env/paths.ts";
+import { secretScan } from "./secret-scan.ts";
 import { forbiddenCalls, forbiddenMessage, managerIdentity } from "./operator-identity.ts";
 import { eventually, namespaceDeletionStarted } from "./testenv.ts";
 
@@ -50,13 +54,20 @@ export async function startManager(t: TestContext, namespaces: string[], extraAr
     },
   };
   const refused = async () => forbiddenCalls(await handle.log(), namespaceDeletionStarted);
+  // Every test that runs a manager scans what it wrote, and its namespaces, for the test's secret values.
+  const scan = secretScan(t);
+  scan.watch(namespaces);
+  scan.manager(handle);
   t.after(async () => {
     await handle.stop();
     const calls = await refused();
-    if (calls.length === 0) return;
+    // The scan's findings, its log read again now that it has stopped (teardown logs too).
+    const leaks = await scan.report(handle);
+    const problems = [calls.length > 0 ? forbiddenMessage(calls, logPath) : undefined, leaks].filter((p) => p !== undefined);
+    if (problems.length === 0) return;
     // Printed as well as thrown: when the test itself already failed, the runner reports only that failure.
-    console.error(forbiddenMessage(calls, logPath));
-    throw new Error(forbiddenMessage(calls, logPath));
+    console.error(problems.join("\n\n"));
+    throw new Error(problems.join("\n\n"));
   });
   let started: "started" | "exited";
   try {

@@ -46,6 +46,20 @@ export function namespaceDeletionStarted(name: string): number | undefined {
   return deletionStarted.get(name);
 }
 
+const beforeDeletion = new WeakMap<TestContext, Array<() => Promise<void>>>();
+
+/**
+ * Runs `hook` when the test's end starts deleting the first of its {@link useNamespace} namespaces, before
+ * that (or at the test's end when it made none: the caller registers a `t.after` too). For what must read
+ * the namespaces while their objects are still there, whichever order the hooks were registered in: the
+ * secret scan (secret-scan.ts) reads Events, statuses and pods.
+ */
+export function beforeNamespacesDeleted(t: TestContext, hook: () => Promise<void>): void {
+  const hooks = beforeDeletion.get(t) ?? [];
+  hooks.push(hook);
+  beforeDeletion.set(t, hooks);
+}
+
 /**
  * Creates a namespace for one test and deletes it when the test ends (the namespace controller then
  * removes everything in it). Names carry the pid so parallel test files never collide.
@@ -55,10 +69,16 @@ export async function useNamespace(t: TestContext, prefix = "t"): Promise<string
   const name = `${prefix}-${process.pid}-${++counter}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 63);
   await core.createNamespace({ body: { metadata: { name, labels: { "qdrant-operator.test/suite": "true" } } } });
   t.after(async () => {
+    const hooks = beforeDeletion.get(t) ?? [];
+    beforeDeletion.delete(t);
+    let failed: Error | undefined;
+    for (const hook of hooks) await hook().catch((err: unknown) => (failed ??= err instanceof Error ? err : new Error(String(err))));
     deletionStarted.set(name, Date.now());
     await core.deleteNamespace({ name }).catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
     });
+    // A hook's failure fails the test, once the namespace is on its way out all the same.
+    if (failed !== undefined) throw failed;
   });
   return name;
 }

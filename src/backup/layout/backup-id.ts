@@ -40,8 +40,11 @@ export function parseBackupId(id: string): { time: Date; uid: string } | undefin
   const m = BACKUP_ID.exec(id);
   if (m === null) return undefined;
   const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  const time = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  // Date.UTC rolls 20260230 over into March: such an id was not made by backupId.
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0-99 as 1900-1999.
+  const time = new Date(0);
+  time.setUTCFullYear(y, mo - 1, d);
+  time.setUTCHours(h, mi, s, 0);
+  // A date rolls 20260230 over into March: such an id was not made by backupId.
   if (time.getUTCMonth() !== mo - 1 || time.getUTCDate() !== d || time.getUTCHours() !== h || time.getUTCMinutes() !== mi || time.getUTCSeconds() !== s) return undefined;
   return { time, uid: m[7] as string };
 }

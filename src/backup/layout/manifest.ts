@@ -30,12 +30,19 @@ export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 const Sha256 = (description: string) => Type.String({ pattern: "^[0-9a-f]{64}$", description });
 const Time = (description: string) => Type.String({ format: "date-time", description });
 const PeerId = Type.String({ pattern: "^[0-9]{1,20}$", description: "Qdrant peer id (a u64, in decimal)." });
-const ShardIds = (description: string) => Type.Array(Type.Integer({ minimum: 0 }), { description });
+/**
+ * Counts and sizes: at most 2^53 - 1, the largest integer JSON readers (and this one) hold exactly. A
+ * bigger one is no size any store holds, and it would reach a status or a Job's plan rounded (or as
+ * 1e+300, which the apiserver refuses as an integer).
+ */
+const Count = (options: { description?: string } = {}) => Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, ...options });
+/** Qdrant's shard ids are u32. */
+const ShardIds = (description: string) => Type.Array(Type.Integer({ minimum: 0, maximum: 2 ** 32 - 1 }), { description });
 const Opaque = (description: string) => Type.Unsafe<Record<string, unknown>>({ type: "object", description });
 
 export const ManifestFile = Type.Object({
   key: Type.String({ minLength: 1, description: "Object key, in the same bucket." }),
-  size: Type.Integer({ minimum: 0, description: "Bytes of the snapshot as Qdrant made it." }),
+  size: Count({ description: "Bytes of the snapshot as Qdrant made it." }),
   sha256: Sha256("SHA-256 of the snapshot as Qdrant made it: Qdrant's own checksum, passed to recover."),
   qdrantSnapshotName: Type.Optional(Type.String({ description: "The snapshot's file name on the peer, e.g. docs-123-2026-01-15-02-00-04.snapshot." })),
   compression: Type.Optional(
@@ -53,7 +60,7 @@ export const ManifestFile = Type.Object({
   ),
   stored: Type.Optional(
     Type.Object(
-      { size: Type.Integer({ minimum: 0 }), sha256: Sha256("SHA-256 of the object's bytes.") },
+      { size: Count(), sha256: Sha256("SHA-256 of the object's bytes.") },
       { description: "The object's own bytes, when compression or encryption makes them differ from the snapshot's." },
     ),
   ),
@@ -76,7 +83,7 @@ export type ManifestPeer = Static<typeof ManifestPeer>;
 
 export const ManifestCollection = Type.Object({
   name: CollectionName("The collection (never an alias)."),
-  pointsCount: Type.Integer({ minimum: 0, description: "Exact points count when the snapshots were taken; restores verify against it." }),
+  pointsCount: Count({ description: "Exact points count when the snapshots were taken; restores verify against it." }),
   aliases: Type.Array(Type.String(), { description: "Aliases that pointed at the collection; collection snapshots do not contain them." }),
   config: Opaque("The collection's config as Qdrant's GET /collections/{name} returned it (params, hnsw, optimizers, quantization…)."),
 });
@@ -85,7 +92,7 @@ export const ManifestStorage = Type.Object({
   collections: Type.Array(
     Type.Object({
       name: CollectionName("A collection in the storage snapshot."),
-      pointsCount: Type.Optional(Type.Integer({ minimum: 0 })),
+      pointsCount: Type.Optional(Count()),
       aliases: Type.Array(Type.String()),
     }),
     { description: "The collections of a FullStorage snapshot, with their aliases." },

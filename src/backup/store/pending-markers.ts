@@ -70,7 +70,12 @@ export async function deleteMarker(s3: S3Client, bucket: string, key: string): P
   }
 }
 
-/** The markers a previous run of this backup left; unreadable ones are returned with what the key says. */
+/**
+ * The markers a previous run of this backup left. A marker whose body does not read as one (not JSON,
+ * fields missing or of the wrong type, a peer or snapshot other than its key names, a peer URL that is
+ * not http(s)) is left out: it names no snapshot that could be deleted safely, and the prune of the
+ * backup's prefix removes it with the rest. Throws coded S3 errors only.
+ */
 export async function listMarkers(s3: S3Client, bucket: string, backupPrefix: string): Promise<PendingMarker[]> {
   const out: PendingMarker[] = [];
   let token: string | undefined;
@@ -83,17 +88,37 @@ export async function listMarkers(s3: S3Client, bucket: string, backupPrefix: st
     }
     for (const o of page.Contents ?? []) {
       if (!o.Key) continue;
+      let text: string;
       try {
         const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key }));
-        const p = JSON.parse(await got.Body!.transformToString()) as PendingSnapshot;
-        if (typeof p.snapshot === "string" && (p.collection === undefined || typeof p.collection === "string") && typeof p.peerId === "string") out.push({ ...p, key: o.Key });
+        text = got.Body ? await got.Body.transformToString() : "";
       } catch (err) {
         throw s3Error(err, bucket, "GetObject");
       }
+      const marker = readMarker(o.Key, text);
+      if (marker !== undefined) out.push(marker);
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return out;
+}
+
+/** A marker's body read against its key (see listMarkers); undefined when it is not one. Never throws. */
+export function readMarker(key: string, text: string): PendingMarker | undefined {
+  let p: unknown;
+  try {
+    p = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof p !== "object" || p === null || Array.isArray(p)) return undefined;
+  const { peerId, peerUrl, collection, snapshot } = p as Record<string, unknown>;
+  if (typeof peerId !== "string" || !/^[0-9]{1,20}$/.test(peerId) || typeof snapshot !== "string" || snapshot === "" || typeof peerUrl !== "string") return undefined;
+  if (collection !== undefined && typeof collection !== "string") return undefined;
+  if (!/^https?:\/\//.test(peerUrl) || !URL.canParse(peerUrl)) return undefined;
+  // The key is `<backupPrefix>_pending/<peerId>/<snapshot segment>`: a body that names another is not this key's.
+  if (!key.endsWith(`${PENDING_DIR}${peerId}/${encodeCollectionSegment(snapshot)}`)) return undefined;
+  return { peerId, peerUrl, snapshot, ...(collection !== undefined ? { collection } : {}), key };
 }
 
 /**
