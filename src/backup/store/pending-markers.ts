@@ -156,3 +156,14 @@ export async function abortDanglingUploads(s3: S3Client, bucket: string, prefix:
   }
   return seen.size;
 }
+
+/**
+ * The REST URL of a marker's peer among `peers` (the ones the connection lists, or this run found): by
+ * peer id, else by the very URL; undefined when it names neither. A marker's own URL is never followed:
+ * it is an object in the bucket, and whoever can write the bucket must not be able to send the API key to
+ * a host of their choosing.
+ */
+export function knownPeerUrl(peers: ReadonlyArray<{ id: string; url: string }>, marker: { peerId: string; peerUrl: string }): string | undefined {
+  const norm = (u: string) => u.replace(/\/+$/, "");
+  return peers.find((p) => p.id === marker.peerId)?.url ?? peers.find((p) => norm(p.url) === norm(marker.peerUrl))?.url;
+}

@@ -10,6 +10,8 @@
  */
 import { isOperatorError } from "../../errors.ts";
 import { QdrantApi } from "../../qdrant/client.ts";
+import { peerDiscovery } from "../../qdrant/endpoint.ts";
+import { discoverTopology } from "../../qdrant/peers.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { connectionEndpoint, connectionNotFound, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
 import { locationNotFound, withLocationS3, type BackupLocationObject } from "../shared/resolve-location.ts";
@@ -46,10 +48,13 @@ export async function cleanUpFailedRun(ctx: OperatorContext, obj: BackupObject, 
   }
   try {
     const { endpoint } = await connectionEndpoint(ctx, connection);
+    const qdrant = new QdrantApi(endpoint);
+    // Markers are deleted only on peers the connection lists (sweep.ts): never at a URL the bucket says.
+    const { peers } = await discoverTopology(qdrant, peerDiscovery(connection.spec));
     // Object Lock: by version, and what S3 still retains is left for the backup's own deletion.
     const versioned = versionedDelete(location, obj, ctx.clock.now());
     return await withLocationS3(ctx, location, async ({ client, bucket, prefix }) => {
-      const swept = await sweepFailedBackup(client, bucket, backupDataRef(obj, prefix), new QdrantApi(endpoint), versioned ? { versioned } : {});
+      const swept = await sweepFailedBackup(client, bucket, backupDataRef(obj, prefix), qdrant, peers, versioned ? { versioned } : {});
       return { kind: "Done", swept, message: describe(swept) };
     });
   } catch (err) {
@@ -61,6 +66,9 @@ export async function cleanUpFailedRun(ctx: OperatorContext, obj: BackupObject, 
 function describe(s: SweepResult): string {
   const parts = [
     s.snapshots > 0 ? `deleted ${s.snapshots} snapshot${s.snapshots === 1 ? "" : "s"} a killed run left on Qdrant` : "",
+    (s.unknownPeerSnapshots ?? 0) > 0
+      ? `left ${s.unknownPeerSnapshots} snapshot${s.unknownPeerSnapshots === 1 ? "" : "s"} on peers the QdrantConnection does not list (named by pending markers in the bucket; delete ${s.unknownPeerSnapshots === 1 ? "it" : "them"} by hand)`
+      : "",
     s.abortedUploads > 0 ? `aborted ${s.abortedUploads} unfinished upload${s.abortedUploads === 1 ? "" : "s"}` : "",
     s.incompleteObjects > 0 ? `deleted ${s.incompleteObjects} object${s.incompleteObjects === 1 ? "" : "s"} of an incomplete backup` : "",
     (s.lockedObjects ?? 0) > 0

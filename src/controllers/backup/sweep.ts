@@ -3,7 +3,11 @@
  * retry cleans up after a killed run (pending markers); what is left is the last run's mess when that run
  * was killed (OOM, node loss, activeDeadlineSeconds) and no retry followed:
  * - node-local snapshots named by the run's pending markers: deleted on their own peers, then the markers.
- *   Only snapshots a marker of this backup names are touched, never someone else's;
+ *   Only snapshots a marker of this backup names are touched, never someone else's; and only on a peer
+ *   the connection itself lists (by the marker's peer id, or its URL among the connection's peers): a
+ *   marker is an object in the bucket, and whoever can write the bucket must not be able to send the
+ *   connection's API key to a host of their choosing. A marker naming an unknown peer is dropped and
+ *   counted in `unknownPeerSnapshots`, its snapshot left for a person;
  * - multipart uploads under the backup's directories: aborted (invisible to listings, but billed);
  * - snapshot objects in a directory without a manifest: an incomplete backup, deleted. A directory
  *   with a manifest is a complete backup of that collection (a multi-collection backup can fail after
@@ -20,8 +24,9 @@
  */
 import type { S3Client } from "@aws-sdk/client-s3";
 import { MANIFEST_FILE } from "../../backup/layout/object-keys.ts";
-import { deleteMarker, listMarkers, PENDING_DIR } from "../../backup/store/pending-markers.ts";
+import { deleteMarker, knownPeerUrl, listMarkers, PENDING_DIR } from "../../backup/store/pending-markers.ts";
 import type { QdrantApi } from "../../qdrant/client.ts";
+import type { Peer } from "../../qdrant/peers.ts";
 import { latestRetainUntil } from "../../backup/retention/lock-until.ts";
 import { deleteObjectVersions, listObjectVersions, listVersionPrefixes } from "../../s3/object-lock.ts";
 import { abortDirUploads, backupDirs, deleteKeys, listKeys, retentionVerdict, type BackupDataRef, type VersionedDelete } from "./delete-data.ts";
@@ -33,20 +38,24 @@ export interface SweepResult {
   abortedUploads: number;
   /** Objects of incomplete (manifest-less) directories deleted. */
   incompleteObjects: number;
+  /** Snapshots whose marker names a peer the connection does not list: left on it, their markers dropped. */
+  unknownPeerSnapshots?: number;
   /** Object Lock: versions of incomplete directories left because S3 retains them, and until when. */
   lockedObjects?: number;
   lockedUntil?: Date;
 }
 
 /**
- * `qdrant`: the backup's connection (key, TLS, timeout); each snapshot is deleted at the peer URL its
- * marker recorded. `signal` (the reconcile's) stops the Qdrant calls and the sweep between steps.
+ * `qdrant`: the backup's connection (key, TLS, timeout); `peers`: the peers it lists now (discoverTopology),
+ * where each marker's snapshot is deleted. `signal` (the reconcile's) stops the Qdrant calls and the sweep
+ * between steps.
  */
 export async function sweepFailedBackup(
   client: S3Client,
   bucket: string,
   ref: BackupDataRef,
   qdrant: QdrantApi,
+  peers: readonly Peer[],
   opts: { signal?: AbortSignal; versioned?: VersionedDelete } = {},
 ): Promise<SweepResult> {
   const { signal, versioned } = opts;
@@ -58,7 +67,9 @@ export async function sweepFailedBackup(
     for (const m of await listMarkers(client, bucket, dir)) {
       signal?.throwIfAborted();
       const scope = m.collection === undefined ? { fullStorage: true as const } : { collection: m.collection };
-      if (await qdrant.at(m.peerUrl).deleteSnapshot(scope, m.snapshot, { signal })) out.snapshots++;
+      const url = knownPeerUrl(peers, m);
+      if (url === undefined) out.unknownPeerSnapshots = (out.unknownPeerSnapshots ?? 0) + 1;
+      else if (await qdrant.at(url).deleteSnapshot(scope, m.snapshot, { signal })) out.snapshots++;
       await deleteMarker(client, bucket, m.key);
       out.markers++;
     }

@@ -17,7 +17,7 @@ import { crashWindow } from "../../crash-windows.ts";
 import type { ManifestFile } from "../../backup/layout/manifest.ts";
 import type { CleanupRegistry } from "../protocol/cleanup-registry.ts";
 import type { RunContext } from "./run-context.ts";
-import { abortDanglingUploads, deleteMarker, listMarkers, writeMarker } from "../../backup/store/pending-markers.ts";
+import { abortDanglingUploads, deleteMarker, knownPeerUrl, listMarkers, writeMarker } from "../../backup/store/pending-markers.ts";
 import { scopeName, type SnapshotDescription, type SnapshotScope } from "../../qdrant/snapshots.ts";
 import { streamSnapshotToS3 } from "./stream-upload.ts";
 
@@ -62,8 +62,13 @@ export class PeerSnapshots<H extends Holder> {
     const { s3, plan, qdrant, log } = this.#ctx;
     const bucket = plan.s3.bucket;
     for (const m of await listMarkers(s3, bucket, this.#dir)) {
-      const url = holders.find((h) => h.peerId === m.peerId)?.url ?? m.peerUrl;
       const scope: SnapshotScope = m.collection === undefined ? { fullStorage: true } : { collection: m.collection };
+      // Only at a peer this run found itself: the marker's URL comes from the bucket (see sweep.ts's why).
+      const url = knownPeerUrl(holders.map((h) => ({ id: h.peerId, url: h.url })), m);
+      if (url === undefined) {
+        log.warn({ scope: scopeName(scope), peerId: m.peerId, snapshot: m.snapshot }, "Left the snapshot an earlier run made on a peer this run does not know; the backup's sweep looks for it on the connection's peers");
+        continue;
+      }
       const existed = await qdrant.at(url).deleteSnapshot(scope, m.snapshot);
       log.info({ scope: scopeName(scope), peerId: m.peerId, snapshot: m.snapshot, existed }, "Deleted snapshot left by an earlier run");
       await deleteMarker(s3, bucket, m.key);

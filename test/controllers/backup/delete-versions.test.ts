@@ -122,13 +122,13 @@ test("the sweep of a failed run: an incomplete directory S3 retains is left whol
   const qdrant = {} as QdrantApi; // no pending markers: Qdrant is not asked
   const until = new Date("2026-12-09T00:00:00Z");
   const kept = versionedBucket([{ key: `${DIR}peer-1.snapshot`, id: "s1", until }, { key: `${DIR}peer-1.snapshot`, id: "dm", marker: true }, { key: `${DIR}peer-2.snapshot`, id: "s2", until }]);
-  const out = await sweepFailedBackup(kept.client, "b", ref, qdrant, { versioned: { now: NOW } });
+  const out = await sweepFailedBackup(kept.client, "b", ref, qdrant, [], { versioned: { now: NOW } });
   assert.deepEqual(kept.calls, []);
   assert.equal(out.incompleteObjects, 0);
   assert.equal(out.lockedObjects, 3);
   assert.equal(out.lockedUntil?.toISOString(), until.toISOString());
   const gone = versionedBucket([{ key: `${DIR}peer-1.snapshot`, id: "s1" }, { key: `${DIR}peer-1.snapshot`, id: "dm", marker: true }]);
-  const swept = await sweepFailedBackup(gone.client, "b", ref, qdrant, { versioned: { now: NOW } });
+  const swept = await sweepFailedBackup(gone.client, "b", ref, qdrant, [], { versioned: { now: NOW } });
   assert.deepEqual(gone.calls, ["delete peer-1.snapshot@s1,peer-1.snapshot@dm"]);
   assert.equal(swept.incompleteObjects, 1);
   assert.equal(gone.live.length, 0);

@@ -13,6 +13,12 @@ import { s3Client, useBucket } from "../../helpers/s3.ts";
 import { holdingProxy, listKeys, makePlan, multipartUploads, qdrant, seedCollection, startJobMidUpload } from "../../jobs/backup-harness.ts";
 import { manifestKey, snapshotKey } from "../../../src/backup/layout/object-keys.ts";
 import { sweepFailedBackup } from "../../../src/controllers/backup/sweep.ts";
+import { writeMarker } from "../../../src/backup/store/pending-markers.ts";
+import { backupPrefix } from "../../../src/backup/layout/object-keys.ts";
+import { discoverTopology } from "../../../src/qdrant/peers.ts";
+
+/** The peers a connection with discovery None lists (the one Qdrant at `url`), as the manager's sweep finds them. */
+const standalone = (url?: string) => discoverTopology(qdrantApi(url), { mode: "None", restPort: 6333, scheme: "http" }).then((t) => t.peers);
 
 const MIB = 1024 * 1024;
 
@@ -56,7 +62,8 @@ describe("sweepFailedBackup", () => {
     assert.equal(listed.length, 2, `the person's and the killed run's snapshots: ${listed.join(", ")}`);
 
     const ref = { namespace: plan.source.namespace, connection: plan.source.connection, backupId: plan.backupId };
-    const swept = await sweepFailedBackup(s3, bucket, ref, qdrantApi());
+    // The connection the Job used is the proxy's address: that is the peer the sweep finds and follows.
+    const swept = await sweepFailedBackup(s3, bucket, ref, qdrantApi(), await standalone(proxy.url));
     assert.deepEqual(swept, { snapshots: 1, markers: 1, abortedUploads: 1, incompleteObjects: 0 });
 
     assert.deepEqual(await multipartUploads(s3, bucket, docsKey), [], "no multipart upload");
@@ -65,7 +72,7 @@ describe("sweepFailedBackup", () => {
     assert.deepEqual(await snapshotsOf(small), [], "the completed collection's own snapshot was deleted by the run");
 
     // Again: nothing left to do.
-    assert.deepEqual(await sweepFailedBackup(s3, bucket, ref, qdrantApi()), { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 0 });
+    assert.deepEqual(await sweepFailedBackup(s3, bucket, ref, qdrantApi(), await standalone()), { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 0 });
   });
 
   /** A bucket holding one snapshot object of a backup that has no manifest. */
@@ -83,7 +90,7 @@ describe("sweepFailedBackup", () => {
     const { bucket, s3, ref } = await incompleteBackup(t);
     const other = snapshotKey({ ...ref, backupId: makePlan(q.url, bucket).backupId, collection: "docs" }, "1");
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: other, Body: "another backup's" }));
-    assert.deepEqual(await sweepFailedBackup(s3, bucket, ref, qdrantApi()), { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 1 });
+    assert.deepEqual(await sweepFailedBackup(s3, bucket, ref, qdrantApi(), await standalone()), { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 1 });
     assert.deepEqual(await listKeys(s3, bucket), [other], "another backup's objects are not touched");
   });
 
@@ -91,7 +98,22 @@ describe("sweepFailedBackup", () => {
     const { bucket, s3, ref, key } = await incompleteBackup(t);
     const lost = new AbortController();
     lost.abort(new Error("lost the lease"));
-    await assert.rejects(sweepFailedBackup(s3, bucket, ref, qdrantApi(), { signal: lost.signal }), (err) => err === lost.signal.reason);
+    await assert.rejects(sweepFailedBackup(s3, bucket, ref, qdrantApi(), await standalone(), { signal: lost.signal }), (err) => err === lost.signal.reason);
     assert.deepEqual(await listKeys(s3, bucket), [key], "the incomplete backup is still there for the new leader's sweep");
+  });
+
+  it("follows no marker to a peer the connection does not list: the bucket cannot send the API key elsewhere", async (t) => {
+    const { bucket, s3, ref } = await incompleteBackup(t);
+    const collection = await useCollection(t, "a_marked", { points: 1 });
+    const made = await qdrant<{ name: string }>(q.url, "POST", `/collections/${collection}/snapshots?wait=true`, undefined, q.apiKey);
+    t.after(() => qdrantApi().deleteSnapshot({ collection }, made.name).then(() => undefined));
+    // A marker someone wrote into the bucket: a real snapshot's name, a peer id and URL the connection lacks.
+    const dir = backupPrefix({ ...ref, collection });
+    await writeMarker(s3, bucket, dir, { peerId: "999", peerUrl: "http://127.0.0.9:1", collection, snapshot: made.name });
+    const swept = await sweepFailedBackup(s3, bucket, ref, qdrantApi(), await standalone());
+    assert.equal(swept.unknownPeerSnapshots, 1, "counted as left");
+    assert.equal(swept.snapshots, 0);
+    assert.equal(swept.markers, 1, "the marker is dropped");
+    assert.ok((await snapshotsOf(collection)).includes(made.name), "nothing was deleted anywhere");
   });
 });
