@@ -19,7 +19,7 @@ export interface StoppableMinio {
   /** A client with the root credentials (destroyed when the test ends). */
   client: S3Client;
   createBucket(): Promise<string>;
-  /** The outage: SIGKILL, no graceful drain (what a crashed or partitioned server looks like to a client). */
+  /** The outage: SIGTERM and SIGKILL at once, no graceful drain (what a crashed server looks like to a client). */
   stop(): Promise<void>;
   /** Back on the same address with the same data; resolves once it answers its readiness probe. */
   start(): Promise<void>;
