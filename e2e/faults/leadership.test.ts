@@ -7,7 +7,8 @@
  *
  * For each: exactly one takeover (the Lease changed holder once, to m2), one Job (the same uid, one pod
  * attempt), one snapshot / recover / page-upsert per unit of work (the emulator's delay faults, with
- * room to spare, count the calls), one Created and one Succeeded (or Switched) Event, and the work done.
+ * room to spare, count the calls), one Created and one Succeeded (or Switched) Event, the work done,
+ * and the shared invariants (e2e/faults/invariants.ts: bucket, snapshots, aliases, statuses) hold.
  *
  * The world's own manager (leader election off) is stopped before the pair starts: only the pair
  * reconciles the namespace.
@@ -20,6 +21,7 @@ import { eventually } from "../../test/helpers/testenv.ts";
 import { allPoints, apply, backupObj, getBackup, getJson, waitForPhase, world } from "../helpers/backup-world.ts";
 import { backedUp, cleanupOnQdrant, getRestore, restoreJobs, restoreObj, waitForRestorePhase } from "../helpers/restore-world.ts";
 import { aliasTarget, apiOf, applyRollout, assertOneSwitch, assertSamePoints, blueGreen, pointsOf, rolloutJobs, rolloutObj, waitForRolloutPhase } from "../helpers/rollout-world.ts";
+import { assertInvariants, worldScope } from "./invariants.ts";
 import { assertOneTakeover, eventCount, killLeader, leaderPair } from "./leadership-pair.ts";
 
 interface JobState {
@@ -59,6 +61,7 @@ test("the leader SIGKILLed while a backup's Job runs: one takeover, the same Job
   assert.equal(await eventCount(w.ns, "through-failover", "Created"), 1, "one Created Event");
   await eventually("the Succeeded Event", async () => ((await eventCount(w.ns, "through-failover", "Succeeded")) >= 1 ? true : undefined), 30_000);
   assert.equal(await eventCount(w.ns, "through-failover", "Succeeded"), 1, "one Succeeded Event");
+  await assertInvariants(worldScope(w, [w.collection]));
 });
 
 test("the leader SIGKILLed while a restore's Job runs: one takeover, the same Job adopted, one recover call", async (t) => {
@@ -92,6 +95,7 @@ test("the leader SIGKILLed while a restore's Job runs: one takeover, the same Jo
   assert.equal(await fired(), 1, "one recover call");
   assert.deepEqual(await allPoints(w.qdrant.url, target, w.apiKey), await allPoints(w.qdrant.url, w.collection, w.apiKey));
   assert.equal(await eventCount(w.ns, "through-failover", "Created"), 1, "one Created Event");
+  await assertInvariants(worldScope(w, [w.collection, target]));
 });
 
 test("the leader SIGKILLed while a rollout's copy Job runs: one takeover, the same Job adopted, each page upserted once, one switch", async (t) => {
@@ -129,4 +133,5 @@ test("the leader SIGKILLed while a rollout's copy Job runs: one takeover, the sa
   assert.equal(await apiOf(w).count(bg.green, { exact: true }), 20);
   assert.equal(await aliasTarget(w.qdrant.url, bg.alias, w.apiKey), bg.green);
   await assertOneSwitch(w.ns, "v2", bg.alias, bg.green, bg.blue);
+  await assertInvariants(worldScope(w, [bg.blue, bg.green], { aliases: [{ alias: bg.alias, collection: bg.green, points: 20 }] }));
 });

@@ -36,7 +36,8 @@ import { startStoppableMinio, type StoppableMinio } from "../../test/helpers/sto
 import { eventually, useNamespace } from "../../test/helpers/testenv.ts";
 import { objectBytes, seedCollection } from "../../test/jobs/backup-harness.ts";
 import { allPoints, apply, backupObj, condition, getBackup, secret, waitForPhase } from "../helpers/backup-world.ts";
-import { cleanupOnQdrant, collectionExists, eventsOf, qdrantCall, restoreJobs, restoreObj, waitForRestorePhase } from "../helpers/restore-world.ts";
+import { bucketProblems, snapshotProblems, statusProblems, unfinished } from "./invariants.ts";
+import { cleanupOnQdrant, collectionExists, eventsOf, qdrantCall, restoreJobs, restoreObj, waitForRestore, waitForRestorePhase } from "../helpers/restore-world.ts";
 
 const MIB = 1024 * 1024;
 /** 384 points of 64 KiB payload each: a ~24 MiB snapshot, three 8 MiB parts. */
@@ -88,6 +89,19 @@ async function outageWorld(t: TestContext, prefix: string): Promise<OutageWorld>
 const uploads = async (w: OutageWorld) => (await w.minio.client.send(new ListMultipartUploadsCommand({ Bucket: w.bucket }))).Uploads ?? [];
 const keys = async (w: OutageWorld) => ((await w.minio.client.send(new ListObjectsV2Command({ Bucket: w.bucket }))).Contents ?? []).map((o) => o.Key!);
 const snapshotsOnQdrant = async (w: OutageWorld) => (await qdrantCall<Array<{ name: string }>>(qdrantUnderTest().url, `/collections/${w.collection}/snapshots`, qdrantUnderTest().apiKey)).map((s) => s.name);
+
+/** The shared invariants (e2e/faults/invariants.ts), on the test's own MinIO: every problem at once. */
+async function assertInvariants(w: OutageWorld, collections: string[]): Promise<void> {
+  const q = qdrantUnderTest();
+  const bucket = { bucket: w.bucket, prefix: "qdrant/outage" };
+  const problems = [
+    ...(await unfinished(w.ns)),
+    ...(await bucketProblems(bucket, w.minio.client)),
+    ...(await snapshotProblems({ urls: [q.url], collections, ...(q.apiKey ? { apiKey: q.apiKey } : {}) })),
+    ...(await statusProblems(w.ns, bucket, { url: q.url, ...(q.apiKey ? { apiKey: q.apiKey } : {}) }, w.minio.client)),
+  ];
+  assert.deepEqual(problems, [], `invariants broken:\n- ${problems.join("\n- ")}`);
+}
 
 /** Stops MinIO once the backup's multipart upload exists: the Job is mid-upload. */
 async function stopMidUpload(w: OutageWorld): Promise<void> {
@@ -141,7 +155,7 @@ test("MinIO stopped mid-upload, backup retried: the attempt fails naming the loc
   assert.deepEqual(await uploads(w), [], "no multipart upload left open");
   await assertOnlyTheBackup(w, done.status.collections[0]?.manifestKey ?? "");
   assert.deepEqual(await snapshotsOnQdrant(w), [], "no snapshot left on Qdrant");
-  assert.match(await w.manager.log(), /"reason":"StorageUnreachable"|StorageUnreachable/, "the manager saw the failed attempt");
+  await assertInvariants(w, [w.collection]);
 });
 
 test("MinIO stopped mid-upload, backup not retried: Failed naming the location, with an Event; the sweep finishes once MinIO is back", async (t) => {
@@ -174,6 +188,7 @@ test("MinIO stopped mid-upload, backup not retried: Failed naming the location, 
   assert.deepEqual(await keys(w), [], "no manifest, no pending marker, no partial object");
   assert.deepEqual(await snapshotsOnQdrant(w), [], "no snapshot left on Qdrant");
   t.diagnostic(`Events: ${events.join(" | ")}`);
+  await assertInvariants(w, [w.collection]);
 });
 
 test("MinIO stopped mid-restore: the attempt leaves nothing that looks restored; after MinIO is back the next attempt restores every point", async (t) => {
@@ -190,8 +205,17 @@ test("MinIO stopped mid-restore: the attempt leaves nothing that looks restored;
   await eventually("the restore's upload to Qdrant to be under way", () => (w.proxy.requests.some((r) => r === `POST /collections/${target}/snapshots/upload`) && w.proxy.throttledBytes() - before > MIB ? true : undefined), 180_000);
   await w.minio.stop();
 
-  const [attempt] = await failedAttempts(w.ns, "restore-through-outage-1", 1);
-  t.diagnostic(`attempt 1: ${attempt}`);
+  await failedAttempts(w.ns, "restore-through-outage-1", 1);
+  // The backoff before attempt 2 is reported: Ready says which attempt failed, why, and when the next starts.
+  const backoff = await waitForRestore(w.ns, "through-outage", "Ready False for the failed attempt, the next one scheduled", (r) => {
+    const ready = condition(r, "Ready");
+    return ready?.status === "False" && /^attempt 1 of \d+ failed: .*; attempt 2 starts at /.test(ready.message);
+  }, 120_000);
+  const ready = condition(backoff, "Ready")!;
+  t.diagnostic(`Ready in the backoff: ${ready.reason}: ${ready.message}`);
+  assert.equal(ready.reason, "StorageUnreachable", ready.message);
+  assert.ok(ready.message.includes(w.bucket), `it names the bucket: ${ready.message}`);
+  await eventually("the Warning Event for the failed attempt", async () => ((await eventsOf(w.ns, "through-outage")).some((e) => e.startsWith("StorageUnreachable: attempt 1 of")) ? true : undefined), 30_000);
   // Whatever Qdrant holds now, the status does not call it restored, and it is not a whole restore.
   const between = (JSON.parse((await kubectl(["get", "qdrantrestore", "-n", w.ns, "through-outage", "-o", "json"])).stdout) as { status?: { phase?: string } }).status;
   assert.notEqual(between?.phase, "Succeeded");
@@ -209,4 +233,5 @@ test("MinIO stopped mid-restore: the attempt leaves nothing that looks restored;
   assert.deepEqual(await allPoints(q.url, target, q.apiKey), await allPoints(q.url, w.collection, q.apiKey), "every point restored");
   const created = (await eventsOf(w.ns, "through-outage")).filter((e) => e.startsWith("Created: "));
   assert.ok(created.some((e) => /attempt 2 of/.test(e)), `a Created Event for the retry: ${created.join(" | ")}`);
+  await assertInvariants(w, [w.collection, target]);
 });

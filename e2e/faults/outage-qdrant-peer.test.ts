@@ -31,6 +31,7 @@ import { eventually, testEnv, useNamespace } from "../../test/helpers/testenv.ts
 import { seedCollection } from "../../test/jobs/backup-harness.ts";
 import { allPoints, apply, backupObj, condition, getBackup, secret, waitForPhase } from "../helpers/backup-world.ts";
 import { collectionCluster, eventsOf, restoreObj, waitForRestore, waitForRestorePhase } from "../helpers/restore-world.ts";
+import { assertInvariants, type InvariantScope } from "./invariants.ts";
 
 const COLLECTION = "policies";
 const POINTS = 60;
@@ -75,6 +76,13 @@ async function clusterWorld(t: TestContext, prefix: string): Promise<ClusterWorl
   return { ns, bucket, apiKey, cluster, admin, manager };
 }
 
+/** The shared invariants' scope: the world's bucket and every peer of its own cluster (full storage too). */
+const scope = (w: ClusterWorld, collections: string[]): InvariantScope => ({
+  ns: w.ns,
+  bucket: { bucket: w.bucket, prefix: "qdrant/peer-outage" },
+  qdrant: { urls: w.cluster.peers, apiKey: w.apiKey, collections, fullStorage: true },
+});
+
 /** Snapshot and temp files on every peer's disk (the emulator is the test's own: all of it is ours). */
 async function filesOnPeers(w: ClusterWorld): Promise<string[]> {
   const out: string[] = [];
@@ -117,6 +125,7 @@ test("peer 2 down mid-backup: each attempt fails naming the peer and deletes the
   assert.equal(done.status?.collections?.[0]?.pointsCount, POINTS);
   assert.equal(done.status.collections[0].files?.length, 3, "a file per peer");
   assert.deepEqual(await filesOnPeers(w), [], "no snapshot left on any peer");
+  await assertInvariants(scope(w, [COLLECTION]));
 });
 
 test("peer 2 down mid-restore: the attempt fails naming the peer, the backoff is reported in Ready and an Event; after the peer is back the next attempt restores every point", async (t) => {
@@ -150,4 +159,5 @@ test("peer 2 down mid-restore: the attempt fails naming the peer, the backoff is
     for (const s of info.remote_shards) assert.equal(s.state, "Active", `${url} sees shard ${s.shard_id} on ${s.peer_id}`);
   }
   assert.deepEqual(await filesOnPeers(w), [], "no snapshot or partial download left on any peer");
+  await assertInvariants(scope(w, [COLLECTION, target]));
 });
