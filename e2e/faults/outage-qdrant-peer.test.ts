@@ -54,9 +54,11 @@ async function clusterWorld(t: TestContext, prefix: string): Promise<ClusterWorl
   await ensureCrds();
   const apiKey = `qk-${randomBytes(12).toString("hex")}`;
   const cluster = await startEmulator({ peers: 3, apiKey });
-  t.after(() => cluster.stop());
   const admin = new AdminClient(cluster.adminUrl);
-  t.after(() => admin.peerUp(2)); // a failed test must not leave the peer down for cluster.stop()
+  // After hooks run in the order they were added: the peer is up again (a failed test may have left it
+  // down) before the cluster stops.
+  t.after(() => admin.peerUp(2));
+  t.after(() => cluster.stop());
   await seedCollection(cluster.peers[0]!, COLLECTION, POINTS, { shardNumber: 3, apiKey });
   const ns = await useNamespace(t, prefix);
   const bucket = await useBucket(t);
