@@ -85,10 +85,12 @@ test("the apiserver 'restarted' (simulated: every connection dropped and refused
   assert.ok(watchFailures.every((l) => /"retryInMs":\d+/.test(l)), "each with the backoff it waits");
   const rewatched = counter.requests.slice(resumedAt).filter((r) => r.query.includes("watch=true") || r.query.includes("watch=1"));
   assert.ok(rewatched.some((r) => r.path.endsWith("/qdrantbackups")), `the backups' informer re-watched: ${JSON.stringify(rewatched.map((r) => r.path))}`);
-  const errors = /^controller_runtime_reconcile_errors_total\{controller="qdrantbackup"\} (\d+)/m.exec(await managerMetrics(manager));
+  const errors = /^controller_runtime_reconcile_errors_total\{controller="qdrantbackups?"\} (\d+)/m.exec(await managerMetrics(manager));
   t.diagnostic(`${attempts} connections tried in ${OUTAGE_MS} ms of outage; ${watchFailures.length} watch failures logged; reconcile errors ${errors?.[1] ?? "?"}`);
-  // A hot loop would try thousands of times in 10 s; the informers' backoff (≤ 5 tries each in 10 s) and
-  // the work queue's bucket (10/s after a burst of 100) bound the tries to a few hundred at most.
+  // A hot loop would try thousands of times in 10 s. The work queue's bucket lets through a burst of 100
+  // and then 10 retries a second (≤ 200 reconciles in 10 s), each failing at its first call or two (a read,
+  // the status write, its Event); the informers back off from 800 ms, doubling (≤ 5 tries each): about
+  // 2 × 200 + 6 × 5 = 430 at most. Measured: ~300.
   assert.ok(attempts > 0, "the manager tried to reach the apiserver during the outage");
-  assert.ok(attempts <= 400, `${attempts} connections in ${OUTAGE_MS} ms: the manager does not back off`);
+  assert.ok(attempts <= 500, `${attempts} connections in ${OUTAGE_MS} ms: the manager does not back off`);
 });
