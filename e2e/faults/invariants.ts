@@ -85,12 +85,15 @@ export async function bucketProblems(scope: BucketScope, s3: S3Client = s3Client
       if (actual === undefined) problems.push(`manifest ${b.manifestKey} lists ${p.file.key}, which is not in the bucket`);
       else if (actual !== stored) problems.push(`manifest ${b.manifestKey} lists ${p.file.key} at ${stored} bytes, the bucket holds ${actual}`);
     }
-    for (const k of b.keys) if (k !== b.manifestKey && !listed.has(k)) problems.push(`backup directory ${b.backupPrefix} holds ${k}, which its manifest does not list (a second run's file?)`);
+    for (const k of b.keys) if (k !== b.manifestKey && !listed.has(k) && !isMarker(k)) problems.push(`backup directory ${b.backupPrefix} holds ${k}, which its manifest does not list (a second run's file?)`);
   }
-  for (const k of grouped.foreign) if (k.includes("/_pending/")) problems.push(`pending snapshot marker left: ${k}`);
+  for (const o of objects) if (isMarker(o.key)) problems.push(`pending snapshot marker left: ${o.key}`);
   problems.push(...(await multipartProblems(scope.bucket, s3)));
   return problems;
 }
+
+/** A pending marker (src/backup/store/pending-markers.ts): it names a snapshot a run has not deleted yet. */
+const isMarker = (key: string): boolean => key.includes("/_pending/");
 
 /** ListMultipartUploads of the whole bucket is empty. */
 export async function multipartProblems(bucket: string, s3: S3Client = s3Client()): Promise<string[]> {
