@@ -3,6 +3,10 @@
  * manager makes (not how many the shared apiserver serves: other test files run beside this one). It
  * listens on plain HTTP on 127.0.0.1, forwards every request (headers, the manager's token, streamed
  * bodies and watches) to the apiserver over TLS, and records method and path of each.
+ *
+ * {@link ApiserverCounter.outage} makes it an apiserver restart as the manager sees one: every open
+ * connection (watches included) is dropped, and every new one is reset at once, counted, until
+ * {@link ApiserverCounter.recover}. The shared apiserver itself never goes down (other test files use it).
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -19,8 +23,11 @@ export interface Recorded {
 
 export class ApiserverCounter {
   readonly requests: Recorded[] = [];
+  /** Connections reset during outages: the manager's attempts to reach the apiserver while it was "down". */
+  refusedConnections = 0;
   readonly #server: Server;
   #url = "";
+  #down = false;
 
   private constructor(upstream: URL, ca: Buffer | undefined) {
     this.#server = createServer((req, res) => {
@@ -38,6 +45,21 @@ export class ApiserverCounter {
       res.on("close", () => up.destroy());
       req.pipe(up);
     });
+    this.#server.on("connection", (socket) => {
+      if (!this.#down) return;
+      this.refusedConnections++;
+      socket.resetAndDestroy();
+    });
+  }
+
+  /** Drops every connection and resets every new one until {@link recover}. */
+  outage(): void {
+    this.#down = true;
+    this.#server.closeAllConnections();
+  }
+
+  recover(): void {
+    this.#down = false;
   }
 
   /**

@@ -108,6 +108,7 @@ export class Emulator {
     const peer = this.peer(number);
     const server = this.servers[number - 1];
     peer.up = false;
+    peer.downs += 1;
     if (server !== undefined) await close(server);
   }
 

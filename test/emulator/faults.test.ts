@@ -54,6 +54,19 @@ describe("fault injection (admin API)", () => {
     assert.ok(Date.now() - started >= 290, "the answer came after the delay");
   });
 
+  it("a peer taken down while it holds a delayed request does nothing with it (a killed Qdrant would not)", async (t) => {
+    if (emulatorOnly(t, "injects faults and takes a peer down")) return;
+    const name = await collection();
+    const hold = await target.admin!.delayNext({ method: "POST", path: `/collections/${name}/snapshots`, peer: 2 }, 1000);
+    const created = fetch(`${target.directPeers[1]}/collections/${name}/snapshots`, { method: "POST" });
+    while ((await target.admin!.faults()).some((f) => f.id === hold.id)) await new Promise((r) => setTimeout(r, 20));
+    await target.admin!.peerDown(2);
+    await assert.rejects(created, "the held request's connection is cut");
+    await target.admin!.peerUp(2); // back before the delay ends: the request still belongs to the dead process
+    await new Promise((r) => setTimeout(r, 1200)); // past the delay: what the handler would have done is done by now
+    assert.deepEqual((await target.admin!.files(2)).snapshots.filter((f) => f.path.startsWith(`${name}/`)), [], "no snapshot made behind the client's back");
+  });
+
   it("cuts a snapshot download after K bytes", async (t) => {
     if (emulatorOnly(t, "injects faults")) return;
     const name = await collection();

@@ -24,6 +24,8 @@ export class PeerNode {
   readonly snapshotsDir: string;
   readonly tmpDir: string;
   up = true;
+  /** How often the peer was taken down: a request begun before the last time belongs to a dead process. */
+  downs = 0;
   readonly stats: PeerStats = {
     snapshotCreationRunning: new Map(),
     snapshotRecoveryRunning: new Map(),

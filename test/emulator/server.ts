@@ -58,7 +58,15 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
 
   const concretePath = `/${(segments ?? []).join("/")}`;
   const faults = deps.faults.take(method, concretePath, route.template, deps.peer.index + 1);
+  const downs = deps.peer.downs;
   for (const f of faults) if (f.action === "delay") await sleep(f.delayMs ?? 0);
+  // Taken down while the request was held (admin /peers/{n}/down), even if up again since: a killed
+  // Qdrant does nothing more with a request it had not begun, so neither does the emulator (no snapshot
+  // made behind the client's back, no recover after the connection dropped).
+  if (!deps.peer.up || deps.peer.downs !== downs) {
+    res.destroy();
+    return;
+  }
   const fail = faults.find((f) => f.action === "fail");
   if (fail !== undefined) {
     sendError(res, new QdrantError(fail.status ?? 500, fail.message ?? "Service internal error: injected fault"), started, route.binary);

@@ -43,14 +43,19 @@ export interface MinioOptions {
    * client that trusts the certificate, for the readiness check.
    */
   tls?: { certsDir: string; readyDispatcher: Dispatcher };
+  /**
+   * A restart: serve on the address and with the root credentials of this earlier server on the same
+   * `runDir` (so on its data), as a MinIO that was stopped and comes back does.
+   */
+  restart?: S3Info;
 }
 
 /** Starts MinIO from `minioBin` with its data under `runDir/minio`; plain HTTP unless `opts.tls`. */
 export async function startMinio(minioBin: string, runDir: string, opts: MinioOptions = {}): Promise<MinioServer> {
   const dataDir = join(runDir, "minio");
   await mkdir(dataDir, { recursive: true });
-  const [port, consolePort] = [await freePort(), await freePort()];
-  const info: S3Info = {
+  const [port, consolePort] = [opts.restart ? Number(new URL(opts.restart.endpoint).port) : await freePort(), await freePort()];
+  const info: S3Info = opts.restart ?? {
     endpoint: `${opts.tls ? "https" : "http"}://127.0.0.1:${port}`,
     region: S3_REGION,
     accessKeyId: `root-${randomSecret(6)}`,

@@ -30,8 +30,19 @@ export interface ManagerProcess {
   stop(): Promise<number | null>;
 }
 
-/** `opts.env` adds environment variables to the manager's (e.g. QDRANT_OPERATOR_CLOCK_OFFSET_MS). */
-export async function startManager(t: TestContext, namespaces: string[], extraArgs: string[] = [], opts: { env?: Record<string, string> } = {}): Promise<ManagerProcess> {
+export interface StartManagerOptions {
+  /** Added to the manager's environment (e.g. QDRANT_OPERATOR_CLOCK_OFFSET_MS). */
+  env?: Record<string, string>;
+  /**
+   * The log text that means the manager is up (default "Starting workers"). A standby under leader
+   * election (`--leader-elect=true` in extraArgs) starts no workers until it leads: wait for "New leader
+   * elected" (it has seen the lease held by another) instead.
+   */
+  readyWhen?: string;
+}
+
+/** `extraArgs` come after the defaults, so they override them (the last value of a flag wins). */
+export async function startManager(t: TestContext, namespaces: string[], extraArgs: string[] = [], opts: StartManagerOptions = {}): Promise<ManagerProcess> {
   const kubeconfig = await managerIdentity(namespaces);
   const logPath = join(await mkdtemp(join(tmpdir(), "qdrant-operator-manager-")), "manager.log");
   const out = createWriteStream(logPath);
@@ -69,11 +80,12 @@ export async function startManager(t: TestContext, namespaces: string[], extraAr
     console.error(problems.join("\n\n"));
     throw new Error(problems.join("\n\n"));
   });
+  const readyWhen = opts.readyWhen ?? "Starting workers";
   let started: "started" | "exited";
   try {
     started = await eventually(
-      "the manager to start its controllers",
-      async () => ((await handle.log().catch(() => "")).includes("Starting workers") ? "started" : child.exitCode !== null || child.signalCode !== null ? "exited" : undefined),
+      `the manager to log "${readyWhen}"`,
+      async () => ((await handle.log().catch(() => "")).includes(readyWhen) ? "started" : child.exitCode !== null || child.signalCode !== null ? "exited" : undefined),
       30_000,
     );
   } catch (err) {

@@ -34,6 +34,7 @@ import { checkConnectionSecrets, connectionAddress, connectionNotFound, type Qdr
 import { JOBS, PODS, QDRANT_BACKUPS } from "../resources.ts";
 import type { OperatorContext } from "../shared/context.ts";
 import { transitions } from "../shared/conditions.ts";
+import type { Condition } from "../../runtime/conditions.ts";
 import { checkJobSettings, describeChildProblems } from "../shared/child-validation.ts";
 import { describeInvalidChild, JOB_FIELDS } from "../shared/invalid-child.ts";
 import { buildBackupJob } from "./build-job.ts";
@@ -95,10 +96,21 @@ const RUNNING_RECHECK_MS = 10 * 60_000;
 /** While a failed Job's pod is still terminating, before the sweep. */
 const PODS_RECHECK_MS = 5_000;
 /**
- * A sweep that could not finish (Qdrant or S3 down, a reference deleted) is tried again this often; a
- * connection or location that comes back wakes it at once.
+ * A sweep that could not finish (Qdrant or S3 down, a reference deleted) is tried again after as long as
+ * it has been failing (its CleanedUp condition's lastTransitionTime), from CLEANUP_RETRY_MIN_MS up to
+ * CLEANUP_RETRY_MS: a backoff that doubles without a counter, so a short outage is swept soon after it
+ * ends and a long one costs a try every 10 minutes. A connection or location that comes back (its status
+ * changes) wakes it at once, but a short S3 outage may never show in the location's status.
  */
+const CLEANUP_RETRY_MIN_MS = 10_000;
 const CLEANUP_RETRY_MS = 10 * 60_000;
+
+export function cleanupRetryMs(conditions: readonly Condition[] | undefined, nowMs: number): number {
+  const failing = conditions?.find((c) => c.type === CLEANED_UP && c.status === "False" && c.reason === "CleanupFailed");
+  const since = failing?.lastTransitionTime ? Date.parse(failing.lastTransitionTime) : Number.NaN;
+  const failingFor = Number.isFinite(since) ? nowMs - since : 0;
+  return Math.min(CLEANUP_RETRY_MS, Math.max(CLEANUP_RETRY_MIN_MS, failingFor));
+}
 
 export function backupController(ctx: OperatorContext, inf: BackupInformers, opts: BackupControllerOptions): Controller {
   const turns = inf.turns ?? new Turns(inf.connections);
@@ -264,7 +276,7 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
       return DONE;
     }
     if (outcome.kind === "Failed" && transitions(before, CLEANED_UP, "False", "CleanupFailed")) ctx.events.event({ regarding: obj, type: "Warning", reason: "CleanupFailed", action: "Cleanup", note: outcome.message });
-    return requeueAfter(outcome.kind === "Wait" ? PODS_RECHECK_MS : CLEANUP_RETRY_MS);
+    return requeueAfter(outcome.kind === "Wait" ? PODS_RECHECK_MS : cleanupRetryMs(before, ctx.clock.now().getTime()));
   }
 
   async function waitFor(obj: BackupObject, reason: string, message: string, until = "it exists"): Promise<Result> {

@@ -17,7 +17,8 @@
 import { crashWindow } from "../../crash-windows.ts";
 import { createHash } from "node:crypto";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { OperatorError } from "../../errors.ts";
+import { isOperatorError, OperatorError } from "../../errors.ts";
+import { s3Error } from "../../s3/client.ts";
 import { multipartUpload } from "../../s3/multipart-upload.ts";
 import { choosePartSize } from "./part-size.ts";
 import { encodeSnapshot } from "../../backup/codec/encode.ts";
@@ -115,7 +116,7 @@ export async function streamSnapshotToS3(peer: QdrantApi, scope: SnapshotScope, 
       },
     });
   } catch (err) {
-    throw classify(err, downloadError, where);
+    throw classify(err, downloadError, where, target);
   } finally {
     if (!body.destroyed) body.destroy();
   }
@@ -132,9 +133,11 @@ async function* counted(source: AsyncIterable<Buffer>, see: (chunk: Buffer) => v
 
 /**
  * Which side failed: our own check, the download (Qdrant), or S3. The download stream's own error tells
- * the download side apart from an S3 answer.
+ * the download side apart from an S3 answer. An SDK error (it carries `$metadata`, a refused connection
+ * after the SDK's retries too) is S3's, coded by s3Error: S3 going away mid-upload is StorageUnreachable
+ * naming the bucket, not an InternalError with a bare "connect ECONNREFUSED".
  */
-function classify(err: unknown, downloadError: Error | undefined, where: string): unknown {
+function classify(err: unknown, downloadError: Error | undefined, where: string, target: StreamTarget): unknown {
   if (err instanceof SnapshotMismatch) return new OperatorError("SNAPSHOT_CORRUPT", err.message, { cause: err });
   if (downloadError !== undefined && (err === downloadError || !(err instanceof Error && "$metadata" in err))) {
     const e = downloadError as Error & { cause?: { code?: string; message?: string }; code?: string };
@@ -144,5 +147,6 @@ function classify(err: unknown, downloadError: Error | undefined, where: string)
   if (err instanceof Error && !("$metadata" in err) && /terminated|socket|ECONNRESET|aborted/i.test(err.message + String((err as { code?: string }).code))) {
     return new OperatorError("QDRANT_UNREACHABLE", `${where}: the download broke off (${(err as { code?: string }).code ?? err.message})`, { cause: err });
   }
+  if (err instanceof Error && "$metadata" in err && !isOperatorError(err)) return s3Error(err, target.bucket, `the upload of ${target.key}`);
   return err;
 }

@@ -1,9 +1,11 @@
 /**
  * Reading a file's object out of the plan's bucket (the Upload method): the whole object, checked to be
  * the size the manifest says it is, or only its first bytes (an age header: encoded.ts). Errors are the
- * registry's: a missing object is BACKUP_OBJECTS_MISSING naming its key, anything else S3's own.
+ * registry's: a missing object is BACKUP_OBJECTS_MISSING naming its key, anything else S3's own, also
+ * when S3 goes away mid-body (the body's own error is coded by s3Error: StorageUnreachable naming the
+ * bucket, not an InternalError "aborted" that the upload to Qdrant would pass on).
  */
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { GetObjectCommand, NoSuchKey } from "@aws-sdk/client-s3";
 import { OperatorError } from "../../errors.ts";
 import { s3Error } from "../../s3/client.ts";
@@ -40,7 +42,16 @@ async function getObject(ctx: RestoreContext, file: RestorePeerFile, range?: str
     }
     throw s3Error(err, plan.s3.bucket, "GetObject");
   }
-  const body = got.Body as Readable | undefined;
-  if (!body) throw new OperatorError("S3_ERROR", `GetObject ${file.key} on bucket "${plan.s3.bucket}": the answer has no body`);
-  return { body, ...(got.ContentLength !== undefined ? { contentLength: got.ContentLength } : {}) };
+  const raw = got.Body as Readable | undefined;
+  if (!raw) throw new OperatorError("S3_ERROR", `GetObject ${file.key} on bucket "${plan.s3.bucket}": the answer has no body`);
+  return { body: coded(raw, plan.s3.bucket, file.key), ...(got.ContentLength !== undefined ? { contentLength: got.ContentLength } : {}) };
+}
+
+/** `raw`'s bytes; its error (S3 gone mid-body) as s3Error's. Destroying the result destroys `raw`. */
+function coded(raw: Readable, bucket: string, key: string): Readable {
+  const out = new PassThrough();
+  raw.on("error", (err) => out.destroy(s3Error(err, bucket, `reading ${key}`)));
+  out.on("close", () => raw.destroy());
+  raw.pipe(out);
+  return out;
 }
