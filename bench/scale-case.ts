@@ -49,6 +49,17 @@ export interface CaseResult {
 
 const MAIN = ["qdrantbackups", "qdrantbackupschedules", "qdrantrestores", "collectionrollouts"];
 
+/**
+ * The manager's identity for every namespace, five namespaces at a time: managerIdentity checks each grant
+ * in every namespace at once (one SelfSubjectAccessReview each), which for 50 namespaces is thousands of
+ * requests in one go and fails on a loaded apiserver. The grants of earlier batches stay; the last token serves.
+ */
+async function identityFor(namespaces: string[]): Promise<string> {
+  let kubeconfig = "";
+  for (let i = 0; i < namespaces.length; i += 5) kubeconfig = await managerIdentity(namespaces.slice(i, i + 5));
+  return kubeconfig;
+}
+
 export async function runCase(admin: KubeClient, env: EnvironmentInfo, o: CaseOptions): Promise<CaseResult> {
   const counts = countsFor(o.size);
   const run = `${o.size}-${o.namespaces}-${randomBytes(3).toString("hex")}`;
@@ -56,11 +67,14 @@ export async function runCase(admin: KubeClient, env: EnvironmentInfo, o: CaseOp
   const world = new ScaleWorld(admin, env, run, Array.from({ length: o.namespaces }, (_, i) => `bench-scale-${run}-${i}`));
   const pollMs = o.size >= 5000 ? 5000 : 1000;
   console.log(`\n== ${label}: ${counts.backups} QdrantBackups under ${counts.schedules} QdrantBackupSchedules, ${counts.restores} QdrantRestores (Drill), ${counts.rollouts} CollectionRollouts (aborted); run ${run}`);
-  await world.createNamespaces();
-  const { counter, kubeconfig } = await ApiserverCounter.for(await managerIdentity(world.namespaces));
+  let counter: ApiserverCounter | undefined;
   let manager: Manager | undefined;
   let leftNamespaces: string[] = [];
   try {
+    await world.createNamespaces();
+    const proxy = await ApiserverCounter.for(await identityFor(world.namespaces));
+    counter = proxy.counter;
+    const kubeconfig = proxy.kubeconfig;
     // 1. Create everything while the manager runs.
     manager = await startManager(world.namespaces, kubeconfig, o.logDir);
     const idle = usage(manager.child.pid!);
@@ -142,6 +156,6 @@ export async function runCase(admin: KubeClient, env: EnvironmentInfo, o: CaseOp
   } finally {
     if (leftNamespaces.length === 0) await world.deleteNamespaces(0).catch(() => undefined);
     await manager?.stop();
-    await counter.stop();
+    await counter?.stop();
   }
 }
