@@ -9,19 +9,25 @@
  *   and is requeued for then (nothing is resolved, no bucket is listed, before a drill is due);
  * - a rollout is created with spec.abort: it is Aborted before it began (nothing made, Qdrant untouched),
  *   and an Aborted rollout is Done for good.
+ * Each namespace's location names a bucket that exists (a location that cannot reach its bucket is
+ * retried every 30 s, which is not the steady state of a working cluster).
  * Every object carries the run's label, so the bench lists them across namespaces with one selector
  * (other tests' objects on a shared apiserver are not counted).
  */
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { API_VERSION } from "../src/api/group.ts";
 import { SCHEDULE_LABEL } from "../src/api/labels.ts";
 import { COLLECTION_ROLLOUTS, QDRANT_BACKUP_LOCATIONS, QDRANT_BACKUP_SCHEDULES, QDRANT_BACKUPS, QDRANT_CONNECTIONS, QDRANT_RESTORES, SECRETS } from "../src/controllers/resources.ts";
 import { controllerReference, type KubeObject, type ResourceType } from "../src/runtime/resource.ts";
 import type { KubeClient } from "../src/runtime/rest-client.ts";
 import type { EnvironmentInfo } from "../test/env/environment.ts";
+import { s3Client } from "../test/helpers/s3.ts";
 import { pool, sleep } from "./scale-manager.ts";
 
 export const NAMESPACES: ResourceType = { group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false };
 export const RUN_LABEL = "bench.qdrant-operator.dev/run";
+/** The bucket every case's ReadOnly location names: it exists, so each location is Ready and rechecked at its healthy interval. */
+export const BUCKET = "bench-scale";
 /** A cron that ticks once a year: the objects that follow it create nothing during the bench. */
 export const NEW_YEAR = "0 0 1 1 *";
 
@@ -68,13 +74,21 @@ export class ScaleWorld {
   /** The namespaces (labelled with the run) and, in each, the Secret, the connection and the ReadOnly location. */
   async createNamespaces(): Promise<void> {
     const env = this.#env;
+    const s3 = s3Client();
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    } catch (err) {
+      if ((err as { name?: string }).name !== "BucketAlreadyOwnedByYou") throw err;
+    } finally {
+      s3.destroy();
+    }
     await pool(this.namespaces, 8, async (ns) => {
       await this.admin.create(NAMESPACES, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { [RUN_LABEL]: this.run } } });
       await this.admin.create(SECRETS, { apiVersion: "v1", kind: "Secret", metadata: { name: "s3-creds", namespace: ns }, stringData: { AWS_ACCESS_KEY_ID: env.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: env.s3.secretAccessKey } });
       await this.admin.create(QDRANT_CONNECTIONS, this.obj("QdrantConnection", ns, "qdrant", { url: env.qdrant!.url, peers: { mode: "None" } }));
       await this.admin.create(
         QDRANT_BACKUP_LOCATIONS,
-        this.obj("QdrantBackupLocation", ns, "s3", { accessMode: "ReadOnly", s3: { bucket: "bench-scale", endpoint: env.s3.endpoint, region: env.s3.region, forcePathStyle: true, credentials: { secretRef: { name: "s3-creds" } } } }),
+        this.obj("QdrantBackupLocation", ns, "s3", { accessMode: "ReadOnly", s3: { bucket: BUCKET, endpoint: env.s3.endpoint, region: env.s3.region, forcePathStyle: true, credentials: { secretRef: { name: "s3-creds" } } } }),
       );
     });
   }
