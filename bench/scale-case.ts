@@ -94,7 +94,13 @@ export async function runCase(admin: KubeClient, env: EnvironmentInfo, o: CaseOp
     const want = controllersOf(counts, o.namespaces);
     let cold: Sample[];
     for (;;) {
-      cold = await m.metrics();
+      // A loaded manager may drop a /metrics connection: that read is skipped, not the case.
+      const read = await m.metrics().catch(() => undefined);
+      if (!read) {
+        await sleep(250);
+        continue;
+      }
+      cold = read;
       const c = cold;
       if (want.every(([name, n]) => sum(c, "controller_runtime_reconcile_total", "controller", name) >= n && sum(c, "workqueue_depth", "name", name) === 0)) break;
       await sleep(250);
