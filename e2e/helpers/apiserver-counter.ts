@@ -19,6 +19,8 @@ export interface Recorded {
   /** The path without the query. */
   path: string;
   query: string;
+  /** When it arrived (ms since the epoch): a bench reads rates over a window from it. */
+  at: number;
 }
 
 export class ApiserverCounter {
@@ -32,7 +34,7 @@ export class ApiserverCounter {
   private constructor(upstream: URL, ca: Buffer | undefined) {
     this.#server = createServer((req, res) => {
       const [path = "", query = ""] = (req.url ?? "").split("?", 2);
-      this.requests.push({ method: req.method ?? "", path, query });
+      this.requests.push({ method: req.method ?? "", path, query, at: Date.now() });
       const up = request(
         { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host }, ...(ca ? { ca } : {}) },
         (upRes) => {
