@@ -43,5 +43,15 @@ describe("informer against a real apiserver", () => {
     assert.ok(informer.stats().stalled >= 1, `stats: ${JSON.stringify(informer.stats())}`);
   });
 
-
+  test("a watch of a quiet namespace stays open past the client library's 30 s idle limit (no re-watch twice a minute)", async (t) => {
+    const ns = await h.cluster().namespace(t);
+    // The default server-side timeout (300-600 s): the one watch should last the whole observation.
+    const { informer } = await startInformer(t, ns);
+    await eventually("a watch to be open", () => (informer.stats().watches > 0 ? true : undefined));
+    // The length of the observation, not a readiness wait: 40 s of silence, past the library's 30 s.
+    const until = Date.now() + 40_000;
+    await eventually("40 s of a quiet namespace", () => (Date.now() >= until ? true : undefined), 60_000);
+    const s = informer.stats();
+    assert.deepEqual({ watches: s.watches, errors: s.errors, lists: s.lists }, { watches: 1, errors: 0, lists: 1 }, `stats: ${JSON.stringify(s)}`);
+  });
 });
