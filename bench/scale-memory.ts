@@ -14,12 +14,12 @@
  * average is printed at each start). `--node-args` passes flags to each manager's node (`--cpu-prof`,
  * `--heap-prof`, with their files under --out), for the profile that says where a figure comes from.
  *
- * Run: node_modules/.bin/node bench/scale-memory.ts --n 3000 [--roots /path/a,/path/b] [--node-args "--cpu-prof"]
+ * Run: node_modules/.bin/node bench/scale-memory.ts --n 3000 [--roots /path/a,/path/b] [--node-args="--cpu-prof --heapsnapshot-signal=SIGUSR2"]
  * Like bench/scale.ts it starts its own test environment unless TESTENV_FILE is set.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -177,6 +177,21 @@ async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<unkno
   );
 }
 
+/** With `--node-args=--heapsnapshot-signal=SIGUSR2`: asks the manager for a heap snapshot and waits until it is written. */
+const SNAPSHOTS = NODE_ARGS.includes("--heapsnapshot-signal=SIGUSR2");
+async function heapSnapshot(m: Manager, out: string): Promise<string> {
+  const before = new Set(readdirSync(out));
+  m.child.kill("SIGUSR2");
+  let file: string | undefined;
+  for (let size = -1; ; await sleep(2000)) {
+    file ??= readdirSync(out).find((f) => f.endsWith(".heapsnapshot") && !before.has(f));
+    if (file === undefined) continue;
+    const now = statSync(join(out, file)).size;
+    if (now === size && now > 0) return join(out, file);
+    size = now;
+  }
+}
+
 function report(label: string, m: Manager, extra: string): void {
   const u = usage(m.child.pid!);
   const p = memoryPeaks(m.memoryFile);
@@ -212,15 +227,31 @@ async function runRoot(root: string, index: number, admin: RestClient, out: stri
     });
     await pool(backups, 16, (b) => admin.create(QDRANT_BACKUPS, b));
     const tCreated = Date.now();
+    // What is live while the manager works through the creates (the snapshot collects garbage first).
+    if (SNAPSHOTS) console.log(`  heap snapshot once the creates are done: ${await heapSnapshot(manager, out)}`);
     for (;;) {
       const [bs, ss] = await Promise.all([admin.list<KubeObject & { status?: { phase?: string } }>(QDRANT_BACKUPS, ns), admin.list<KubeObject & { status?: { observedGeneration?: number } }>(QDRANT_BACKUP_SCHEDULES, ns)]);
       if (bs.items.every((b) => b.status?.phase !== undefined) && ss.items.every((s) => s.status?.observedGeneration !== undefined)) break;
       await sleep(POLL_MS);
     }
-    report("creating", manager, `every object had a status after ${secs(Date.now() - t0)} (creates ${secs(tCreated - t0)})`);
+    const tStatus = Date.now();
+    // Settled: the statuses exist, but schedules woken by the last backups may still be writing; a cold
+    // start after that would measure their catching up, not no-op reconciles.
+    const created = manager;
+    let last = -1;
+    for (let still = 0; still < 3; ) {
+      const s = await created.metrics();
+      const total = sum(s, "controller_runtime_reconcile_total", "controller", "qdrantbackups") + sum(s, "controller_runtime_reconcile_total", "controller", "qdrantbackupschedules");
+      const depth = s.filter((x) => x.name === "workqueue_depth").reduce((a, x) => a + x.value, 0);
+      still = total === last && depth === 0 ? still + 1 : 0;
+      last = total;
+      await sleep(1000);
+    }
+    report("creating", manager, `every object had a status after ${secs(tStatus - t0)} (creates ${secs(tCreated - t0)}), settled after ${secs(Date.now() - t0)}`);
     await manager.stop();
 
     console.log(`  (cold start; load average ${load()})`);
+    const coldFrom = counter.requests.length;
     manager = await startManager(root, ns, kubeconfig, out, `${index}-cold`);
     const m = manager;
     let reconciled: Sample[] = [];
@@ -232,6 +263,15 @@ async function runRoot(root: string, index: number, admin: RestClient, out: stri
     }
     const quantiles = ["qdrantbackups", "qdrantbackupschedules"].map((c) => `${c} p50 ${quantileMs(reconciled, c, 0.5)} p99 ${quantileMs(reconciled, c, 0.99)}`).join(", ");
     report("cold start", m, `every object reconciled once after ${secs(Date.now() - m.started)}; ${quantiles}`);
+    // A no-op cold start writes nothing: any write here is a reconcile that was not a no-op.
+    const writes = new Map<string, number>();
+    for (const r of counter.requests.slice(coldFrom)) {
+      if (r.method === "GET") continue;
+      const what = `${r.method} ${r.path.replace(/\/namespaces\/[^/]+/, "").replace(/\/[^/]+(\/status)?$/, "/…$1")}`;
+      writes.set(what, (writes.get(what) ?? 0) + 1);
+    }
+    console.log(`  cold start writes: ${writes.size === 0 ? "none" : [...writes].map(([k, n]) => `${n} × ${k}`).join(", ")}`);
+    if (SNAPSHOTS) console.log(`  heap snapshot of the cold-started manager: ${await heapSnapshot(m, out)}`);
   } finally {
     await manager?.stop();
     await counter.stop();

@@ -27,6 +27,7 @@
  */
 import type { Registry } from "prom-client";
 import { Counter } from "prom-client";
+import { prepareValidators } from "../../api/validate.ts";
 import { lockRequeueMs } from "../../backup/retention/lock-until.ts";
 import { isBackupLocked, isOperatorError } from "../../errors.ts";
 import { toKubeTime } from "../../runtime/conditions.ts";
@@ -85,6 +86,7 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
     registers: opts.registry ? [opts.registry] : [],
   });
   const scheduleMetrics = new ScheduleMetrics(opts.registry);
+  prepareValidators("QdrantBackupSchedule");
 
   const controller = new Controller({
     name: "qdrantbackupschedules",

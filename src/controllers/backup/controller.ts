@@ -17,7 +17,7 @@
  * unfinished backups that name it, and a backup leaving the line wakes only the one whose turn it may be.
  */
 import type { Logger } from "pino";
-import { describeProblems, validateSpec } from "../../api/validate.ts";
+import { describeProblems, prepareValidators, validateSpec } from "../../api/validate.ts";
 import { ERROR_CODES, isOperatorError } from "../../errors.ts";
 import { backupIdOf } from "../../backup/layout/backup-id.ts";
 import { Controller, DONE, requeue, requeueAfter, type Result } from "../../runtime/controller.ts";
@@ -101,6 +101,7 @@ const CLEANUP_RETRY_MS = 10 * 60_000;
 
 export function backupController(ctx: OperatorContext, inf: BackupInformers, opts: BackupControllerOptions): Controller {
   const turns = inf.turns ?? new Turns(inf.connections);
+  prepareValidators("QdrantBackup");
   // A Job of ours in the cache counts as running before the backup's status says so (a lost status write).
   const jobStarted = (b: BackupObject) => {
     const job = inf.jobs.cache.get({ namespace: b.metadata?.namespace ?? "", name: backupJobName(b.metadata?.name ?? "") });
