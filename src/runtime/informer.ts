@@ -53,6 +53,14 @@ export interface InformerOptions<T extends KubeObject> {
   backoff?: BackoffOptions;
   /** When set, every cached object is handed to onUpdate(obj, obj) this often: a safety net, not a clock. */
   resyncMs?: number;
+  /**
+   * Applied to every listed and watched object before it enters the cache and before any handler sees
+   * it (client-go's TransformFunc), e.g. stripForCache (cache-transform.ts): what it drops, no
+   * controller can read. It gets the freshly decoded object, which nothing else holds, and may change it
+   * in place. (Method syntax: an Informer<Sub> stays assignable to Informer<KubeObject>, as ObjectCache's
+   * index does.)
+   */
+  transform?(obj: T): T;
   random?: () => number;
 }
 
@@ -157,7 +165,7 @@ export class Informer<T extends KubeObject = KubeObject> {
           this.#stats.lists++;
           resourceVersion = list.resourceVersion;
           needList = false;
-          this.#emit(this.cache.replace(list.items, scope));
+          this.#emit(this.cache.replace(list.items.map((o) => this.#transformed(o)), scope));
           this.#markSynced(scope);
           log.debug({ resourceVersion, items: list.items.length }, "Listed");
         } catch (err) {
@@ -234,11 +242,11 @@ export class Informer<T extends KubeObject = KubeObject> {
           else finish({ kind: "error", err: new Error(`watch error event: ${status.code ?? "?"} ${status.reason ?? ""} ${status.message ?? ""}`.trim()), events });
           return;
         }
-        const obj = raw as T;
-        const rv = obj.metadata?.resourceVersion;
+        const rv = (raw as T).metadata?.resourceVersion;
         if (rv) setRv(rv);
         if (type === "BOOKMARK") return;
         events++;
+        const obj = this.#transformed(raw as T);
         if (type === "ADDED" || type === "MODIFIED") this.#emit([this.cache.upsert(obj)]);
         else if (type === "DELETED") this.#emit([this.cache.remove(obj) ?? { type: "deleted", obj }]);
       };
@@ -266,6 +274,10 @@ export class Informer<T extends KubeObject = KubeObject> {
       if (!this.hasSynced()) continue;
       for (const obj of this.cache.list()) for (const h of this.#handlers) this.#call(() => h.onUpdate?.(obj, obj));
     }
+  }
+
+  #transformed(obj: T): T {
+    return this.#opts.transform ? this.#opts.transform(obj) : obj;
   }
 
   #markSynced(scope: string | undefined): void {

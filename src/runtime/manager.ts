@@ -33,6 +33,7 @@ import type { RuntimeConfig } from "./config.ts";
 import type { Controller } from "./controller.ts";
 import { CacheSyncTimeoutError, LeaderElectionLostError } from "./errors.ts";
 import { HealthServer } from "./http-server.ts";
+import { stripForCache } from "./cache-transform.ts";
 import { Informer } from "./informer.ts";
 import { KubeLeaseLock, LeaderElector, type LeaseLock } from "./leader-election.ts";
 import { kubeListerWatcher, type Selectors } from "./list-watch.ts";
@@ -157,7 +158,8 @@ export class Manager {
 
   /**
    * The manager's informer for a resource type, created on first use and shared by every controller that
-   * asks (one watch per type, not one per controller).
+   * asks (one watch per type, not one per controller). Its cache holds objects without managedFields
+   * (cache-transform.ts).
    */
   informerFor<T extends KubeObject>(rt: ResourceType, opts: { selectors?: Selectors; namespaces?: "all" | string[] } = {}): Informer<T> {
     const key = JSON.stringify([rt.group, rt.version, rt.plural, opts.selectors ?? {}, opts.namespaces ?? null]);
@@ -169,6 +171,7 @@ export class Manager {
         logger: this.logger,
         clock: this.#clock,
         namespaces: opts.namespaces ?? this.#opts.namespaces ?? "all",
+        transform: stripForCache,
       });
       this.#shared.set(key, inf);
       this.addInformer(inf);

@@ -169,10 +169,24 @@ function abortError(signal: AbortSignal, method: string, path: string): Error {
   return err;
 }
 
+type RequestContext = ReturnType<ServerConfiguration<Record<string, string>>["makeRequestContext"]>;
+type Dispatcher = NonNullable<ReturnType<RequestContext["getDispatcher"]>>;
+
 export class RestClient extends KubeClient {
   readonly kubeConfig: KubeConfig;
   readonly #http = new IsomorphicFetchHttpLibrary();
   readonly #userAgent: string | undefined;
+  /**
+   * The one connection pool of this client. The client library's applySecurityAuthentication builds a new
+   * undici Agent for every request (when the kubeconfig has any TLS setting: a CA, a client certificate,
+   * insecure-skip-tls-verify), so each request would open a connection of its own (a TLS handshake
+   * each) and leave it idle until undici's keep-alive timeout: while thousands of objects are created,
+   * hundreds of sockets and agents at once, and most of the manager's CPU per object. The first
+   * request's agent is kept and every later request uses it (the kubeconfig's TLS settings are read once,
+   * at load, and do not change while the process runs); headers (tokens, exec credentials) are still
+   * applied per request.
+   */
+  #dispatcher: Dispatcher | undefined;
 
   constructor(kubeConfig: KubeConfig, opts: { userAgent?: string } = {}) {
     super();
@@ -193,6 +207,11 @@ export class RestClient extends KubeClient {
     }
     if (opts.signal) ctx.setSignal(opts.signal);
     await this.kubeConfig.applySecurityAuthentication(ctx);
+    const dispatcher = ctx.getDispatcher();
+    if (dispatcher !== undefined) {
+      this.#dispatcher ??= dispatcher;
+      ctx.setDispatcher(this.#dispatcher);
+    }
     const res = await this.#http.send(ctx).toPromise();
     const text = await res.body.text();
     let body: unknown = text;

@@ -18,7 +18,7 @@
  */
 import { crashWindow } from "../../crash-windows.ts";
 import type { Logger } from "pino";
-import { describeProblems, validateSpec } from "../../api/validate.ts";
+import { describeProblems, prepareValidators, validateSpec } from "../../api/validate.ts";
 import { ERROR_CODES, isOperatorError } from "../../errors.ts";
 import { backupIdOf } from "../../backup/layout/backup-id.ts";
 import { Controller, DONE, requeue, requeueAfter, type Result } from "../../runtime/controller.ts";
@@ -114,6 +114,7 @@ export function cleanupRetryMs(conditions: readonly Condition[] | undefined, now
 
 export function backupController(ctx: OperatorContext, inf: BackupInformers, opts: BackupControllerOptions): Controller {
   const turns = inf.turns ?? new Turns(inf.connections);
+  prepareValidators("QdrantBackup");
   // A Job of ours in the cache counts as running before the backup's status says so (a lost status write).
   const jobStarted = (b: BackupObject) => {
     const job = inf.jobs.cache.get({ namespace: b.metadata?.namespace ?? "", name: backupJobName(b.metadata?.name ?? "") });
