@@ -83,12 +83,23 @@ export interface Manager {
   stop(): Promise<void>;
 }
 
+export interface ManagerOptions {
+  /** The checkout whose src/main.ts runs (default this one): scale-memory.ts compares two builds. */
+  root?: string;
+  /** Node flags before the script (e.g. `--import <probe>`, `--heapsnapshot-signal=SIGUSR2`). */
+  nodeArgs?: string[];
+  /** Its working directory (where heap snapshots land). */
+  cwd?: string;
+}
+
 /** Spawns the manager for `namespaces`; resolves once it serves /metrics. Its log goes to `logDir`/manager-<n>.log. */
-export async function startManager(namespaces: string[], kubeconfig: string, logDir: string, env: Record<string, string> = {}): Promise<Manager> {
+export async function startManager(namespaces: string[], kubeconfig: string, logDir: string, env: Record<string, string> = {}, opts: ManagerOptions = {}): Promise<Manager> {
   const started = Date.now();
-  const child = spawn(process.execPath, [join(ROOT, "src/main.ts"), "manager", `--namespaces=${namespaces.join(",")}`, "--leader-elect=false", "--http-address=127.0.0.1:0", `--kubeconfig=${kubeconfig}`], {
+  const script = join(opts.root ?? ROOT, "src/main.ts");
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), script, "manager", `--namespaces=${namespaces.join(",")}`, "--leader-elect=false", "--http-address=127.0.0.1:0", `--kubeconfig=${kubeconfig}`], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
   });
   const logPath = join(logDir, `manager-${child.pid}.log`);
   const log = createWriteStream(logPath);

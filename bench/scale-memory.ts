@@ -17,13 +17,11 @@
  * Run: node_modules/.bin/node bench/scale-memory.ts --n 3000 [--roots /path/a,/path/b] [--node-args="--cpu-prof --heapsnapshot-signal=SIGUSR2"]
  * Like bench/scale.ts it starts its own test environment unless TESTENV_FILE is set.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { API_VERSION } from "../src/api/group.ts";
@@ -36,6 +34,7 @@ import { startEnvironment } from "../test/env/environment.ts";
 import { ensureCrds } from "../test/helpers/crds.ts";
 import { managerIdentity } from "../test/helpers/operator-identity.ts";
 import { kubeConfig, testEnv } from "../test/helpers/testenv.ts";
+import { mib, pool, quantileMs, secs, sleep, startManager, sum, usage, type Manager, type Sample } from "./scale-manager.ts";
 
 const HERE = fileURLToPath(new URL("..", import.meta.url));
 const NAMESPACES: ResourceType = { group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false };
@@ -48,9 +47,6 @@ const ROOTS = values.roots.split(",").map((r) => resolve(r));
 const NODE_ARGS = values["node-args"].split(" ").filter((a) => a !== "");
 const POLL_MS = N >= 5000 ? 5000 : 1000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 
 /**
@@ -84,97 +80,14 @@ function memoryPeaks(file: string): MemorySample {
   return peak;
 }
 
-function usage(pid: number): { cpuS: number; peakRss: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const hwm = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0) * 1024;
-  return { cpuS: (Number(fields[11]) + Number(fields[12])) / 100, peakRss: hwm };
-}
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-function parseMetrics(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split("\n")) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return out;
-}
-const sum = (s: Sample[], name: string, label: string, value: string) => s.filter((x) => x.name === name && x.labels[label] === value).reduce((a, x) => a + x.value, 0);
-
-/** histogram_quantile over one controller's reconcile-time buckets, in ms; "≤ b" when inside the first bucket. */
-function quantileMs(s: Sample[], controller: string, q: number): string {
-  const buckets = s
-    .filter((x) => x.name === "controller_runtime_reconcile_time_seconds_bucket" && x.labels.controller === controller)
-    .map((x) => ({ le: x.labels.le === "+Inf" ? Infinity : Number(x.labels.le), n: x.value }))
-    .sort((a, b) => a.le - b.le);
-  const total = buckets.at(-1)?.n ?? 0;
-  if (total === 0) return "-";
-  let prevLe = 0;
-  let prevN = 0;
-  for (const b of buckets) {
-    if (b.n >= q * total) {
-      if (prevN === 0 && b.le !== Infinity) return `≤ ${b.le * 1000} ms`;
-      const v = b.le === Infinity ? prevLe : prevLe + ((b.le - prevLe) * (q * total - prevN)) / Math.max(1, b.n - prevN);
-      return `${(v * 1000).toFixed(1)} ms`;
-    }
-    prevLe = b.le;
-    prevN = b.n;
-  }
-  return `${(prevLe * 1000).toFixed(1)} ms`;
-}
-
-interface Manager {
-  child: ChildProcess;
-  started: number;
+interface MeasuredManager extends Manager {
   memoryFile: string;
-  metrics(): Promise<Sample[]>;
-  stop(): Promise<void>;
 }
-async function startManager(root: string, ns: string, kubeconfig: string, out: string, label: string): Promise<Manager> {
-  const started = Date.now();
+/** The bench's manager (scale-manager.ts) run from `root`, sampling its memory into `<label>.memory.jsonl`. */
+async function startMeasured(root: string, ns: string, kubeconfig: string, out: string, label: string): Promise<MeasuredManager> {
   const memoryFile = join(out, `${label}.memory.jsonl`);
-  const child = spawn(process.execPath, ["--import", PROBE, ...NODE_ARGS, join(root, "src/main.ts"), "manager", `--namespaces=${ns}`, "--leader-elect=false", "--http-address=127.0.0.1:0", `--kubeconfig=${kubeconfig}`], {
-    stdio: ["ignore", "pipe", "inherit"],
-    cwd: out,
-    env: { ...process.env, SCALE_MEMORY_FILE: memoryFile },
-  });
-  const lines = createInterface({ input: child.stdout });
-  const metricsUrl = await new Promise<string>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`manager exited (${code}) before serving metrics`)));
-    lines.on("line", (line) => {
-      const address = /"address":"([^"]+)".*Starting metrics/.exec(line)?.[1];
-      if (address) resolve(`http://${address}/metrics`);
-    });
-  });
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  return {
-    child,
-    started,
-    memoryFile,
-    metrics: async () => parseMetrics(await (await fetch(metricsUrl)).text()),
-    stop: async () => {
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
-
-async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
+  const m = await startManager([ns], kubeconfig, out, { SCALE_MEMORY_FILE: memoryFile }, { root, nodeArgs: ["--import", PROBE, ...NODE_ARGS], cwd: out });
+  return { ...m, memoryFile };
 }
 
 /** With `--node-args=--heapsnapshot-signal=SIGUSR2`: asks the manager for a heap snapshot and waits until it is written. */
@@ -192,7 +105,7 @@ async function heapSnapshot(m: Manager, out: string): Promise<string> {
   }
 }
 
-function report(label: string, m: Manager, extra: string): void {
+function report(label: string, m: MeasuredManager, extra: string): void {
   const u = usage(m.child.pid!);
   const p = memoryPeaks(m.memoryFile);
   console.log(`  ${label}: ${extra}; RSS peak ${mib(u.peakRss)} (sampled: heap used ${mib(p.heapUsed)} of ${mib(p.heapTotal)}, external ${mib(p.external)}, array buffers ${mib(p.arrayBuffers)}); CPU ${((u.cpuS * 1000) / N).toFixed(1)} ms per backup`);
@@ -203,7 +116,7 @@ async function runRoot(root: string, index: number, admin: RestClient, out: stri
   const ns = `bench-mem-${N}-${randomBytes(3).toString("hex")}`;
   await admin.create(NAMESPACES, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
   const { counter, kubeconfig } = await ApiserverCounter.for(await managerIdentity([ns]));
-  let manager: Manager | undefined;
+  let manager: MeasuredManager | undefined;
   try {
     const obj = (kind: string, name: string, spec: unknown, meta: Record<string, unknown> = {}): KubeObject => ({ apiVersion: API_VERSION, kind, metadata: { name, namespace: ns, ...meta }, spec });
     await admin.create(SECRETS, { apiVersion: "v1", kind: "Secret", metadata: { name: "s3-creds", namespace: ns }, stringData: { AWS_ACCESS_KEY_ID: env.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: env.s3.secretAccessKey } });
@@ -213,7 +126,7 @@ async function runRoot(root: string, index: number, admin: RestClient, out: stri
       obj("QdrantBackupLocation", "s3", { accessMode: "ReadOnly", s3: { bucket: "bench-scale", endpoint: env.s3.endpoint, region: env.s3.region, forcePathStyle: true, credentials: { secretRef: { name: "s3-creds" } } } }),
     );
     console.log(`${root}: N = ${N} under ${S} schedules in ${ns}; load average ${load()}`);
-    manager = await startManager(root, ns, kubeconfig, out, `${index}-create`);
+    manager = await startMeasured(root, ns, kubeconfig, out, `${index}-create`);
     const t0 = Date.now();
     const refs = { connectionRef: { name: "qdrant" }, locationRef: { name: "s3" } };
     const schedules: KubeObject[] = [];
@@ -252,7 +165,7 @@ async function runRoot(root: string, index: number, admin: RestClient, out: stri
 
     console.log(`  (cold start; load average ${load()})`);
     const coldFrom = counter.requests.length;
-    manager = await startManager(root, ns, kubeconfig, out, `${index}-cold`);
+    manager = await startMeasured(root, ns, kubeconfig, out, `${index}-cold`);
     const m = manager;
     let reconciled: Sample[] = [];
     for (;;) {
