@@ -6,8 +6,11 @@
  * "connect ECONNREFUSED" or "aborted", which the controllers would show as a bug of the operator's.
  * (e2e/faults/outage-minio.test.ts runs the same outages through the manager and the node agent.)
  *
- * The snapshot is ~12 MiB (two 8 MiB parts) and the Job reaches Qdrant through a proxy passing snapshot
- * bodies at 2 MiB/s, so the test can act mid-transfer on a state it observes.
+ * The backup's snapshot is ~12 MiB (two 8 MiB parts) and the Job reaches Qdrant through a proxy passing
+ * snapshot bodies at 2 MiB/s, so the test can act mid-transfer on a state it observes. The restore's is
+ * ~48 MiB: the Job reads the object in one GET, and the sockets' buffers on the way (MinIO to the Job, the
+ * Job to the proxy) hold what MinIO sent before it stopped: 7–12 MiB measured here. With 12 MiB the whole
+ * object could be in them, and the restore then succeeded without MinIO.
  */
 import assert from "node:assert/strict";
 import { test, type TestContext } from "node:test";
@@ -32,11 +35,11 @@ interface Setup {
   creds: { accessKeyId: string; secretAccessKey: string };
 }
 
-async function setup(t: TestContext): Promise<Setup> {
+async function setup(t: TestContext, points = 192): Promise<Setup> {
   const q = qdrantUnderTest();
   const collection = uniqueName("storage_outage");
   t.after(() => fetch(`${q.url}/collections/${collection}`, { method: "DELETE", headers: q.apiKey ? { "api-key": q.apiKey } : {} }).then(() => undefined));
-  await seedCollection(q.url, collection, 192, { payloadBytes: 64 * 1024, ...(q.apiKey ? { apiKey: q.apiKey } : {}) });
+  await seedCollection(q.url, collection, points, { payloadBytes: 64 * 1024, ...(q.apiKey ? { apiKey: q.apiKey } : {}) });
   const minio = await startStoppableMinio(t);
   const bucket = await minio.createBucket();
   const proxy = await startQdrantProxy(q.url, { throttle: { bytesPerSecond: 2 * MIB, match: (method, path) => (method === "GET" || method === "POST") && path.includes("/snapshots/") } });
@@ -44,8 +47,8 @@ async function setup(t: TestContext): Promise<Setup> {
   return { minio, bucket, collection, proxy, creds: { accessKeyId: minio.info.accessKeyId, secretAccessKey: minio.info.secretAccessKey } };
 }
 
-const backupPlan = (s: Setup) => {
-  const plan = makePlan(s.proxy.url, s.bucket, { collections: { names: [s.collection] } });
+const backupPlan = (s: Setup, qdrantUrl = s.proxy.url) => {
+  const plan = makePlan(qdrantUrl, s.bucket, { collections: { names: [s.collection] } });
   return { ...plan, s3: { ...plan.s3, endpoint: s.minio.info.endpoint } };
 };
 
@@ -61,8 +64,9 @@ test("job backup: MinIO stopped mid-upload ends StorageUnreachable naming the bu
 });
 
 test("job restore (Upload): MinIO stopped mid-read ends StorageUnreachable naming the bucket", async (t) => {
-  const s = await setup(t);
-  const backed = await runJob(backupPlan(s), { ...s.creds, apiKey: qdrantUnderTest().apiKey ?? "" });
+  const s = await setup(t, 768);
+  // The backup goes to Qdrant directly (48 MiB through the throttle would be 24 s); the restore goes through it.
+  const backed = await runJob(backupPlan(s, qdrantUnderTest().url), { ...s.creds, apiKey: qdrantUnderTest().apiKey ?? "" });
   assert.equal(backed.code, 0, describeRun(backed));
   const key = (backed.result as BackupJobSuccess).collections?.[0]?.manifestKey ?? "";
   const parsed = parseManifest(await objectBytes(s.minio.client, s.bucket, key), { key });
