@@ -6,6 +6,7 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import { backupController } from "../controllers/backup/controller.ts";
 import { BackupMetrics } from "../controllers/backup/metrics.ts";
+import { CheckMetrics } from "../controllers/shared/check-metrics.ts";
 import { BACKUP_LABEL } from "../controllers/backup/names.ts";
 import type { BackupObject } from "../controllers/backup/types.ts";
 import type { JobObject } from "../controllers/shared/job-objects.ts";
@@ -74,8 +75,9 @@ export async function runManager(argv: string[]): Promise<number> {
     logger,
     workers: config.workers,
   };
-  mgr.addController(qdrantConnectionController(ctx, mgr.informerFor<QdrantConnectionObject>(QDRANT_CONNECTIONS)));
-  mgr.addController(backupLocationController(ctx, mgr.informerFor<BackupLocationObject>(QDRANT_BACKUP_LOCATIONS)));
+  const checkMetrics = new CheckMetrics(mgr.metrics.registry);
+  mgr.addController(qdrantConnectionController(ctx, mgr.informerFor<QdrantConnectionObject>(QDRANT_CONNECTIONS), { metrics: checkMetrics }));
+  mgr.addController(backupLocationController(ctx, mgr.informerFor<BackupLocationObject>(QDRANT_BACKUP_LOCATIONS), { metrics: checkMetrics }));
   mgr.addController(
     backupScheduleController(ctx, { schedules: mgr.informerFor(QDRANT_BACKUP_SCHEDULES), backups: mgr.informerFor(QDRANT_BACKUPS), restores: mgr.informerFor(QDRANT_RESTORES) }, { registry: mgr.metrics.registry }),
   );

@@ -107,6 +107,11 @@ export type QdrantBackupLocationSpec = Static<typeof QdrantBackupLocationSpec>;
 export const QdrantBackupLocationStatus = Type.Object({
   observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
   conditions: Type.Optional(Conditions),
-  lastValidationTime: Type.Optional(Type.String({ format: "date-time" })),
+  lastValidationTime: Type.Optional(
+    Type.String({
+      format: "date-time",
+      description: "When a validation (every five minutes) last changed this status. One that finds everything as recorded writes nothing; when the last one ran is the manager's metric qdrant_operator_check_timestamp_seconds.",
+    }),
+  ),
 });
 export type QdrantBackupLocationStatus = Static<typeof QdrantBackupLocationStatus>;

@@ -70,6 +70,11 @@ export const QdrantConnectionStatus = Type.Object({
       { description: "The peers found at the last check." },
     ),
   ),
-  lastCheckTime: Type.Optional(Type.String({ format: "date-time" })),
+  lastCheckTime: Type.Optional(
+    Type.String({
+      format: "date-time",
+      description: "When a check (every minute) last changed this status. A check that finds everything as recorded writes nothing; when the last one ran is the manager's metric qdrant_operator_check_timestamp_seconds.",
+    }),
+  ),
 });
 export type QdrantConnectionStatus = Static<typeof QdrantConnectionStatus>;

@@ -21,13 +21,15 @@ import type { Informer } from "../../runtime/informer.ts";
 import { checkBucket, checkEncryptedWrite } from "../../s3/client.ts";
 import { QDRANT_BACKUP_LOCATIONS } from "../resources.ts";
 import type { OperatorContext } from "../shared/context.ts";
+import type { CheckMetrics } from "../shared/check-metrics.ts";
+import { stampIfChanged } from "../shared/check-time.ts";
 import { transitions, withConditions, type ConditionUpdate } from "../shared/conditions.ts";
 import { checkLocationObjectLock, encryptionProbeKey, withLocationS3, type BackupLocationObject } from "../shared/resolve-location.ts";
 
 const RECHECK_MS = 5 * 60_000;
 const RETRY_MS = 30_000;
 
-export function backupLocationController(ctx: OperatorContext, informer: Informer<BackupLocationObject>): Controller {
+export function backupLocationController(ctx: OperatorContext, informer: Informer<BackupLocationObject>, opts: { metrics?: CheckMetrics } = {}): Controller {
   const controller = new Controller({
     name: "qdrantbackuplocations",
     logger: ctx.logger,
@@ -35,15 +37,19 @@ export function backupLocationController(ctx: OperatorContext, informer: Informe
     clock: ctx.clock,
     async reconcile(key) {
       const obj = informer.cache.get(key);
-      if (!obj) return DONE;
+      if (!obj) {
+        opts.metrics?.forget("QdrantBackupLocation", key.namespace ?? "", key.name);
+        return DONE;
+      }
       const generation = obj.metadata?.generation;
       const now = ctx.clock.now();
       const write = async (ready: ConditionUpdate) => {
         if (transitions(obj.status?.conditions, "Ready", ready.status, ready.reason)) {
           ctx.events.event({ regarding: obj, type: ready.status === "True" ? "Normal" : "Warning", reason: ready.reason, action: "Validate", note: ready.message });
         }
+        opts.metrics?.checked("QdrantBackupLocation", key.namespace ?? "", key.name, ready.status === "True", now);
         const conditions = withConditions(obj.status?.conditions, generation, now, ready);
-        await ctx.status.updateStatusIfChanged(QDRANT_BACKUP_LOCATIONS, obj, { ...obj.status, observedGeneration: generation, conditions, lastValidationTime: toKubeTime(now) });
+        await ctx.status.updateStatusIfChanged(QDRANT_BACKUP_LOCATIONS, obj, stampIfChanged(obj.status, { ...obj.status, observedGeneration: generation, conditions }, "lastValidationTime", toKubeTime(now)));
       };
       const problems = validateSpec("QdrantBackupLocation", obj.spec);
       if (problems.length > 0) {

@@ -15,6 +15,8 @@ import { enqueueObject, generationChanged } from "../../runtime/handlers.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { QDRANT_CONNECTIONS } from "../resources.ts";
 import type { OperatorContext } from "../shared/context.ts";
+import type { CheckMetrics } from "../shared/check-metrics.ts";
+import { stampIfChanged } from "../shared/check-time.ts";
 import { transitions, withConditions, type ConditionUpdate } from "../shared/conditions.ts";
 import { explainConnectionFailure } from "../shared/explain-connection.ts";
 import { connectionEndpoint, type QdrantConnectionObject } from "../shared/resolve-connection.ts";
@@ -22,7 +24,7 @@ import { connectionEndpoint, type QdrantConnectionObject } from "../shared/resol
 const RECHECK_MS = 60_000;
 const RETRY_MS = 15_000;
 
-export function qdrantConnectionController(ctx: OperatorContext, informer: Informer<QdrantConnectionObject>): Controller {
+export function qdrantConnectionController(ctx: OperatorContext, informer: Informer<QdrantConnectionObject>, opts: { metrics?: CheckMetrics } = {}): Controller {
   const controller = new Controller({
     name: "qdrantconnections",
     logger: ctx.logger,
@@ -30,7 +32,10 @@ export function qdrantConnectionController(ctx: OperatorContext, informer: Infor
     clock: ctx.clock,
     async reconcile(key, { log, signal }) {
       const obj = informer.cache.get(key);
-      if (!obj) return DONE;
+      if (!obj) {
+        opts.metrics?.forget("QdrantConnection", key.namespace ?? "", key.name);
+        return DONE;
+      }
       const generation = obj.metadata?.generation;
       const now = ctx.clock.now();
       const write = async (status: QdrantConnectionStatus, ready: ConditionUpdate) => {
@@ -39,8 +44,9 @@ export function qdrantConnectionController(ctx: OperatorContext, informer: Infor
         } else if (ready.status === "True" && transitions(obj.status?.conditions, "Ready", "True", ready.reason)) {
           ctx.events.event({ regarding: obj, type: "Normal", reason: ready.reason, action: "Connect", note: ready.message });
         }
+        opts.metrics?.checked("QdrantConnection", key.namespace ?? "", key.name, ready.status === "True", now);
         const conditions = withConditions(obj.status?.conditions, generation, now, ready);
-        await ctx.status.updateStatusIfChanged(QDRANT_CONNECTIONS, obj, { ...status, observedGeneration: generation, conditions });
+        await ctx.status.updateStatusIfChanged(QDRANT_CONNECTIONS, obj, stampIfChanged(obj.status, { ...status, observedGeneration: generation, conditions }, "lastCheckTime", toKubeTime(now)));
       };
 
       const problems = validateSpec("QdrantConnection", obj.spec);
@@ -58,7 +64,7 @@ export function qdrantConnectionController(ctx: OperatorContext, informer: Infor
         const peers = topology.peers.length;
         log.debug({ version: topology.version, peers }, "Checked Qdrant");
         await write(
-          { version: topology.version, mode: topology.mode, peers: topology.peers, lastCheckTime: toKubeTime(now) },
+          { version: topology.version, mode: topology.mode, peers: topology.peers },
           { type: "Ready", status: "True", reason: "Connected", message: `Qdrant ${topology.version}, ${topology.mode.toLowerCase()}, ${peers} peer${peers === 1 ? "" : "s"}.` },
         );
         return requeueAfter(RECHECK_MS);
@@ -66,7 +72,7 @@ export function qdrantConnectionController(ctx: OperatorContext, informer: Infor
         if (!isOperatorError(err)) throw err;
         // The wording a failed backup uses too, naming the field to fix (spec.url, spec.apiKeySecretRef, spec.tls.caSecretRef).
         const message = explainConnectionFailure(err.reason, err.message, obj, { self: true, from: "the manager" }) ?? err.message;
-        await write({ ...obj.status, lastCheckTime: toKubeTime(now) }, { type: "Ready", status: "False", reason: err.reason, message: ctx.redactor.scrub(message) });
+        await write({ ...obj.status }, { type: "Ready", status: "False", reason: err.reason, message: ctx.redactor.scrub(message) });
         return requeueAfter(RETRY_MS);
       }
     },
