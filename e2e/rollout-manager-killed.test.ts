@@ -30,6 +30,8 @@ import {
   assertOneSwitch,
   apiOf,
   applyRollout,
+  assertHeldCopyAdopted,
+  holdCopyInFirstUpsert,
   blueGreen,
   collectionMetadata,
   getRollout,
@@ -46,32 +48,11 @@ test("the manager SIGKILLed mid-copy: the next one adopts the running copy Job; 
   const w = await world(t, "e2e-rollout-mkill-copy");
   const bg = await blueGreen(t, w);
   const v1 = await pointsOf(w, bg.blue);
-  // 20 points in pages of 5: four upserts, each held 1.5 s. Room for more, so `fired` counts every upsert.
-  const hold = await admin.delayNext({ method: "PUT", path: `/collections/${bg.green}/points` }, 1500, 100);
-  t.after(() => admin.removeFault(hold.id));
-  const fired = async () => (await admin.faults()).find((f) => f.id === hold.id)?.fired ?? -1;
-
-  await applyRollout(w, rolloutObj("v2", bg.alias, bg.green, { source: { copyFrom: { batchSize: 5 } }, gates: { minPoints: 20 } }));
-  await eventually("the copy Job inside its first upsert", async () => ((await fired()) >= 1 ? true : undefined), 120_000);
-  const [job] = await rolloutJobs(w.ns);
-  assert.equal(job?.metadata.name, "rollout-v2-1");
+  const held = await holdCopyInFirstUpsert(t, w, bg, admin, 1500);
   w.manager.child.kill("SIGKILL");
   await w.manager.stop();
   await startManager(t, [w.ns]);
-
-  const r = await waitForRolloutPhase(w.ns, "v2", "Promoted", 180_000);
-  assert.equal(r.status?.jobName, "rollout-v2-1");
-  const jobs = await eventually("the copy Job's end counted", async () => {
-    const js = await rolloutJobs(w.ns);
-    return js.every((j) => j.status?.succeeded !== undefined || j.status?.failed !== undefined) ? js : undefined;
-  });
-  assert.deepEqual(jobs.map((j) => j.metadata.uid), [job.metadata.uid], "the same Job, adopted");
-  assert.deepEqual([jobs[0]!.status?.succeeded, jobs[0]!.status?.failed ?? 0], [1, 0], "one attempt");
-  assert.equal(await fired(), 4, "each of the four pages upserted once");
-  assertSamePoints(await pointsOf(w, bg.green), v1, "v2 holds v1's points");
-  assert.equal(await apiOf(w).count(bg.green, { exact: true }), 20);
-  assert.equal(await aliasTarget(w.qdrant.url, bg.alias, w.apiKey), bg.green);
-  await assertOneSwitch(w.ns, "v2", bg.alias, bg.green, bg.blue);
+  await assertHeldCopyAdopted(w, bg, held, v1);
 });
 
 test("the manager and the copy Job's process SIGKILLed mid-copy: attempt 2 resumes from v2's own record; no point lost or doubled", async (t) => {

@@ -20,7 +20,7 @@ import { needsEmulatorFaults } from "../../test/helpers/qdrant.ts";
 import { eventually } from "../../test/helpers/testenv.ts";
 import { allPoints, apply, backupObj, getBackup, getJson, waitForPhase, world } from "../helpers/backup-world.ts";
 import { backedUp, cleanupOnQdrant, getRestore, restoreJobs, restoreObj, waitForRestorePhase } from "../helpers/restore-world.ts";
-import { aliasTarget, apiOf, applyRollout, assertOneSwitch, assertSamePoints, blueGreen, pointsOf, rolloutJobs, rolloutObj, waitForRolloutPhase } from "../helpers/rollout-world.ts";
+import { assertHeldCopyAdopted, blueGreen, holdCopyInFirstUpsert, pointsOf } from "../helpers/rollout-world.ts";
 import { assertInvariants, worldScope } from "./invariants.ts";
 import { assertOneTakeover, eventCount, killLeader, leaderPair } from "./leadership-pair.ts";
 
@@ -105,33 +105,12 @@ test("the leader SIGKILLed while a rollout's copy Job runs: one takeover, the sa
   const pair = await leaderPair(t, [w.ns]);
   const bg = await blueGreen(t, w);
   const v1 = await pointsOf(w, bg.blue);
-  // 20 points in pages of 5: four upserts, each held 4 s, so the copy outlives the lease. Room for more:
-  // `fired` counts every upsert.
-  const hold = await admin.delayNext({ method: "PUT", path: `/collections/${bg.green}/points` }, 4000, 100);
-  t.after(() => admin.removeFault(hold.id));
-  const fired = async () => (await admin.faults()).find((f) => f.id === hold.id)?.fired ?? -1;
-
-  await applyRollout(w, rolloutObj("v2", bg.alias, bg.green, { source: { copyFrom: { batchSize: 5 } }, gates: { minPoints: 20 } }));
-  await eventually("the copy Job inside its first upsert", async () => ((await fired()) >= 1 ? true : undefined), 120_000);
-  const [job] = await rolloutJobs(w.ns);
-  assert.equal(job?.metadata.name, "rollout-v2-1");
+  // Each upsert held 4 s, so the copy outlives the lease.
+  const held = await holdCopyInFirstUpsert(t, w, bg, admin, 4000);
 
   t.diagnostic(`takeover ${await killLeader(pair)} ms after SIGKILL`);
-  const r = await waitForRolloutPhase(w.ns, "v2", "Promoted", 180_000);
-  assert.equal(r.status?.jobName, "rollout-v2-1");
-
+  await assertHeldCopyAdopted(w, bg, held, v1);
   await assertOneTakeover(pair);
-  const jobs = await eventually("the copy Job's end counted", async () => {
-    const js = await rolloutJobs(w.ns);
-    return js.every((j) => j.status?.succeeded !== undefined || j.status?.failed !== undefined) ? js : undefined;
-  });
-  assert.deepEqual(jobs.map((j) => j.metadata.uid), [job.metadata.uid], "the same Job, adopted; no second Job");
-  assert.deepEqual([jobs[0]!.status?.succeeded, jobs[0]!.status?.failed ?? 0], [1, 0], "one attempt");
   assert.doesNotMatch(await pair.standby.log(), /"msg":"Created Job".*"kind":"copy"|"kind":"copy".*"msg":"Created Job"/, "m2 created no copy Job");
-  assert.equal(await fired(), 4, "each of the four pages upserted once");
-  assertSamePoints(await pointsOf(w, bg.green), v1, "v2 holds v1's points");
-  assert.equal(await apiOf(w).count(bg.green, { exact: true }), 20);
-  assert.equal(await aliasTarget(w.qdrant.url, bg.alias, w.apiKey), bg.green);
-  await assertOneSwitch(w.ns, "v2", bg.alias, bg.green, bg.blue);
   await assertInvariants(worldScope(w, [bg.blue, bg.green], { aliases: [{ alias: bg.alias, collection: bg.green, points: 20 }] }));
 });

@@ -16,8 +16,9 @@ import type { TestContext } from "node:test";
 import { COPY_METADATA, OWNER_METADATA } from "../../src/controllers/rollout/names.ts";
 import { QdrantApi, type PointStruct } from "../../src/qdrant/client.ts";
 import { condition, getExisting, waitForObject, waitForPhaseOf, waitForReadyFalse, type Cond } from "../../test/helpers/kube-objects.ts";
+import type { AdminClient } from "../../test/emulator/admin-client.ts";
 import { kubectl } from "../../test/helpers/kubectl.ts";
-import type { Rollout } from "../../test/helpers/rollouts.ts";
+import { rolloutObj, type Rollout } from "../../test/helpers/rollouts.ts";
 import { eventually } from "../../test/helpers/testenv.ts";
 import { allPoints, apply, world, type World, type WorldOptions } from "./backup-world.ts";
 import { aliases, cleanupOnQdrant, collectionExists, collectionNames, createAlias, eventsOf, jobsNamed, qdrantCall, type JobObj } from "./restore-world.ts";
@@ -213,6 +214,50 @@ export function waitForCollection(w: World, collection: string, url = w.qdrant.u
 
 /** Applies a rollout into the world's namespace. */
 export const applyRollout = (w: World, obj: object): Promise<unknown> => apply(w.ns, [obj]);
+
+/** A copy rollout held inside its first upsert (see {@link holdCopyInFirstUpsert}). */
+export interface HeldCopy {
+  /** The copy Job, running (`rollout-v2-1`). */
+  job: RolloutJob;
+  /** Green's upserts so far: the delay fault has room to spare, so it counts every one. */
+  fired(): Promise<number>;
+}
+
+/**
+ * Rollout "v2" copying blue's 20 points into green in pages of 5 (four upserts, each held `holdMs` by the
+ * emulator), applied and waited for until its copy Job is inside its first upsert: the moment the kill
+ * tests take the manager (or the leader) away while the Job goes on.
+ */
+export async function holdCopyInFirstUpsert(t: TestContext, w: World, bg: BlueGreen, admin: AdminClient, holdMs: number): Promise<HeldCopy> {
+  const hold = await admin.delayNext({ method: "PUT", path: `/collections/${bg.green}/points` }, holdMs, 100);
+  t.after(() => admin.removeFault(hold.id));
+  const fired = async () => (await admin.faults()).find((f) => f.id === hold.id)?.fired ?? -1;
+  await applyRollout(w, rolloutObj("v2", bg.alias, bg.green, { source: { copyFrom: { batchSize: 5 } }, gates: { minPoints: 20 } }));
+  await eventually("the copy Job inside its first upsert", async () => ((await fired()) >= 1 ? true : undefined), 120_000);
+  const [job] = await rolloutJobs(w.ns);
+  assert.equal(job?.metadata.name, "rollout-v2-1");
+  return { job, fired };
+}
+
+/**
+ * After the kill: v2 Promoted by the held copy's own Job (adopted, not a second one; one attempt), each
+ * of the four pages upserted once, green holding exactly blue's points `v1`, the alias switched once.
+ */
+export async function assertHeldCopyAdopted(w: World, bg: BlueGreen, held: HeldCopy, v1: unknown[]): Promise<void> {
+  const r = await waitForRolloutPhase(w.ns, "v2", "Promoted", 180_000);
+  assert.equal(r.status?.jobName, "rollout-v2-1");
+  const jobs = await eventually("the copy Job's end counted", async () => {
+    const js = await rolloutJobs(w.ns);
+    return js.every((j) => j.status?.succeeded !== undefined || j.status?.failed !== undefined) ? js : undefined;
+  });
+  assert.deepEqual(jobs.map((j) => j.metadata.uid), [held.job.metadata.uid], "the same Job, adopted; no second Job");
+  assert.deepEqual([jobs[0]!.status?.succeeded, jobs[0]!.status?.failed ?? 0], [1, 0], "one attempt");
+  assert.equal(await held.fired(), 4, "each of the four pages upserted once");
+  assertSamePoints(await pointsOf(w, bg.green), v1, "v2 holds v1's points");
+  assert.equal(await apiOf(w).count(bg.green, { exact: true }), 20);
+  assert.equal(await aliasTarget(w.qdrant.url, bg.alias, w.apiKey), bg.green);
+  await assertOneSwitch(w.ns, "v2", bg.alias, bg.green, bg.blue);
+}
 
 /**
  * A gate Job's container command: Node (the docker.io/library/node:26 image) running `script`, which sees
