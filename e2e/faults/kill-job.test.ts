@@ -12,8 +12,12 @@
  * - copy-job.upserted-before-record: attempt 1 dies after a page its record does not count; attempt 2
  *   resumes from the record and green ends with blue's 20 points, none doubled.
  *
+ * - backup-job.multipart-started-before-complete: a ~12 MiB snapshot (an 8 MiB part and the rest), so the
+ *   upload is multipart; the Job dies with the upload open, the next pod aborts it and deletes the marked
+ *   snapshot, and uploads again: no upload left open, one object, one manifest;
+ *
  * backup-job.snapshot-created-before-marker is listed open (nothing deletes what it leaves) and so is not
- * looped here; backup-job.multipart-started-before-complete needs a snapshot larger than one part.
+ * looped here.
  */
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
@@ -26,6 +30,8 @@ import { TEST_ENV_ANNOTATION } from "../../test/env/node-agent/env.ts";
 import { apply, backupObj, getJson, waitForPhase, world } from "../helpers/backup-world.ts";
 import { backedUp, cleanupOnQdrant, restoreJobs, restoreObj, waitForRestorePhase } from "../helpers/restore-world.ts";
 import { applyRollout, assertOneSwitch, blueGreen, rolloutJobs, rolloutObj, waitForRolloutPhase } from "../helpers/rollout-world.ts";
+import { seedCollection } from "../../test/jobs/backup-harness.ts";
+import { uniqueName } from "../../test/helpers/qdrant.ts";
 import { assertInvariants, worldScope } from "./invariants.ts";
 
 /**
@@ -56,6 +62,21 @@ test("backup-job.uploaded-before-manifest: the Job's next pod cleans up and fini
   const j = await getJson<JobStatus>(w.ns, "job", "backup-b");
   assert.deepEqual([j?.status?.failed, j?.status?.succeeded], [1, 1], "one pod killed, the next succeeded");
   await assertInvariants(worldScope(w, [w.collection]));
+});
+
+test("backup-job.multipart-started-before-complete: the next pod aborts the open upload and finishes; nothing left open", async (t) => {
+  const w = await world(t, "fault-jb-multipart");
+  const big = uniqueName("multipart");
+  cleanupOnQdrant(t, w.qdrant.url, w.apiKey, [big]);
+  await seedCollection(w.qdrant.url, big, 192, { payloadBytes: 64 * 1024, apiKey: w.apiKey });
+  const { job, fired } = await jobDyingAt(t, "backup-job.multipart-started-before-complete");
+  await apply(w.ns, [backupObj("b", { collections: { names: [big] }, job })]);
+  const done = await waitForPhase(w.ns, "b", "Succeeded", 240_000);
+  assert.ok(fired(), "the Job's process was killed at the window");
+  assert.equal(done.status?.collections?.[0]?.pointsCount, 192);
+  const j = await getJson<JobStatus>(w.ns, "job", "backup-b");
+  assert.deepEqual([j?.status?.failed, j?.status?.succeeded], [1, 1], "one pod killed, the next succeeded");
+  await assertInvariants(worldScope(w, [big]));
 });
 
 test("restore-job.recovered-before-verify: attempt 2 owns the half-built target and restores it whole", async (t) => {
