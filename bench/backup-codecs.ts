@@ -20,7 +20,7 @@
  * The Job runs from dist/ (compiled first) with the NODE_OPTIONS the controller sets; `--source` runs
  * src/main.ts type-stripped. It starts the test environment (for MinIO) and an emulator, and removes both.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import * as fs from "node:fs";
@@ -41,6 +41,7 @@ import { ensureAgeBinaries } from "../test/env/build.ts";
 import { zstdPath } from "../test/helpers/tools.ts";
 import { prng, realisticSnapshot } from "../test/backup/codec-fixtures.ts";
 import { call, GiB, MiB, ROOT, startBenchWorld, statusBytes, type BenchWorld } from "./restore-harness.ts";
+import { buildDist } from "./build-dist.ts";
 
 const NODE = path.join(ROOT, "node_modules/.bin/node");
 const WORDS = "vector search payload filter collection shard replica segment index quantization document title body author created updated tag category price stock region language summary score the a of and to in is for on with as by at from that this which be are was were it an or not".split(" ");
@@ -162,7 +163,7 @@ async function fixtureRatio(bytes: number): Promise<number> {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { gib: { type: "string", default: "2" }, source: { type: "boolean", default: false } } });
   const gib = Number(values.gib);
-  if (!values.source) execFileSync(path.join(ROOT, "node_modules/.bin/tsc"), ["-p", path.join(ROOT, "tsconfig.build.json")], { stdio: "inherit" });
+  if (!values.source) buildDist();
   const identity = await generateIdentity();
   const recipient = await identityToRecipient(identity);
   const keys = `# bench key\n${identity}\n`;

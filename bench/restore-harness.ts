@@ -9,7 +9,7 @@
  * sets); `--source` runs src/main.ts type-stripped instead (no build; for a tree that does not compile
  * yet). Figures from the emulator say how the Job moves bytes, not how fast Qdrant recovers.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import * as fs from "node:fs";
@@ -23,6 +23,7 @@ import { startEnvironment, type RunningEnvironment } from "../test/env/environme
 import { backupId } from "../src/backup/layout/backup-id.ts";
 import type { RestoreJobPlan, RestoreJobResult } from "../src/jobs/restore/contract.ts";
 import { RESTORE_JOB_NODE_OPTIONS } from "../src/controllers/restore/build-job.ts";
+import { buildDist } from "./build-dist.ts";
 
 export const MiB = 1 << 20;
 export const GiB = 1 << 30;
@@ -188,7 +189,7 @@ export interface JobRun {
 
 /** Compiles src/ to dist/ once (npm run build), unless the Job runs from source. */
 export function prepareJob(opts: JobOptions): void {
-  if (!opts.source) execFileSync(path.join(ROOT, "node_modules/.bin/tsc"), ["-p", path.join(ROOT, "tsconfig.build.json")], { stdio: "inherit" });
+  if (!opts.source) buildDist();
 }
 
 /** `job restore` as a child process with the plan in RESTORE_PLAN; its wall time, peak RSS and result. */

@@ -20,7 +20,7 @@
  * It starts an emulator child process with a data dir of its own and removes both. `--dist` builds src/
  * to dist/ and runs the Job from there (as the image does); by default it runs src/main.ts type-stripped.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import * as fs from "node:fs";
@@ -33,6 +33,7 @@ import { COPY_JOB_NODE_OPTIONS } from "../src/controllers/rollout/build-copy-job
 import type { CopyJobPlan, CopyJobResult } from "../src/jobs/copy/contract.ts";
 import { QdrantApi, type PointStruct, type ScrollRequest } from "../src/qdrant/client.ts";
 import { median, MiB, ROOT, statusBytes } from "./restore-harness.ts";
+import { buildDist } from "./build-dist.ts";
 
 const NODE = path.join(ROOT, "node_modules/.bin/node");
 
@@ -217,7 +218,7 @@ async function main(): Promise<void> {
   const large = Number(values.large);
   if (!(small > 0 && large > small)) throw new Error("--small must be > 0 and below --large");
   const o = { dim: Number(values.dim), batch: Number(values.batch), rounds: Number(values.rounds), dist: values.dist, nodeOptions: values["job-node-options"] };
-  if (o.dist) execFileSync(path.join(ROOT, "node_modules/.bin/tsc"), ["-p", path.join(ROOT, "tsconfig.build.json")], { stdio: "inherit" });
+  if (o.dist) buildDist();
   const emu = await startEmulator();
   const api = new QdrantApi({ url: emu.url, timeoutMs: 120_000 });
   try {
