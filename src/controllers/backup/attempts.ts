@@ -14,7 +14,8 @@
  * nothing once the Job is failing for good (a FailureTarget condition: exit code 2 under the
  * podFailurePolicy, the backoffLimit reached, the deadline passed) or a result said no retry helps.
  */
-import type { NextAttempt } from "../shared/failed-attempt.ts";
+import type { Condition } from "../../runtime/conditions.ts";
+import { reportsFailedAttempt, type NextAttempt } from "../shared/failed-attempt.ts";
 import { jobFinished, type JobObject, type PodObject } from "../shared/job-objects.ts";
 import { lastFailedAttempt } from "../shared/job-outcome.ts";
 import { results } from "./job-result.ts";
@@ -84,4 +85,16 @@ function nextAttempt(pods: PodObject[], failedAt: string | undefined, failed: nu
   if (running) return { startedAt: running };
   const since = Date.parse(failedAt ?? "");
   return { startsAt: new Date((Number.isFinite(since) ? since : now.getTime()) + jobRetryDelayMs(failed)), approximate: true };
+}
+
+/**
+ * Whether `retried` is news: the status before (its Ready condition, read from the backup) did not report
+ * that attempt yet. So its Warning Event comes once per failed attempt, two attempts failing alike get
+ * one each, and a manager restarted mid-retry does not repeat it. Read from Ready's words rather than
+ * status.attempt, which an older CRD's schema prunes.
+ */
+export function newlyRetried(before: readonly Condition[] | undefined, retried: RetriedAttempt | undefined): boolean {
+  if (!retried) return false;
+  const ready = before?.find((c) => c.type === "Ready");
+  return !(ready?.reason === retried.reason && reportsFailedAttempt(ready.message, retried));
 }

@@ -40,7 +40,7 @@ import { describeInvalidChild, JOB_FIELDS } from "../shared/invalid-child.ts";
 import { buildBackupJob } from "./build-job.ts";
 import { finalizeBackup, ensureFinalizer } from "./finalize.ts";
 import { explainFailure, explainWords } from "./explain-failure.ts";
-import { attemptOfJob, retriedAttempt } from "./attempts.ts";
+import { attemptOfJob, newlyRetried, retriedAttempt } from "./attempts.ts";
 import { jobOutcome } from "./job-result.ts";
 import type { BackupMetrics } from "./metrics.ts";
 import { SCHEDULE_LABEL } from "../../api/labels.ts";
@@ -293,16 +293,16 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
   /**
    * Writes the status for `step` (nothing when unchanged), with an Event on each transition worth one,
    * and the metrics of a backup that has just finished. A retried attempt's Warning comes once per failed
-   * attempt: when the status's `attempt` moves on (read from the backup, not remembered), whatever Ready's
-   * reason was, so two attempts failing alike get one each. A crash between the write and the Event
-   * loses that Event: the status still says it.
+   * attempt: when Ready did not report that attempt yet (attempts.ts newlyRetried: read from the backup,
+   * not remembered), whatever its reason was. A crash between the write and the Event loses that Event:
+   * the status still says it.
    */
   async function write(obj: BackupObject, step: BackupStep): Promise<void> {
     const before = obj.status;
     const status = statusFor(before, step, obj.metadata?.generation, ctx.clock.now());
     const ready = status.conditions?.find((c) => c.type === "Ready");
     const changed = ready !== undefined && transitions(before?.conditions, "Ready", ready.status, ready.reason);
-    const retried = step.kind === "Job" && step.retried !== undefined && (status.attempt ?? 1) > (before?.attempt ?? 1);
+    const retried = step.kind === "Job" && newlyRetried(before?.conditions, step.retried);
     await ctx.status.updateStatusIfChanged(QDRANT_BACKUPS, obj, status);
     if (retried && ready) ctx.events.event({ regarding: obj, type: "Warning", reason: ready.reason, action: "Backup", note: ready.message });
     else if (changed && ready) {

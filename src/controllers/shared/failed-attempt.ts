@@ -21,3 +21,11 @@ export function failedAttemptMessage(failed: FailedAttempt, next: NextAttempt): 
   const when = "startedAt" in next ? `attempt ${n} started at ${next.startedAt}` : `attempt ${n} starts at ${next.approximate ? "about " : ""}${next.startsAt.toISOString()}`;
   return `attempt ${failed.attempt} of ${failed.maxAttempts} failed: ${failed.message}; ${when}`;
 }
+
+/**
+ * Whether a condition's `message` already reports `failed` (it begins with its words): what a controller
+ * reads back from the status to say each failed attempt once, in an Event, not once per reconcile.
+ */
+export function reportsFailedAttempt(message: string | undefined, failed: Pick<FailedAttempt, "attempt" | "maxAttempts">): boolean {
+  return message?.startsWith(`attempt ${failed.attempt} of ${failed.maxAttempts} failed: `) ?? false;
+}

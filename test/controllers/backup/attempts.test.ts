@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { attemptOfJob, jobRetryDelayMs, retriedAttempt, type RetriedAttempt } from "../../../src/controllers/backup/attempts.ts";
+import { attemptOfJob, jobRetryDelayMs, newlyRetried, retriedAttempt, type RetriedAttempt } from "../../../src/controllers/backup/attempts.ts";
 import { statusFor } from "../../../src/controllers/backup/status.ts";
 import type { QdrantBackupStatus } from "../../../src/api/v1alpha1/backup.ts";
+import type { Condition } from "../../../src/runtime/conditions.ts";
 import type { JobCondition, JobObject, PodObject } from "../../../src/controllers/shared/job-objects.ts";
 
 const NOW = new Date("2026-01-15T02:10:00Z");
@@ -111,4 +112,18 @@ describe("statusFor a retried attempt", () => {
     const done = statusFor(mid, { kind: "Job", jobName: "backup-x", backupId: ID, attempt: 2, outcome: { phase: "Succeeded", note: "n" } }, 1, NOW);
     assert.deepEqual([done.phase, done.attempt, ready(done)?.status, ready(done)?.reason], ["Succeeded", 2, "True", "Succeeded"]);
   });
+});
+
+describe("newlyRetried: one Warning Event per failed attempt", () => {
+  const r = (attempt: number, reason = "StorageUnreachable"): RetriedAttempt => ({ attempt, maxAttempts: 4, reason, message: "m", next: { startedAt: "2026-01-15T02:09:42Z" } });
+  const ready = (reason: string, message: string): Condition[] => [{ type: "Ready", status: "False", reason, message, lastTransitionTime: "2026-01-15T02:00:00Z" }];
+  const cases: Array<[string, Condition[] | undefined, RetriedAttempt | undefined, boolean]> = [
+    ["no retry", ready("Running", "Job backup-x is running the backup."), undefined, false],
+    ["attempt 1 failed, Ready said Running: news", ready("Running", "Job backup-x is running the backup."), r(1), true],
+    ["no status yet (a manager that first sees the Job mid-retry): news", undefined, r(1), true],
+    ["Ready already reports attempt 1 (a later reconcile, or a restarted manager): not news", ready("StorageUnreachable", "attempt 1 of 4 failed: m; attempt 2 starts at about 2026-01-15T02:09:40.000Z"), r(1), false],
+    ["attempt 2 failed alike: news, though the reason is the same", ready("StorageUnreachable", "attempt 1 of 4 failed: m; attempt 2 started at 2026-01-15T02:09:42Z"), r(2), true],
+    ["attempt 2 failed otherwise: news", ready("StorageUnreachable", "attempt 1 of 4 failed: m; attempt 2 started at 2026-01-15T02:09:42Z"), r(2, "QdrantUnreachable"), true],
+  ];
+  for (const [what, before, retried, want] of cases) test(what, () => assert.equal(newlyRetried(before, retried), want));
 });
