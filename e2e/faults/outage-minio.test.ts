@@ -11,7 +11,9 @@
  *
  * Nothing lost and nothing left behind, whichever way each ends:
  * - retried (the default backoffLimit): the attempt during the outage fails StorageUnreachable naming the
- *   location and its endpoint; the next attempt, after MinIO is back, cleans up after it (its pending
+ *   location and its endpoint; a manager started after the failure (the one before was SIGKILLed while it
+ *   ran) shows it in Ready ("attempt 1 of 4 failed: …; attempt 2 starts at about …", then "… started at
+ *   …" while attempt 2 runs) with one Warning Event; the next attempt, after MinIO is back, cleans up after it (its pending
  *   marker, its multipart upload) and succeeds; one manifest, no pending marker, no open multipart
  *   upload, no snapshot left on Qdrant, and the bytes in the bucket are the manifest's;
  * - not retried (backoffLimit 0): Failed with Ready/Failed conditions and a Warning Event naming the
