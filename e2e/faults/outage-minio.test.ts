@@ -11,7 +11,9 @@
  *
  * Nothing lost and nothing left behind, whichever way each ends:
  * - retried (the default backoffLimit): the attempt during the outage fails StorageUnreachable naming the
- *   location and its endpoint; the next attempt, after MinIO is back, cleans up after it (its pending
+ *   location and its endpoint; a manager started after the failure (the one before was SIGKILLed while it
+ *   ran) shows it in Ready ("attempt 1 of 4 failed: …; attempt 2 starts at about …", then "… started at
+ *   …" while attempt 2 runs) with one Warning Event; the next attempt, after MinIO is back, cleans up after it (its pending
  *   marker, its multipart upload) and succeeds; one manifest, no pending marker, no open multipart
  *   upload, no snapshot left on Qdrant, and the bytes in the bucket are the manifest's;
  * - not retried (backoffLimit 0): Failed with Ready/Failed conditions and a Warning Event naming the
@@ -123,6 +125,18 @@ async function failedAttempts(ns: string, job: string, n: number): Promise<strin
   }, 120_000);
 }
 
+interface EventItem {
+  type?: string;
+  reason?: string;
+  note?: string;
+  series?: { count?: number };
+}
+
+/** The Events regarding `name`, with their type and series. */
+async function attemptEvents(ns: string, name: string): Promise<EventItem[]> {
+  return (JSON.parse((await kubectl(["get", "events.events.k8s.io", "-n", ns, "--field-selector", `regarding.name=${name}`, "-o", "json"])).stdout) as { items: EventItem[] }).items;
+}
+
 /** The bucket holds exactly the manifest at `key` and the files it names, whose bytes are the manifest's. */
 async function assertOnlyTheBackup(w: OutageWorld, key: string): Promise<void> {
   const got = await w.minio.client.send(new GetObjectCommand({ Bucket: w.bucket, Key: key }));
@@ -138,18 +152,45 @@ async function assertOnlyTheBackup(w: OutageWorld, key: string): Promise<void> {
   }
 }
 
-test("MinIO stopped mid-upload, backup retried: the attempt fails naming the location; after MinIO is back the retry succeeds and nothing is left behind", async (t) => {
+test("MinIO stopped mid-upload, backup retried: the attempt fails naming the location, and the status and an Event say so while attempt 2 runs; after MinIO is back the retry succeeds and nothing is left behind", async (t) => {
   const w = await outageWorld(t, "e2e-out-minio-retry");
   await apply(w.ns, [backupObj("through-outage", { collections: { names: [w.collection] } })]);
   await stopMidUpload(w);
+  // The manager is killed while the attempt fails: what the next one writes comes from the Job and its pods alone.
+  w.manager.child.kill("SIGKILL");
+  await w.manager.stop();
   const [attempt] = await failedAttempts(w.ns, "backup-through-outage", 1);
   assert.match(attempt!, /"reason":"StorageUnreachable"/, `the attempt's result: ${attempt}`);
   assert.match(attempt!, new RegExp(`on bucket \\\\"${w.bucket}\\\\"`), "it names the bucket");
-  assert.equal((await getBackup(w.ns, "through-outage")).status?.phase, "Running", "retried, not failed");
+  // Back before the Job controller's backoff (10 s) ends, so attempt 2 finds it.
   await w.minio.start();
+  await startManager(t, [w.ns]);
+  // Ready names the failed attempt, why, and when attempt 2 starts (the Job controller's backoff) or started.
+  const backoff = await eventually("Ready to report the failed attempt", async () => {
+    const b = await getBackup(w.ns, "through-outage");
+    return /^attempt 1 of 4 failed: /.test(condition(b, "Ready")?.message ?? "") ? b : undefined;
+  }, 60_000);
+  const ready = condition(backoff, "Ready")!;
+  t.diagnostic(`Ready after attempt 1: ${ready.reason}: ${ready.message}`);
+  assert.equal(backoff.status?.phase, "Running", "retried, not failed");
+  assert.deepEqual([ready.status, ready.reason], ["False", "StorageUnreachable"]);
+  assert.match(ready.message, new RegExp(`^attempt 1 of 4 failed: QdrantBackupLocation s3 \\(spec\\.s3\\.endpoint ${w.minio.info.endpoint.replace(/\./g, "\\.")}\\): .*; attempt 2 start(s at about|ed at) `), "it names the location, and what comes next");
+  assert.ok(ready.message.includes(w.bucket), `it names the bucket: ${ready.message}`);
+  // While attempt 2 uploads (~12 s through the proxy), Ready still shows attempt 1's failure, and when attempt 2 started.
+  const during = await eventually("Ready to say attempt 2 started", async () => {
+    const b = await getBackup(w.ns, "through-outage");
+    if (b.status?.phase !== "Running") throw new Error(`attempt 2 was not seen running: ${JSON.stringify(b.status)}`);
+    return /; attempt 2 started at /.test(condition(b, "Ready")?.message ?? "") ? b : undefined;
+  }, 120_000);
+  t.diagnostic(`Ready while attempt 2 runs: ${condition(during, "Ready")?.message ?? ""}`);
+  assert.equal(condition(during, "Ready")?.reason, "StorageUnreachable");
 
   const done = await waitForPhase(w.ns, "through-outage", "Succeeded", 300_000);
   assert.equal(done.status?.collections?.[0]?.pointsCount, POINTS);
+  // One Warning Event for the failed attempt, written once (no series: not repeated by later reconciles).
+  const warnings = (await attemptEvents(w.ns, "through-outage")).filter((e) => /^attempt 1 of 4 failed: /.test(e.note ?? ""));
+  assert.equal(warnings.length, 1, `one Event for attempt 1: ${JSON.stringify(warnings)}`);
+  assert.deepEqual([warnings[0]!.type, warnings[0]!.reason, warnings[0]!.series?.count ?? 1], ["Warning", "StorageUnreachable", 1]);
   const job = JSON.parse((await kubectl(["get", "job", "-n", w.ns, "backup-through-outage", "-o", "json"])).stdout) as { status?: { succeeded?: number; failed?: number } };
   assert.deepEqual([job.status?.succeeded, job.status?.failed], [1, 1], "one failed attempt, one that succeeded");
   assert.deepEqual(await uploads(w), [], "no multipart upload left open");

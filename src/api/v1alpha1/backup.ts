@@ -60,6 +60,7 @@ export const QdrantBackupStatus = Type.Object({
   sizeBytes: Type.Optional(Type.Integer({ minimum: 0 })),
   collections: Type.Optional(Type.Array(BackupCollectionStatus, { description: "Collection mode: each backed-up collection. FullStorage mode: the collections the storage held." })),
   jobName: Type.Optional(Type.String()),
+  attempt: Type.Optional(Type.Integer({ minimum: 1, description: "The attempt the backup's Job is on: 1, then one more for each of its pods that failed and was retried (at most 1 + spec.job.backoffLimit); a failed backup's last." })),
   objectLock: Type.Optional(
     Type.Object(
       { mode: StringEnum(["Governance", "Compliance"] as const), retainUntil: Type.String({ format: "date-time" }) },

@@ -39,7 +39,8 @@ import { checkJobSettings, describeChildProblems } from "../shared/child-validat
 import { describeInvalidChild, JOB_FIELDS } from "../shared/invalid-child.ts";
 import { buildBackupJob } from "./build-job.ts";
 import { finalizeBackup, ensureFinalizer } from "./finalize.ts";
-import { explainFailure } from "./explain-failure.ts";
+import { explainFailure, explainWords } from "./explain-failure.ts";
+import { attemptOfJob, newlyRetried, retriedAttempt } from "./attempts.ts";
 import { jobOutcome } from "./job-result.ts";
 import type { BackupMetrics } from "./metrics.ts";
 import { SCHEDULE_LABEL } from "../../api/labels.ts";
@@ -233,12 +234,16 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
         return DONE;
       }
       const finished = jobFinished(job);
-      const pods = finished ? await podsOf(job) : [];
+      // The pods hold the results: read once the Job ended, or while it retries a failed one (attempts.ts).
+      const pods = finished || (job.status?.failed ?? 0) > 0 ? await podsOf(job) : [];
       // A result cut to fit its message is completed from the manifests (bucket-collections.ts).
       const outcome = await completeCollections(ctx, obj, location, explainFailure(jobOutcome(job, pods), job, connection, location));
       // Crash window backup.job-finished-before-status: the Job's result read, not yet written.
       if (finished) crashWindow("backup.job-finished-before-status");
-      await write(obj, { kind: "Job", jobName, backupId: id, outcome: outcome.phase === "Failed" ? { ...outcome, message: ctx.redactor.scrub(outcome.message) } : outcome });
+      const r = outcome.phase === "Running" ? retriedAttempt(job, pods, ctx.clock.now()) : undefined;
+      const retried = r && { ...r, message: ctx.redactor.scrub(explainWords(r.reason, r.message, connection, location)) };
+      const failedOutcome = outcome.phase === "Failed" ? { ...outcome, message: ctx.redactor.scrub(outcome.message) } : outcome;
+      await write(obj, { kind: "Job", jobName, backupId: id, outcome: failedOutcome, attempt: attemptOfJob(job), ...(retried ? { retried } : {}) });
       if (outcome.phase === "Running") return requeueAfter(RUNNING_RECHECK_MS);
       // A failed backup is swept by the next reconcile, which reads the status just written (its own
       // status write wakes nothing: the backups' watch filters on generation).
@@ -287,15 +292,20 @@ export function backupController(ctx: OperatorContext, inf: BackupInformers, opt
 
   /**
    * Writes the status for `step` (nothing when unchanged), with an Event on each transition worth one,
-   * and the metrics of a backup that has just finished.
+   * and the metrics of a backup that has just finished. A retried attempt's Warning comes once per failed
+   * attempt: when Ready did not report that attempt yet (attempts.ts newlyRetried: read from the backup,
+   * not remembered), whatever its reason was. A crash between the write and the Event loses that Event:
+   * the status still says it.
    */
   async function write(obj: BackupObject, step: BackupStep): Promise<void> {
     const before = obj.status;
     const status = statusFor(before, step, obj.metadata?.generation, ctx.clock.now());
     const ready = status.conditions?.find((c) => c.type === "Ready");
     const changed = ready !== undefined && transitions(before?.conditions, "Ready", ready.status, ready.reason);
+    const retried = step.kind === "Job" && newlyRetried(before?.conditions, step.retried);
     await ctx.status.updateStatusIfChanged(QDRANT_BACKUPS, obj, status);
-    if (changed && ready) {
+    if (retried && ready) ctx.events.event({ regarding: obj, type: "Warning", reason: ready.reason, action: "Backup", note: ready.message });
+    else if (changed && ready) {
       if (status.phase === "Succeeded") ctx.events.event({ regarding: obj, type: "Normal", reason: "Succeeded", action: "Backup", note: ready.message });
       else if (status.phase === "Failed") ctx.events.event({ regarding: obj, type: "Warning", reason: "Failed", action: "Backup", note: `${status.failure?.reason ?? ready.reason}: ${ready.message}` });
       else if (ready.reason === WAITING_FOR_TURN) ctx.events.event({ regarding: obj, type: "Normal", reason: ready.reason, action: "Backup", note: ready.message });

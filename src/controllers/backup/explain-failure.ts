@@ -12,7 +12,7 @@ import type { JobObject } from "../shared/job-objects.ts";
 
 export function explainFailure(outcome: JobOutcome, job: JobObject, connection: QdrantConnectionObject, location: BackupLocationObject): JobOutcome {
   if (outcome.phase !== "Failed") return outcome;
-  let explained = explainConnectionFailure(outcome.reason, outcome.message, connection, { from: "the Job's pod" }) ?? explainOther(outcome.reason, outcome.message, connection, location);
+  let explained = explainWords(outcome.reason, outcome.message, connection, location);
   const failedCondition = job.status?.conditions?.find((c) => c.type === "Failed" && c.status === "True");
   if (failedCondition?.reason === "BackoffLimitExceeded") {
     const attempts = job.status?.failed ?? 0;
@@ -20,6 +20,11 @@ export function explainFailure(outcome: JobOutcome, job: JobObject, connection: 
     explained += ` (tried ${attempts} time${attempts === 1 ? "" : "s"}; spec.job.backoffLimit${limit} bounds the retries)`;
   }
   return { ...outcome, message: explained };
+}
+
+/** A failure's words (the Job's, or one retried attempt's: attempts.ts) naming the reference and field to fix. */
+export function explainWords(reason: string, message: string, connection: QdrantConnectionObject, location: BackupLocationObject): string {
+  return explainConnectionFailure(reason, message, connection, { from: "the Job's pod" }) ?? explainOther(reason, message, connection, location);
 }
 
 /** A failure that is not the connection's: a collection, or the location's bucket and credentials. */

@@ -12,7 +12,8 @@ import { CONTAINER_NAME } from "./names.ts";
 
 export type JobOutcome = AnyJobOutcome<BackupJobSuccess>;
 
-const results = resultReader(BackupJobSuccess, "BackupFailed");
+/** The backup Job's results: its success schema, and the failure every Job reports (BackupFailed when its reason is not CamelCase). */
+export const results = resultReader(BackupJobSuccess, "BackupFailed");
 
 /** Parses a termination message: one JSON BackupJobResult, possibly after log lines. */
 export function parseResultMessage(message: string | undefined): ParsedMessage<BackupJobResult> {

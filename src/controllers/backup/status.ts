@@ -3,13 +3,18 @@
  * what the reconcile found. Conditions: `Accepted` (the spec is valid), `Ready` (True once the backup
  * succeeded: `kubectl wait --for=condition=Ready` waits for a finished backup), and `Failed` (True once it
  * failed for good; False once it succeeded), so either outcome can be waited for. A failed backup whose
- * Job ran also gets `CleanedUp` once the manager has swept what the Job's runs may have left.
+ * Job ran also gets `CleanedUp` once the manager has swept what the Job's runs may have left. While the
+ * Job retries a failed attempt (attempts.ts), Ready is False with that attempt's reason and says which
+ * attempt failed and which runs next, as a restore's does (shared/failed-attempt.ts); `attempt` is the
+ * attempt the Job is on.
  */
 import type { QdrantBackupStatus } from "../../api/v1alpha1/backup.ts";
 import { ERROR_CODES } from "../../errors.ts";
 import { withConditions, type ConditionUpdate } from "../shared/conditions.ts";
 import type { CleanupOutcome } from "./cleanup.ts";
 import type { JobOutcome } from "./job-result.ts";
+import type { RetriedAttempt } from "./attempts.ts";
+import { failedAttemptMessage } from "../shared/failed-attempt.ts";
 
 /** Condition of a failed backup: whether what its Job's runs left (snapshots, uploads) is gone. */
 export const CLEANED_UP = "CleanedUp";
@@ -21,8 +26,12 @@ export type BackupStep =
   | { kind: "Waiting"; reason: string; message: string }
   /** Failed before or without a Job result (a ReadOnly location, a foreign Job, a lost Job, a Job the apiserver refuses: InvalidSpec). */
   | { kind: "Failed"; reason: string; message: string; jobName?: string; backupId?: string }
-  /** The Job exists: its outcome decides. */
-  | { kind: "Job"; jobName: string; backupId: string; outcome: JobOutcome }
+  /**
+   * The Job exists: its outcome decides. `attempt`: the one it is on (attempts.ts attemptOfJob);
+   * `retried`: while it runs, the attempt that failed and is retried (its message already says it in
+   * the backup's terms and redacted), which Ready shows instead of plain Running.
+   */
+  | { kind: "Job"; jobName: string; backupId: string; outcome: JobOutcome; attempt?: number; retried?: RetriedAttempt }
   /** A failed backup's sweep (cleanup.ts): only the CleanedUp condition changes. */
   | { kind: "Cleanup"; outcome: CleanupOutcome };
 
@@ -83,11 +92,17 @@ function failed(base: QdrantBackupStatus, conds: (...u: ConditionUpdate[]) => Qd
 
 function fromJob(base: QdrantBackupStatus, conds: (...u: ConditionUpdate[]) => QdrantBackupStatus["conditions"], step: Extract<BackupStep, { kind: "Job" }>): QdrantBackupStatus {
   const { outcome, jobName } = step;
-  const ids = { jobName, backupId: step.backupId };
+  const ids = { jobName, backupId: step.backupId, ...(step.attempt !== undefined ? { attempt: step.attempt } : {}) };
   const times = { ...(outcome.startTime ? { startTime: outcome.startTime } : {}), ...("completionTime" in outcome && outcome.completionTime ? { completionTime: outcome.completionTime } : {}) };
   switch (outcome.phase) {
-    case "Running":
-      return { ...base, ...ids, ...times, phase: "Running", conditions: conds(ACCEPTED, { type: "Ready", status: "False", reason: "Running", message: `Job ${jobName} is running the backup.` }) };
+    case "Running": {
+      // A retried attempt keeps its reason in Ready until the Job ends or another attempt fails.
+      const r = step.retried;
+      const ready: ConditionUpdate = r
+        ? { type: "Ready", status: "False", reason: r.reason, message: failedAttemptMessage(r, r.next) }
+        : { type: "Ready", status: "False", reason: "Running", message: `Job ${jobName} is running the backup.` };
+      return { ...base, ...ids, ...times, phase: "Running", conditions: conds(ACCEPTED, ready) };
+    }
     case "Failed":
       return failed(base, conds, outcome.reason, outcome.message, { ...ids, ...times });
     case "Succeeded": {

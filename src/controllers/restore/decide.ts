@@ -42,6 +42,7 @@ import type { ResolvedSource } from "./source/resolve-source.ts";
 import type { RestoreJobOutcome } from "./job-result.ts";
 import { drillCollectionName, isDrillCollectionOf, restoreJobName } from "./names.ts";
 import { methodFor } from "./method.ts";
+import { failedAttemptMessage } from "../shared/failed-attempt.ts";
 import { checkIntervalMs, maxAttempts, targetFromSpec, type Policy, type SpecCheck } from "./spec.ts";
 import type { RestoreObject } from "./types.ts";
 
@@ -206,7 +207,7 @@ export function decideRestore(r: RestoreObject, o: Observed): RestoreStep {
             kind: "Wait",
             phase: "Running",
             reason: failure.reason,
-            message: `attempt ${attempt} of ${max} failed: ${failure.message}; attempt ${attempt + 1} starts at ${new Date(due).toISOString()}`,
+            message: failedAttemptMessage({ attempt, maxAttempts: max, message: failure.message }, { startsAt: new Date(due) }),
             requeueMs: due - o.now.getTime(),
           };
         }

@@ -10,7 +10,7 @@
  * answer (each retry is a new pod: restartPolicy Never), falling back to the Job controller's reason.
  */
 import { REASON_PATTERN } from "../../jobs/protocol/failure.ts";
-import type { ReadFailure, ResultReader } from "../../jobs/protocol/termination-message.ts";
+import type { ParsedMessage, ReadFailure, ResultReader } from "../../jobs/protocol/termination-message.ts";
 import type { ContainerStateTerminated, JobCondition, JobObject, PodObject } from "./job-objects.ts";
 
 export type JobOutcome<S> =
@@ -48,6 +48,19 @@ function terminatedStates(pods: PodObject[], container: string): Array<{ pod: Po
 
 const time = (s: string | undefined): number => (s ? Date.parse(s) || 0 : 0);
 
+/**
+ * The pod of the Job's last failed attempt (by when its container finished) and what its termination
+ * message says: the Job's answer once it failed, and what a retried backup's status shows while the
+ * next attempt is due (backup/attempts.ts).
+ */
+export function lastFailedAttempt<S extends { ok: true }>(pods: PodObject[], how: Pick<OutcomeReading<S>, "container" | "results">): { last?: { pod: PodObject; state: ContainerStateTerminated }; parsed: ParsedMessage<S | ReadFailure> } {
+  const last = terminatedStates(pods, how.container)
+    .filter((t) => t.state.exitCode !== 0)
+    .sort((a, b) => time(a.state.finishedAt ?? a.pod.metadata?.creationTimestamp) - time(b.state.finishedAt ?? b.pod.metadata?.creationTimestamp))
+    .at(-1);
+  return { ...(last ? { last } : {}), parsed: how.results.parse(last?.state.message) };
+}
+
 export function readJobOutcome<S extends { ok: true }>(job: JobObject, pods: PodObject[], how: OutcomeReading<S>): JobOutcome<S> {
   const startTime = job.status?.startTime;
   const times = (completion?: string) => ({ ...(startTime ? { startTime } : {}), ...(completion ? { completionTime: completion } : {}) });
@@ -71,11 +84,7 @@ export function readJobOutcome<S extends { ok: true }>(job: JobObject, pods: Pod
   const completion = failed.lastTransitionTime;
   const jobReason = failed.reason && REASON_PATTERN.test(failed.reason) ? failed.reason : "JobFailed";
   const jobMessage = failed.message ?? "the Job failed";
-  const last = terminatedStates(pods, how.container)
-    .filter((t) => t.state.exitCode !== 0)
-    .sort((a, b) => time(a.state.finishedAt ?? a.pod.metadata?.creationTimestamp) - time(b.state.finishedAt ?? b.pod.metadata?.creationTimestamp))
-    .at(-1);
-  const parsed = how.results.parse(last?.state.message);
+  const { last, parsed } = lastFailedAttempt(pods, how);
   if (parsed.kind === "result" && !parsed.result.ok) {
     const f = parsed.result;
     return { phase: "Failed", reason: f.reason, message: f.message, ...(typeof f.retryable === "boolean" ? { retryable: f.retryable } : {}), ...(f.detail ? { detail: f.detail } : {}), ...times(completion) };
