@@ -25,7 +25,8 @@
  * Crash windows the steps close (each step is safe to repeat):
  * - manager killed after a Job was created and before the status named it: the Job is
  *   restore-<name>-<jobCount+1>, found first (`unrecorded`) and adopted before anything else is decided,
- *   so a target the Job has already restored is not mistaken for a user's;
+ *   so a target the Job has already restored is not mistaken for a user's (between a drill's ticks it is
+ *   looked for in the Job cache alone, which then holds any such Job: cacheSuffices);
  * - Job finished and its result not yet in the status: the status still says Running, so the Job's result
  *   is read again (the Job and its pods stay for a day: ttlSecondsAfterFinished);
  * - Job killed after its claim: its termination message is the provisional failure with the claim, read
