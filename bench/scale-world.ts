@@ -6,7 +6,8 @@
  *   record: never reconciled again but for an event;
  * - a schedule ticks on 1 January only, so it creates nothing and sleeps until then;
  * - a restore is a Drill on the same 1 January cron: it writes DrillScheduled with its next drill time
- *   and is requeued for then (nothing is resolved, no bucket is listed, before a drill is due);
+ *   and is requeued for then (nothing is resolved, no bucket is listed, no Job is looked up at the
+ *   apiserver, before a drill is due: bench/restore-drill-noop.ts counts it);
  * - a rollout is created with spec.abort: it is Aborted before it began (nothing made, Qdrant untouched),
  *   and an Aborted rollout is Done for good.
  * Each namespace's location names a bucket that exists (a location that cannot reach its bucket is

@@ -6,7 +6,8 @@
  * Level-triggered: every reconcile re-reads the restore, its Jobs, its references, its source and its
  * target, asks decide.ts (pure) for one step, and carries it out; it never sleeps (waits are requeueAfter)
  * and never asks what woke it. Observations are made only as decide asks for them (a finished Once restore
- * costs nothing, a Watching one one look at Qdrant). Crash windows, each closed by the next reconcile:
+ * costs nothing, a Watching one one look at Qdrant, a drill between ticks no request at all). Crash
+ * windows, each closed by the next reconcile:
  * - manager killed after the Job was created and before the status named it: the Job's name is
  *   restore-<name>-<jobCount+1>, which the next reconcile looks for first and adopts by its controller
  *   uid (a Job of that name controlled by anything else fails the restore JobConflict);
@@ -111,7 +112,7 @@ export function restoreController(ctx: OperatorContext, inf: RestoreInformers, o
         if (step.kind !== "Observe") return act(obj, step, log);
         switch (step.need) {
           case "unrecorded":
-            o.unrecorded = await unrecordedJob(obj);
+            o.unrecorded = await unrecordedJob(obj, step.cached === true);
             break;
           case "job":
             o.job = await currentJob(obj);
@@ -148,10 +149,12 @@ export function restoreController(ctx: OperatorContext, inf: RestoreInformers, o
 
   const podsOf = (job: JobObject): Promise<PodObject[]> => podsOfJob(ctx, job);
 
-  async function unrecordedJob(obj: RestoreObject): Promise<UnrecordedJob | null> {
+  /** cached: the Job cache's word is enough (decide.ts says when); otherwise a miss there is asked of the apiserver. */
+  async function unrecordedJob(obj: RestoreObject, cached: boolean): Promise<UnrecordedJob | null> {
     const n = (obj.status?.jobCount ?? 0) + 1;
     const name = restoreJobName(obj.metadata?.name ?? "", n);
-    const job = await getJob(obj.metadata?.namespace ?? "", name);
+    const namespace = obj.metadata?.namespace ?? "";
+    const job = cached ? inf.jobs.cache.get({ namespace, name }) : await getJob(namespace, name);
     if (!job || controllerOf(job)?.uid !== obj.metadata?.uid) return null;
     return { name, n, ...attemptOfJob(job), ...(job.metadata?.creationTimestamp ? { createdAt: job.metadata.creationTimestamp } : {}) };
   }

@@ -5,8 +5,9 @@
  *
  * Observations are lazy: when a decision needs something not observed yet, the step is `Observe` naming
  * it, the reconcile observes it and asks again. So a finished Once restore costs nothing, a Watching
- * IfMissing restore costs one look at its target (never a listing of the bucket), and only a restore about
- * to start a Job resolves its source, checks its target's peers and asks for its turn.
+ * IfMissing restore costs one look at its target (never a listing of the bucket), a drill between ticks
+ * only a look in the Job cache (its clock says it waits; see {@link cacheSuffices}), and only a restore
+ * about to start a Job resolves its source, checks its target's peers and asks for its turn.
  *
  * A run is one restore effort: Once's only one, IfMissing's each time the target is missing, a drill per
  * tick of drill.schedule. A run is one or more attempts, each its own Job (backoffLimit 0; contract.ts):
@@ -24,7 +25,8 @@
  * Crash windows the steps close (each step is safe to repeat):
  * - manager killed after a Job was created and before the status named it: the Job is
  *   restore-<name>-<jobCount+1>, found first (`unrecorded`) and adopted before anything else is decided,
- *   so a target the Job has already restored is not mistaken for a user's;
+ *   so a target the Job has already restored is not mistaken for a user's (between a drill's ticks it is
+ *   looked for in the Job cache alone, which then holds any such Job: cacheSuffices);
  * - Job finished and its result not yet in the status: the status still says Running, so the Job's result
  *   is read again (the Job and its pods stay for a day: ttlSecondsAfterFinished);
  * - Job killed after its claim: its termination message is the provisional failure with the claim, read
@@ -35,7 +37,8 @@
  *   be gone already) are each safe to repeat.
  */
 import type { QdrantRestoreStatus } from "../../api/v1alpha1/restore.ts";
-import { decideTick } from "../../backup/schedule/decide-tick.ts";
+import { decideTick, type TickDecision } from "../../backup/schedule/decide-tick.ts";
+import type { ParsedSchedule } from "../../backup/schedule/parse-schedule.ts";
 import { peersNeeded } from "../../backup/topology/map-peers.ts";
 import type { RestoreJobSuccess } from "../../jobs/restore/contract.ts";
 import type { ResolvedSource } from "./source/resolve-source.ts";
@@ -107,9 +110,10 @@ export type WaitPhase = "Pending" | "Running" | "Keep";
 export type RestoreStep =
   /**
    * collection: the target to look at (peers: and the topology too); backupId: the source to resolve
-   * exactly (a retry restores what its run chose).
+   * exactly (a retry restores what its run chose); cached: the unrecorded Job is looked for in the Job
+   * cache alone, not asked of the apiserver when the cache has none (a drill between ticks: {@link cacheSuffices}).
    */
-  | { kind: "Observe"; need: Need; collection?: string; peers?: boolean; backupId?: string }
+  | { kind: "Observe"; need: Need; collection?: string; peers?: boolean; backupId?: string; cached?: boolean }
   | { kind: "Invalid"; message: string }
   /** Nothing to do and nothing to write: a finished Once restore. */
   | { kind: "Done" }
@@ -170,7 +174,9 @@ export function decideRestore(r: RestoreObject, o: Observed): RestoreStep {
   if (policy === "Once" && status.phase === "Succeeded") return { kind: "Done" };
   if (policy === "Once" && status.phase === "Failed" && status.observedGeneration === generation) return { kind: "Done" };
 
-  if (o.unrecorded === undefined) return observe("unrecorded");
+  // A drill between runs: its tick, decided before anything is looked at (it is all a drill between ticks needs).
+  const tick = policy === "Drill" && !(status.phase === "Running" && status.jobName) ? drillTick(r, o.spec.drill!, o.now) : undefined;
+  if (o.unrecorded === undefined) return tick && cacheSuffices(tick) ? { kind: "Observe", need: "unrecorded", cached: true } : observe("unrecorded");
   if (o.unrecorded !== null) return { kind: "Adopt", job: o.unrecorded };
 
   const max = maxAttempts(spec);
@@ -258,13 +264,7 @@ export function decideRestore(r: RestoreObject, o: Observed): RestoreStep {
     }
     let scheduledTime: Date | undefined;
     if (policy === "Drill") {
-      const parsed = o.spec.drill!;
-      const d = decideTick({
-        parsed,
-        now: o.now,
-        creationTime: new Date(r.metadata?.creationTimestamp ?? o.now.toISOString()),
-        ...(status.lastScheduleTime ? { lastScheduleTime: new Date(status.lastScheduleTime) } : {}),
-      });
+      const d = tick ?? drillTick(r, o.spec.drill!, o.now);
       if (d.action !== "create" || d.scheduledTime === undefined) {
         return {
           kind: "Watch",
@@ -331,6 +331,31 @@ export function decideRestore(r: RestoreObject, o: Observed): RestoreStep {
     ...(run.startTime ? { startTime: run.startTime } : {}),
     ...(run.scheduledTime ? { scheduledTime: run.scheduledTime } : {}),
   };
+}
+
+/** A drill's tick at `now`: due (create) or not, and when the next one is; from lastScheduleTime, else its creation. */
+function drillTick(r: RestoreObject, parsed: ParsedSchedule, now: Date): TickDecision {
+  return decideTick({
+    parsed,
+    now,
+    creationTime: new Date(r.metadata?.creationTimestamp ?? now.toISOString()),
+    ...(r.status?.lastScheduleTime ? { lastScheduleTime: new Date(r.status.lastScheduleTime) } : {}),
+  });
+}
+
+/**
+ * Whether a drill between runs may take the Job cache's word that no Job of it goes unrecorded, instead
+ * of asking the apiserver for restore-<name>-<jobCount+1> whenever the cache has none: when its tick has
+ * not come. Every restore Job carries the restore label the manager's Job informer selects on, so the
+ * cache holds every Job of ours that existed when it listed; the only Job it may not show yet is one
+ * created a moment ago, by a Start, and a drill decides Start only at a due tick (or mid-run, Running).
+ * A due tick stays due until the Start's status write records it as lastScheduleTime, so the Job of a
+ * lost status write (crash window restore.job-created-before-status) is looked for at the apiserver
+ * again, and adopted. Between ticks the look costs no request: a settled drill's reconcile is its clock
+ * alone (before, it was a GET answered 404 on every reconcile, the slow no-op of bench/scale.ts).
+ */
+function cacheSuffices(tick: TickDecision): boolean {
+  return tick.action !== "create";
 }
 
 function aliasMessage(name: string, collection: string): string {

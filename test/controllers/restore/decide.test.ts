@@ -72,7 +72,9 @@ function decide(r: RestoreObject, world: World = {}): { step: RestoreStep; needs
   for (let i = 0; i < 16; i++) {
     const step = decideRestore(r, o);
     if (step.kind !== "Observe") return { step, needs };
-    needs.push(step.need === "target" ? `target${step.peers ? "+peers" : ""}:${step.collection}` : step.need === "source" && step.backupId ? `source:${step.backupId}` : step.need);
+    needs.push(
+      step.need === "target" ? `target${step.peers ? "+peers" : ""}:${step.collection}` : step.need === "source" && step.backupId ? `source:${step.backupId}` : step.need === "unrecorded" && step.cached ? "unrecorded:cache" : step.need,
+    );
     const answer = (n: Need) => {
       switch (n) {
         case "unrecorded":
@@ -341,7 +343,7 @@ test("Drill: due on its schedule; restores into its temporary collection, always
   assert.equal(temp, "policies-drill-0a1b2c3d");
 
   const notDue = decide(restore(spec, { lastScheduleTime: "2026-03-01T12:00:00Z" }), { now: new Date("2026-03-01T12:10:00Z") });
-  assert.deepEqual(notDue.needs, ["unrecorded"]);
+  assert.deepEqual(notDue.needs, ["unrecorded:cache"], "between ticks: the Job cache only, no source, no target");
   assert.equal(notDue.step.kind, "Watch");
   if (notDue.step.kind === "Watch") {
     assert.equal(notDue.step.reason, "DrillScheduled");
@@ -385,6 +387,30 @@ test("Drill: due on its schedule; restores into its temporary collection, always
   const unusable = decide(restore(spec, { lastScheduleTime: "2026-03-01T11:00:00Z" }), { source: { ok: false, reason: "CollectionNotInBackup", message: "no", retryable: false } });
   assert.equal(unusable.step.kind, "Fail");
   assert.equal(unusable.step.kind === "Fail" && unusable.step.scheduledTime?.toISOString(), "2026-03-01T12:00:00.000Z");
+});
+
+test("Drill: between ticks only its clock and the Job cache are looked at; a due tick, a run or another policy looks for an unrecorded Job at the apiserver", () => {
+  const spec = { policy: "Drill" as const, drill: { schedule: "0 0 1 1 *" }, source: { latest: { locationRef: { name: "s3" }, collection: "policies" } } };
+  const temp = drillCollectionName("policies", UID);
+  const verified: QdrantRestoreStatus = { phase: "Watching", jobCount: 1, lastScheduleTime: "2026-01-01T00:00:00Z", nextScheduleTime: "2027-01-01T00:00:00Z", targetCollection: temp };
+  const lost: UnrecordedJob = { name: "restore-r-2", n: 2, attempt: 1, targetCollection: temp, backupId: BACKUP_ID, scheduledTime: "2027-01-01T00:00:00Z" };
+  const rows: Array<{ name: string; r: RestoreObject; now?: Date; unrecorded?: UnrecordedJob; needs: string[]; kind: RestoreStep["kind"] }> = [
+    { name: "settled between ticks", r: restore(spec, verified), needs: ["unrecorded:cache"], kind: "Watch" },
+    { name: "new, its first tick ahead (no status yet)", r: restore(spec), needs: ["unrecorded:cache"], kind: "Watch" },
+    { name: "failed, until the next tick", r: restore(spec, { ...verified, phase: "Failed" }), needs: ["unrecorded:cache"], kind: "Watch" },
+    { name: "waiting at a due tick (the connection was missing): the tick stays due", r: restore(spec, verified), now: new Date("2027-01-01T00:00:30Z"), needs: ["unrecorded", "references", "source", `target+peers:${temp}`, "turn"], kind: "Start" },
+    { name: "its Start's status write lost: the tick is still due, the Job is looked for and adopted", r: restore(spec, verified), now: new Date("2027-01-01T00:00:30Z"), unrecorded: lost, needs: ["unrecorded"], kind: "Adopt" },
+    { name: "mid-run", r: restore(spec, { ...verified, phase: "Running", jobName: "restore-r-1", attempt: 1 }), needs: ["unrecorded", "job"], kind: "Running" },
+    { name: "IfMissing, watching", r: restore({ policy: "IfMissing", source: spec.source }, { phase: "Watching", targetCollection: "policies" }), needs: ["unrecorded", "references", "target:policies"], kind: "Watch" },
+  ];
+  for (const row of rows) {
+    const { step, needs } = decide(row.r, { target: row.kind === "Watch" && row.r.spec.policy === "IfMissing" ? exists : missing, ...(row.now ? { now: row.now } : {}), ...(row.unrecorded ? { unrecorded: row.unrecorded } : {}), job: { phase: "Running" } });
+    assert.deepEqual([step.kind, needs], [row.kind, row.needs], row.name);
+  }
+  // A spec change is decided from the spec alone: a new schedule moves the next drill, with the cache's look only.
+  const edited = decide(restore({ ...spec, drill: { schedule: "0 0 1 7 *" } }, verified, 2));
+  assert.deepEqual(edited.needs, ["unrecorded:cache"]);
+  assert.equal(edited.step.kind === "Watch" && edited.step.nextScheduleTime?.toISOString(), "2026-07-01T00:00:00.000Z");
 });
 
 test("Drill in a time zone: ticks are the zone's", () => {
