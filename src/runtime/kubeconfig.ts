@@ -196,7 +196,8 @@ export interface ResolvedContext {
 
 /**
  * Picks `contextName` (or the current context) and checks that it can be used, naming the field at fault:
- * a missing context, cluster or user; a user without credentials, or with half a client certificate;
+ * a missing context, cluster or user; a user without credentials (over HTTPS), or with half a client
+ * certificate;
  * a plain-HTTP server without insecure-skip-tls-verify (client-node's rule: credentials would travel
  * unencrypted).
  */
@@ -207,9 +208,8 @@ export function resolveContext(cfg: Kubeconfig, contextName?: string): ResolvedC
   if (!context) throw new KubeconfigError(`context "${name}" not found in kubeconfig ${cfg.source} (it has: ${cfg.contexts.map((c) => c.name).join(", ") || "none"})`);
   const cluster = cfg.clusters.find((c) => c.name === context.cluster);
   if (!cluster) throw new KubeconfigError(`cluster "${context.cluster}" of context "${name}" not found in kubeconfig ${cfg.source}`);
-  if (context.user === undefined) throw new KubeconfigError(`context "${name}" names no user in kubeconfig ${cfg.source}: the manager needs credentials`);
-  const user = cfg.users.find((u) => u.name === context.user);
-  if (!user) throw new KubeconfigError(`user "${context.user}" of context "${name}" not found in kubeconfig ${cfg.source}`);
+  const user = context.user === undefined ? undefined : cfg.users.find((u) => u.name === context.user);
+  if (context.user !== undefined && !user) throw new KubeconfigError(`user "${context.user}" of context "${name}" not found in kubeconfig ${cfg.source}`);
 
   let server: URL;
   try {
@@ -222,6 +222,13 @@ export function resolveContext(cfg: Kubeconfig, contextName?: string): ResolvedC
     throw new KubeconfigError(`cluster "${cluster.name}": server "${cluster.server}" is plain HTTP, which would send the credentials unencrypted; allowed only with insecure-skip-tls-verify: true`);
   }
 
+  const plainHttp = server.protocol === "http:";
+  const proxied = cluster.proxyUrl ? [`cluster "${cluster.name}" uses proxy-url`] : [];
+  if (!user) {
+    // Behind a local proxy that adds the credentials (kubectl proxy), a context needs no user.
+    if (plainHttp) return { context, cluster, user: { name: "" }, needsClientNode: proxied };
+    throw new KubeconfigError(`context "${name}" names no user in kubeconfig ${cfg.source}: the manager needs credentials`);
+  }
   const hasCert = user.certFile !== undefined || user.certData !== undefined;
   const hasKey = user.keyFile !== undefined || user.keyData !== undefined;
   if (hasCert !== hasKey) throw new KubeconfigError(`user "${user.name}" has ${hasCert ? "a client-certificate but no client-key" : "a client-key but no client-certificate"}`);
@@ -229,9 +236,11 @@ export function resolveContext(cfg: Kubeconfig, contextName?: string): ResolvedC
     ...(user.exec ? [`user "${user.name}" uses exec`] : []),
     ...(user.authProvider ? [`user "${user.name}" uses auth-provider`] : []),
     ...(user.username !== undefined || user.password !== undefined ? [`user "${user.name}" uses username/password`] : []),
-    ...(cluster.proxyUrl ? [`cluster "${cluster.name}" uses proxy-url`] : []),
+    ...proxied,
   ];
-  if (!hasCert && user.token === undefined && user.tokenFile === undefined && !user.exec && !user.authProvider && user.username === undefined) {
+  // Over HTTPS a user without credentials would be anonymous, which a manager never is; over plain HTTP
+  // it is the user of a local proxy that adds them (kubectl proxy).
+  if (!plainHttp && !hasCert && user.token === undefined && user.tokenFile === undefined && !user.exec && !user.authProvider && user.username === undefined) {
     throw new KubeconfigError(`user "${user.name}" has no credentials (token, token-file, client-certificate and client-key, exec or auth-provider) in kubeconfig ${cfg.source}`);
   }
   return { context, cluster, user, needsClientNode };
