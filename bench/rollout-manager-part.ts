@@ -20,7 +20,7 @@ import type { KubeObject, ResourceType } from "../src/runtime/resource.ts";
 import { RestClient } from "../src/runtime/rest-client.ts";
 import { ensureCrds } from "../test/helpers/crds.ts";
 import { startManager, type ManagerProcess } from "../test/helpers/manager.ts";
-import { kubeConfig } from "../test/helpers/testenv.ts";
+import { kubeAccess } from "../test/helpers/testenv.ts";
 import { AliasLoad, report, totals, type AliasWatch, type SwitchTiming, type World } from "./rollout-load.ts";
 
 const NAMESPACES: ResourceType = { group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false };
@@ -86,7 +86,7 @@ async function waitSeen(watch: AliasWatch, to: string, since: number, timeoutMs 
 
 export async function runManagerPart(w: World, watch: AliasWatch): Promise<boolean> {
   await ensureCrds();
-  const kube = new RestClient(kubeConfig());
+  const kube = new RestClient(kubeAccess());
   const ns = `bench-rollout-${randomBytes(3).toString("hex")}`;
   const afters: Array<() => unknown> = [];
   const t = { after: (fn: () => unknown) => afters.push(fn) } as unknown as TestContext;

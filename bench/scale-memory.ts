@@ -33,7 +33,7 @@ import { ApiserverCounter } from "../e2e/helpers/apiserver-counter.ts";
 import { startEnvironment } from "../test/env/environment.ts";
 import { ensureCrds } from "../test/helpers/crds.ts";
 import { managerIdentity } from "../test/helpers/operator-identity.ts";
-import { kubeConfig, testEnv } from "../test/helpers/testenv.ts";
+import { kubeAccess, testEnv } from "../test/helpers/testenv.ts";
 import { mib, pool, quantileMs, secs, sleep, startManager, sum, usage, type Manager, type Sample } from "./scale-manager.ts";
 
 const HERE = fileURLToPath(new URL("..", import.meta.url));
@@ -204,7 +204,7 @@ async function main(): Promise<void> {
   console.log(`profiles and memory samples in ${out}`);
   try {
     await ensureCrds();
-    const admin = new RestClient(kubeConfig());
+    const admin = new RestClient(kubeAccess());
     for (const [i, root] of ROOTS.entries()) await runRoot(root, i, admin, out);
   } finally {
     await own?.stop();

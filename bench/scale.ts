@@ -26,7 +26,7 @@ import { parseArgs } from "node:util";
 import { RestClient } from "../src/runtime/rest-client.ts";
 import { startEnvironment } from "../test/env/environment.ts";
 import { ensureCrds } from "../test/helpers/crds.ts";
-import { kubeConfig, testEnv } from "../test/helpers/testenv.ts";
+import { kubeAccess, testEnv } from "../test/helpers/testenv.ts";
 import { p } from "./scale-apply-ready.ts";
 import { runBurst, tokenBucket, type BurstResult } from "./scale-burst.ts";
 import { runCase, type CaseResult } from "./scale-case.ts";
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   try {
     const env = testEnv();
     if (!env.qdrant) throw new Error("the test environment has no Qdrant emulator");
-    const admin = new RestClient(kubeConfig());
+    const admin = new RestClient(kubeAccess());
     await ensureCrds();
     console.log(`scale bench: sizes ${SIZES.join(", ")}; layouts ${LAYOUTS.map((n) => `${n} namespace(s)`).join(", ")}; ${own ? "its own environment" : `the environment of ${process.env.TESTENV_FILE}`}; manager logs in ${logDir}; load average at start ${loadStart}`);
     const cases: CaseResult[] = [];

@@ -76,7 +76,7 @@ export async function backupNow(args: ParsedArgs): Promise<void> {
     return;
   }
   if (format === "table") process.stderr.write(`qdrantbackup/${createdName} created; waiting for it to finish\n`);
-  const done = await waitFinished<ScheduledBackupObject>(client.kubeConfig, QDRANT_BACKUPS, namespace, createdName, created.metadata?.resourceVersion ?? "");
+  const done = await waitFinished<ScheduledBackupObject>(cluster.kubeConfig, QDRANT_BACKUPS, namespace, createdName, created.metadata?.resourceVersion ?? "");
   const failure = (done.status)?.failure;
   emit(format, done, () => `qdrantbackup/${createdName} ${done.status?.phase}${done.status?.backupId ? ` (backup ${done.status.backupId})` : ""}${failure ? `: ${failure.reason}: ${failure.message}` : ""}\n`);
   if (done.status?.phase === "Failed") process.exitCode = 1;

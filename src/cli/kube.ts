@@ -1,8 +1,8 @@
 /**
  * The plugin's connection to the cluster, chosen the way kubectl chooses it: `--kubeconfig`, else
  * $KUBECONFIG, else ~/.kube/config; `--context`, else the current context; `-n`, else the context's
- * namespace, else "default". Requests go through the operator's own RestClient (@kubernetes/client-node
- * underneath), and every API failure becomes a {@link CliError} that says what to fix: a refusal names
+ * namespace, else "default". Requests go through the operator's own RestClient (on @kubernetes/client-node's
+ * KubeConfig authentication: the CLI keeps the library's every kubeconfig feature), and every API failure becomes a {@link CliError} that says what to fix: a refusal names
  * the verb and the resource, so the user knows which RBAC rule to ask for.
  */
 import { existsSync } from "node:fs";
@@ -10,6 +10,7 @@ import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { httpStatusOf } from "../runtime/errors.ts";
+import { KubeConfigFallbackAccess } from "../runtime/kube-access-fallback.ts";
 import type { ResourceType } from "../runtime/resource.ts";
 import { RestClient } from "../runtime/rest-client.ts";
 import type { ParsedArgs } from "./args.ts";
@@ -22,6 +23,8 @@ export class CliError extends Error {
 export interface Cluster {
   client: RestClient;
   namespace: string;
+  /** For the watch of `--wait`. */
+  kubeConfig: KubeConfig;
 }
 
 /** The kubeconfig files kubectl would read, or a CliError saying how to point at one. */
@@ -62,7 +65,7 @@ export function connect(args: ParsedArgs): Cluster {
   }
   if (kc.getCurrentCluster() === null) throw new CliError("the kubeconfig has no current context with a cluster; pass --context <name>");
   const namespace = args.flags.get("namespace") ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default";
-  return { client: new RestClient(kc, { userAgent: "kubectl-qdrant" }), namespace };
+  return { client: new RestClient(new KubeConfigFallbackAccess(kc), { userAgent: "kubectl-qdrant" }), namespace, kubeConfig: kc };
 }
 
 /**

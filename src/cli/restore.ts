@@ -46,7 +46,7 @@ export async function restore(args: ParsedArgs): Promise<void> {
   const backupName = args.words[1];
   if (backupName === undefined || args.words.length > 2) throw new UsageError("restore takes one QdrantBackup name; see kubectl qdrant restore --help");
   const format = outputFormat(args);
-  const { client, namespace } = connect(args);
+  const { client, namespace, kubeConfig } = connect(args);
   const backup = await call("get", QDRANT_BACKUPS, namespace, backupName, () => client.get<ScheduledBackupObject>(QDRANT_BACKUPS, { namespace, name: backupName }));
   if (backup.status?.phase === "Failed") throw new CliError(`QdrantBackup ${namespace}/${backupName} Failed: there is nothing to restore from it; kubectl qdrant backups list shows the others`);
   const as = args.flags.get("as");
@@ -72,7 +72,7 @@ export async function restore(args: ParsedArgs): Promise<void> {
     return;
   }
   if (format === "table") process.stderr.write(`qdrantrestore/${createdName} created; waiting for it to finish\n`);
-  const done = await waitFinished<RestoreObject>(client.kubeConfig, QDRANT_RESTORES, namespace, createdName, created.metadata?.resourceVersion ?? "");
+  const done = await waitFinished<RestoreObject>(kubeConfig, QDRANT_RESTORES, namespace, createdName, created.metadata?.resourceVersion ?? "");
   emit(format, done, () => `qdrantrestore/${createdName} ${done.status?.phase}${done.status?.targetCollection ? ` into ${done.status.targetCollection}` : ""}${done.status?.durationSeconds !== undefined ? ` in ${done.status.durationSeconds}s` : ""}${done.status?.phase === "Failed" ? `: ${readyProblem(done) ?? ""}` : ""}\n`);
   if (done.status?.phase === "Failed") process.exitCode = 1;
 }

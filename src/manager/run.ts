@@ -3,7 +3,6 @@
  * the cluster), builds the runtime's manager with one informer per kind, registers the controllers and
  * runs until SIGTERM. Leader election, draining and lease release are the runtime's.
  */
-import { KubeConfig } from "@kubernetes/client-node";
 import { backupController } from "../controllers/backup/controller.ts";
 import { BackupMetrics } from "../controllers/backup/metrics.ts";
 import { CheckMetrics } from "../controllers/shared/check-metrics.ts";
@@ -35,6 +34,8 @@ import {
 } from "../controllers/resources.ts";
 import type { OperatorContext } from "../controllers/shared/context.ts";
 import { ConfigError, LeaderElectionLostError } from "../runtime/errors.ts";
+import { loadKubeAccess } from "../runtime/kube-access.ts";
+import { KubeconfigError } from "../runtime/kubeconfig.ts";
 import { EventRecorder } from "../runtime/events.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { Manager } from "../runtime/manager.ts";
@@ -59,11 +60,17 @@ export async function runManager(argv: string[]): Promise<number> {
   }
   const redactor = new Redactor();
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, redactor, base: { identity: config.identity } });
-  const kc = new KubeConfig();
-  if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
-  else kc.loadFromDefault();
+  let access;
+  try {
+    access = loadKubeAccess({ kubeconfig: config.kubeconfig });
+  } catch (err) {
+    if (!(err instanceof KubeconfigError)) throw err;
+    console.error(`${OPERATOR_NAME} manager: ${err.message}`);
+    return 2;
+  }
+  logger.info({ server: access.server, ...access.description }, access.description.transport === "own" ? "Loaded kubeconfig" : "Loaded kubeconfig; its credentials need @kubernetes/client-node");
 
-  const mgr = Manager.fromConfig(config, kc, { logger, userAgent: `${OPERATOR_NAME}/${OPERATOR_VERSION}` });
+  const mgr = Manager.fromConfig(config, access, { logger, userAgent: `${OPERATOR_NAME}/${OPERATOR_VERSION}` });
   mgr.metrics.setBuildInfo("qdrant_operator", { version: OPERATOR_VERSION });
   const events = new EventRecorder({ client: mgr.client, reportingController: REPORTING_CONTROLLER, reportingInstance: config.identity, logger, redactor });
   const ctx: OperatorContext = {

@@ -13,8 +13,8 @@
  * - a watch that fails is retried from the last resourceVersion after an exponential backoff with jitter;
  *   410 Gone (the resourceVersion is older than the apiserver keeps) relists at once;
  * - bookmarks advance the resourceVersion without an object, so a quiet resource's restart is cheap;
- * - the client library's Watch also aborts a stream silent for 30 s (TimeoutError); for a quiet resource
- *   that means a cheap re-watch from the same resourceVersion about twice a minute, logged at debug.
+ * - the watch itself aborts a stream silent past its idle limit (a TimeoutError, list-watch.ts), set past
+ *   the server-side timeout: a cheap re-watch from the same resourceVersion, logged at debug.
  *
  * Handlers see adds, updates and deletes, but controllers only use them to compute keys: a reconcile never
  * branches on which kind of event woke it. The cache's indexes are updated before handlers run, so a
@@ -253,7 +253,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       const onDone = (err?: unknown) => {
         if (err === undefined || err === null) finish({ kind: "closed", events });
         else if (httpStatusOf(err) === 410) finish({ kind: "expired", events });
-        // The client's own inactivity timer: the stream was silent for 30 s. Reconnecting is the cure.
+        // The watch's own inactivity timer (list-watch.ts): the stream was silent too long. Reconnecting is the cure.
         else if ((err as { name?: unknown }).name === "TimeoutError") finish({ kind: "closed", events: events + 1 });
         else finish({ kind: "error", err, events });
       };

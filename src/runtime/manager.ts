@@ -26,7 +26,6 @@
  * released the lease, writes pass again: every controller has stopped, and only Events still queued are
  * written (they describe, they decide nothing). The lease itself is written through the unfenced client.
  */
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { realClock, type Clock } from "./clock.ts";
 import type { RuntimeConfig } from "./config.ts";
@@ -38,6 +37,7 @@ import { Informer } from "./informer.ts";
 import { KubeLeaseLock, LeaderElector, type LeaseLock } from "./leader-election.ts";
 import { kubeListerWatcher, type Selectors } from "./list-watch.ts";
 import { RuntimeMetrics } from "./metrics.ts";
+import type { KubeAccess } from "./kube-access.ts";
 import { FencedClient, RestClient, type KubeClient } from "./rest-client.ts";
 import type { KubeObject, ResourceType } from "./resource.ts";
 
@@ -105,8 +105,8 @@ export class Manager {
   }
 
   /** A manager configured from parsed flags/env: REST client, namespaces, lease, server address. */
-  static fromConfig(config: RuntimeConfig, kubeConfig: KubeConfig, opts: { logger: Logger; metrics?: RuntimeMetrics; userAgent?: string }): Manager {
-    const client = new RestClient(kubeConfig, opts.userAgent ? { userAgent: opts.userAgent } : {});
+  static fromConfig(config: RuntimeConfig, access: KubeAccess, opts: { logger: Logger; metrics?: RuntimeMetrics; userAgent?: string }): Manager {
+    const client = new RestClient(access, opts.userAgent ? { userAgent: opts.userAgent } : {});
     const le = config.leaderElection;
     return new Manager({
       logger: opts.logger,

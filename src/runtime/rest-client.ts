@@ -1,14 +1,17 @@
 /**
- * A dynamic JSON client for any resource type, on @kubernetes/client-node's own transport: the request
- * context it builds, the kubeconfig's authentication (client certs, tokens, exec plugins, proxies) and its
- * fetch library. The generated typed clients deserialize known kinds into classes with Date fields while
- * watch events arrive as plain JSON; using plain JSON for list, get and write keeps one representation
- * in the cache and in reconcilers, and lets one code path write the status of any kind.
+ * A dynamic JSON client for any resource type, sent with undici over a {@link KubeAccess} (kube-access.ts:
+ * the kubeconfig's server, TLS and credentials, without @kubernetes/client-node unless the kubeconfig needs
+ * it). The generated typed clients deserialize known kinds into classes with Date fields while watch
+ * events arrive as plain JSON; using plain JSON for list, get and write keeps one representation in the
+ * cache and in reconcilers, and lets one code path write the status of any kind.
  */
-import { HttpMethod, IsomorphicFetchHttpLibrary, ServerConfiguration, type KubeConfig } from "@kubernetes/client-node";
+import type { KubeAccess } from "./kube-access.ts";
 import { ApiError, WriteRefusedError } from "./errors.ts";
 import { effectiveSignal } from "./reconcile-signal.ts";
 import { resourcePath, type KubeObject, type ObjectKey, type ResourceType } from "./resource.ts";
+
+/** The HTTP methods the client sends. */
+export type HttpMethod = "GET" | "HEAD" | "OPTIONS" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 export type QueryParams = Record<string, string | number | boolean | undefined>;
 
@@ -72,7 +75,7 @@ export abstract class KubeClient {
   }
 
   get<T extends KubeObject>(rt: ResourceType, key: ObjectKey, opts: CallOptions = {}): Promise<T> {
-    return this.request<T>(HttpMethod.GET, resourcePath(rt, key.namespace, key.name), opts);
+    return this.request<T>("GET", resourcePath(rt, key.namespace, key.name), opts);
   }
 
   /** Lists in pages of `limit` (default 500), returning every item and the list's resourceVersion. */
@@ -80,7 +83,7 @@ export abstract class KubeClient {
     const items: T[] = [];
     let cont: string | undefined;
     for (;;) {
-      const page = await this.request<{ items?: T[]; metadata?: { resourceVersion?: string; continue?: string } }>(HttpMethod.GET, resourcePath(rt, namespace), {
+      const page = await this.request<{ items?: T[]; metadata?: { resourceVersion?: string; continue?: string } }>("GET", resourcePath(rt, namespace), {
         query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.limit ?? 500, continue: cont },
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
@@ -99,23 +102,23 @@ export abstract class KubeClient {
   }
 
   create<T extends KubeObject>(rt: ResourceType, obj: T, opts: CallOptions = {}): Promise<T> {
-    return this.request<T>(HttpMethod.POST, resourcePath(rt, obj.metadata?.namespace), { ...opts, body: obj });
+    return this.request<T>("POST", resourcePath(rt, obj.metadata?.namespace), { ...opts, body: obj });
   }
 
   /** PUT of the whole object; carries metadata.resourceVersion, so a concurrent change is a 409. */
   replace<T extends KubeObject>(rt: ResourceType, obj: T, opts: CallOptions & { subresource?: string } = {}): Promise<T> {
     const m = obj.metadata ?? {};
     const { subresource, ...call } = opts;
-    return this.request<T>(HttpMethod.PUT, resourcePath(rt, m.namespace, m.name, subresource), { ...call, body: obj });
+    return this.request<T>("PUT", resourcePath(rt, m.namespace, m.name, subresource), { ...call, body: obj });
   }
 
   patch<T extends KubeObject>(rt: ResourceType, key: ObjectKey, patch: unknown, opts: CallOptions & { contentType?: string; subresource?: string } = {}): Promise<T> {
     const { subresource, contentType, ...call } = opts;
-    return this.request<T>(HttpMethod.PATCH, resourcePath(rt, key.namespace, key.name, subresource), { ...call, body: patch, contentType: contentType ?? MERGE_PATCH });
+    return this.request<T>("PATCH", resourcePath(rt, key.namespace, key.name, subresource), { ...call, body: patch, contentType: contentType ?? MERGE_PATCH });
   }
 
   delete(rt: ResourceType, key: ObjectKey, opts: CallOptions & { query?: QueryParams } = {}): Promise<unknown> {
-    return this.request(HttpMethod.DELETE, resourcePath(rt, key.namespace, key.name), opts);
+    return this.request("DELETE", resourcePath(rt, key.namespace, key.name), opts);
   }
 }
 
@@ -169,60 +172,45 @@ function abortError(signal: AbortSignal, method: string, path: string): Error {
   return err;
 }
 
-type RequestContext = ReturnType<ServerConfiguration<Record<string, string>>["makeRequestContext"]>;
-type Dispatcher = NonNullable<ReturnType<RequestContext["getDispatcher"]>>;
-
 export class RestClient extends KubeClient {
-  readonly kubeConfig: KubeConfig;
-  readonly #http = new IsomorphicFetchHttpLibrary();
-  readonly #userAgent: string | undefined;
   /**
-   * The one connection pool of this client. The client library's applySecurityAuthentication builds a new
-   * undici Agent for every request (when the kubeconfig has any TLS setting: a CA, a client certificate,
-   * insecure-skip-tls-verify), so each request would open a connection of its own (a TLS handshake
-   * each) and leave it idle until undici's keep-alive timeout: while thousands of objects are created,
-   * hundreds of sockets and agents at once, and most of the manager's CPU per object. The first
-   * request's agent is kept and every later request uses it (the kubeconfig's TLS settings are read once,
-   * at load, and do not change while the process runs); headers (tokens, exec credentials) are still
-   * applied per request.
+   * The server, the headers and the one connection pool of this client. A pool per request (what the
+   * client library did when the kubeconfig had any TLS setting) opened a connection for every request, a
+   * TLS handshake each, left idle until undici's keep-alive timeout: while thousands of objects were
+   * created, hundreds of sockets at once and most of the manager's CPU per object. Every access hands out
+   * the same pool for every request (test/runtime/rest-client-connections.test.ts).
    */
-  #dispatcher: Dispatcher | undefined;
+  readonly access: KubeAccess;
+  readonly #userAgent: string | undefined;
 
-  constructor(kubeConfig: KubeConfig, opts: { userAgent?: string } = {}) {
+  constructor(access: KubeAccess, opts: { userAgent?: string } = {}) {
     super();
-    this.kubeConfig = kubeConfig;
+    this.access = access;
     this.#userAgent = opts.userAgent;
   }
 
   protected async send<T>(method: HttpMethod, path: string, opts: RequestOptions): Promise<T> {
-    const cluster = this.kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error("the kubeconfig has no current cluster");
-    const ctx = new ServerConfiguration(cluster.server, {}).makeRequestContext(path, method);
-    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) ctx.setQueryParam(k, String(v));
-    ctx.setHeaderParam("Accept", "application/json");
-    if (this.#userAgent) ctx.setHeaderParam("User-Agent", this.#userAgent);
+    const url = new URL(this.access.server + path);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const { headers: auth, dispatcher } = await this.access.prepare();
+    const headers: Record<string, string> = { ...auth, Accept: "application/json" };
+    if (this.#userAgent) headers["User-Agent"] = this.#userAgent;
+    let body: string | undefined;
     if (opts.body !== undefined) {
-      ctx.setHeaderParam("Content-Type", opts.contentType ?? "application/json");
-      ctx.setBody(JSON.stringify(opts.body));
+      headers["Content-Type"] = opts.contentType ?? "application/json";
+      body = JSON.stringify(opts.body);
     }
-    if (opts.signal) ctx.setSignal(opts.signal);
-    await this.kubeConfig.applySecurityAuthentication(ctx);
-    const dispatcher = ctx.getDispatcher();
-    if (dispatcher !== undefined) {
-      this.#dispatcher ??= dispatcher;
-      ctx.setDispatcher(this.#dispatcher);
-    }
-    const res = await this.#http.send(ctx).toPromise();
+    const res = await dispatcher.request({ origin: url.origin, path: url.pathname + url.search, method, headers, body, signal: opts.signal });
     const text = await res.body.text();
-    let body: unknown = text;
+    let parsed: unknown = text;
     if (text.length > 0) {
       try {
-        body = JSON.parse(text);
+        parsed = JSON.parse(text);
       } catch {
         // keep the text: an error page from a proxy, not JSON
       }
     }
-    if (res.httpStatusCode < 200 || res.httpStatusCode > 299) throw new ApiError(method, path, res.httpStatusCode, body);
-    return body as T;
+    if (res.statusCode < 200 || res.statusCode > 299) throw new ApiError(method, path, res.statusCode, parsed);
+    return parsed as T;
   }
 }

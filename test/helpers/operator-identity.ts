@@ -18,7 +18,7 @@ import { RBAC_DIR } from "../../src/rbac/generate.ts";
 import { isAlreadyExists } from "../../src/runtime/errors.ts";
 import { RestClient } from "../../src/runtime/rest-client.ts";
 import { resourcePath, type KubeObject, type ResourceType } from "../../src/runtime/resource.ts";
-import { eventually, kubeConfig } from "./testenv.ts";
+import { eventually, kubeAccess, kubeConfig } from "./testenv.ts";
 
 export const OPERATOR_NAMESPACE = DEFAULT_NAMES.operatorNamespace;
 export const MANAGER_SERVICE_ACCOUNT = DEFAULT_NAMES.manager;
@@ -40,7 +40,7 @@ interface Rule {
   verbs: string[];
 }
 
-const admin = () => new RestClient(kubeConfig());
+const admin = () => new RestClient(kubeAccess());
 
 /** The objects of one deploy/rbac/ folder, in its kustomization's order (folders it includes left out). */
 export async function deployObjects(folder: "operator" | "namespace" | "cluster-wide"): Promise<KubeObject[]> {
@@ -119,7 +119,7 @@ export interface AccessQuery {
 /** Whether the kubeconfig's identity may do `q`, as the apiserver's authorizers answer it (SelfSubjectAccessReview). */
 export async function can(kubeconfigPath: string, q: AccessQuery): Promise<boolean> {
   const [resource, subresource] = q.resource.split("/");
-  const review = await new RestClient(kubeConfig(kubeconfigPath)).request<{ status?: { allowed?: boolean } }>("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
+  const review = await new RestClient(kubeAccess(kubeconfigPath)).request<{ status?: { allowed?: boolean } }>("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
     body: {
       apiVersion: "authorization.k8s.io/v1",
       kind: "SelfSubjectAccessReview",

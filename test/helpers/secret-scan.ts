@@ -27,7 +27,7 @@ import { GROUP, VERSION } from "../../src/api/group.ts";
 import { KINDS } from "../../src/api/kinds.ts";
 import { ApiError } from "../../src/runtime/errors.ts";
 import { RestClient } from "../../src/runtime/rest-client.ts";
-import { beforeNamespacesDeleted, kubeConfig, testEnv } from "./testenv.ts";
+import { beforeNamespacesDeleted, kubeAccess, testEnv } from "./testenv.ts";
 
 /** Shorter values are not looked for: "admin" or "abc123" would turn up by chance. */
 export const MIN_SCANNED_LENGTH = 8;
@@ -204,7 +204,7 @@ export function secretScan(t: TestContext): SecretScan {
   return scan;
 }
 
-const admin = () => new RestClient(kubeConfig());
+const admin = () => new RestClient(kubeAccess());
 
 async function list<T>(path: string): Promise<T[]> {
   try {

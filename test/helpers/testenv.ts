@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { ApiException, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { loadKubeAccess, type KubeAccess } from "../../src/runtime/kube-access.ts";
 import { kubeconfigYaml } from "../env/control-plane.ts";
 import type { EnvironmentInfo } from "../env/environment.ts";
 import { loadCertificateAuthority } from "../env/pki.ts";
@@ -27,6 +28,11 @@ export function kubeConfig(path = testEnv().kubeconfig): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(path);
   return kc;
+}
+
+/** The access RestClient sends with, from the kubeconfig file through the manager's own loader (kube-access.ts). */
+export function kubeAccess(path = testEnv().kubeconfig): KubeAccess {
+  return loadKubeAccess({ kubeconfig: path });
 }
 
 /** True for "not found" from the API, whatever the call. */

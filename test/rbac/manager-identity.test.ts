@@ -13,7 +13,7 @@ import { ensureCrds } from "../helpers/crds.ts";
 import { kubectl } from "../helpers/kubectl.ts";
 import { startManager } from "../helpers/manager.ts";
 import { applyAsAdmin, can, deployObjects, grantsOf, managerIdentity, OPERATOR_NAMESPACE, serviceAccountKubeconfig, type AccessQuery } from "../helpers/operator-identity.ts";
-import { eventually, kubeConfig, testEnv, useNamespace } from "../helpers/testenv.ts";
+import { eventually, kubeAccess, testEnv, useNamespace } from "../helpers/testenv.ts";
 
 const denied = async (kubeconfig: string, queries: AccessQuery[]) =>
   (await Promise.all(queries.map(async (q) => ((await can(kubeconfig, q)) ? undefined : `${q.verb} ${q.resource} in ${q.namespace ?? "*"}`)))).filter((x) => x !== undefined);
@@ -69,7 +69,7 @@ test("bound cluster-wide, the ClusterRole grants the same in every namespace and
   await applyAsAdmin([clusterRole]);
   const testBinding = { ...binding, metadata: { name: `qdrant-operator-test-${ns}` }, subjects: [{ kind: "ServiceAccount", name: sa, namespace: ns }] };
   await applyAsAdmin([testBinding]);
-  const client = new RestClient(kubeConfig());
+  const client = new RestClient(kubeAccess());
   t.after(() => client.request("DELETE", `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${testBinding.metadata.name}`));
   const kubeconfig = await serviceAccountKubeconfig(ns, sa);
 

@@ -27,7 +27,7 @@ let client: RestClient;
 
 before(async () => {
   cluster = await startTestCluster();
-  client = new RestClient(cluster.kubeConfig());
+  client = new RestClient(cluster.kubeAccess());
 });
 after(() => cluster?.stop());
 

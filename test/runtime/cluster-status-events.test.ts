@@ -30,7 +30,7 @@ let client: RestClient;
 
 before(async () => {
   cluster = await startTestCluster();
-  client = new RestClient(cluster.kubeConfig());
+  client = new RestClient(cluster.kubeAccess());
   await installWidgetCrd(client);
 });
 
