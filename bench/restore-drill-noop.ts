@@ -18,7 +18,7 @@ import { RestClient } from "../src/runtime/rest-client.ts";
 import type { KubeObject } from "../src/runtime/resource.ts";
 import { ensureCrds } from "../test/helpers/crds.ts";
 import { managerIdentity } from "../test/helpers/operator-identity.ts";
-import { kubeConfig, testEnv } from "../test/helpers/testenv.ts";
+import { kubeAccess, testEnv } from "../test/helpers/testenv.ts";
 import { quantileMs, sleep, startManager, sum, type Sample } from "./scale-manager.ts";
 import { NAMESPACES, NEW_YEAR, RUN_LABEL, ScaleWorld } from "./scale-world.ts";
 
@@ -34,7 +34,7 @@ const shape = (r: Recorded) => `${r.method} ${r.path.replace(/\/namespaces\/[^/]
 async function main(): Promise<void> {
   const env = testEnv();
   await ensureCrds();
-  const admin = new RestClient(kubeConfig());
+  const admin = new RestClient(kubeAccess());
   const run = `drill-${Date.now().toString(36)}`;
   const world = new ScaleWorld(admin, env, run, Array.from({ length: NS }, (_, i) => `bench-${run}-${i}`));
   const logDir = await mkdtemp(join(tmpdir(), "bench-drill-noop-"));
