@@ -9,25 +9,18 @@
  */
 import assert from "node:assert/strict";
 import { test, type TestContext } from "node:test";
-import { restoreController } from "../../../src/controllers/restore/controller.ts";
 import { CONTAINER_NAME } from "../../../src/controllers/restore/names.ts";
 import type { SourceResolver } from "../../../src/controllers/restore/source/resolve-source.ts";
 import type { RestoreObject } from "../../../src/controllers/restore/types.ts";
-import { JOBS, PODS, QDRANT_BACKUP_LOCATIONS, QDRANT_BACKUPS, QDRANT_CONNECTIONS, QDRANT_RESTORES } from "../../../src/controllers/resources.ts";
-import type { OperatorContext } from "../../../src/controllers/shared/context.ts";
+import { JOBS, PODS, QDRANT_CONNECTIONS, QDRANT_RESTORES } from "../../../src/controllers/resources.ts";
 import type { JobObject } from "../../../src/controllers/shared/job-objects.ts";
 import type { QdrantRestoreStatus } from "../../../src/api/v1alpha1/restore.ts";
 import { realClock } from "../../../src/runtime/clock.ts";
-import { EventRecorder } from "../../../src/runtime/events.ts";
-import { Informer } from "../../../src/runtime/informer.ts";
-import { Redactor } from "../../../src/runtime/redact.ts";
-import type { KubeObject, ResourceType } from "../../../src/runtime/resource.ts";
-import { StatusWriter } from "../../../src/runtime/status-writer.ts";
 import { eventually } from "../../helpers/eventually.ts";
 import { captureLogs } from "../../runtime/fixtures/logs.ts";
 import { MemoryApi } from "../../runtime/fixtures/memory-api.ts";
+import { NS, startRestoreController } from "./memory-controller.ts";
 
-const NS = "team";
 const V1 = "qdrant-operator.dev/v1alpha1";
 const RESULT = {
   ok: true,
@@ -68,20 +61,7 @@ async function run(t: TestContext, status: QdrantRestoreStatus | undefined, anno
     metadata: { name: "restore-r-1-x1", namespace: NS, labels: { "job-name": "restore-r-1" }, ownerReferences: [{ apiVersion: "batch/v1", kind: "Job", name: "restore-r-1", uid: job.metadata!.uid!, controller: true }] },
     status: { phase: "Succeeded", containerStatuses: [{ name: CONTAINER_NAME, state: { terminated: { exitCode: 0, message: JSON.stringify(RESULT) } } }] },
   });
-  const informer = <T extends KubeObject>(rt: ResourceType) => new Informer<T>({ resource: rt, listerWatcher: api.listerWatcher<T>(rt), logger: logs.logger, namespaces: [NS] });
-  const inf = { restores: informer<RestoreObject>(QDRANT_RESTORES), jobs: informer<JobObject>(JOBS), connections: informer(QDRANT_CONNECTIONS), locations: informer(QDRANT_BACKUP_LOCATIONS), backups: informer(QDRANT_BACKUPS) };
-  const redactor = new Redactor();
-  const events = new EventRecorder({ client: api, reportingController: "test", reportingInstance: "test-0", logger: logs.logger, redactor });
-  const ctx: OperatorContext = { client: api, status: new StatusWriter(api), events, redactor, clock: realClock, logger: logs.logger, workers: 1 };
-  const controller = restoreController(ctx, inf as Parameters<typeof restoreController>[1], { defaultJobImage: "registry.example.com/op:1", source: noSource });
-  for (const i of Object.values(inf)) i.start();
-  await eventually("caches synced", () => (Object.values(inf).every((i) => i.hasSynced()) ? true : undefined));
-  void controller.start();
-  t.after(async () => {
-    await controller.stop(1_000);
-    for (const i of Object.values(inf)) await i.stop();
-    await events.flush();
-  });
+  await startRestoreController(t, api, { clock: realClock, source: noSource, logs });
   return { api, restore };
 }
 

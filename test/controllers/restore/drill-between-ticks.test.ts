@@ -7,24 +7,16 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { restoreController } from "../../../src/controllers/restore/controller.ts";
 import type { SourceResolver } from "../../../src/controllers/restore/source/resolve-source.ts";
 import type { RestoreObject } from "../../../src/controllers/restore/types.ts";
-import { JOBS, QDRANT_BACKUP_LOCATIONS, QDRANT_BACKUPS, QDRANT_CONNECTIONS, QDRANT_RESTORES } from "../../../src/controllers/resources.ts";
-import type { OperatorContext } from "../../../src/controllers/shared/context.ts";
-import type { JobObject } from "../../../src/controllers/shared/job-objects.ts";
+import { QDRANT_CONNECTIONS, QDRANT_RESTORES } from "../../../src/controllers/resources.ts";
 import { FakeClock } from "../../../src/runtime/clock.ts";
-import { EventRecorder } from "../../../src/runtime/events.ts";
-import { Informer } from "../../../src/runtime/informer.ts";
 import { RuntimeMetrics } from "../../../src/runtime/metrics.ts";
-import { Redactor } from "../../../src/runtime/redact.ts";
-import type { KubeObject, ResourceType } from "../../../src/runtime/resource.ts";
-import { StatusWriter } from "../../../src/runtime/status-writer.ts";
 import { eventually } from "../../helpers/eventually.ts";
 import { captureLogs } from "../../runtime/fixtures/logs.ts";
 import { MemoryApi } from "../../runtime/fixtures/memory-api.ts";
+import { NS, startRestoreController } from "./memory-controller.ts";
 
-const NS = "team";
 const V1 = "qdrant-operator.dev/v1alpha1";
 const JOB_PATH = `/apis/batch/v1/namespaces/${NS}/jobs/restore-r-1`;
 
@@ -47,24 +39,10 @@ test("a drill between ticks re-reconciles without a request; a spec change is st
       return Promise.resolve({ ok: false, reason: "BackupNotFound", message: "no backup of collection policies yet", retryable: true });
     },
   };
-  const informer = <T extends KubeObject>(rt: ResourceType) => new Informer<T>({ resource: rt, listerWatcher: api.listerWatcher<T>(rt), logger: logs.logger, namespaces: [NS] });
-  const inf = { restores: informer<RestoreObject>(QDRANT_RESTORES), jobs: informer<JobObject>(JOBS), connections: informer(QDRANT_CONNECTIONS), locations: informer(QDRANT_BACKUP_LOCATIONS), backups: informer(QDRANT_BACKUPS) };
-  const redactor = new Redactor();
-  const events = new EventRecorder({ client: api, reportingController: "test", reportingInstance: "test-0", logger: logs.logger, redactor });
-  const ctx: OperatorContext = { client: api, status: new StatusWriter(api), events, redactor, clock, logger: logs.logger, workers: 1 };
-  const controller = restoreController(ctx, inf as Parameters<typeof restoreController>[1], { defaultJobImage: "registry.example.com/op:1", source });
   const metrics = new RuntimeMetrics();
-  controller.useMetrics(metrics);
+  const controller = await startRestoreController(t, api, { clock, source, logs, ready: (c) => c.useMetrics(metrics) });
   const reconciles = async () => (await metrics.reconcileTotal.get()).values.filter((v) => v.labels.controller === "qdrantrestores").reduce((a, v) => a + v.value, 0);
   const errors = async () => (await metrics.reconcileErrors.get()).values.reduce((a, v) => a + v.value, 0);
-  for (const i of Object.values(inf)) i.start();
-  await eventually("caches synced", () => (Object.values(inf).every((i) => i.hasSynced()) ? true : undefined));
-  void controller.start();
-  t.after(async () => {
-    await controller.stop(1_000);
-    for (const i of Object.values(inf)) await i.stop();
-    await events.flush();
-  });
   const stored = () => api.stored<RestoreObject>(QDRANT_RESTORES, NS, "r")!;
   const ready = () => stored().status?.conditions?.find((c) => c.type === "Ready");
 
