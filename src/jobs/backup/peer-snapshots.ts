@@ -185,7 +185,7 @@ export class PeerSnapshots<H extends Holder> {
 
   /** Deletes the snapshots not yet deleted, then their markers. `strict`: a failure fails the backup (success path). */
   async deleteAll(strict: boolean): Promise<void> {
-    const { qdrant, s3, plan, log } = this.#ctx;
+    const { qdrant, log } = this.#ctx;
     const what = scopeName(this.#scope);
     for (const c of this.#created) {
       if (c.deleted) continue;
