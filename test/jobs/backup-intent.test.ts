@@ -6,18 +6,20 @@
  * - the one snapshot of the collection on that peer in the intent's window is the killed run's: deleted;
  * - a person's snapshot made in the window beside it: two candidates, none deleted, a warning names both;
  * - a marker beside the intent: the marked snapshot is deleted and the intent with it, so a person's
- *   snapshot in the window is not taken for the killed run's.
+ *   snapshot in the window is not taken for the killed run's;
+ * - FullStorage: the same with the storage's `full-snapshot-…` name.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { startEmulator, type EmulatorHandle } from "../emulator/index.ts";
+import { AdminClient } from "../emulator/admin-client.ts";
 import { manifestKey } from "../../src/backup/layout/object-keys.ts";
 import type { CrashWindowName } from "../../src/crash-windows.ts";
 import { CRASH_AT_ENV } from "../../src/runtime/crash-point.ts";
 import { eventually } from "../helpers/eventually.ts";
 import { spawnJob } from "../helpers/job-process.ts";
 import { s3Client, useBucket } from "../helpers/s3.ts";
-import { jobSecrets, listKeys, makePlan, qdrant, runJob, seedCollection } from "./backup-harness.ts";
+import { fullStoragePlan, jobSecrets, listKeys, makePlan, qdrant, runJob, seedCollection } from "./backup-harness.ts";
 import type { BackupJobPlan, BackupJobResult } from "../../src/jobs/backup/contract.ts";
 
 interface LogLine {
@@ -108,5 +110,34 @@ describe("job backup killed around a snapshot's create", () => {
     assert.equal(retry.code, 0, retry.stderr);
     assert.deepEqual(await snapshotsOf("docs_c"), [person.name], "only the person's snapshot is left");
     assert.deepEqual((await listKeys(s3Client(), bucket)).filter((k) => k.includes("/_pending/")), []);
+  });
+
+  it("FullStorage killed before the marker: the retry deletes the full snapshot its intent names", async (t) => {
+    const bucket = await useBucket(t);
+    const plan = fullStoragePlan(emu.url, bucket);
+    const pending = await killedAt(plan, "backup-job.snapshot-created-before-marker", bucket);
+    assert.equal(pending.length, 1, `only the intent: ${pending.join(", ")}`);
+    assert.match(pending[0]!, /\/_pending\/\d+\/_intent\/~full-storage$/);
+    const full = async () => (await qdrant<Array<{ name: string }>>(emu.url, "GET", "/snapshots")).map((s) => s.name);
+    const left = await full();
+    assert.equal(left.length, 1, "the killed run's full snapshot");
+
+    const retry = await runJob(plan);
+    assert.equal(retry.code, 0, retry.stderr);
+    const deleted = logs(retry.stdout).find((l) => l.msg === "Deleted snapshot left by an earlier run");
+    assert.equal(deleted?.snapshot, left[0]);
+    assert.deepEqual(await full(), [], "nothing left on the peer");
+    assert.deepEqual((await listKeys(s3Client(), bucket)).filter((k) => k.includes("/_pending/")), []);
+  });
+
+  it("a create Qdrant refuses made no snapshot: the run fails and leaves no intent", async (t) => {
+    await seedCollection(emu.url, "docs_d", 5);
+    const bucket = await useBucket(t);
+    const admin = new AdminClient(emu.adminUrl);
+    await admin.failNext({ method: "POST", path: "/collections/{collection_name}/snapshots" }, 500, "Service internal error: No space left on device (os error 28)", 5);
+    t.after(() => admin.clearFaults());
+    const run = await runJob(makePlan(emu.url, bucket, { collections: { names: ["docs_d"] } }));
+    assert.notEqual(run.code, 0, "the backup fails");
+    assert.deepEqual((await listKeys(s3Client(), bucket)).filter((k) => k.includes("/_pending/")), [], "no intent left");
   });
 });
