@@ -54,7 +54,7 @@ export async function cleanUpFailedRun(ctx: OperatorContext, obj: BackupObject, 
     // Object Lock: by version, and what S3 still retains is left for the backup's own deletion.
     const versioned = versionedDelete(location, obj, ctx.clock.now());
     return await withLocationS3(ctx, location, async ({ client, bucket, prefix }) => {
-      const swept = await sweepFailedBackup(client, bucket, backupDataRef(obj, prefix), qdrant, peers, { until: failedAt(obj, ctx.clock.now()), ...(versioned ? { versioned } : {}) });
+      const swept = await sweepFailedBackup(client, bucket, backupDataRef(obj, prefix), qdrant, peers, { until: intentWindowEnd(obj, ctx.clock.now()), ...(versioned ? { versioned } : {}) });
       return { kind: "Done", swept, message: describe(swept) };
     });
   } catch (err) {
@@ -67,7 +67,7 @@ export async function cleanUpFailedRun(ctx: OperatorContext, obj: BackupObject, 
  * When the backup was marked Failed (else now): the end of the window a killed create's intent is resolved
  * in. The backup left its turn then, so the next backup of the same Qdrant snapshots only after it.
  */
-function failedAt(obj: BackupObject, now: Date): Date {
+export function intentWindowEnd(obj: BackupObject, now: Date): Date {
   const t = Date.parse(obj.status?.conditions?.find((c) => c.type === "Failed" && c.status === "True")?.lastTransitionTime ?? "");
   return Number.isNaN(t) || t > now.getTime() ? now : new Date(t);
 }
