@@ -88,9 +88,16 @@ export const CRASH_WINDOWS = {
   },
   "backup-job.snapshot-created-before-marker": {
     process: "job",
-    leaves: "a snapshot on the peer that no pending marker names",
-    closedBy: "nothing yet: only snapshots a marker names are deleted by the next run or the sweep (src/backup/store/pending-markers.ts)",
-    closed: false,
+    leaves: "a snapshot on the peer that no pending marker names, and the intent written before its create",
+    closedBy:
+      "the intent marker written before the create: the next run or the sweep deletes the one snapshot of that scope on that peer whose Qdrant-made name falls in the intent's window (src/backup/store/resolve-intent.ts); several candidates → none deleted, a warning",
+    closed: true,
+  },
+  "backup-job.marker-written-before-intent-deleted": {
+    process: "job",
+    leaves: "the snapshot with its marker, and the intent of its create",
+    closedBy: "the next run (or the sweep) deletes the marked snapshot, and the intent with it: a marker on the intent's peer resolves it without a look at Qdrant",
+    closed: true,
   },
   "backup-job.multipart-started-before-complete": {
     process: "job",

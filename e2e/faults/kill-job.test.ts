@@ -16,8 +16,11 @@
  *   upload is multipart; the Job dies with the upload open, the next pod aborts it and deletes the marked
  *   snapshot, and uploads again: no upload left open, one object, one manifest;
  *
- * backup-job.snapshot-created-before-marker is listed open (nothing deletes what it leaves) and so is not
- * looped here.
+ * - backup-job.snapshot-created-before-marker: the Job dies with a snapshot no marker names; the next pod
+ *   finds it by the intent written before the create (src/backup/store/resolve-intent.ts), deletes it and
+ *   finishes: one Job (one failed pod, one succeeded), no snapshot left;
+ * - backup-job.marker-written-before-intent-deleted: marker and intent both left; the next pod deletes
+ *   the marked snapshot and the intent with it, and finishes.
  */
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
@@ -55,6 +58,30 @@ interface JobStatus {
 test("backup-job.uploaded-before-manifest: the Job's next pod cleans up and finishes; one Job, one backup", async (t) => {
   const w = await world(t, "fault-jb-manifest");
   const { job, fired } = await jobDyingAt(t, "backup-job.uploaded-before-manifest");
+  await apply(w.ns, [backupObj("b", { collections: { names: [w.collection] }, job })]);
+  const done = await waitForPhase(w.ns, "b", "Succeeded", 180_000);
+  assert.ok(fired(), "the Job's process was killed at the window");
+  assert.equal(done.status?.collections?.[0]?.pointsCount, 20);
+  const j = await getJson<JobStatus>(w.ns, "job", "backup-b");
+  assert.deepEqual([j?.status?.failed, j?.status?.succeeded], [1, 1], "one pod killed, the next succeeded");
+  await assertInvariants(worldScope(w, [w.collection]));
+});
+
+test("backup-job.snapshot-created-before-marker: the next pod deletes the snapshot its intent names and finishes; nothing left", async (t) => {
+  const w = await world(t, "fault-jb-intent");
+  const { job, fired } = await jobDyingAt(t, "backup-job.snapshot-created-before-marker");
+  await apply(w.ns, [backupObj("b", { collections: { names: [w.collection] }, job })]);
+  const done = await waitForPhase(w.ns, "b", "Succeeded", 180_000);
+  assert.ok(fired(), "the Job's process was killed at the window");
+  assert.equal(done.status?.collections?.[0]?.pointsCount, 20);
+  const j = await getJson<JobStatus>(w.ns, "job", "backup-b");
+  assert.deepEqual([j?.status?.failed, j?.status?.succeeded], [1, 1], "one pod killed, the next succeeded");
+  await assertInvariants(worldScope(w, [w.collection]));
+});
+
+test("backup-job.marker-written-before-intent-deleted: the next pod deletes the marked snapshot and the intent, and finishes", async (t) => {
+  const w = await world(t, "fault-jb-intent2");
+  const { job, fired } = await jobDyingAt(t, "backup-job.marker-written-before-intent-deleted");
   await apply(w.ns, [backupObj("b", { collections: { names: [w.collection] }, job })]);
   const done = await waitForPhase(w.ns, "b", "Succeeded", 180_000);
   assert.ok(fired(), "the Job's process was killed at the window");

@@ -8,10 +8,9 @@
  * FAULT_SEED replays it. Rounds: 1 by default (what `npm test` runs: three scenarios, two kills each);
  * FAULT_ROUNDS=n runs n rounds (the long run), FAULT_KILLS=k kills per scenario (default 2).
  *
- * Job kills hit restore and copy Jobs; a backup Job is killed at random only in the long run
- * (FAULT_ROUNDS set), because one window there is known open (backup-job.snapshot-created-before-marker
- * in src/crash-windows.ts: a kill between a snapshot's create and its marker leaves a snapshot nothing
- * deletes) and a random kill may land in it; the long run is there to find such things.
+ * Job kills hit backup, restore and copy Jobs, in every run: a kill between a backup snapshot's create
+ * and its marker (backup-job.snapshot-created-before-marker) is closed by the intent written before the
+ * create, which the next pod resolves (src/backup/store/resolve-intent.ts).
  */
 import { test, type TestContext } from "node:test";
 import { kubectl } from "../../test/helpers/kubectl.ts";
@@ -22,7 +21,6 @@ import { applyRollout, blueGreen, rolloutObj, waitForRolloutPhase } from "../hel
 import { assertInvariants, unfinished, worldScope, type AliasExpectation } from "./invariants.ts";
 import { prng, rounds, seedFor } from "./kill-harness.ts";
 
-const LONG = process.env.FAULT_ROUNDS !== undefined && process.env.FAULT_ROUNDS !== "";
 const KILLS = Number(process.env.FAULT_KILLS) > 0 ? Number(process.env.FAULT_KILLS) : 2;
 /** The longest random wait before a kill: the scenarios take a few seconds each here. */
 const MAX_DELAY_MS = 4000;
@@ -43,16 +41,16 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * `KILLS` kills at random delays while the namespace has work in flight; each kills the manager (and
- * starts the next), or, when `jobs` allows and a Job's pod runs, that process. Returns what was done.
+ * starts the next), or, when a Job's pod runs, that process. Returns what was done.
  */
-async function killAtRandom(t: TestContext, w: World, next: (max: number) => number, jobs: boolean): Promise<string[]> {
+async function killAtRandom(t: TestContext, w: World, next: (max: number) => number): Promise<string[]> {
   const done: string[] = [];
   for (let k = 0; k < KILLS; k++) {
     const delay = next(MAX_DELAY_MS);
     // A wait between kills is the point of this test (the timing is what is randomised), not readiness.
     await sleep(delay);
     if ((await unfinished(w.ns)).length === 0) break;
-    const job = jobs && next(2) === 1 ? await runningJobPid(w.ns) : undefined;
+    const job = next(2) === 1 ? await runningJobPid(w.ns) : undefined;
     if (job) {
       try {
         process.kill(job.pid, "SIGKILL");
@@ -82,7 +80,7 @@ test("kills at random moments of a backup, a restore and a rollout: every invari
   };
   for (let round = 1; round <= rounds(1); round++) {
     await apply(w.ns, [backupObj(`b${round}`, { collections: { names: [w.collection] } })]);
-    const bKills = await killAtRandom(t, w, next, LONG);
+    const bKills = await killAtRandom(t, w, next);
     await waitForPhase(w.ns, `b${round}`, "Succeeded", 240_000);
     await check(`round ${round} backup`, bKills);
 
@@ -92,7 +90,7 @@ test("kills at random moments of a backup, a restore and a rollout: every invari
     collections.push(target);
     aliases.push({ alias, collection: target, points: 20 });
     await apply(w.ns, [restoreObj(`r${round}`, { backupRef: { name: `b${round}` } }, { target: { collection: target, alias } })]);
-    const rKills = await killAtRandom(t, w, next, true);
+    const rKills = await killAtRandom(t, w, next);
     await waitForRestorePhase(w.ns, `r${round}`, "Succeeded", 240_000);
     await check(`round ${round} restore`, rKills);
 
@@ -100,7 +98,7 @@ test("kills at random moments of a backup, a restore and a rollout: every invari
     collections.push(bg.green);
     aliases.push({ alias: bg.alias, collection: bg.green, points: 20 });
     await applyRollout(w, rolloutObj(`v${round}`, bg.alias, bg.green, { source: { copyFrom: { batchSize: 5 } }, gates: { minPoints: 20, pointsWithinPercent: 0, timeout: "5m" } }));
-    const cKills = await killAtRandom(t, w, next, true);
+    const cKills = await killAtRandom(t, w, next);
     await waitForRolloutPhase(w.ns, `v${round}`, "Promoted", 300_000);
     await check(`round ${round} rollout`, cKills);
   }

@@ -29,7 +29,7 @@ import { openApiFor, viaJsClient, type OpenApi } from "./js-client.ts";
 import { collectionPath } from "./path.ts";
 import { CallDeadline, qdrantJson, type CallOptions, type QdrantEndpoint, type RawCallOptions } from "./rest.ts";
 import { recoverSnapshot, uploadSnapshot, type RecoverFromUrl, type UploadMeta } from "./recover.ts";
-import { createSnapshot, deleteSnapshot, downloadSnapshot, type SnapshotDescription, type SnapshotDownload, type SnapshotScope } from "./snapshots.ts";
+import { createSnapshot, deleteSnapshot, downloadSnapshot, listSnapshots, type SnapshotDescription, type SnapshotDownload, type SnapshotScope } from "./snapshots.ts";
 
 export type { RecoverFromUrl, RecoverPriority, UploadMeta } from "./recover.ts";
 
@@ -240,6 +240,11 @@ export class QdrantApi {
   /** Creates a snapshot here, with no client-side timeout. */
   createSnapshot(scope: SnapshotScope, opts: CallOptions = {}): Promise<SnapshotDescription> {
     return createSnapshot(this.endpoint, scope, this.#raw(opts));
+  }
+
+  /** The names of the snapshots of `scope` here; QDRANT_NOT_FOUND for an unknown collection. */
+  listSnapshots(scope: SnapshotScope, opts: CallOptions = {}): Promise<string[]> {
+    return listSnapshots(this.endpoint, scope, this.#raw(opts));
   }
 
   /** Deletes a snapshot here; false when it was already gone. */

@@ -1,7 +1,7 @@
 /**
  * Snapshot calls on one peer, raw HTTP (js-client cannot stream a snapshot file, and its calls always
  * have a timeout): create with no client-side timeout (a large snapshot takes many minutes before Qdrant
- * answers), download as a Node stream, delete. Snapshots are per peer, so `ep.url` is that peer's own
+ * answers), list, download as a Node stream, delete. Snapshots are per peer, so `ep.url` is that peer's own
  * REST URL, never a load-balanced Service. Reached through QdrantApi (client.ts).
  *
  * The long calls (create, download) are bounded only by the caller's signal, a dead peer (the connection
@@ -47,6 +47,15 @@ export function scopeName(scope: SnapshotScope): string {
 export async function createSnapshot(ep: QdrantEndpoint, scope: SnapshotScope, opts: RawCallOptions = {}): Promise<SnapshotDescription> {
   const r = await qdrantJson<SnapshotDescription>(ep, "POST", `${snapshotsPath(scope)}?wait=true`, undefined, { ...opts, noTimeout: true });
   return { name: r.name, size: r.size, ...(r.checksum ? { checksum: r.checksum.toLowerCase() } : {}) };
+}
+
+/**
+ * GET …/snapshots: the names Qdrant lists here (directory order). An unknown collection is
+ * QDRANT_NOT_FOUND, as Qdrant answers.
+ */
+export async function listSnapshots(ep: QdrantEndpoint, scope: SnapshotScope, opts: RawCallOptions = {}): Promise<string[]> {
+  const r = await qdrantJson<Array<{ name?: unknown }>>(ep, "GET", snapshotsPath(scope), undefined, opts);
+  return (Array.isArray(r) ? r : []).flatMap((s) => (typeof s?.name === "string" ? [s.name] : []));
 }
 
 /** Deletes a snapshot; false when it was already gone (a retry, or someone else deleted it). */

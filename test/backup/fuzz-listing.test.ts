@@ -1,8 +1,8 @@
 /**
  * A fuzzer for the bucket listing readers: groupListing (what a schedule's prune, a restore's backup
  * selection, the cleanup sweep and `kubectl qdrant backups list --from-bucket` all read a listing with),
- * candidatesFromListing after it, and readMarker (a pending marker's body, read by every backup run and
- * the sweep). Fed listings of valid keys mixed with odd ones: empty, slashes only, other prefixes, keys
+ * candidatesFromListing after it, and readMarker and readIntent (a pending marker's and an intent's body,
+ * read by every backup run and the sweep). Fed listings of valid keys mixed with odd ones: empty, slashes only, other prefixes, keys
  * cut or extended by a segment, malformed backup ids and dates (Feb 30, year 0050), upper case, Unicode,
  * control characters, 2,000-character segments, markers, duplicates — and marker bodies corrupted.
  *
@@ -17,7 +17,7 @@ import { backupId, parseBackupId } from "../../src/backup/layout/backup-id.ts";
 import { groupListing } from "../../src/backup/layout/listing.ts";
 import { locationRoot, manifestKey, parseManifestKey, snapshotKey, type BackupKeyParts } from "../../src/backup/layout/object-keys.ts";
 import { candidatesFromListing } from "../../src/backup/select/from-listing.ts";
-import { markerKey, readMarker } from "../../src/backup/store/pending-markers.ts";
+import { intentKey, markerKey, readIntent, readMarker } from "../../src/backup/store/pending-markers.ts";
 import { fuzzSeed, prng, type Prng } from "./fuzz-prng.ts";
 
 const UIDS = ["4f0c1c2e-7a0b-4c43-9b7e-1d2f3a4b5c6d", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"];
@@ -173,4 +173,48 @@ test("regression: a marker that is JSON null, or names another snapshot than its
   assert.equal(readMarker(key, JSON.stringify({ ...m, snapshot: "someone-elses.snapshot" })), undefined);
   assert.equal(readMarker(key, JSON.stringify({ ...m, peerId: "8" })), undefined);
   assert.deepEqual(readMarker(key, JSON.stringify(m)), { ...m, key });
+});
+
+test("intent bodies that do not say what their key says are not read as intents", (t) => {
+  const rnd = prng(fuzzSeed(t));
+  const dir = "qdrant/search/qdrant/_collections/docs/20260115T020004Z-4f0c1c2e-7a0b-4c43-9b7e-1d2f3a4b5c6d/";
+  const good = { peerId: "7", peerUrl: "http://q:6333", collection: "docs", notBefore: "2026-01-15T02:00:05.123Z" };
+  const key = intentKey(dir, good);
+  assert.deepEqual(readIntent(key, JSON.stringify(good)), { ...good, key });
+  const storage = { peerId: "7", peerUrl: "http://q:6333", notBefore: "2026-01-15T02:00:05Z" };
+  assert.deepEqual(readIntent(intentKey(dir, storage), JSON.stringify(storage)), { ...storage, key: intentKey(dir, storage) });
+  assert.equal(readIntent(intentKey(dir, storage), JSON.stringify(good)), undefined, "a collection's intent under the full storage's key");
+  assert.equal(readIntent(key, JSON.stringify(storage)), undefined, "the full storage's intent under a collection's key");
+  assert.equal(readMarker(key, JSON.stringify(good)), undefined, "an intent is no marker");
+  const text = JSON.stringify(good);
+  const odd: unknown[] = [null, 7, "", "7", [], {}, true, "x".repeat(5000), "ftp://q", "http://", "other", "2026-01-15", "2026-02-30T02:00:05Z", "2026-01-15T02:00:05+01:00", { a: 1 }];
+  for (let n = 0; n < 3000; n++) {
+    let body: string;
+    let what: string;
+    if (rnd.chance(0.4)) {
+      const bytes = Buffer.from(text);
+      const at = rnd.int(bytes.length);
+      bytes[at] = rnd.int(256);
+      body = rnd.chance(0.5) ? bytes.toString("latin1") : text.slice(0, rnd.int(text.length));
+      what = `case ${n}: a byte at ${at} changed or the body cut`;
+    } else {
+      const m: Record<string, unknown> = { ...good };
+      const field = rnd.pick(["peerId", "peerUrl", "collection", "notBefore"]);
+      if (rnd.chance(0.3)) delete m[field];
+      else m[field] = rnd.pick(odd);
+      body = JSON.stringify(m);
+      what = `case ${n}: ${field} = ${JSON.stringify(m[field])?.slice(0, 40)}`;
+    }
+    let read;
+    try {
+      read = readIntent(key, body);
+    } catch (err) {
+      assert.fail(`${what}: readIntent threw ${(err as Error).stack ?? String(err)}`);
+    }
+    if (read === undefined) continue;
+    assert.equal(read.key, key, what);
+    assert.equal(intentKey(dir, read), key, `${what}: read an intent of another peer or scope than its key's`);
+    assert.match(read.peerUrl, /^https?:\/\//, what);
+    assert.ok(!Number.isNaN(Date.parse(read.notBefore)), what);
+  }
 });

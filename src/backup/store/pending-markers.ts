@@ -2,14 +2,26 @@
  * Crash safety for what a run leaves outside S3's own bookkeeping: node-local snapshots and multipart
  * uploads. A process that is SIGKILLed (OOM, node loss, a Job deleted with no grace) cleans up nothing, so:
  *
- * - Right after a snapshot create returns, a marker object `<backupPrefix>_pending/<peerId>/<name>` is
- *   written naming the snapshot, its peer (id and URL) and collection. It is deleted once the snapshot is.
+ * - Right before a snapshot create is sent, an intent object `<backupPrefix>_pending/<peerId>/_intent/<scope>`
+ *   is written: the peer (id and URL), the collection (absent: the full storage) and `notBefore`, the
+ *   time taken just before the request. It says "a snapshot of this scope may appear on this peer from
+ *   now on", before anything names it.
+ * - Right after the create returns, a marker object `<backupPrefix>_pending/<peerId>/<name>` is
+ *   written naming the snapshot, its peer (id and URL) and collection; then the intent is deleted. The
+ *   marker is deleted once the snapshot is.
  *   Every run of a backup id (the Job's retries share it) starts by deleting the snapshots its markers
- *   name, then the markers. Only snapshots named by a marker of this backup are ever deleted, so another
- *   backup's (or a person's) snapshot is never touched.
- *   Crash window: a kill between the create's answer and the marker's PUT (one small request) leaves
- *   a snapshot no marker names; nothing deletes it but a person (or a future sweep by name pattern).
- *   A marker without `collection` names a full-storage snapshot (`/snapshots/{name}`).
+ *   name, then the markers; then it resolves the intents left (resolve-intent.ts; the failed backup's
+ *   sweep does the same): the one snapshot of that scope on that peer whose Qdrant-made name falls in the
+ *   intent's time window is deleted; several such snapshots, none is (a warning names them).
+ *   Crash window backup-job.snapshot-created-before-marker (a kill between the create's answer and the
+ *   marker's PUT, or a create whose answer was lost): closed by the intent.
+ *   Crash window backup-job.marker-written-before-intent-deleted: marker and intent both left; the
+ *   marker's peer is the intent's, so the intent is resolved by it and deleted without a look at Qdrant.
+ *   What stays open: a create Qdrant finishes only after the resolver looked (the request cut by the
+ *   kill while Qdrant still builds a large snapshot) is found by neither; and a snapshot a person makes
+ *   of the same scope on the same peer in the window, when the killed create made none, is the one
+ *   candidate and is deleted.
+ *   A marker or intent without `collection` names a full-storage snapshot (`/snapshots/{name}`).
  *   Name clash: Qdrant names snapshots to the second (`{collection}-{peer}-{time}`), so a snapshot a
  *   person makes of the same collection on the same peer in the same second as the Job is the same
  *   file, and goes when the Job deletes its own. Backups themselves take turns per connection
@@ -35,6 +47,10 @@ import { encodeCollectionSegment } from "../layout/collection-segment.ts";
 import { s3Error } from "../../s3/client.ts";
 
 export const PENDING_DIR = "_pending/";
+/** Under a peer's pending dir: one intent per scope (a backup directory has one scope). */
+export const INTENT_DIR = "_intent/";
+/** The intent segment of a full-storage scope: "~" alone is never what encodeCollectionSegment makes. */
+const FULL_STORAGE_INTENT = "~full-storage";
 
 export interface PendingSnapshot {
   peerId: string;
@@ -45,6 +61,20 @@ export interface PendingSnapshot {
 }
 
 export interface PendingMarker extends PendingSnapshot {
+  key: string;
+}
+
+/** A create about to be sent: see the module's TSDoc. */
+export interface SnapshotIntent {
+  peerId: string;
+  peerUrl: string;
+  /** The collection; absent for a full-storage snapshot. */
+  collection?: string;
+  /** ISO time taken just before the create request. */
+  notBefore: string;
+}
+
+export interface PendingIntent extends SnapshotIntent {
   key: string;
 }
 
@@ -62,6 +92,21 @@ export async function writeMarker(s3: S3Client, bucket: string, backupPrefix: st
   return key;
 }
 
+export function intentKey(backupPrefix: string, p: { peerId: string; collection?: string }): string {
+  return `${backupPrefix}${PENDING_DIR}${p.peerId}/${INTENT_DIR}${p.collection === undefined ? FULL_STORAGE_INTENT : encodeCollectionSegment(p.collection)}`;
+}
+
+export async function writeIntent(s3: S3Client, bucket: string, backupPrefix: string, p: SnapshotIntent): Promise<string> {
+  const key = intentKey(backupPrefix, p);
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(p), ContentType: "application/json" }));
+  } catch (err) {
+    throw s3Error(err, bucket, "PutObject");
+  }
+  return key;
+}
+
+/** Deletes a marker or an intent. */
 export async function deleteMarker(s3: S3Client, bucket: string, key: string): Promise<void> {
   try {
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
@@ -71,18 +116,20 @@ export async function deleteMarker(s3: S3Client, bucket: string, key: string): P
 }
 
 /**
- * The markers a previous run of this backup left. A marker whose body does not read as one (not JSON,
- * fields missing or of the wrong type, a peer or snapshot other than its key names, a peer URL that is
- * not http(s)) is left out: it names no snapshot that could be deleted safely, and the prune of the
- * backup's prefix removes it with the rest. Throws coded S3 errors only.
+ * The markers and intents a previous run of this backup left. One whose body does not read as one (not
+ * JSON, fields missing or of the wrong type, a peer, snapshot or scope other than its key names, a peer
+ * URL that is not http(s), a notBefore that is no ISO time) is left out: it names nothing that could be
+ * deleted safely, and the prune of the backup's prefix removes it with the rest. Throws coded S3 errors only.
  */
-export async function listMarkers(s3: S3Client, bucket: string, backupPrefix: string): Promise<PendingMarker[]> {
-  const out: PendingMarker[] = [];
+export async function listPending(s3: S3Client, bucket: string, backupPrefix: string): Promise<{ markers: PendingMarker[]; intents: PendingIntent[] }> {
+  const markers: PendingMarker[] = [];
+  const intents: PendingIntent[] = [];
+  const dir = `${backupPrefix}${PENDING_DIR}`;
   let token: string | undefined;
   do {
     let page;
     try {
-      page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${backupPrefix}${PENDING_DIR}`, ...(token ? { ContinuationToken: token } : {}) }));
+      page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: dir, ...(token ? { ContinuationToken: token } : {}) }));
     } catch (err) {
       throw s3Error(err, bucket, "ListObjectsV2");
     }
@@ -95,12 +142,27 @@ export async function listMarkers(s3: S3Client, bucket: string, backupPrefix: st
       } catch (err) {
         throw s3Error(err, bucket, "GetObject");
       }
-      const marker = readMarker(o.Key, text);
-      if (marker !== undefined) out.push(marker);
+      if (isIntentKey(o.Key.slice(dir.length))) {
+        const intent = readIntent(o.Key, text);
+        if (intent !== undefined) intents.push(intent);
+      } else {
+        const marker = readMarker(o.Key, text);
+        if (marker !== undefined) markers.push(marker);
+      }
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  return out;
+  return { markers, intents };
+}
+
+/** The markers a previous run of this backup left (see listPending). */
+export async function listMarkers(s3: S3Client, bucket: string, backupPrefix: string): Promise<PendingMarker[]> {
+  return (await listPending(s3, bucket, backupPrefix)).markers;
+}
+
+/** `<peerId>/_intent/…` under the pending dir; a marker's last segment never holds a "/". */
+function isIntentKey(rest: string): boolean {
+  return /^[^/]*\/_intent\//.test(rest);
 }
 
 /** A marker's body read against its key (see listMarkers); undefined when it is not one. Never throws. */
@@ -119,6 +181,25 @@ export function readMarker(key: string, text: string): PendingMarker | undefined
   // The key is `<backupPrefix>_pending/<peerId>/<snapshot segment>`: a body that names another is not this key's.
   if (!key.endsWith(`${PENDING_DIR}${peerId}/${encodeCollectionSegment(snapshot)}`)) return undefined;
   return { peerId, peerUrl, snapshot, ...(collection !== undefined ? { collection } : {}), key };
+}
+
+/** An intent's body read against its key (see listPending); undefined when it is not one. Never throws. */
+export function readIntent(key: string, text: string): PendingIntent | undefined {
+  let p: unknown;
+  try {
+    p = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof p !== "object" || p === null || Array.isArray(p)) return undefined;
+  const { peerId, peerUrl, collection, notBefore } = p as Record<string, unknown>;
+  if (typeof peerId !== "string" || !/^[0-9]{1,20}$/.test(peerId) || typeof peerUrl !== "string") return undefined;
+  if (collection !== undefined && (typeof collection !== "string" || collection === "")) return undefined;
+  if (!/^https?:\/\//.test(peerUrl) || !URL.canParse(peerUrl)) return undefined;
+  if (typeof notBefore !== "string" || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(notBefore) || Number.isNaN(Date.parse(notBefore))) return undefined;
+  // The key is `<backupPrefix>_pending/<peerId>/_intent/<scope segment>`: a body that names another is not this key's.
+  if (!key.endsWith(intentKey("", { peerId, ...(collection !== undefined ? { collection } : {}) }))) return undefined;
+  return { peerId, peerUrl, notBefore, ...(collection !== undefined ? { collection } : {}), key };
 }
 
 /**
@@ -158,7 +239,7 @@ export async function abortDanglingUploads(s3: S3Client, bucket: string, prefix:
 }
 
 /**
- * The REST URL of a marker's peer among `peers` (the ones the connection lists, or this run found): by
+ * The REST URL of a marker's (or an intent's) peer among `peers` (the ones the connection lists, or this run found): by
  * peer id, else by the very URL; undefined when it names neither. A marker's own URL is never followed:
  * it is an object in the bucket, and whoever can write the bucket must not be able to send the API key to
  * a host of their choosing.

@@ -54,7 +54,7 @@ export async function cleanUpFailedRun(ctx: OperatorContext, obj: BackupObject, 
     // Object Lock: by version, and what S3 still retains is left for the backup's own deletion.
     const versioned = versionedDelete(location, obj, ctx.clock.now());
     return await withLocationS3(ctx, location, async ({ client, bucket, prefix }) => {
-      const swept = await sweepFailedBackup(client, bucket, backupDataRef(obj, prefix), qdrant, peers, versioned ? { versioned } : {});
+      const swept = await sweepFailedBackup(client, bucket, backupDataRef(obj, prefix), qdrant, peers, { until: intentWindowEnd(obj, ctx.clock.now()), ...(versioned ? { versioned } : {}) });
       return { kind: "Done", swept, message: describe(swept) };
     });
   } catch (err) {
@@ -63,12 +63,25 @@ export async function cleanUpFailedRun(ctx: OperatorContext, obj: BackupObject, 
   }
 }
 
+/**
+ * When the backup was marked Failed (else now): the end of the window a killed create's intent is resolved
+ * in. The backup left its turn then, so the next backup of the same Qdrant snapshots only after it.
+ */
+export function intentWindowEnd(obj: BackupObject, now: Date): Date {
+  const t = Date.parse(obj.status?.conditions?.find((c) => c.type === "Failed" && c.status === "True")?.lastTransitionTime ?? "");
+  return Number.isNaN(t) || t > now.getTime() ? now : new Date(t);
+}
+
 function describe(s: SweepResult): string {
   const parts = [
     s.snapshots > 0 ? `deleted ${s.snapshots} snapshot${s.snapshots === 1 ? "" : "s"} a killed run left on Qdrant` : "",
     (s.unknownPeerSnapshots ?? 0) > 0
       ? `left ${s.unknownPeerSnapshots} snapshot${s.unknownPeerSnapshots === 1 ? "" : "s"} on peers the QdrantConnection does not list (named by pending markers in the bucket; delete ${s.unknownPeerSnapshots === 1 ? "it" : "them"} by hand)`
       : "",
+    (s.ambiguousSnapshots?.length ?? 0) > 0
+      ? `left ${s.ambiguousSnapshots!.length} snapshot${s.ambiguousSnapshots!.length === 1 ? "" : "s"} a killed run may have made but that could not be told from others of the same time (${s.ambiguousSnapshots!.slice(0, 5).join(", ")}${s.ambiguousSnapshots!.length > 5 ? ", …" : ""}; delete the run's by hand)`
+      : "",
+    (s.unknownPeerIntents ?? 0) > 0 ? `did not look for ${s.unknownPeerIntents} snapshot${s.unknownPeerIntents === 1 ? "" : "s"} a killed run may have made on peers the QdrantConnection does not list` : "",
     s.abortedUploads > 0 ? `aborted ${s.abortedUploads} unfinished upload${s.abortedUploads === 1 ? "" : "s"}` : "",
     s.incompleteObjects > 0 ? `deleted ${s.incompleteObjects} object${s.incompleteObjects === 1 ? "" : "s"} of an incomplete backup` : "",
     (s.lockedObjects ?? 0) > 0

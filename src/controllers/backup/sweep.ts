@@ -8,6 +8,14 @@
  *   marker is an object in the bucket, and whoever can write the bucket must not be able to send the
  *   connection's API key to a host of their choosing. A marker naming an unknown peer is dropped and
  *   counted in `unknownPeerSnapshots`, its snapshot left for a person;
+ * - intents of creates the last run was killed in (src/backup/store/resolve-intent.ts, the same function
+ *   the Job's next run calls): the one snapshot of the scope on that peer named in the intent's time
+ *   window is deleted (counted in `snapshots`); several, none is, and their names go to
+ *   `ambiguousSnapshots`; an intent naming a peer the connection does not list is dropped and counted in
+ *   `unknownPeerIntents`. Unlike in the Job, no turn is held here: the next backup of the same Qdrant
+ *   may already run. So the window ends at `until`, when the backup was marked Failed (cleanup.ts), after
+ *   which alone that backup can snapshot: only one that snapshotted the same scope on the same peer
+ *   within the skew (30 s) of it, when the killed create made nothing, could be taken for the killed run's;
  * - multipart uploads under the backup's directories: aborted (invisible to listings, but billed);
  * - snapshot objects in a directory without a manifest: an incomplete backup, deleted. A directory
  *   with a manifest is a complete backup of that collection (a multi-collection backup can fail after
@@ -24,7 +32,8 @@
  */
 import type { S3Client } from "@aws-sdk/client-s3";
 import { MANIFEST_FILE } from "../../backup/layout/object-keys.ts";
-import { deleteMarker, knownPeerUrl, listMarkers, PENDING_DIR } from "../../backup/store/pending-markers.ts";
+import { deleteMarker, knownPeerUrl, listPending, PENDING_DIR } from "../../backup/store/pending-markers.ts";
+import { resolveIntent } from "../../backup/store/resolve-intent.ts";
 import type { QdrantApi } from "../../qdrant/client.ts";
 import type { Peer } from "../../qdrant/peers.ts";
 import { latestRetainUntil } from "../../backup/retention/lock-until.ts";
@@ -40,6 +49,10 @@ export interface SweepResult {
   incompleteObjects: number;
   /** Snapshots whose marker names a peer the connection does not list: left on it, their markers dropped. */
   unknownPeerSnapshots?: number;
+  /** Intents whose peer the connection does not list: dropped, whatever they may have left is a person's to find. */
+  unknownPeerIntents?: number;
+  /** Snapshots a killed create may have made, more than one for one intent: none deleted, named here. */
+  ambiguousSnapshots?: string[];
   /** Object Lock: versions of incomplete directories left because S3 retains them, and until when. */
   lockedObjects?: number;
   lockedUntil?: Date;
@@ -47,7 +60,7 @@ export interface SweepResult {
 
 /**
  * `qdrant`: the backup's connection (key, TLS, timeout); `peers`: the peers it lists now (discoverTopology),
- * where each marker's snapshot is deleted. `signal` (the reconcile's) stops the Qdrant calls and the sweep
+ * where each marker's snapshot is deleted. `until`: the end of an intent's window (default now). `signal` (the reconcile's) stops the Qdrant calls and the sweep
  * between steps.
  */
 export async function sweepFailedBackup(
@@ -56,7 +69,7 @@ export async function sweepFailedBackup(
   ref: BackupDataRef,
   qdrant: QdrantApi,
   peers: readonly Peer[],
-  opts: { signal?: AbortSignal; versioned?: VersionedDelete } = {},
+  opts: { signal?: AbortSignal; versioned?: VersionedDelete; until?: Date } = {},
 ): Promise<SweepResult> {
   const { signal, versioned } = opts;
   const out: SweepResult = { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 0 };
@@ -64,7 +77,8 @@ export async function sweepFailedBackup(
     // Uploads first: their keys are known from the markers, which go next.
     const before = await listKeys(client, bucket, dir);
     out.abortedUploads += await abortDirUploads(client, bucket, dir, before);
-    for (const m of await listMarkers(client, bucket, dir)) {
+    const { markers, intents } = await listPending(client, bucket, dir);
+    for (const m of markers) {
       signal?.throwIfAborted();
       const scope = m.collection === undefined ? { fullStorage: true as const } : { collection: m.collection };
       const url = knownPeerUrl(peers, m);
@@ -72,6 +86,16 @@ export async function sweepFailedBackup(
       else if (await qdrant.at(url).deleteSnapshot(scope, m.snapshot, { signal })) out.snapshots++;
       await deleteMarker(client, bucket, m.key);
       out.markers++;
+    }
+    for (const i of intents) {
+      signal?.throwIfAborted();
+      const r = await resolveIntent(i, { s3: client, bucket, qdrant, peers, markers, until: opts.until ?? new Date(), ...(signal ? { signal } : {}) });
+      if (r.kind === "Deleted" && r.existed) out.snapshots++;
+      else if (r.kind === "Ambiguous") out.ambiguousSnapshots = [...(out.ambiguousSnapshots ?? []), ...r.snapshots];
+      else if (r.kind === "UnknownPeer") {
+        await deleteMarker(client, bucket, i.key);
+        out.unknownPeerIntents = (out.unknownPeerIntents ?? 0) + 1;
+      }
     }
     if (before.length === 0 || before.includes(`${dir}${MANIFEST_FILE}`)) continue;
     signal?.throwIfAborted();

@@ -13,7 +13,7 @@ import { s3Client, useBucket } from "../../helpers/s3.ts";
 import { holdingProxy, listKeys, makePlan, multipartUploads, qdrant, seedCollection, startJobMidUpload } from "../../jobs/backup-harness.ts";
 import { manifestKey, snapshotKey } from "../../../src/backup/layout/object-keys.ts";
 import { sweepFailedBackup } from "../../../src/controllers/backup/sweep.ts";
-import { writeMarker } from "../../../src/backup/store/pending-markers.ts";
+import { writeIntent, writeMarker } from "../../../src/backup/store/pending-markers.ts";
 import { backupPrefix } from "../../../src/backup/layout/object-keys.ts";
 import { discoverTopology } from "../../../src/qdrant/peers.ts";
 
@@ -115,5 +115,87 @@ describe("sweepFailedBackup", () => {
     assert.equal(swept.snapshots, 0);
     assert.equal(swept.markers, 1, "the marker is dropped");
     assert.ok((await snapshotsOf(collection)).includes(made.name), "nothing was deleted anywhere");
+  });
+
+  /** The intent a run killed during its create of `collection` left (no marker), in a bucket of its own. */
+  async function intentOf(t: TestContext, collection: string, notBefore: Date) {
+    const bucket = await useBucket(t);
+    const s3 = s3Client();
+    const plan = makePlan(q.url, bucket);
+    const ref = { namespace: plan.source.namespace, connection: plan.source.connection, backupId: plan.backupId };
+    await writeIntent(s3, bucket, backupPrefix({ ...ref, collection }), { peerId: await qdrantApi().peerId(), peerUrl: q.url, collection, notBefore: notBefore.toISOString() });
+    return { bucket, s3, ref };
+  }
+
+  /** A collection of the test's own, and a snapshot maker whose snapshots are deleted after the test. */
+  async function collectionWithSnapshots(t: TestContext, name: string) {
+    // Registered first: the hooks run in order, and the collection's deletion leaves its snapshots unreachable.
+    let collection = "";
+    t.after(async () => {
+      for (const n of await snapshotsOf(collection)) await qdrantApi().deleteSnapshot({ collection }, n);
+    });
+    collection = await useCollection(t, name, { points: 1 });
+    const create = () => qdrant<{ name: string }>(q.url, "POST", `/collections/${collection}/snapshots?wait=true`, undefined, q.apiKey).then((r) => r.name);
+    return { collection, create };
+  }
+
+  /** Qdrant names snapshots to the second: one made in the next is another file. */
+  async function nextSecond() {
+    const second = Math.floor(Date.now() / 1000);
+    await eventually("the next second", () => Promise.resolve(Math.floor(Date.now() / 1000) > second ? true : undefined));
+  }
+
+  it("resolves a killed create's intent: deletes the one snapshot in its window, not a person's from before it", async (t) => {
+    const { collection, create } = await collectionWithSnapshots(t, "a_intent");
+    const person = await create();
+    const personSecond = Math.floor(Date.now() / 1000);
+    await nextSecond();
+    await nextSecond();
+    const killed = await create();
+    // The create began 30 s after the second that follows the person's: the window starts after the person's snapshot.
+    const { bucket, s3, ref } = await intentOf(t, collection, new Date((personSecond + 1) * 1000 + 30_000));
+    const swept = await sweepFailedBackup(s3, bucket, ref, qdrantApi(), await standalone());
+    assert.deepEqual(swept, { snapshots: 1, markers: 0, abortedUploads: 0, incompleteObjects: 0 });
+    assert.deepEqual(await snapshotsOf(collection), [person], `the killed run's ${killed} is deleted, the person's stays`);
+    assert.deepEqual(await listKeys(s3, bucket), [], "the intent is gone");
+  });
+
+  it("deletes none of several snapshots in an intent's window, and names them", async (t) => {
+    const { collection, create } = await collectionWithSnapshots(t, "a_several");
+    const notBefore = new Date();
+    const a = await create();
+    await nextSecond();
+    const b = await create();
+    const { bucket, s3, ref } = await intentOf(t, collection, notBefore);
+    const swept = await sweepFailedBackup(s3, bucket, ref, qdrantApi(), await standalone());
+    assert.deepEqual(swept, { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 0, ambiguousSnapshots: [a, b].sort() });
+    assert.deepEqual(await snapshotsOf(collection), [a, b].sort(), "both stay");
+    assert.deepEqual(await listKeys(s3, bucket), [], "the intent is dropped");
+  });
+
+  it("ends an intent's window at `until` (when the backup was marked Failed): a later snapshot is not the killed run's", async (t) => {
+    const { collection, create } = await collectionWithSnapshots(t, "a_later");
+    const now = Date.now();
+    const later = await create();
+    const { bucket, s3, ref } = await intentOf(t, collection, new Date(now - 120_000));
+    const swept = await sweepFailedBackup(s3, bucket, ref, qdrantApi(), await standalone(), { until: new Date(now - 60_000) });
+    assert.deepEqual(swept, { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 0 });
+    assert.deepEqual(await snapshotsOf(collection), [later], "the next backup's (or a person's) snapshot stays");
+    assert.deepEqual(await listKeys(s3, bucket), [], "the intent is dropped");
+  });
+
+  it("follows no intent to a peer the connection does not list", async (t) => {
+    const { collection, create } = await collectionWithSnapshots(t, "a_unknown");
+    const notBefore = new Date();
+    const made = await create();
+    const bucket = await useBucket(t);
+    const s3 = s3Client();
+    const plan = makePlan(q.url, bucket);
+    const ref = { namespace: plan.source.namespace, connection: plan.source.connection, backupId: plan.backupId };
+    await writeIntent(s3, bucket, backupPrefix({ ...ref, collection }), { peerId: "999", peerUrl: "http://127.0.0.9:1", collection, notBefore: notBefore.toISOString() });
+    const swept = await sweepFailedBackup(s3, bucket, ref, qdrantApi(), await standalone());
+    assert.deepEqual(swept, { snapshots: 0, markers: 0, abortedUploads: 0, incompleteObjects: 0, unknownPeerIntents: 1 });
+    assert.deepEqual(await snapshotsOf(collection), [made], "nothing deleted anywhere");
+    assert.deepEqual(await listKeys(s3, bucket), [], "the intent is dropped");
   });
 });
