@@ -30,7 +30,7 @@ import { test, type TestContext } from "node:test";
 import type { CrashWindowName } from "../../src/crash-windows.ts";
 import { CRASH_AT_ENV, CRASH_ONCE_FILE_ENV } from "../../src/runtime/crash-point.ts";
 import { TEST_ENV_ANNOTATION } from "../../test/env/node-agent/env.ts";
-import { apply, backupObj, getJson, waitForPhase, world } from "../helpers/backup-world.ts";
+import { apply, backupObj, getJson, waitForPhase, world, type World } from "../helpers/backup-world.ts";
 import { backedUp, cleanupOnQdrant, restoreJobs, restoreObj, waitForRestorePhase } from "../helpers/restore-world.ts";
 import { applyRollout, assertOneSwitch, blueGreen, rolloutJobs, rolloutObj, waitForRolloutPhase } from "../helpers/rollout-world.ts";
 import { seedCollection } from "../../test/jobs/backup-harness.ts";
@@ -55,40 +55,33 @@ interface JobStatus {
   status?: { succeeded?: number; failed?: number };
 }
 
-test("backup-job.uploaded-before-manifest: the Job's next pod cleans up and finishes; one Job, one backup", async (t) => {
-  const w = await world(t, "fault-jb-manifest");
-  const { job, fired } = await jobDyingAt(t, "backup-job.uploaded-before-manifest");
-  await apply(w.ns, [backupObj("b", { collections: { names: [w.collection] }, job })]);
-  const done = await waitForPhase(w.ns, "b", "Succeeded", 180_000);
+/**
+ * A backup "b" of `collection` (the world's 20 points by default) whose Job's process dies at `window`
+ * once: the backup Succeeds on the next pod with every point, the Job counts one failed pod and one
+ * succeeded, and the invariants hold for the collection (nothing left on the peer or in the bucket).
+ */
+async function backupJobKilledAt(t: TestContext, w: World, window: CrashWindowName, opts: { collection?: string; points?: number; timeoutMs?: number } = {}): Promise<void> {
+  const collection = opts.collection ?? w.collection;
+  const { job, fired } = await jobDyingAt(t, window);
+  await apply(w.ns, [backupObj("b", { collections: { names: [collection] }, job })]);
+  const done = await waitForPhase(w.ns, "b", "Succeeded", opts.timeoutMs ?? 180_000);
   assert.ok(fired(), "the Job's process was killed at the window");
-  assert.equal(done.status?.collections?.[0]?.pointsCount, 20);
+  assert.equal(done.status?.collections?.[0]?.pointsCount, opts.points ?? 20);
   const j = await getJson<JobStatus>(w.ns, "job", "backup-b");
   assert.deepEqual([j?.status?.failed, j?.status?.succeeded], [1, 1], "one pod killed, the next succeeded");
-  await assertInvariants(worldScope(w, [w.collection]));
+  await assertInvariants(worldScope(w, [collection]));
+}
+
+test("backup-job.uploaded-before-manifest: the Job's next pod cleans up and finishes; one Job, one backup", async (t) => {
+  await backupJobKilledAt(t, await world(t, "fault-jb-manifest"), "backup-job.uploaded-before-manifest");
 });
 
 test("backup-job.snapshot-created-before-marker: the next pod deletes the snapshot its intent names and finishes; nothing left", async (t) => {
-  const w = await world(t, "fault-jb-intent");
-  const { job, fired } = await jobDyingAt(t, "backup-job.snapshot-created-before-marker");
-  await apply(w.ns, [backupObj("b", { collections: { names: [w.collection] }, job })]);
-  const done = await waitForPhase(w.ns, "b", "Succeeded", 180_000);
-  assert.ok(fired(), "the Job's process was killed at the window");
-  assert.equal(done.status?.collections?.[0]?.pointsCount, 20);
-  const j = await getJson<JobStatus>(w.ns, "job", "backup-b");
-  assert.deepEqual([j?.status?.failed, j?.status?.succeeded], [1, 1], "one pod killed, the next succeeded");
-  await assertInvariants(worldScope(w, [w.collection]));
+  await backupJobKilledAt(t, await world(t, "fault-jb-intent"), "backup-job.snapshot-created-before-marker");
 });
 
 test("backup-job.marker-written-before-intent-deleted: the next pod deletes the marked snapshot and the intent, and finishes", async (t) => {
-  const w = await world(t, "fault-jb-intent2");
-  const { job, fired } = await jobDyingAt(t, "backup-job.marker-written-before-intent-deleted");
-  await apply(w.ns, [backupObj("b", { collections: { names: [w.collection] }, job })]);
-  const done = await waitForPhase(w.ns, "b", "Succeeded", 180_000);
-  assert.ok(fired(), "the Job's process was killed at the window");
-  assert.equal(done.status?.collections?.[0]?.pointsCount, 20);
-  const j = await getJson<JobStatus>(w.ns, "job", "backup-b");
-  assert.deepEqual([j?.status?.failed, j?.status?.succeeded], [1, 1], "one pod killed, the next succeeded");
-  await assertInvariants(worldScope(w, [w.collection]));
+  await backupJobKilledAt(t, await world(t, "fault-jb-intent2"), "backup-job.marker-written-before-intent-deleted");
 });
 
 test("backup-job.multipart-started-before-complete: the next pod aborts the open upload and finishes; nothing left open", async (t) => {
@@ -96,14 +89,7 @@ test("backup-job.multipart-started-before-complete: the next pod aborts the open
   const big = uniqueName("multipart");
   cleanupOnQdrant(t, w.qdrant.url, w.apiKey, [big]);
   await seedCollection(w.qdrant.url, big, 192, { payloadBytes: 64 * 1024, apiKey: w.apiKey });
-  const { job, fired } = await jobDyingAt(t, "backup-job.multipart-started-before-complete");
-  await apply(w.ns, [backupObj("b", { collections: { names: [big] }, job })]);
-  const done = await waitForPhase(w.ns, "b", "Succeeded", 240_000);
-  assert.ok(fired(), "the Job's process was killed at the window");
-  assert.equal(done.status?.collections?.[0]?.pointsCount, 192);
-  const j = await getJson<JobStatus>(w.ns, "job", "backup-b");
-  assert.deepEqual([j?.status?.failed, j?.status?.succeeded], [1, 1], "one pod killed, the next succeeded");
-  await assertInvariants(worldScope(w, [big]));
+  await backupJobKilledAt(t, w, "backup-job.multipart-started-before-complete", { collection: big, points: 192, timeoutMs: 240_000 });
 });
 
 test("restore-job.recovered-before-verify: attempt 2 owns the half-built target and restores it whole", async (t) => {

@@ -68,6 +68,25 @@ function oddKey(rnd: Prng, from: string): string {
   }
 }
 
+/**
+ * One damaged body of `good` (a pending marker's or intent's): a byte changed or the body cut, or one of
+ * `fields` dropped or given a value of `odd`; `what` says which, for the failure message.
+ */
+function damagedBody(rnd: Prng, n: number, good: Record<string, unknown>, fields: string[], odd: unknown[]): { body: string; what: string } {
+  const text = JSON.stringify(good);
+  if (rnd.chance(0.4)) {
+    const bytes = Buffer.from(text);
+    const at = rnd.int(bytes.length);
+    bytes[at] = rnd.int(256);
+    return { body: rnd.chance(0.5) ? bytes.toString("latin1") : text.slice(0, rnd.int(text.length)), what: `case ${n}: a byte at ${at} changed or the body cut` };
+  }
+  const m: Record<string, unknown> = { ...good };
+  const field = rnd.pick(fields);
+  if (rnd.chance(0.3)) delete m[field];
+  else m[field] = rnd.pick(odd);
+  return { body: JSON.stringify(m), what: `case ${n}: ${field} = ${JSON.stringify(m[field])?.slice(0, 40)}` };
+}
+
 function checkListing(keys: string[], prefix: string, what: string): void {
   let grouped;
   try {
@@ -132,25 +151,9 @@ test("marker bodies that do not say what their key says are not read as markers"
   const good = { peerId: "7", peerUrl: "http://q:6333", collection: "docs", snapshot: "docs-7-2026-01-15-02-00-05.snapshot" };
   const key = markerKey(dir, good);
   assert.deepEqual(readMarker(key, JSON.stringify(good)), { ...good, key });
-  const text = JSON.stringify(good);
   const odd: unknown[] = [null, 7, "", "7", [], {}, true, "x".repeat(5000), "ftp://q", "javascript:alert(1)", "http://", { a: 1 }];
   for (let n = 0; n < 3000; n++) {
-    let body: string;
-    let what: string;
-    if (rnd.chance(0.4)) {
-      const bytes = Buffer.from(text);
-      const at = rnd.int(bytes.length);
-      bytes[at] = rnd.int(256);
-      body = rnd.chance(0.5) ? bytes.toString("latin1") : text.slice(0, rnd.int(text.length));
-      what = `case ${n}: a byte at ${at} changed or the body cut`;
-    } else {
-      const m: Record<string, unknown> = { ...good };
-      const field = rnd.pick(["peerId", "peerUrl", "collection", "snapshot"]);
-      if (rnd.chance(0.3)) delete m[field];
-      else m[field] = rnd.pick(odd);
-      body = JSON.stringify(m);
-      what = `case ${n}: ${field} = ${JSON.stringify(m[field])?.slice(0, 40)}`;
-    }
+    const { body, what } = damagedBody(rnd, n, good, ["peerId", "peerUrl", "collection", "snapshot"], odd);
     let read;
     try {
       read = readMarker(key, body);
@@ -186,25 +189,9 @@ test("intent bodies that do not say what their key says are not read as intents"
   assert.equal(readIntent(intentKey(dir, storage), JSON.stringify(good)), undefined, "a collection's intent under the full storage's key");
   assert.equal(readIntent(key, JSON.stringify(storage)), undefined, "the full storage's intent under a collection's key");
   assert.equal(readMarker(key, JSON.stringify(good)), undefined, "an intent is no marker");
-  const text = JSON.stringify(good);
   const odd: unknown[] = [null, 7, "", "7", [], {}, true, "x".repeat(5000), "ftp://q", "http://", "other", "2026-01-15", "2026-02-30T02:00:05Z", "2026-01-15T02:00:05+01:00", { a: 1 }];
   for (let n = 0; n < 3000; n++) {
-    let body: string;
-    let what: string;
-    if (rnd.chance(0.4)) {
-      const bytes = Buffer.from(text);
-      const at = rnd.int(bytes.length);
-      bytes[at] = rnd.int(256);
-      body = rnd.chance(0.5) ? bytes.toString("latin1") : text.slice(0, rnd.int(text.length));
-      what = `case ${n}: a byte at ${at} changed or the body cut`;
-    } else {
-      const m: Record<string, unknown> = { ...good };
-      const field = rnd.pick(["peerId", "peerUrl", "collection", "notBefore"]);
-      if (rnd.chance(0.3)) delete m[field];
-      else m[field] = rnd.pick(odd);
-      body = JSON.stringify(m);
-      what = `case ${n}: ${field} = ${JSON.stringify(m[field])?.slice(0, 40)}`;
-    }
+    const { body, what } = damagedBody(rnd, n, good, ["peerId", "peerUrl", "collection", "notBefore"], odd);
     let read;
     try {
       read = readIntent(key, body);

@@ -86,6 +86,8 @@ describe("job backup killed around a snapshot's create", () => {
     await nextSecond();
     const person = await qdrant<{ name: string }>(emu.url, "POST", "/collections/docs_b/snapshots?wait=true");
     t.after(() => qdrant(emu.url, "DELETE", `/collections/docs_b/snapshots/${killed}`).then(() => qdrant(emu.url, "DELETE", `/collections/docs_b/snapshots/${person.name}`)));
+    // The retry's own snapshot in the person's second would be the person's file (names are to the second).
+    await nextSecond();
 
     const retry = await runJob(plan);
     assert.equal(retry.code, 0, retry.stderr);
@@ -105,6 +107,7 @@ describe("job backup killed around a snapshot's create", () => {
     await nextSecond();
     const person = await qdrant<{ name: string }>(emu.url, "POST", "/collections/docs_c/snapshots?wait=true");
     t.after(() => qdrant(emu.url, "DELETE", `/collections/docs_c/snapshots/${person.name}`));
+    await nextSecond();
 
     const retry = await runJob(plan);
     assert.equal(retry.code, 0, retry.stderr);

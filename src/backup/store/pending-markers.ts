@@ -165,8 +165,11 @@ function isIntentKey(rest: string): boolean {
   return /^[^/]*\/_intent\//.test(rest);
 }
 
-/** A marker's body read against its key (see listMarkers); undefined when it is not one. Never throws. */
-export function readMarker(key: string, text: string): PendingMarker | undefined {
+/**
+ * What a marker's and an intent's body share: a JSON object with a peer id (a u64) and an http(s) peer
+ * URL (never followed: knownPeerUrl); undefined otherwise. Never throws.
+ */
+function pendingBody(text: string): (Record<string, unknown> & { peerId: string; peerUrl: string }) | undefined {
   let p: unknown;
   try {
     p = JSON.parse(text);
@@ -174,10 +177,19 @@ export function readMarker(key: string, text: string): PendingMarker | undefined
     return undefined;
   }
   if (typeof p !== "object" || p === null || Array.isArray(p)) return undefined;
-  const { peerId, peerUrl, collection, snapshot } = p as Record<string, unknown>;
-  if (typeof peerId !== "string" || !/^[0-9]{1,20}$/.test(peerId) || typeof snapshot !== "string" || snapshot === "" || typeof peerUrl !== "string") return undefined;
-  if (collection !== undefined && typeof collection !== "string") return undefined;
+  const { peerId, peerUrl } = p as Record<string, unknown>;
+  if (typeof peerId !== "string" || !/^[0-9]{1,20}$/.test(peerId) || typeof peerUrl !== "string") return undefined;
   if (!/^https?:\/\//.test(peerUrl) || !URL.canParse(peerUrl)) return undefined;
+  return { ...(p as Record<string, unknown>), peerId, peerUrl };
+}
+
+/** A marker's body read against its key (see listMarkers); undefined when it is not one. Never throws. */
+export function readMarker(key: string, text: string): PendingMarker | undefined {
+  const p = pendingBody(text);
+  if (p === undefined) return undefined;
+  const { peerId, peerUrl, collection, snapshot } = p;
+  if (typeof snapshot !== "string" || snapshot === "") return undefined;
+  if (collection !== undefined && typeof collection !== "string") return undefined;
   // The key is `<backupPrefix>_pending/<peerId>/<snapshot segment>`: a body that names another is not this key's.
   if (!key.endsWith(`${PENDING_DIR}${peerId}/${encodeCollectionSegment(snapshot)}`)) return undefined;
   return { peerId, peerUrl, snapshot, ...(collection !== undefined ? { collection } : {}), key };
@@ -185,17 +197,10 @@ export function readMarker(key: string, text: string): PendingMarker | undefined
 
 /** An intent's body read against its key (see listPending); undefined when it is not one. Never throws. */
 export function readIntent(key: string, text: string): PendingIntent | undefined {
-  let p: unknown;
-  try {
-    p = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof p !== "object" || p === null || Array.isArray(p)) return undefined;
-  const { peerId, peerUrl, collection, notBefore } = p as Record<string, unknown>;
-  if (typeof peerId !== "string" || !/^[0-9]{1,20}$/.test(peerId) || typeof peerUrl !== "string") return undefined;
+  const p = pendingBody(text);
+  if (p === undefined) return undefined;
+  const { peerId, peerUrl, collection, notBefore } = p;
   if (collection !== undefined && (typeof collection !== "string" || collection === "")) return undefined;
-  if (!/^https?:\/\//.test(peerUrl) || !URL.canParse(peerUrl)) return undefined;
   if (typeof notBefore !== "string" || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(notBefore) || Number.isNaN(Date.parse(notBefore))) return undefined;
   // The key is `<backupPrefix>_pending/<peerId>/_intent/<scope segment>`: a body that names another is not this key's.
   if (!key.endsWith(intentKey("", { peerId, ...(collection !== undefined ? { collection } : {}) }))) return undefined;
