@@ -37,13 +37,12 @@
  *   be gone already) are each safe to repeat.
  */
 import type { QdrantRestoreStatus } from "../../api/v1alpha1/restore.ts";
-import { decideTick, type TickDecision } from "../../backup/schedule/decide-tick.ts";
-import type { ParsedSchedule } from "../../backup/schedule/parse-schedule.ts";
 import { peersNeeded } from "../../backup/topology/map-peers.ts";
 import type { RestoreJobSuccess } from "../../jobs/restore/contract.ts";
 import type { ResolvedSource } from "./source/resolve-source.ts";
 import type { RestoreJobOutcome } from "./job-result.ts";
 import { drillCollectionName, isDrillCollectionOf, restoreJobName } from "./names.ts";
+import { cacheSuffices, drillTick } from "./drill-tick.ts";
 import { methodFor } from "./method.ts";
 import { failedAttemptMessage } from "../shared/failed-attempt.ts";
 import { checkIntervalMs, maxAttempts, targetFromSpec, type Policy, type SpecCheck } from "./spec.ts";
@@ -175,7 +174,7 @@ export function decideRestore(r: RestoreObject, o: Observed): RestoreStep {
   if (policy === "Once" && status.phase === "Failed" && status.observedGeneration === generation) return { kind: "Done" };
 
   // A drill between runs: its tick, decided before anything is looked at (it is all a drill between ticks needs).
-  const tick = policy === "Drill" && !(status.phase === "Running" && status.jobName) ? drillTick(r, o.spec.drill!, o.now) : undefined;
+  const tick = policy === "Drill" && !(status.phase === "Running" && status.jobName) ? drillTick(r, o.spec.drill!, o.now, status.lastScheduleTime) : undefined;
   if (o.unrecorded === undefined) return tick && cacheSuffices(tick) ? { kind: "Observe", need: "unrecorded", cached: true } : observe("unrecorded");
   if (o.unrecorded !== null) return { kind: "Adopt", job: o.unrecorded };
 
@@ -264,7 +263,7 @@ export function decideRestore(r: RestoreObject, o: Observed): RestoreStep {
     }
     let scheduledTime: Date | undefined;
     if (policy === "Drill") {
-      const d = tick ?? drillTick(r, o.spec.drill!, o.now);
+      const d = tick ?? drillTick(r, o.spec.drill!, o.now, status.lastScheduleTime);
       if (d.action !== "create" || d.scheduledTime === undefined) {
         return {
           kind: "Watch",
@@ -333,31 +332,6 @@ export function decideRestore(r: RestoreObject, o: Observed): RestoreStep {
   };
 }
 
-/** A drill's tick at `now`: due (create) or not, and when the next one is; from lastScheduleTime, else its creation. */
-function drillTick(r: RestoreObject, parsed: ParsedSchedule, now: Date): TickDecision {
-  return decideTick({
-    parsed,
-    now,
-    creationTime: new Date(r.metadata?.creationTimestamp ?? now.toISOString()),
-    ...(r.status?.lastScheduleTime ? { lastScheduleTime: new Date(r.status.lastScheduleTime) } : {}),
-  });
-}
-
-/**
- * Whether a drill between runs may take the Job cache's word that no Job of it goes unrecorded, instead
- * of asking the apiserver for restore-<name>-<jobCount+1> whenever the cache has none: when its tick has
- * not come. Every restore Job carries the restore label the manager's Job informer selects on, so the
- * cache holds every Job of ours that existed when it listed; the only Job it may not show yet is one
- * created a moment ago, by a Start, and a drill decides Start only at a due tick (or mid-run, Running).
- * A due tick stays due until the Start's status write records it as lastScheduleTime, so the Job of a
- * lost status write (crash window restore.job-created-before-status) is looked for at the apiserver
- * again, and adopted. Between ticks the look costs no request: a settled drill's reconcile is its clock
- * alone (before, it was a GET answered 404 on every reconcile, the slow no-op of bench/scale.ts).
- */
-function cacheSuffices(tick: TickDecision): boolean {
-  return tick.action !== "create";
-}
-
 function aliasMessage(name: string, collection: string): string {
   return `spec.target.collection: ${name} is an alias (of collection ${collection}) on the target Qdrant; recovering into it would overwrite the collection behind it, so name a collection instead (spec.target.alias points an alias at the restored collection)`;
 }
@@ -371,12 +345,7 @@ function sourceProblem(r: RestoreObject, o: Observed, policy: Policy, s: Extract
 function afterRun(r: RestoreObject, o: Observed, policy: Policy, scheduledFrom?: string): { requeueMs?: number; nextScheduleTime?: Date } {
   if (policy === "IfMissing") return { requeueMs: checkIntervalMs(r.spec) };
   if (policy !== "Drill" || !o.spec.ok || !o.spec.drill) return {};
-  const d = decideTick({
-    parsed: o.spec.drill,
-    now: o.now,
-    creationTime: new Date(r.metadata?.creationTimestamp ?? o.now.toISOString()),
-    ...(scheduledFrom ? { lastScheduleTime: new Date(scheduledFrom) } : {}),
-  });
+  const d = drillTick(r, o.spec.drill, o.now, scheduledFrom);
   // A tick missed while this drill ran is due at once (one catch-up, as decideTick says).
   return { requeueMs: d.action === "create" ? 1 : Math.max(1, d.requeueAt.getTime() - o.now.getTime()), nextScheduleTime: d.requeueAt };
 }
