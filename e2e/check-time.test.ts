@@ -39,8 +39,9 @@ test("a recheck that finds nothing new writes no status; the heartbeat gauge say
   // A later second than the recorded times (they are kept to the second), so a rewrite would show.
   const recorded = Math.max(Date.parse(connection.status.lastCheckTime), Date.parse(location.status.lastValidationTime));
   await eventually("a second past the recorded check times", () => Promise.resolve(Date.now() >= recorded + 1_500 ? true : undefined));
-  const second = await startManager(t, [w.ns]);
+  // Before the start: the fresh manager checks both as its workers start, maybe before startManager returns.
   const start = Date.now() / 1000;
+  const second = await startManager(t, [w.ns]);
   const metrics = await eventually("the fresh manager's checks of both", async () => {
     const m = await managerMetrics(second);
     const c = gauge(m, "qdrant_operator_check_timestamp_seconds", "QdrantConnection", w.ns, "qdrant");
