@@ -83,13 +83,7 @@ export function markerKey(backupPrefix: string, p: PendingSnapshot): string {
 }
 
 export async function writeMarker(s3: S3Client, bucket: string, backupPrefix: string, p: PendingSnapshot): Promise<string> {
-  const key = markerKey(backupPrefix, p);
-  try {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(p), ContentType: "application/json" }));
-  } catch (err) {
-    throw s3Error(err, bucket, "PutObject");
-  }
-  return key;
+  return putPending(s3, bucket, markerKey(backupPrefix, p), p);
 }
 
 export function intentKey(backupPrefix: string, p: { peerId: string; collection?: string }): string {
@@ -97,9 +91,13 @@ export function intentKey(backupPrefix: string, p: { peerId: string; collection?
 }
 
 export async function writeIntent(s3: S3Client, bucket: string, backupPrefix: string, p: SnapshotIntent): Promise<string> {
-  const key = intentKey(backupPrefix, p);
+  return putPending(s3, bucket, intentKey(backupPrefix, p), p);
+}
+
+/** Writes a marker's or an intent's JSON body at `key`; returns the key. */
+async function putPending(s3: S3Client, bucket: string, key: string, body: PendingSnapshot | SnapshotIntent): Promise<string> {
   try {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(p), ContentType: "application/json" }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(body), ContentType: "application/json" }));
   } catch (err) {
     throw s3Error(err, bucket, "PutObject");
   }
