@@ -86,6 +86,12 @@ export const CRASH_WINDOWS = {
     closedBy: "the next look sees the alias on green and records Promoted without a second switch",
     closed: true,
   },
+  "rollout.alias-switched-back-before-status": {
+    process: "manager",
+    leaves: "the alias on the previous collection again (spec.rollback, or a failed analysis switching back) while the status says Promoted",
+    closedBy: "the next look sees the alias on the previous collection while the rollback or switch-back still asks for it, and records RolledBack without a second switch",
+    closed: true,
+  },
   "backup-job.snapshot-created-before-marker": {
     process: "job",
     leaves: "a snapshot on the peer that no pending marker names, and the intent written before its create",

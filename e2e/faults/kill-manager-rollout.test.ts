@@ -10,13 +10,15 @@
  * - rollout.restore-created-before-status (fromBackup): the rollout's QdrantRestore exists; the next
  *   manager adopts it;
  * - rollout.alias-switched-before-status: the alias is on green, the status says Validating; the next
- *   manager records Promoted without a second switch.
+ *   manager records Promoted without a second switch;
+ * - rollout.alias-switched-back-before-status (a promoted rollout given `rollback: true`): the alias is
+ *   on blue again, the status says Promoted; the next manager records RolledBack without a second switch.
  */
 import assert from "node:assert/strict";
 import { test, type TestContext } from "node:test";
 import { world } from "../helpers/backup-world.ts";
 import { backedUp } from "../helpers/restore-world.ts";
-import { applyRollout, assertOneSwitch, blueGreen, rolloutJobs, rolloutObj, waitForRolloutPhase } from "../helpers/rollout-world.ts";
+import { applyRollout, assertOneSwitch, blueGreen, eventsWithReason, patchRolloutSpec, rolloutJobs, rolloutObj, waitForRolloutPhase } from "../helpers/rollout-world.ts";
 import { assertInvariants, worldScope } from "./invariants.ts";
 import { managerDyingAt } from "./kill-harness.ts";
 import type { CrashWindowName } from "../../src/crash-windows.ts";
@@ -66,4 +68,22 @@ test("rollout.restore-created-before-status: the next manager adopts the rollout
   assert.doesNotMatch(await next.log(), /Created QdrantRestore/, "the fresh manager created no QdrantRestore");
   await assertOneSwitch(w.ns, "from-backup", bg.alias, bg.green, bg.blue);
   await assertInvariants(worldScope(w, [bg.blue, bg.green], { aliases: [{ alias: bg.alias, collection: bg.green, points: 20 }] }));
+});
+
+test("rollout.alias-switched-back-before-status: the next manager records RolledBack without a second switch", async (t) => {
+  const w = await world(t, "fault-ro-back");
+  const bg = await blueGreen(t, w);
+  await applyRollout(w, rolloutObj("v2", bg.alias, bg.green, COPY));
+  await waitForRolloutPhase(w.ns, "v2", "Promoted", 240_000);
+  const { takeOver } = await managerDyingAt(t, w, "rollout.alias-switched-back-before-status");
+  await patchRolloutSpec(w.ns, "v2", { rollback: true });
+  const next = await takeOver();
+  const r = await waitForRolloutPhase(w.ns, "v2", "RolledBack", 120_000);
+  assert.equal(r.status?.previousCollection, bg.blue);
+  const log = await next.log();
+  assert.doesNotMatch(log, /Switched alias/, "the fresh manager made no second switch");
+  assert.match(log, /"adopted":true[^\n]*"msg":"Rolled back"|"msg":"Rolled back"[^\n]*"adopted":true/, "it adopted the switch the killed manager made");
+  const switched = await eventsWithReason(w.ns, "v2", "Switched", 2);
+  assert.deepEqual(switched.map((e) => e.replace(/\.$/, "")).sort(), [`Switched: Switched alias ${bg.alias} to ${bg.blue} (from ${bg.green})`, `Switched: Switched alias ${bg.alias} to ${bg.green} (from ${bg.blue})`].sort(), "one Event per switch");
+  await assertInvariants(worldScope(w, [bg.blue, bg.green], { aliases: [{ alias: bg.alias, collection: bg.blue, points: 20 }] }));
 });

@@ -268,9 +268,13 @@ export function rolloutActs(d: ActDeps): (obj: RolloutObject, step: RolloutStep,
       log.info({ alias, to: step.to, from: switched.from, reason: step.reason, seconds: switched.durationSeconds }, `Switched alias ${alias} to ${step.to} (from ${switched.from ?? "nothing"})`);
       if (switched.durationSeconds !== undefined) opts.metrics?.observeSwitch(namespace, name, switched.durationSeconds);
     }
-    // Crash window rollout.alias-switched-before-status: the alias on green, the status still says Validating.
-    if (step.reason === "Promote") crashWindow("rollout.alias-switched-before-status");
-    if (step.reason === "Promote") return promotedStep(obj, { kind: "Promoted", previous: step.from, adopted: false }, log);
+    if (step.reason === "Promote") {
+      // Crash window rollout.alias-switched-before-status: the alias on green, the status still says Validating.
+      crashWindow("rollout.alias-switched-before-status");
+      return promotedStep(obj, { kind: "Promoted", previous: step.from, adopted: false }, log);
+    }
+    // Crash window rollout.alias-switched-back-before-status: the alias on the previous collection again, the status still says Promoted.
+    crashWindow("rollout.alias-switched-back-before-status");
     const reason = step.reason === "Rollback" ? "RolledBack" : ERROR_CODES.ANALYSIS_FAILED.reason;
     const message = step.message ?? (step.reason === "Rollback" ? `spec.rollback: alias ${alias} points at ${step.to} again (from ${step.from ?? "nothing"})` : `the analysis failed: alias ${alias} was switched back to ${step.to}`);
     await rolledBack(obj, { kind: "RolledBack", reason, message, adopted: false }, log);

@@ -10,9 +10,10 @@
  * alias (holder.ts; a later rollout of the alias, begun from green, holds it once this one's analysis is
  * over) — otherwise Wait WaitingForAlias naming it ("superseded by …"), the alias untouched.
  *
- * Crash windows: a rollback or switch-back killed after its switch and before its status write is seen as
- * done (the alias points at the previous collection while a rollback or a failed analysis asks for it:
- * RolledBack, adopted); a deletion killed midway is repeated (the act finds the collection gone).
+ * Crash windows: a rollback or switch-back killed after its switch and before its status write
+ * (rollout.alias-switched-back-before-status) is seen as done (the alias points at the previous collection
+ * while a rollback or a failed analysis asks for it: RolledBack, adopted); a deletion killed midway is
+ * repeated (the act finds the collection gone).
  */
 import { ERROR_CODES } from "../../errors.ts";
 import { analysisEndMs, analysisWindowMs, retainPreviousMs, switchBackOnFailure } from "./spec.ts";
