@@ -161,11 +161,11 @@ export class Informer<T extends KubeObject = KubeObject> {
     while (!signal.aborted) {
       if (needList) {
         try {
-          const list = await this.#opts.listerWatcher.list(scope, signal);
+          const list = await this.#opts.listerWatcher.list(scope, signal, (o) => this.#transformed(o));
           this.#stats.lists++;
           resourceVersion = list.resourceVersion;
           needList = false;
-          this.#emit(this.cache.replace(list.items.map((o) => this.#transformed(o)), scope));
+          this.#emit(this.cache.replace(list.items, scope));
           this.#markSynced(scope);
           log.debug({ resourceVersion, items: list.items.length }, "Listed");
         } catch (err) {

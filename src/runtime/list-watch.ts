@@ -41,7 +41,8 @@ export interface WatchHandle {
 }
 
 export interface ListerWatcher<T extends KubeObject> {
-  list(namespace: string | undefined, signal: AbortSignal): Promise<ListResult<T>>;
+  /** Lists; with `transform`, every item comes out transformed (the real one as each page arrives). */
+  list(namespace: string | undefined, signal: AbortSignal, transform?: (obj: T) => T): Promise<ListResult<T>>;
   /**
    * Starts a watch. `onEvent` is called per event; `onDone` once when the watch ends: with no error when the
    * server closed it, with the error otherwise. May call onDone before the returned promise resolves.
@@ -57,7 +58,7 @@ export interface Selectors {
 /** List and watch `rt` on the apiserver `client` talks to. */
 export function kubeListerWatcher<T extends KubeObject>(client: RestClient, rt: ResourceType, selectors: Selectors = {}): ListerWatcher<T> {
   return {
-    list: (namespace, signal) => client.list<T>(rt, namespace, { ...selectors, signal }),
+    list: (namespace, signal, transform) => client.list<T>(rt, namespace, { ...selectors, signal, ...(transform ? { transform } : {}) }),
     watch: (namespace, req, onEvent, onDone) =>
       watchStream(
         client.access,

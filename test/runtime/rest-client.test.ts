@@ -62,3 +62,36 @@ test("FencedClient refuses writes while its check gives a reason; reads pass", a
   assert.deepEqual(c.sent.map((s) => s.method), ["GET", "POST"]);
   assert.deepEqual(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"].map(isWrite), [false, false, true, true, true, true]);
 });
+
+test("list: the transform runs on each page's items as the page arrives, with apiVersion and kind filled in", async () => {
+  const order: string[] = [];
+  class Pages extends KubeClient {
+    protected send<T>(_method: string, _path: string, opts: RequestOptions): Promise<T> {
+      const page = opts.query?.continue === undefined ? 1 : Number(opts.query.continue);
+      order.push(`page ${page}`);
+      const items = [0, 1].map((i) => ({ metadata: { name: `w${page}-${i}`, managedFields: [{ manager: "kubectl" }] } }));
+      return Promise.resolve({ items, metadata: { resourceVersion: "9", ...(page < 3 ? { continue: String(page + 1) } : {}) } } as T);
+    }
+  }
+  const list = await new Pages().list(WIDGETS, "ns", {
+    limit: 2,
+    transform: (o) => {
+      order.push(`transform ${o.metadata?.name} ${o.apiVersion} ${o.kind}`);
+      delete o.metadata?.managedFields;
+      return o;
+    },
+  });
+  assert.deepEqual(order, [
+    "page 1",
+    "transform w1-0 example.com/v1 Widget",
+    "transform w1-1 example.com/v1 Widget",
+    "page 2",
+    "transform w2-0 example.com/v1 Widget",
+    "transform w2-1 example.com/v1 Widget",
+    "page 3",
+    "transform w3-0 example.com/v1 Widget",
+    "transform w3-1 example.com/v1 Widget",
+  ]);
+  assert.equal(list.resourceVersion, "9");
+  assert.deepEqual(list.items.map((o) => [o.metadata?.name, o.metadata?.managedFields]), ["w1-0", "w1-1", "w2-0", "w2-1", "w3-0", "w3-1"].map((n) => [n, undefined]));
+});
