@@ -1,7 +1,9 @@
 /** parseSchedule accepts what the CRD documents and says what to fix for everything else. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { nextScheduleTime, parseSchedule } from "../../src/backup/schedule/parse-schedule.ts";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { CRON_CACHE_SIZE, cachedCronCount, nextScheduleTime, parseSchedule, type ParsedSchedule } from "../../src/backup/schedule/parse-schedule.ts";
 
 const at = (iso: string) => new Date(iso);
 
@@ -92,4 +94,28 @@ test("refused schedules name the field and say what to fix", () => {
     assert.equal(r.problem.field, field, schedule);
     assert.match(r.problem.message, message, `${JSON.stringify(schedule)}: ${r.problem.message}`);
   }
+});
+
+test("parsed schedules share a bounded set of Crons: 1,000 distinct expressions kept hold a few MiB, and each still ticks right", () => {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const parse = (i: number): ParsedSchedule => {
+    const r = parseSchedule(`${i % 60} ${Math.floor(i / 60) % 24} * * *`, i % 2 === 0 ? "UTC" : "Europe/Berlin");
+    assert.ok(r.ok);
+    return r.schedule;
+  };
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const kept = Array.from({ length: 1000 }, (_, i) => parse(i));
+  gc();
+  const grown = process.memoryUsage().heapUsed - before;
+  // A Cron is ~81 KiB (croner's table of 10,000 years): one per schedule would be ~80 MiB here.
+  assert.ok(grown < 16 * 2 ** 20, `1,000 parsed schedules hold ${(grown / 2 ** 20).toFixed(1)} MiB`);
+  assert.ok(cachedCronCount() <= CRON_CACHE_SIZE, `${cachedCronCount()} Crons cached`);
+  // The first ones' Crons were evicted long ago; their ticks are built again, the same.
+  assert.equal(nextScheduleTime(kept[0]!, at("2026-01-15T10:00:00Z")).toISOString(), "2026-01-16T00:00:00.000Z");
+  assert.equal(nextScheduleTime(kept[61]!, at("2026-01-15T10:00:00Z")).toISOString(), "2026-01-16T00:01:00.000Z", "01:01 Berlin is 00:01 UTC in winter");
+  assert.equal(nextScheduleTime(kept[999]!, at("2026-07-15T00:00:00Z")).toISOString(), "2026-07-15T14:39:00.000Z", "16:39 Berlin is 14:39 UTC in summer");
+  const again = parse(0);
+  assert.deepEqual(again, kept[0], "the same expression parses to the same schedule");
 });
