@@ -14,6 +14,10 @@
  * average is printed at each start). `--node-args` passes flags to each manager's node (`--cpu-prof`,
  * `--heap-prof`, with their files under --out), for the profile that says where a figure comes from.
  *
+ * `--keep` leaves the namespace and its objects in place (its name is printed); `--namespace <it>` then skips
+ * the creating phase and measures only cold starts against those objects, so one build change can be
+ * measured in a minute instead of the creating phase's five (N must match what the namespace holds).
+ *
  * Run: node_modules/.bin/node bench/scale-memory.ts --n 3000 [--roots /path/a,/path/b] [--node-args="--cpu-prof --heapsnapshot-signal=SIGUSR2"]
  * Like bench/scale.ts it starts its own test environment unless TESTENV_FILE is set.
  */
@@ -39,7 +43,14 @@ import { mib, pool, quantileMs, secs, sleep, startManager, sum, usage, type Mana
 const HERE = fileURLToPath(new URL("..", import.meta.url));
 const NAMESPACES: ResourceType = { group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false };
 const { values } = parseArgs({
-  options: { n: { type: "string", default: "1000" }, roots: { type: "string", default: HERE }, "node-args": { type: "string", default: "" }, out: { type: "string", default: "" } },
+  options: {
+    n: { type: "string", default: "1000" },
+    roots: { type: "string", default: HERE },
+    "node-args": { type: "string", default: "" },
+    out: { type: "string", default: "" },
+    keep: { type: "boolean", default: false },
+    namespace: { type: "string", default: "" },
+  },
 });
 const N = Number(values.n);
 const S = Math.max(1, Math.round(N / 10));
@@ -111,58 +122,71 @@ function report(label: string, m: MeasuredManager, extra: string): void {
   console.log(`  ${label}: ${extra}; RSS peak ${mib(u.peakRss)} (sampled: heap used ${mib(p.heapUsed)} of ${mib(p.heapTotal)}, external ${mib(p.external)}, array buffers ${mib(p.arrayBuffers)}); CPU ${((u.cpuS * 1000) / N).toFixed(1)} ms per backup`);
 }
 
+/** The creating phase: the objects are created while `root`'s manager runs, until every one has a status and the manager is quiet. */
+async function createPhase(ns: string, admin: RestClient, kubeconfig: string, out: string, root: string, index: number, env: ReturnType<typeof testEnv>): Promise<void> {
+  const obj = (kind: string, name: string, spec: unknown, meta: Record<string, unknown> = {}): KubeObject => ({ apiVersion: API_VERSION, kind, metadata: { name, namespace: ns, ...meta }, spec });
+  await admin.create(SECRETS, { apiVersion: "v1", kind: "Secret", metadata: { name: "s3-creds", namespace: ns }, stringData: { AWS_ACCESS_KEY_ID: env.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: env.s3.secretAccessKey } });
+  await admin.create(QDRANT_CONNECTIONS, obj("QdrantConnection", "qdrant", { url: env.qdrant!.url, peers: { mode: "None" } }));
+  await admin.create(
+    QDRANT_BACKUP_LOCATIONS,
+    obj("QdrantBackupLocation", "s3", { accessMode: "ReadOnly", s3: { bucket: "bench-scale", endpoint: env.s3.endpoint, region: env.s3.region, forcePathStyle: true, credentials: { secretRef: { name: "s3-creds" } } } }),
+  );
+  console.log(`${root}: N = ${N} under ${S} schedules in ${ns}; load average ${load()}`);
+  const manager = await startMeasured(root, ns, kubeconfig, out, `${index}-create`);
+  try {
+    await createUntilQuiet(ns, admin, manager, out, obj);
+  } finally {
+    await manager.stop();
+  }
+}
+
+/** Creates the schedules and backups while `manager` runs; reports once every object has a status and the manager is quiet. */
+async function createUntilQuiet(ns: string, admin: RestClient, manager: MeasuredManager, out: string, obj: (kind: string, name: string, spec: unknown, meta?: Record<string, unknown>) => KubeObject): Promise<void> {
+  const t0 = Date.now();
+  const refs = { connectionRef: { name: "qdrant" }, locationRef: { name: "s3" } };
+  const schedules: KubeObject[] = [];
+  await pool(Array.from({ length: S }, (_, i) => `s${String(i).padStart(4, "0")}`), 16, async (name) => {
+    schedules.push(await admin.create(QDRANT_BACKUP_SCHEDULES, obj("QdrantBackupSchedule", name, { schedule: "0 0 1 1 *", timeZone: "UTC", ...refs, collections: { names: ["policies"] } })));
+  });
+  const backups = Array.from({ length: N }, (_, i) => {
+    const s = schedules[i % S]!;
+    const sName = s.metadata?.name ?? "";
+    return obj("QdrantBackup", `${sName}-b${String(i).padStart(5, "0")}`, { ...refs, collections: { names: ["policies"] } }, { labels: { [SCHEDULE_LABEL]: sName }, ownerReferences: [controllerReference(s, true)] });
+  });
+  await pool(backups, 16, (b) => admin.create(QDRANT_BACKUPS, b));
+  const tCreated = Date.now();
+  // What is live while the manager works through the creates (the snapshot collects garbage first).
+  if (SNAPSHOTS) console.log(`  heap snapshot once the creates are done: ${await heapSnapshot(manager, out)}`);
+  for (;;) {
+    const [bs, ss] = await Promise.all([admin.list<KubeObject & { status?: { phase?: string } }>(QDRANT_BACKUPS, ns), admin.list<KubeObject & { status?: { observedGeneration?: number } }>(QDRANT_BACKUP_SCHEDULES, ns)]);
+    if (bs.items.every((b) => b.status?.phase !== undefined) && ss.items.every((s) => s.status?.observedGeneration !== undefined)) break;
+    await sleep(POLL_MS);
+  }
+  const tStatus = Date.now();
+  // Settled: the statuses exist, but schedules woken by the last backups may still be writing; a cold
+  // start after that would measure their catching up, not no-op reconciles.
+  let last = -1;
+  for (let still = 0; still < 3; ) {
+    const s = await manager.metrics();
+    const total = sum(s, "controller_runtime_reconcile_total", "controller", "qdrantbackups") + sum(s, "controller_runtime_reconcile_total", "controller", "qdrantbackupschedules");
+    const depth = s.filter((x) => x.name === "workqueue_depth").reduce((a, x) => a + x.value, 0);
+    still = total === last && depth === 0 ? still + 1 : 0;
+    last = total;
+    await sleep(1000);
+  }
+  report("creating", manager, `every object had a status after ${secs(tStatus - t0)} (creates ${secs(tCreated - t0)}), settled after ${secs(Date.now() - t0)}`);
+}
+
 async function runRoot(root: string, index: number, admin: RestClient, out: string): Promise<void> {
   const env = testEnv();
-  const ns = `bench-mem-${N}-${randomBytes(3).toString("hex")}`;
-  await admin.create(NAMESPACES, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+  const reuse = values.namespace !== "";
+  const ns = reuse ? values.namespace : `bench-mem-${N}-${randomBytes(3).toString("hex")}`;
+  if (!reuse) await admin.create(NAMESPACES, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
   const { counter, kubeconfig } = await ApiserverCounter.for(await managerIdentity([ns]));
   let manager: MeasuredManager | undefined;
   try {
-    const obj = (kind: string, name: string, spec: unknown, meta: Record<string, unknown> = {}): KubeObject => ({ apiVersion: API_VERSION, kind, metadata: { name, namespace: ns, ...meta }, spec });
-    await admin.create(SECRETS, { apiVersion: "v1", kind: "Secret", metadata: { name: "s3-creds", namespace: ns }, stringData: { AWS_ACCESS_KEY_ID: env.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: env.s3.secretAccessKey } });
-    await admin.create(QDRANT_CONNECTIONS, obj("QdrantConnection", "qdrant", { url: env.qdrant!.url, peers: { mode: "None" } }));
-    await admin.create(
-      QDRANT_BACKUP_LOCATIONS,
-      obj("QdrantBackupLocation", "s3", { accessMode: "ReadOnly", s3: { bucket: "bench-scale", endpoint: env.s3.endpoint, region: env.s3.region, forcePathStyle: true, credentials: { secretRef: { name: "s3-creds" } } } }),
-    );
-    console.log(`${root}: N = ${N} under ${S} schedules in ${ns}; load average ${load()}`);
-    manager = await startMeasured(root, ns, kubeconfig, out, `${index}-create`);
-    const t0 = Date.now();
-    const refs = { connectionRef: { name: "qdrant" }, locationRef: { name: "s3" } };
-    const schedules: KubeObject[] = [];
-    await pool(Array.from({ length: S }, (_, i) => `s${String(i).padStart(4, "0")}`), 16, async (name) => {
-      schedules.push(await admin.create(QDRANT_BACKUP_SCHEDULES, obj("QdrantBackupSchedule", name, { schedule: "0 0 1 1 *", timeZone: "UTC", ...refs, collections: { names: ["policies"] } })));
-    });
-    const backups = Array.from({ length: N }, (_, i) => {
-      const s = schedules[i % S]!;
-      const sName = s.metadata?.name ?? "";
-      return obj("QdrantBackup", `${sName}-b${String(i).padStart(5, "0")}`, { ...refs, collections: { names: ["policies"] } }, { labels: { [SCHEDULE_LABEL]: sName }, ownerReferences: [controllerReference(s, true)] });
-    });
-    await pool(backups, 16, (b) => admin.create(QDRANT_BACKUPS, b));
-    const tCreated = Date.now();
-    // What is live while the manager works through the creates (the snapshot collects garbage first).
-    if (SNAPSHOTS) console.log(`  heap snapshot once the creates are done: ${await heapSnapshot(manager, out)}`);
-    for (;;) {
-      const [bs, ss] = await Promise.all([admin.list<KubeObject & { status?: { phase?: string } }>(QDRANT_BACKUPS, ns), admin.list<KubeObject & { status?: { observedGeneration?: number } }>(QDRANT_BACKUP_SCHEDULES, ns)]);
-      if (bs.items.every((b) => b.status?.phase !== undefined) && ss.items.every((s) => s.status?.observedGeneration !== undefined)) break;
-      await sleep(POLL_MS);
-    }
-    const tStatus = Date.now();
-    // Settled: the statuses exist, but schedules woken by the last backups may still be writing; a cold
-    // start after that would measure their catching up, not no-op reconciles.
-    const created = manager;
-    let last = -1;
-    for (let still = 0; still < 3; ) {
-      const s = await created.metrics();
-      const total = sum(s, "controller_runtime_reconcile_total", "controller", "qdrantbackups") + sum(s, "controller_runtime_reconcile_total", "controller", "qdrantbackupschedules");
-      const depth = s.filter((x) => x.name === "workqueue_depth").reduce((a, x) => a + x.value, 0);
-      still = total === last && depth === 0 ? still + 1 : 0;
-      last = total;
-      await sleep(1000);
-    }
-    report("creating", manager, `every object had a status after ${secs(tStatus - t0)} (creates ${secs(tCreated - t0)}), settled after ${secs(Date.now() - t0)}`);
-    await manager.stop();
-
+    if (reuse) console.log(`${root}: cold starts only, against the ${N} backups and ${S} schedules in ${ns}; load average ${load()}`);
+    else await createPhase(ns, admin, kubeconfig, out, root, index, env);
     console.log(`  (cold start; load average ${load()})`);
     const coldFrom = counter.requests.length;
     manager = await startMeasured(root, ns, kubeconfig, out, `${index}-cold`);
@@ -188,7 +212,8 @@ async function runRoot(root: string, index: number, admin: RestClient, out: stri
   } finally {
     await manager?.stop();
     await counter.stop();
-    await admin.delete(NAMESPACES, { namespace: "", name: ns }).catch(() => undefined);
+    if (values.keep) console.log(`  kept ${ns} (--namespace ${ns} measures cold starts against it)`);
+    else if (!reuse) await admin.delete(NAMESPACES, { namespace: "", name: ns }).catch(() => undefined);
   }
 }
 
