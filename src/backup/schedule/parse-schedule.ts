@@ -136,8 +136,12 @@ function checkTimeZone(timeZone: string | undefined): string | ScheduleProblem {
   return timeZone;
 }
 
+/** Per zone name, whether it is UTC; the names are checked ones (a few hundred exist), so the map stays small. */
+const utcZones = new Map<string, boolean>();
 function isUtc(zone: string): boolean {
-  return new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone === "UTC";
+  let utc = utcZones.get(zone);
+  if (utc === undefined) utcZones.set(zone, (utc = new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone === "UTC"));
+  return utc;
 }
 
 /** croner counts a seconds field first; users count from the minute. */
