@@ -26,7 +26,7 @@ export interface ScheduleProblem {
  * A schedule that passed parseSchedule. Immutable; share it freely. It holds no croner object: each Cron
  * keeps a table of every year it could fire in (10,000 entries, ~81 KiB), so one per cached schedule was
  * 78 MiB of the manager's heap at 1,000 schedules. {@link nextScheduleTime} takes one from a small shared
- * cache instead (same pattern and zone, same Cron), and builds one again (~25 µs) when it was evicted.
+ * cache instead (same pattern and zone, same Cron), and builds one again (~0.1–0.2 ms) when it was evicted.
  */
 export interface ParsedSchedule {
   /** The expression as given (trimmed). */
