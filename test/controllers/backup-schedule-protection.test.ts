@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { backupId } from "../../src/backup/layout/backup-id.ts";
 import { planScheduleRetention } from "../../src/controllers/backup-schedule/plan.ts";
-import { protectedBackups, protectionInputsChanged, resolveLatest, schedulesAffectedBy } from "../../src/controllers/backup-schedule/protection.ts";
+import { mayBeLatestPick, protectedBackups, protectionInputsChanged, resolveLatest, schedulesAffectedBy } from "../../src/controllers/backup-schedule/protection.ts";
 import { SCHEDULE_LABEL } from "../../src/api/labels.ts";
 import { type RestoreObject, type ScheduledBackupObject, type ScheduleObject } from "../../src/controllers/backup-schedule/types.ts";
 
@@ -266,4 +266,30 @@ test("the schedules a restore event wakes, and which updates wake any", () => {
     ["deletionTimestamp", { ...r, metadata: { ...r.metadata, deletionTimestamp: NOW.toISOString() } }, true],
   ];
   for (const [name, next, want] of changed) assert.equal(protectionInputsChanged(r, next), want, name);
+});
+
+test("latest is selected once per distinct source, and left out when none of the schedule's backups could be picked", () => {
+  const older = qb("older", { hoursAgo: 5 });
+  const newer = qb("newer", { hoursAgo: 2 });
+  const failed = qb("failed", { hoursAgo: 1, phase: "Failed" });
+  const running = qb("running", { hoursAgo: 0, phase: "Running" });
+  const gone = qb("gone", { hoursAgo: 3, deleting: true });
+  assert.deepEqual([older, newer, failed, running, gone].map(mayBeLatestPick), [true, true, false, false, false], "only a Succeeded backup not being deleted");
+  const latest = (r: string) => `QdrantRestore prod/${r} restores it (spec.source.latest: the newest backup of collection policies)`;
+  // Two drills of the same source share one selection and are both named; a third with notAfter picks the older.
+  const restores = [
+    restore("d1", latestOf(), { policy: "Drill" }),
+    restore("d2", latestOf(), { policy: "Drill" }),
+    restore("pit", latestOf({ notAfter: new Date(NOW.getTime() - 4 * HOUR).toISOString() }), { policy: "IfMissing" }),
+    restore("ref", { backupRef: { name: "failed" } }),
+  ];
+  const backups = [older, newer, failed, running, gone];
+  assert.deepEqual(asObject(protectedBackups(backups, restores)), { newer: [latest("d1"), latest("d2")], older: [latest("pit")], failed: ["QdrantRestore prod/ref restores it (spec.source.backupRef)"] });
+  assert.deepEqual(asObject(protectedBackups(backups, restores, { latest: false })), { failed: ["QdrantRestore prod/ref restores it (spec.source.backupRef)"] }, "latest: false keeps the other forms");
+  // A schedule whose own backups are all failed or running: retention decides the same without latest.
+  const schedule = { apiVersion: "qdrant-operator.dev/v1alpha1", kind: "QdrantBackupSchedule", metadata: { name: "nightly", namespace: "prod", uid: SCHEDULE_UID }, spec: { schedule: "0 2 * * *", connectionRef: { name: "qdrant" }, locationRef: { name: "s3" }, retention: { failedBackupsToKeep: 0 } } } as unknown as ScheduleObject;
+  const own = [failed, qb("failed-2", { hoursAgo: 4, phase: "Failed" })];
+  const plan = planScheduleRetention(schedule, own, restores, NOW, backups);
+  assert.deepEqual(plan.prune.map((p) => p.name).sort(), ["failed-2"], "the unprotected failed backup is pruned, the one a backupRef names is held");
+  assert.deepEqual(plan.held.map((h) => h.name), ["failed"]);
 });

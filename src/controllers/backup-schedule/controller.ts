@@ -47,7 +47,7 @@ import { lastBackupCondition, lastBackupEvent, newestFinished } from "./last-bac
 import { BACKUP_FIELDS, checkScheduleSpec, childRefused, ownedBy, planScheduleRetention, planTick, summarizeBackups, type SpecCheck, type TickPlan } from "./plan.ts";
 import { ScheduleMetrics } from "./metrics.ts";
 import { s3PruneBackupData, type PruneBackupData } from "./prune-data.ts";
-import { protectionInputsChanged, schedulesAffectedBy } from "./protection.ts";
+import { mayBeLatestPick, protectionInputsChanged, schedulesAffectedBy } from "./protection.ts";
 import {
   BACKUP_ID_INDEX,
   byBackupId,
@@ -334,7 +334,8 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
   /**
    * The restores that may protect one of `owned` (by its name, by its id, or through `latest` in its
    * namespace), and the backups protection must see: the owned ones, or, when a `latest` restore is in
-   * the namespace, all of the namespace's (latest may pick a newer manual backup over ours).
+   * the namespace and one of ours could be its pick, all of the namespace's (latest may pick a newer
+   * manual backup over ours).
    */
   function protectionInputs(namespace: string, owned: readonly ScheduledBackupObject[]): { restores: RestoreObject[]; namespaceBackups: readonly ScheduledBackupObject[] } {
     const restores = new Map<string, RestoreObject>();
@@ -347,7 +348,8 @@ export function backupScheduleController(ctx: OperatorContext, informers: Backup
     }
     const latest = informers.restores.cache.byIndex(RESTORE_LATEST_INDEX, namespace);
     add(latest);
-    return { restores: [...restores.values()], namespaceBackups: latest.length > 0 ? informers.backups.cache.list(namespace) : owned };
+    // Latest picks only a complete backup: with none of ours complete, the namespace's are not needed.
+    return { restores: [...restores.values()], namespaceBackups: latest.length > 0 && owned.some(mayBeLatestPick) ? informers.backups.cache.list(namespace) : owned };
   }
 
   informers.backups.addIndex(CONTROLLER_UID_INDEX, byControllerUid);

@@ -26,7 +26,7 @@ import { toKubeTime } from "../../runtime/conditions.ts";
 import { controllerOf, controllerReference } from "../../runtime/resource.ts";
 import { checkJobSettings, checkLabels, describeChildProblems } from "../shared/child-validation.ts";
 import type { FieldMap } from "../shared/invalid-child.ts";
-import { protectedBackups } from "./protection.ts";
+import { mayBeLatestPick, protectedBackups } from "./protection.ts";
 import { SCHEDULE_LABEL, SCHEDULED_TIME_ANNOTATION } from "../../api/labels.ts";
 import { type RestoreObject, type ScheduledBackupObject, type ScheduleObject } from "./types.ts";
 
@@ -235,7 +235,7 @@ export function planScheduleRetention(
   // The schedule's own backups are the namespace's too, even one created a moment ago that the cache has not seen.
   const inNamespace = new Map(namespaceBackups.map((b) => [b.metadata?.name ?? "", b]));
   for (const b of owned) if (!inNamespace.has(b.metadata?.name ?? "")) inNamespace.set(b.metadata?.name ?? "", b);
-  const protect = protectedBackups([...inNamespace.values()], restores);
+  const protect = protectedBackups([...inNamespace.values()], restores, { latest: owned.some(mayBeLatestPick) });
   const candidates: RetentionCandidate[] = owned
     .filter((b) => b.metadata?.deletionTimestamp === undefined)
     .map((b) => {
