@@ -12,7 +12,7 @@
  * without one, every locked write is refused ("Bucket is missing ObjectLockConfiguration"), so Ready is
  * False, ObjectLockNotEnabled, naming spec.objectLock and the bucket, and backups wait on it.
  */
-import { describeProblems, validateSpec } from "../../api/validate.ts";
+import { describeProblems, prepareValidators, validateSpec } from "../../api/validate.ts";
 import { isOperatorError } from "../../errors.ts";
 import { toKubeTime } from "../../runtime/conditions.ts";
 import { Controller, DONE, requeueAfter } from "../../runtime/controller.ts";
@@ -30,6 +30,7 @@ const RECHECK_MS = 5 * 60_000;
 const RETRY_MS = 30_000;
 
 export function backupLocationController(ctx: OperatorContext, informer: Informer<BackupLocationObject>, opts: { metrics?: CheckMetrics } = {}): Controller {
+  prepareValidators("QdrantBackupLocation");
   const controller = new Controller({
     name: "qdrantbackuplocations",
     logger: ctx.logger,

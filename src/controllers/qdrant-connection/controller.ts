@@ -5,7 +5,7 @@
  * the words a failed backup uses (shared/explain-connection.ts).
  */
 import type { QdrantConnectionStatus } from "../../api/v1alpha1/qdrant-connection.ts";
-import { describeProblems, validateSpec } from "../../api/validate.ts";
+import { describeProblems, prepareValidators, validateSpec } from "../../api/validate.ts";
 import { isOperatorError } from "../../errors.ts";
 import { QdrantApi } from "../../qdrant/client.ts";
 import { discoverTopology } from "../../qdrant/peers.ts";
@@ -25,6 +25,7 @@ const RECHECK_MS = 60_000;
 const RETRY_MS = 15_000;
 
 export function qdrantConnectionController(ctx: OperatorContext, informer: Informer<QdrantConnectionObject>, opts: { metrics?: CheckMetrics } = {}): Controller {
+  prepareValidators("QdrantConnection");
   const controller = new Controller({
     name: "qdrantconnections",
     logger: ctx.logger,

@@ -24,6 +24,7 @@
  *   when the manager died right after creating the Job.
  * Restores take turns per Qdrant with backups (one-at-a-time.ts, shared/turns/).
  */
+import { prepareValidators } from "../../api/validate.ts";
 import { crashWindow } from "../../crash-windows.ts";
 import type { Logger } from "pino";
 import type { ClusterBackup } from "../../backup/select/from-backups.ts";
@@ -79,6 +80,7 @@ export interface RestoreControllerOptions {
 }
 
 export function restoreController(ctx: OperatorContext, inf: RestoreInformers, opts: RestoreControllerOptions): Controller {
+  prepareValidators("QdrantRestore");
   const turns = inf.turns ?? new Turns(inf.connections);
   const source = opts.source ?? sourceResolver(ctx, { backups: inf.backups, locations: inf.locations });
   // A Job of ours in the cache not yet in the status counts as running (a lost status write).

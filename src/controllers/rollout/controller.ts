@@ -21,6 +21,7 @@
  *   controller uid, or by the uid annotation) and gone on with.
  * Status writes go through ctx.status.updateStatusIfChanged (a 409 is the runtime's quiet requeue).
  */
+import { prepareValidators } from "../../api/validate.ts";
 import { GROUP } from "../../api/group.ts";
 import { ERROR_CODES, isOperatorError } from "../../errors.ts";
 import { Controller, DONE, type Result } from "../../runtime/controller.ts";
@@ -73,6 +74,7 @@ export interface RolloutControllerOptions {
 
 
 export function rolloutController(ctx: OperatorContext, inf: RolloutInformers, opts: RolloutControllerOptions): Controller {
+  prepareValidators("CollectionRollout");
   const connectionOf = (r: RolloutObject) => inf.connections.cache.get({ namespace: r.metadata?.namespace ?? "", name: r.spec.connectionRef.name });
   const sameQdrant = sameQdrantVia((namespace, name) => inf.connections.cache.get({ namespace, name }));
   const missingConnection = (r: RolloutObject) => ({ reason: ERROR_CODES.REFERENCE_NOT_FOUND.reason, message: connectionNotFound(r.metadata?.namespace ?? "", r.spec.connectionRef.name, "spec.connectionRef") });
