@@ -25,8 +25,22 @@ export const byLocation = (r: RestoreObject): string[] => {
   const name = r.spec?.source?.location?.locationRef?.name ?? r.spec?.source?.latest?.locationRef?.name;
   return name && live(r) ? [namespacedValue(r.metadata?.namespace, name)] : [];
 };
+/**
+ * Between runs: a Drill waiting for its next tick (Ready True DrillScheduled) or an IfMissing restore
+ * whose collection is there (Ready True Watching), as written for the current spec. Such a restore
+ * resolves no source until its tick or its next check, and its status names no backup it has not
+ * already restored, so no backup's event can change what it says: it is out of BY_BACKUP. When its
+ * tick comes and it waits for a backup, the status it writes then puts it back in. Not a failed run
+ * kept as Failed until the next one: its Ready may be a wait for a backup, so it stays in.
+ */
+export function betweenRuns(r: RestoreObject): boolean {
+  const status = r.status;
+  if (status?.observedGeneration === undefined || status.observedGeneration !== r.metadata?.generation) return false;
+  const ready = status.conditions?.find((c) => c.type === "Ready");
+  return ready?.status === "True" && (ready.reason === "DrillScheduled" || ready.reason === "Watching");
+}
 export const byBackup = (r: RestoreObject): string[] => {
-  if (!live(r)) return [];
+  if (!live(r) || betweenRuns(r)) return [];
   const ref = r.spec?.source?.backupRef?.name;
   if (ref) return [namespacedValue(r.metadata?.namespace, ref)];
   return r.spec?.source?.latest ? [namespacedValue(r.metadata?.namespace, ANY_BACKUP)] : [];

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { RestoreObject } from "../../../src/controllers/restore/types.ts";
-import { backupPhaseChanged, byBackup, byConnection, byLocation, connectionNews } from "../../../src/controllers/restore/watches.ts";
+import { backupPhaseChanged, betweenRuns, byBackup, byConnection, byLocation, connectionNews } from "../../../src/controllers/restore/watches.ts";
 import type { QdrantConnectionObject } from "../../../src/controllers/shared/resolve-connection.ts";
 
 const restore = (spec: Partial<RestoreObject["spec"]>, phase?: "Succeeded" | "Watching" | "Failed"): RestoreObject => ({
@@ -26,6 +26,26 @@ test("the indexes: target connection, source location, the backup waited for; no
   // IfMissing and Drill restores are never finished: a connection's news wakes them.
   assert.deepEqual(byConnection(restore({ policy: "IfMissing" }, "Watching")), ["prod/qdrant"]);
   assert.deepEqual(byConnection(restore({ policy: "IfMissing" }, "Failed")), ["prod/qdrant"]);
+});
+
+test("a restore between runs waits for no backup: a scheduled drill, an IfMissing restore whose collection is there", () => {
+  const ready = (reason: string, status: "True" | "False" = "True") => [{ type: "Ready", status, reason, message: "", lastTransitionTime: "t" }];
+  const latest = { source: { latest: { locationRef: { name: "s3" }, collection: "c" } } };
+  const at = (spec: Partial<RestoreObject["spec"]>, st: NonNullable<RestoreObject["status"]>, generation = 2): RestoreObject => ({ ...restore(spec), metadata: { name: "r", namespace: "prod", generation }, status: st });
+  const drill = { ...latest, policy: "Drill" as const, drill: { schedule: "0 3 * * *" } };
+  const scheduled = at(drill, { phase: "Watching", observedGeneration: 2, nextScheduleTime: "2027-01-01T03:00:00Z", conditions: ready("DrillScheduled") });
+  assert.equal(betweenRuns(scheduled), true);
+  assert.deepEqual(byBackup(scheduled), []);
+  // Still woken by its connection: an IfMissing restore looks at its target when Qdrant comes back.
+  assert.deepEqual(byConnection(scheduled), ["prod/qdrant"]);
+  const watching = at({ policy: "IfMissing" }, { phase: "Watching", observedGeneration: 2, conditions: ready("Watching") });
+  assert.deepEqual(byBackup(watching), []);
+  // Waiting for a backup at its tick, running, or a spec not yet seen: the backups' events matter.
+  assert.deepEqual(byBackup(at(drill, { phase: "Watching", observedGeneration: 2, conditions: ready("BackupNotFound", "False") })), ["prod/*"]);
+  assert.deepEqual(byBackup(at(drill, { phase: "Running", observedGeneration: 2, conditions: ready("Running", "False") })), ["prod/*"]);
+  assert.deepEqual(byBackup(at(drill, { phase: "Watching", observedGeneration: 1, conditions: ready("DrillScheduled") })), ["prod/*"]);
+  // A failed drill kept as Failed until its next tick: its Ready may say what it waits for.
+  assert.deepEqual(byBackup(at(drill, { phase: "Failed", observedGeneration: 2, conditions: ready("BackupNotUsable", "False") })), ["prod/*"]);
 });
 
 test("a connection's check is news when Qdrant came back, changed version or peers; not for a new lastCheckTime", () => {
