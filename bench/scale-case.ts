@@ -86,6 +86,9 @@ export async function runCase(admin: KubeClient, env: EnvironmentInfo, o: CaseOp
     const first = usage(manager.child.pid!);
     const cpuPerBackupMs = ((first.cpuS - idle.cpuS) * 1000) / counts.backups;
     console.log(`create → status: ${secs(tStatus - t0)} (the creates took ${secs(tCreated - t0)}; polled every ${pollMs / 1000} s); CPU ${cpuPerBackupMs.toFixed(1)} ms per backup; RSS peak ${mib(first.peakRss)}, now ${mib(first.rss)}`);
+    // What the creating cost in reconciles: each backup's events wake its schedule and the restores that wait for a backup.
+    const created = await manager.metrics().catch(() => undefined);
+    if (created) console.log(`  reconciles while creating: ${MAIN.map((c) => `${c} ${sum(created, "controller_runtime_reconcile_total", "controller", c)}`).join(", ")}`);
     await manager.stop();
 
     // 2. Cold start.
