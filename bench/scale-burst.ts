@@ -1,8 +1,11 @@
 /**
  * A burst: B QdrantBackupSchedules whose cron ticks in the same minute, each making one real backup with
- * a real Job (through the environment's node agent) of a tiny collection, half on the standalone Qdrant
- * and half on the 3-peer cluster (when the environment has one). Backups take turns per Qdrant
- * (src/controllers/shared/turns/), so the burst runs as two lines, one per Qdrant. Printed:
+ * a real Job (through the environment's node agent) of a tiny collection, spread round-robin over Q
+ * Qdrants: the environment's standalone one, its 3-peer cluster (when it has one), and Q − 2 more
+ * standalone emulators this bench starts in its own process. Backups take turns per Qdrant
+ * (src/controllers/shared/turns/), so the burst runs as Q lines, one per Qdrant: with Q = 2 a line is
+ * B/2 Jobs one after another, which is why a 1,000-schedule burst wants more Qdrants, as an operator
+ * with that many schedules has. Printed:
  * - the manager's Job creation rate (from the Jobs' creationTimestamps: the apiserver's clock, 1 s grain);
  * - the turns: per Qdrant, how many Jobs ran at once at most (from each Job's start and completion
  *   times, which the apiserver records in seconds, so "at once" means overlapping by a whole second);
@@ -15,6 +18,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { ApiserverCounter } from "../e2e/helpers/apiserver-counter.ts";
 import { API_VERSION } from "../src/api/group.ts";
@@ -22,6 +27,7 @@ import { SCHEDULE_LABEL } from "../src/api/labels.ts";
 import { JOBS, QDRANT_BACKUP_LOCATIONS, QDRANT_BACKUP_SCHEDULES, QDRANT_BACKUPS, QDRANT_CONNECTIONS, SECRETS } from "../src/controllers/resources.ts";
 import type { KubeObject } from "../src/runtime/resource.ts";
 import type { KubeClient } from "../src/runtime/rest-client.ts";
+import { startEmulator } from "../test/emulator/index.ts";
 import type { EnvironmentInfo } from "../test/env/environment.ts";
 import { managerIdentity } from "../test/helpers/operator-identity.ts";
 import { apiKeyForSecret, useCollection } from "../test/helpers/qdrant.ts";
@@ -64,28 +70,44 @@ export function tokenBucket(): string {
 
 const seconds = (t: string | undefined) => (t ? Date.parse(t) / 1000 : NaN);
 
-export async function runBurst(admin: KubeClient, env: EnvironmentInfo, b: number, logDir: string): Promise<BurstResult> {
+/** One Qdrant of the burst: the QdrantConnection that reaches it and the collection its schedules back up. */
+interface Line {
+  connection: string;
+  spec: Record<string, unknown>;
+  collection: string;
+}
+
+export async function runBurst(admin: KubeClient, env: EnvironmentInfo, b: number, qdrants: number, logDir: string): Promise<BurstResult> {
   const cleanups: Array<() => Promise<unknown>> = [];
   // The shared helpers clean up through a test's after(); the bench runs them at its own end.
   const t = { after: (fn: () => Promise<unknown>) => void cleanups.push(fn) } as unknown as TestContext;
   const run = `burst-${randomBytes(3).toString("hex")}`;
   const ns = `bench-scale-${run}`;
   const q = env.qdrant!;
-  const distributed = q.peers.length > 1;
-  console.log(`\n== Burst: ${b} QdrantBackupSchedules ticking in the same minute, one real backup (a Job) each, on ${distributed ? "the standalone Qdrant and the 3-peer cluster (two lines)" : "the standalone Qdrant (one line)"}; namespace ${ns}`);
+  const distributed = q.peers.length > 1 && qdrants > 1;
+  const extra = Math.max(0, qdrants - (distributed ? 2 : 1));
+  console.log(`\n== Burst: ${b} QdrantBackupSchedules ticking in the same minute, one real backup (a Job) each, round-robin over ${qdrants} Qdrant(s): the standalone one${distributed ? ", the 3-peer cluster" : ""}${extra > 0 ? ` and ${extra} more standalone emulator(s) started here` : ""}; namespace ${ns}`);
   try {
     const bucket = await useBucket(t);
     const creds = await bucketOnlyUser(bucket);
-    const standalone = await useCollection(t, "burst");
-    const clustered = distributed ? await useCollection(t, "burst", { url: q.peers[0]!, config: { vectors: { size: 4, distance: "Cosine" }, shard_number: q.peers.length } }) : undefined;
+    const key = { apiKeySecretRef: { name: "qdrant-key", key: "api-key" } };
+    const lines: Line[] = [{ connection: "qdrant", spec: { url: q.url, ...key, peers: { mode: "None" } }, collection: await useCollection(t, "burst") }];
+    if (distributed) {
+      const collection = await useCollection(t, "burst", { url: q.peers[0]!, config: { vectors: { size: 4, distance: "Cosine" }, shard_number: q.peers.length } });
+      lines.push({ connection: "cluster", spec: { url: q.peers[0], ...key, peers: { mode: "Static", urls: q.peers } }, collection });
+    }
+    for (let k = 0; k < extra; k++) {
+      const emulator = await startEmulator({ dataDir: await mkdtemp(join(logDir, "burst-qdrant-")), ...(q.apiKey ? { apiKey: q.apiKey } : {}) });
+      const collection = await useCollection(t, "burst", { url: emulator.url });
+      cleanups.push(() => emulator.stop()); // after its collection's deletion
+      lines.push({ connection: `qdrant-${lines.length}`, spec: { url: emulator.url, ...key, peers: { mode: "None" } }, collection });
+    }
     await admin.create(NAMESPACES, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { [RUN_LABEL]: run } } });
     cleanups.unshift(() => admin.delete(NAMESPACES, { namespace: "", name: ns }).catch(() => undefined));
     const o = (kind: string, name: string, spec: unknown) => ({ apiVersion: API_VERSION, kind, metadata: { name, namespace: ns }, spec }) as KubeObject;
     await admin.create(SECRETS, { apiVersion: "v1", kind: "Secret", metadata: { name: "qdrant-key", namespace: ns }, stringData: { "api-key": apiKeyForSecret() } });
     await admin.create(SECRETS, { apiVersion: "v1", kind: "Secret", metadata: { name: "s3-creds", namespace: ns }, stringData: { AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey } });
-    const key = { apiKeySecretRef: { name: "qdrant-key", key: "api-key" } };
-    await admin.create(QDRANT_CONNECTIONS, o("QdrantConnection", "qdrant", { url: q.url, ...key, peers: { mode: "None" } }));
-    if (distributed) await admin.create(QDRANT_CONNECTIONS, o("QdrantConnection", "cluster", { url: q.peers[0], ...key, peers: { mode: "Static", urls: q.peers } }));
+    for (const line of lines) await admin.create(QDRANT_CONNECTIONS, o("QdrantConnection", line.connection, line.spec));
     await admin.create(
       QDRANT_BACKUP_LOCATIONS,
       o("QdrantBackupLocation", "s3", { s3: { bucket, prefix: "bench/burst", endpoint: env.s3.endpoint, region: env.s3.region, forcePathStyle: true, credentials: { secretRef: { name: "s3-creds" } } } }),
@@ -102,11 +124,10 @@ export async function runBurst(admin: KubeClient, env: EnvironmentInfo, b: numbe
     const cron = `${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
     const names = Array.from({ length: b }, (_, i) => `burst-${String(i).padStart(4, "0")}`);
     await pool(names, 16, (name) => {
-      const i = Number(name.slice(-4));
-      const onCluster = distributed && i % 2 === 1;
+      const line = lines[Number(name.slice(-4)) % lines.length]!;
       return admin.create(
         QDRANT_BACKUP_SCHEDULES,
-        o("QdrantBackupSchedule", name, { schedule: cron, timeZone: "UTC", connectionRef: { name: onCluster ? "cluster" : "qdrant" }, locationRef: { name: "s3" }, collections: { names: [onCluster ? clustered! : standalone] } }),
+        o("QdrantBackupSchedule", name, { schedule: cron, timeZone: "UTC", connectionRef: { name: line.connection }, locationRef: { name: "s3" }, collections: { names: [line.collection] } }),
       );
     });
     if (Date.now() > tick - 2000) throw new Error(`creating ${b} schedules took past their tick (${at.toISOString()}): run a smaller --burst`);
@@ -166,7 +187,7 @@ export async function runBurst(admin: KubeClient, env: EnvironmentInfo, b: numbe
     for (const r of proxied) busiest.set(Math.floor(r.at / 1000), (busiest.get(Math.floor(r.at / 1000)) ?? 0) + 1);
     const result: BurstResult = {
       schedules: b,
-      lines: distributed ? 2 : 1,
+      lines: lines.length,
       jobsPerSecond: jobs.length / spanS,
       maxJobsInOneSecond: Math.max(...perSecond.values()),
       maxAtOncePerQdrant: maxAtOnce,

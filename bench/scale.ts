@@ -11,10 +11,12 @@
  *     proxy the manager talks through (its own alone): LISTs and status writes called out;
  *   - `kubectl apply` → Ready p50/p99 of new schedules while the rest are loaded.
  * Then a burst (scale-burst.ts): B schedules ticking in the same minute, each a real backup with a real
- * Job. At the end, one table of every figure, and the load average at start and end.
+ * Job, spread over Q Qdrants (--burst-qdrants: the environment's two and Q − 2 emulators the bench starts).
+ * At the end, one table of every figure, and the load average at start and end.
  *
  * Run: node_modules/.bin/node bench/scale.ts [--sizes 100,1000] [--namespaces 1,50] [--steady-seconds 60]
- *        [--applies 20] [--burst 100] [--burst-extrapolate 1000]
+ *        [--applies 20] [--burst 100] [--burst-qdrants 2]
+ *        [--burst-extrapolate 1000]
  * With TESTENV_FILE set it uses that test environment (in namespaces of its own, deleted at the end);
  * without, it starts one and stops it (better for big sizes: the apiserver's counts are then the bench's
  * alone). The managers run as the operator's ServiceAccount under the generated RBAC, as the e2e tests run it.
@@ -40,6 +42,7 @@ const { values } = parseArgs({
     "steady-seconds": { type: "string", default: "60" },
     applies: { type: "string", default: "20" },
     burst: { type: "string", default: "100" },
+    "burst-qdrants": { type: "string", default: "2" },
     "burst-extrapolate": { type: "string", default: "1000" },
   },
 });
@@ -47,6 +50,7 @@ const list = (s: string) => s.split(",").map((x) => Number(x.trim())).filter((x)
 const SIZES = list(values.sizes);
 const LAYOUTS = list(values.namespaces);
 const BURST = Number(values.burst);
+const BURST_QDRANTS = Number(values["burst-qdrants"]);
 const EXTRAPOLATE = Number(values["burst-extrapolate"]);
 
 function table(cases: CaseResult[]): string[] {
@@ -81,7 +85,7 @@ function burstLines(r: BurstResult): string[] {
     `| tick → last backup succeeded | ${r.lastSucceededS.toFixed(0)} s (${rate.toFixed(2)} backups/s) |`,
     `| apiserver requests/s during the burst: all clients / the manager (busiest second) | ${r.apiserverPerSecond.toFixed(1)} / ${r.managerPerSecond.toFixed(1)} (${r.managerBusiestSecond}) |`,
     `| manager RSS peak | ${mib(r.rssPeak)} |`,
-    ...(EXTRAPOLATE > r.schedules ? [`| EXTRAPOLATED, not measured: ${EXTRAPOLATE} schedules → last backup | ~${((EXTRAPOLATE / rate) / 60).toFixed(0)} min at the measured ${rate.toFixed(2)} backups/s (the lines are serial per Qdrant) |`] : []),
+    ...(EXTRAPOLATE > r.schedules ? [`| EXTRAPOLATED, not measured: ${EXTRAPOLATE} schedules → last backup | ~${((EXTRAPOLATE / rate) / 60).toFixed(0)} min at the measured ${rate.toFixed(2)} backups/s (Jobs of one Qdrant run one after another: ${r.lines} line(s)) |`] : []),
   ];
 }
 
@@ -106,7 +110,7 @@ async function main(): Promise<void> {
         cases.push(await runCase(admin, env, { size, namespaces, steadySeconds: Number(values["steady-seconds"]), applies: Number(values.applies), logDir }));
       }
     }
-    const burst = BURST > 0 ? await runBurst(admin, env, BURST, logDir) : undefined;
+    const burst = BURST > 0 ? await runBurst(admin, env, BURST, BURST_QDRANTS, logDir) : undefined;
 
     console.log(`\n== Every figure above, measured in this run (load average at start ${loadStart}, at end ${loadAverage()})\n`);
     for (const l of table(cases)) console.log(l);
