@@ -16,6 +16,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { MANAGER_NODE_FLAGS } from "../src/manager/node-flags.ts";
 import { buildDist } from "./build-dist.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -93,7 +94,10 @@ export interface Manager {
 export interface ManagerOptions {
   /** The checkout whose manager runs (default this one): scale-memory.ts compares two builds. */
   root?: string;
-  /** Node flags before the script (e.g. `--import <probe>`, `--heapsnapshot-signal=SIGUSR2`). */
+  /**
+   * Node flags before the script (e.g. `--import <probe>`, `--heapsnapshot-signal=SIGUSR2`), after the
+   * deployed ones (src/manager/node-flags.ts), which `SCALE_NODE_FLAGS=off` leaves out to measure without them.
+   */
   nodeArgs?: string[];
   /** Its working directory (where heap snapshots land). */
   cwd?: string;
@@ -113,7 +117,7 @@ export function managerScript(root: string): string {
 export async function startManager(namespaces: string[], kubeconfig: string, logDir: string, env: Record<string, string> = {}, opts: ManagerOptions = {}): Promise<Manager> {
   const script = managerScript(opts.root ?? ROOT);
   const started = Date.now();
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), script, "manager", `--namespaces=${namespaces.join(",")}`, "--leader-elect=false", "--http-address=127.0.0.1:0", `--kubeconfig=${kubeconfig}`], {
+  const child = spawn(process.execPath, [...(process.env.SCALE_NODE_FLAGS === "off" ? [] : MANAGER_NODE_FLAGS), ...(opts.nodeArgs ?? []), script, "manager", `--namespaces=${namespaces.join(",")}`, "--leader-elect=false", "--http-address=127.0.0.1:0", `--kubeconfig=${kubeconfig}`], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
     ...(opts.cwd ? { cwd: opts.cwd } : {}),

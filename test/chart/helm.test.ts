@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { CHART, dryRunApply, ensureMonitoringCrdsInstalled, ensureNamespaces, helm } from "./tools.ts";
+import { MANAGER_NODE_FLAGS } from "../../src/manager/node-flags.ts";
 
 const combinations = (await readdir(join(CHART, "ci"))).filter((f) => f.endsWith("-values.yaml")).sort();
 
@@ -52,7 +53,7 @@ for (const f of ["(defaults)", ...combinations]) {
 test("the Deployment runs the manager restricted, with probes and the leader election's downward API", async () => {
   const manifests = await render([join(CHART, "ci", "ha-values.yaml")]);
   for (const line of [
-    'command: ["node", "/app/dist/main.js"]', "- manager", "- --leader-elect=true", "- --http-address=:8080", "replicas: 2",
+    `command: [${["node", ...MANAGER_NODE_FLAGS, "/app/dist/main.js"].map((a) => JSON.stringify(a)).join(", ")}]`, "- manager", "- --leader-elect=true", "- --http-address=:8080", "replicas: 2",
     "path: /healthz", "path: /readyz", "runAsNonRoot: true", "readOnlyRootFilesystem: true", "allowPrivilegeEscalation: false",
     "type: RuntimeDefault", 'drop: ["ALL"]', "fieldPath: metadata.name", "name: LEADER_ELECTION_NAMESPACE", "name: POD_NAME",
     "- --default-job-image=ghcr.io/qdrant-operator/qdrant-operator:0.1.0",

@@ -18,6 +18,7 @@ import { exampleQdrantApiKey, renderExamples } from "./examples.ts";
 import { createBucketUser } from "./minio.ts";
 import { REPO_ROOT } from "./paths.ts";
 import { startProcess, waitUntilReady } from "./proc.ts";
+import { MANAGER_NODE_FLAGS } from "../../src/manager/node-flags.ts";
 
 const NAMESPACE = "default";
 const BUCKET = "qdrant-backups";
@@ -80,7 +81,7 @@ export async function dev(): Promise<void> {
     manager = startProcess({
       name: "manager",
       command: process.execPath,
-      args: [join(REPO_ROOT, "src", "main.ts"), "manager", "--leader-elect=false", "--http-address=127.0.0.1:0", `--kubeconfig=${info.kubeconfig}`],
+      args: [...MANAGER_NODE_FLAGS, join(REPO_ROOT, "src", "main.ts"), "manager", "--leader-elect=false", "--http-address=127.0.0.1:0", `--kubeconfig=${info.kubeconfig}`],
       runDir,
       env: { ...process.env, LOG_FORMAT: "pretty" },
     });

@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
+import { parseAllDocuments } from "yaml";
+import { MANAGER_NODE_FLAGS } from "../../src/manager/node-flags.ts";
 import { kubectl } from "../helpers/kubectl.ts";
 import { dryRunApply, ensureNamespaces } from "../chart/tools.ts";
 
@@ -19,6 +21,15 @@ test("deploy/base (cluster-wide) applies with a server-side dry run", async () =
   assert.match(out, /service\/qdrant-operator-metrics serverside-applied/);
   assert.equal(out.match(/customresourcedefinition\.apiextensions\.k8s\.io\/\S+ serverside-applied/g)?.length, 6, out);
   assert.match(manifests, /image: ghcr\.io\/qdrant-operator\/qdrant-operator:0\.1\.0/);
+});
+
+test("deploy/base runs the manager's node with the manager's flags (src/manager/node-flags.ts)", async () => {
+  const { stdout: manifests } = await kubectl(["kustomize", join(DEPLOY, "base")]);
+  const deployment = parseAllDocuments(manifests)
+    .map((d) => d.toJS() as { kind?: string; spec?: { template?: { spec?: { containers?: Array<{ name: string; command?: string[] }> } } } })
+    .find((o) => o?.kind === "Deployment");
+  const manager = deployment?.spec?.template?.spec?.containers?.find((c) => c.name === "manager");
+  assert.deepEqual(manager?.command, ["node", ...MANAGER_NODE_FLAGS, "/app/dist/main.js"]);
 });
 
 test("deploy/overlays/namespaced has a Role in each watched namespace, no ClusterRole, and --namespaces", async () => {
